@@ -1,0 +1,63 @@
+import { bytes32, bytes64, decode, encode, type Infer, struct, u8, u32, u64, vec } from './codec.js';
+import { sha256 } from './crypto.js';
+import { bytesToHex, concatBytes } from './hex.js';
+import { name } from './ops.js';
+import { signedTx } from './tx.js';
+
+export const BLOCK_VERSION = 1;
+
+export const blockHeader = struct({
+  version: u8,
+  chainId: bytes32,
+  height: u64,
+  prev: bytes32,
+  /** Block time, unix ms; the only clock the state transition sees. */
+  time: u64,
+  producer: name,
+  txRoot: bytes32,
+  /** Root of the state after applying this block. */
+  stateRoot: bytes32,
+  txCount: u32,
+});
+export type BlockHeader = Infer<typeof blockHeader>;
+
+export const block = struct({
+  header: blockHeader,
+  txs: vec(signedTx, 65_535),
+  /** Producer's Ed25519 signature of the block id. */
+  signature: bytes64,
+});
+export type Block = Infer<typeof block>;
+
+export function blockId(h: BlockHeader): Uint8Array {
+  return sha256(encode(blockHeader, h, 160));
+}
+
+export function encodeBlock(b: Block): Uint8Array {
+  return encode(block, b, 1024 + b.txs.length * 300);
+}
+export function decodeBlock(bytes: Uint8Array): Block {
+  return decode(block, bytes);
+}
+
+const ZERO = new Uint8Array(32);
+const LEAF = new Uint8Array([0]);
+const NODE = new Uint8Array([1]);
+
+/** Binary Merkle root of transaction ids (leaf = H(0||id), node = H(1||l||r), odd node promoted). */
+export function merkleRoot(ids: readonly Uint8Array[]): Uint8Array {
+  if (ids.length === 0) return ZERO;
+  let level = ids.map((id) => sha256(concatBytes(LEAF, id)));
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const l = level[i]!;
+      const r = level[i + 1];
+      next.push(r ? sha256(concatBytes(NODE, l, r)) : l);
+    }
+    level = next;
+  }
+  return level[0]!;
+}
+
+export const blockIdHex = (h: BlockHeader): string => bytesToHex(blockId(h));

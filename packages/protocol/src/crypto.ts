@@ -1,0 +1,48 @@
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+
+/** SHA-256. */
+export const sha256 = (data: Uint8Array): Uint8Array => nobleSha256(data);
+
+export interface KeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** Ed25519 key pair (signing). Secret = 32-byte seed. */
+export function generateSigningKey(seed?: Uint8Array): KeyPair {
+  const secretKey = seed ?? randomBytes(32);
+  return { secretKey, publicKey: ed25519.getPublicKey(secretKey) };
+}
+
+/** X25519 key pair (encryption). */
+export function generateEncryptionKey(seed?: Uint8Array): KeyPair {
+  const secretKey = seed ?? randomBytes(32);
+  return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+}
+
+export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return ed25519.sign(message, secretKey);
+}
+
+/** Pure-JS verification (browser, tests). Nodes inject a faster verifier (see SignatureVerifier). */
+export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How the state machine checks signatures. The protocol package stays free of `node:` imports;
+ * nodes plug in libsodium or node:crypto, browsers use the pure-JS one.
+ */
+export interface SignatureVerifier {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export const nobleVerifier: SignatureVerifier = { verify };
+
+export { randomBytes };

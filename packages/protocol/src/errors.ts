@@ -1,0 +1,120 @@
+/**
+ * The one list of error codes. Each code has an HTTP status and a default message; the node, the
+ * API and the SDK all speak these codes. Codes are stable: never rename or reuse one.
+ */
+export const ERRORS = {
+  // codec
+  CODEC_TRUNCATED: [400, 'Input ends before the value does'],
+  CODEC_TRAILING: [400, 'Input has bytes after the value'],
+  CODEC_TOO_LARGE: [413, 'A length exceeds its limit'],
+  CODEC_NONCANONICAL: [400, 'Input is not in canonical form'],
+  CODEC_BAD_VALUE: [400, 'A field has an invalid value'],
+  CODEC_BAD_JSON: [400, 'JSON does not match the expected shape'],
+  CODEC_UNKNOWN_OP: [400, 'Unknown operation type'],
+  CODEC_VERSION: [400, 'Unsupported format version'],
+  // transaction envelope
+  TX_WRONG_CHAIN: [400, 'Transaction is for another chain'],
+  TX_EXPIRED: [400, 'Transaction has expired'],
+  TX_EXPIRATION_TOO_FAR: [400, 'Transaction expiration is too far in the future'],
+  TX_TAPOS_INVALID: [400, 'Transaction references an unknown or too old block'],
+  TX_DUPLICATE: [409, 'Transaction was already included'],
+  TX_TOO_LARGE: [413, 'Transaction exceeds the maximum size'],
+  TX_INVALID: [400, 'Transaction is malformed'],
+  SIG_MISSING: [401, 'A required signature is missing'],
+  SIG_INVALID: [401, 'A signature does not verify'],
+  SIG_EXTRA: [400, 'Transaction carries signatures that are not required'],
+  // accounts and tokens
+  ACCOUNT_UNKNOWN: [404, 'Account does not exist'],
+  ACCOUNT_EXISTS: [409, 'Account name is taken'],
+  ACCOUNT_NAME_INVALID: [400, 'Account name breaks the naming rules'],
+  ROLE_REQUIRED: [403, 'The account lacks the role this operation needs'],
+  ROLE_INVALID: [400, 'Role cannot be granted this way'],
+  BALANCE_LOW: [422, 'Balance too low'],
+  VESTING_LOCKED: [422, 'Amount is still locked by vesting'],
+  AMOUNT_INVALID: [400, 'Amount must be positive and within range'],
+  SELF_TRANSFER: [400, 'Sender and recipient are the same account'],
+  SDR_REF_USED: [409, 'This external payment reference was already used'],
+  // offers and demands
+  OFFER_INVALID: [400, 'Offer terms are invalid'],
+  OFFER_UNKNOWN: [404, 'Offer does not exist'],
+  OFFER_NOT_OWNER: [403, 'Only the publishing operator may change this offer'],
+  OFFER_INACTIVE: [409, 'Offer is withdrawn or outside its validity window'],
+  OFFER_VERSION_STALE: [409, 'Offer terms changed since the version referenced'],
+  OFFER_FULL: [409, 'Offer has no capacity left'],
+  DEMAND_INVALID: [400, 'Demand is invalid'],
+  DEMAND_UNKNOWN: [404, 'Demand does not exist'],
+  DEMAND_CLOSED: [409, 'Demand is closed or expired'],
+  // service smart contract
+  SSC_UNKNOWN: [404, 'Contract does not exist'],
+  SSC_TERMS_INVALID: [400, 'Contract terms are invalid'],
+  SSC_NOT_SUBSCRIBER: [403, 'Subscriber is not attached to this issuer'],
+  SSC_PAYER_INVALID: [403, 'Payer must be the subscriber or the issuer'],
+  SSC_DEPOSIT_LOW: [422, 'Deposit does not cover the package price and the issuer fee'],
+  SSC_NOT_HEAD: [409, 'prev is not the head of the contract'],
+  SSC_NOT_PARTY: [403, 'Sender is not a party of this contract in this role'],
+  SSC_OVERCHARGE: [422, 'Charges plus issuer fee would exceed the deposit'],
+  SSC_CLOSED: [409, 'Contract is closed'],
+  SSC_TIMEOUT: [409, 'Step timeout passed: no more charges'],
+  SSC_EXPIRED: [409, 'Contract lifetime is over: no more charges'],
+  SSC_BAD_SEQUENCE: [409, 'Charge sequence number is not the next one'],
+  SSC_CHARGE_INVALID: [400, 'Charge record is invalid'],
+  RATE_NOT_CLOSED: [409, 'Only a closed contract can be rated'],
+  RATE_DUPLICATE: [409, 'Contract was already rated'],
+  RATE_INVALID: [400, 'Score must be 1 to 5'],
+  // blocks and genesis
+  BLOCK_INVALID: [400, 'Block is invalid'],
+  BLOCK_BAD_HEIGHT: [400, 'Block height is not the next one'],
+  BLOCK_BAD_PREV: [400, 'Block does not extend the head'],
+  BLOCK_BAD_TIME: [400, 'Block time does not advance'],
+  BLOCK_BAD_TX_ROOT: [400, 'Block transaction root mismatch'],
+  BLOCK_BAD_STATE_ROOT: [400, 'Block state root mismatch'],
+  BLOCK_BAD_PRODUCER: [400, 'Block producer is not allowed'],
+  BLOCK_BAD_SIGNATURE: [401, 'Block signature does not verify'],
+  BLOCK_TOO_LARGE: [413, 'Block exceeds its limits'],
+  GENESIS_INVALID: [400, 'Genesis is invalid'],
+  // node and API
+  NOT_FOUND: [404, 'Not found'],
+  BAD_REQUEST: [400, 'Bad request'],
+  MEMPOOL_FULL: [503, 'Mempool is full'],
+  MEMPOOL_ACCOUNT_LIMIT: [429, 'Too many pending transactions for this account'],
+  WAIT_TIMEOUT: [504, 'Transaction not included within the wait time'],
+  KEYSTORE_BAD_PASSPHRASE: [401, 'Wrong keystore passphrase'],
+  KEYSTORE_NO_KEY: [404, 'No such key in the keystore'],
+  INTERNAL: [500, 'Internal error'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(c: unknown): c is ErrorCode {
+  return typeof c === 'string' && Object.hasOwn(ERRORS, c);
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERRORS[code][0];
+}
+
+/** The one error type: a stable code, a message, optional details. */
+export class RoamError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERRORS[code][1]);
+    this.name = 'RoamError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return httpStatusOf(this.code);
+  }
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, details: this.details ?? {} };
+  }
+}
+
+export function fail(code: ErrorCode, message?: string, details?: Record<string, unknown>): never {
+  throw new RoamError(code, message, details);
+}
+
+export function check(cond: unknown, code: ErrorCode, message?: string, details?: Record<string, unknown>): asserts cond {
+  if (!cond) throw new RoamError(code, message, details);
+}

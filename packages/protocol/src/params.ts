@@ -1,0 +1,99 @@
+import { type Codec, struct, u16, u32, u64, type Infer } from './codec.js';
+import { name, OP_NAMES, type OpName } from './ops.js';
+
+const feeFields = Object.fromEntries(OP_NAMES.map((n) => [n, u64])) as Record<OpName, Codec<bigint>>;
+
+/** Chain parameters: part of genesis, later changed by governance. */
+export const chainParams = struct({
+  /** Target block interval (ms); informational for producers. */
+  blockIntervalMs: u32,
+  /** Max distance of a transaction's expiration from the block time (ms). */
+  maxTxExpirationMs: u32,
+  /** How many recent blocks a TaPoS reference may name. */
+  taposWindow: u32,
+  maxTxBytes: u32,
+  maxBlockTxs: u32,
+  minStepTimeoutSec: u32,
+  maxStepTimeoutSec: u32,
+  minLifetimeSec: u32,
+  maxLifetimeSec: u32,
+  /** UMT fee per operation, in base units. */
+  fees: struct(feeFields),
+  /** Share of each block's fees for the community development fund (bps); the rest goes to the producer. */
+  communityFeeBps: u16,
+  communityFund: name,
+  /** Founders' vesting: released share per month (bps) and month length (ms). */
+  vestingBpsPerMonth: u16,
+  vestingMonthMs: u64,
+});
+export type ChainParams = Infer<typeof chainParams>;
+
+export const UMT_DECIMALS = 6;
+export const SDR_DECIMALS = 6;
+export const UNIT = 1_000_000n;
+/** Fixed UMT supply: 1,000,000,000 UMT. */
+export const UMT_SUPPLY = 1_000_000_000n * UNIT;
+
+/** UMT genesis buckets and their shares in basis points (SPEC §2). */
+export const UMT_ALLOCATION_BPS = {
+  crowdsale: 5000n,
+  bounty: 20n,
+  tcdf: 780n,
+  ndf: 2200n,
+  founders: 2000n,
+} as const;
+export type AllocationBucket = keyof typeof UMT_ALLOCATION_BPS;
+
+export function defaultParams(): ChainParams {
+  const fee = (umtMilli: bigint) => umtMilli * 1000n; // milli-UMT -> base units
+  return {
+    blockIntervalMs: 500,
+    maxTxExpirationMs: 3_600_000,
+    taposWindow: 65_536,
+    maxTxBytes: 32_768,
+    maxBlockTxs: 20_000,
+    minStepTimeoutSec: 60,
+    maxStepTimeoutSec: 30 * 86_400,
+    minLifetimeSec: 300,
+    maxLifetimeSec: 365 * 86_400,
+    fees: {
+      transfer: fee(1n),
+      account_create: fee(50n),
+      account_update_keys: fee(5n),
+      sdr_issue: fee(1n),
+      sdr_burn: fee(1n),
+      offer_publish: fee(10n),
+      offer_replace: fee(10n),
+      offer_withdraw: fee(1n),
+      request_open: fee(5n),
+      charge: fee(1n),
+      refund: fee(1n),
+      rate: 0n,
+      demand_post: fee(5n),
+      demand_cancel: fee(1n),
+    },
+    communityFeeBps: 2500,
+    communityFund: 'tcdf',
+    vestingBpsPerMonth: 700,
+    vestingMonthMs: 30n * 86_400_000n,
+  };
+}
+
+/** Formats base units as a decimal string, e.g. 12500000n -> "12.5". Exact, no floats. */
+export function formatAmount(v: bigint, decimals = 6): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const base = 10n ** BigInt(decimals);
+  const whole = a / base;
+  const frac = (a % base).toString().padStart(decimals, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}
+
+/** Parses "12.5" into base units (12500000n); rejects more decimals than the token has. */
+export function parseAmount(s: string, decimals = 6): bigint {
+  const m = /^(\d{1,15})(?:\.(\d+))?$/.exec(s.trim());
+  if (!m) throw new RangeError(`"${s}" is not a decimal amount`);
+  const frac = m[2] ?? '';
+  if (frac.length > decimals) throw new RangeError(`"${s}" has more than ${decimals} decimals`);
+  return BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0');
+}

@@ -1,0 +1,232 @@
+/**
+ * The state transition. One code path for producer, validator, replay and tests:
+ * `BlockBuilder` applies transactions one by one into a block overlay (a failing transaction
+ * leaves nothing), then runs block-end work (contract expiry, replay-window pruning, fee payout)
+ * from time-bucketed indexes and commits. `applyBlock` is the validator's strict form: every
+ * transaction must pass and the resulting root must equal the header's.
+ */
+import {
+  type Block,
+  blockId,
+  bytesToHex,
+  equalBytes,
+  merkleRoot,
+  opFeePayer,
+  opHash,
+  RoamError,
+  refPrefixOf,
+  requiredSigners,
+  type SignatureVerifier,
+  type TxEnvelope,
+  validateTxStateless,
+} from '@roamchain/protocol';
+import { ApplyCtx, type LedgerEvent } from './context.js';
+import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE } from './evaluators.js';
+import { type LedgerState, Overlay, type StateChange, type Undo } from './ledger.js';
+import { type Account, type ChainMeta, type Contract, K } from './objects.js';
+
+export interface BlockStart {
+  height: bigint;
+  time: bigint;
+  /** Id of the parent block (the chain id for block 1). */
+  prev: Uint8Array;
+  producer: string;
+}
+
+export interface TxReceipt {
+  txId: string;
+  index: number;
+  fee: bigint;
+  events: LedgerEvent[];
+}
+
+export interface ApplyOptions {
+  /** Signature checker; `null` skips signatures (only for benchmarks of pre-verified input). */
+  verifier: SignatureVerifier | null;
+}
+
+export interface BlockResult {
+  stateRoot: Uint8Array;
+  changes: StateChange[];
+  receipts: TxReceipt[];
+  /** Events of block-end work (expiry settlements, fee payout). */
+  endEvents: LedgerEvent[];
+  undo: Undo;
+}
+
+/** Stateful checks of a transaction envelope (chain, expiry, TaPoS, replay, signatures). */
+function checkEnvelope(o: Overlay, meta: ChainMeta, ctx: ApplyCtx, env: TxEnvelope, opts: ApplyOptions): void {
+  const { tx } = env;
+  const p = ctx.params;
+  validateTxStateless(tx);
+  if (!equalBytes(tx.chainId, meta.chainId)) throw new RoamError('TX_WRONG_CHAIN');
+  if (tx.expiration <= ctx.time) {
+    throw new RoamError('TX_EXPIRED', `expired at ${tx.expiration}, block time ${ctx.time}`);
+  }
+  if (tx.expiration > ctx.time + BigInt(p.maxTxExpirationMs)) throw new RoamError('TX_EXPIRATION_TOO_FAR');
+  // TaPoS: the referenced block must be recent and its id must start with the given prefix.
+  const ref = BigInt(tx.refBlockNum);
+  const window = BigInt(p.taposWindow);
+  if (ref >= ctx.height || ctx.height - ref > window) {
+    throw new RoamError('TX_TAPOS_INVALID', `block ${ref} is not within the last ${window} blocks`);
+  }
+  const known = o.get<Uint8Array>(K.blockId(Number(ref % window)));
+  if (!known || refPrefixOf(known) !== tx.refBlockPrefix) {
+    throw new RoamError('TX_TAPOS_INVALID', `block ${ref} id prefix does not match`);
+  }
+  if (o.get(K.seenTx(env.idHex)) !== undefined) throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+  const signers = requiredSigners(tx.ops);
+  const keys: Uint8Array[] = signers.map((n) => {
+    const a = o.get<Account>(K.account(n));
+    if (!a) throw new RoamError('ACCOUNT_UNKNOWN', `signer ${n} does not exist`, { account: n });
+    return a.signingKey;
+  });
+  if (opts.verifier) {
+    for (let i = 0; i < keys.length; i++) {
+      if (!opts.verifier.verify(keys[i]!, env.id, tx.signatures[i]!)) {
+        throw new RoamError('SIG_INVALID', `signature of ${signers[i]} does not verify`, { signer: signers[i] });
+      }
+    }
+  }
+}
+
+export class BlockBuilder {
+  private readonly block: Overlay;
+  private readonly meta: ChainMeta;
+  readonly receipts: TxReceipt[] = [];
+  readonly envelopes: TxEnvelope[] = [];
+  private fees = 0n;
+  private finished = false;
+
+  constructor(
+    readonly state: LedgerState,
+    readonly start: BlockStart,
+    readonly opts: ApplyOptions,
+  ) {
+    const meta = state.meta;
+    if (start.height !== meta.height + 1n) {
+      throw new RoamError('BLOCK_BAD_HEIGHT', `expected height ${meta.height + 1n}, got ${start.height}`);
+    }
+    if (start.time <= meta.time) throw new RoamError('BLOCK_BAD_TIME', `time ${start.time} <= ${meta.time}`);
+    this.meta = meta;
+    this.block = new Overlay(state);
+    const params = this.params;
+    const producer = this.block.get<Account>(K.account(start.producer));
+    if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);
+    // Remember the parent's id for TaPoS (the block's own id depends on the root, so it comes next block).
+    this.block.put(K.blockId(Number((start.height - 1n) % BigInt(params.taposWindow))), start.prev);
+    this.block.put(K.meta, { ...meta, height: start.height, time: start.time });
+  }
+
+  get params() {
+    return this.state.get<import('@roamchain/protocol').ChainParams>(K.params)!;
+  }
+
+  get txCount(): number {
+    return this.envelopes.length;
+  }
+
+  /** Apply one transaction. Throws a RoamError and changes nothing if it is invalid. */
+  apply(env: TxEnvelope): TxReceipt {
+    if (this.finished) throw new Error('block already finished');
+    const o = new Overlay(this.block);
+    const ctx = new ApplyCtx(o, this.params, this.start.height, this.start.time);
+    checkEnvelope(o, this.meta, ctx, env, this.opts);
+    const { tx } = env;
+    let fee = 0n;
+    for (let i = 0; i < tx.ops.length; i++) {
+      const op = tx.ops[i]!;
+      const opFee = ctx.params.fees[op.type];
+      const feesBefore = ctx.fees;
+      evaluate(op, { ctx, opHash: opHash(env.id, i), fee: opFee });
+      const payer = opFeePayer(op);
+      if ('account' in payer) {
+        ctx.debit(payer.account, 'UMT', opFee);
+        ctx.fees += opFee;
+      }
+      fee += ctx.fees - feesBefore;
+    }
+    o.put(K.seenTx(env.idHex), tx.expiration);
+    ctx.enqueue(TX_QUEUE, bucketOf(tx.expiration), env.id);
+    o.mergeInto(this.block);
+    this.fees += ctx.fees;
+    const receipt: TxReceipt = { txId: env.idHex, index: this.envelopes.length, fee, events: ctx.events };
+    this.envelopes.push(env);
+    this.receipts.push(receipt);
+    return receipt;
+  }
+
+  /** Block-end work, then commit into the state. */
+  finish(): BlockResult {
+    if (this.finished) throw new Error('block already finished');
+    this.finished = true;
+    const ctx = new ApplyCtx(this.block, this.params, this.start.height, this.start.time);
+    const now = this.start.time;
+    // 1. Contracts at the end of their lifetime are settled exactly as a Refund would.
+    this.drainDue(ctx, EXPIRY_QUEUE, now, (id) => {
+      const c = this.block.get<Contract>(K.contract(bytesToHex(id)));
+      if (c && c.status === 'open' && c.expiresAt <= now) settle(ctx, c, '', false, 0, c.head);
+    });
+    // 2. Transactions past their expiration can no longer be replayed: forget them.
+    this.drainDue(ctx, TX_QUEUE, now, (id) => this.block.del(K.seenTx(bytesToHex(id))));
+    // 3. Fees: a share to the community fund, the rest to the producer.
+    const p = ctx.params;
+    if (this.fees > 0n) {
+      const community = (this.fees * BigInt(p.communityFeeBps)) / 10_000n;
+      ctx.credit(p.communityFund, 'UMT', community);
+      ctx.credit(this.start.producer, 'UMT', this.fees - community);
+      ctx.emit({
+        type: 'fees_paid',
+        total: this.fees,
+        community,
+        producer: this.start.producer,
+        toProducer: this.fees - community,
+      });
+    }
+    const { changes, undo } = this.state.commit(this.block);
+    return { stateRoot: this.state.root(), changes, receipts: this.receipts, endEvents: ctx.events, undo };
+  }
+
+  private drainDue(ctx: ApplyCtx, queue: string, now: bigint, each: (id: Uint8Array) => void): void {
+    const cursor = this.block.get<{ next: bigint }>(K.queueCursor(queue)) ?? { next: bucketOf(now) };
+    let b = cursor.next;
+    for (; b * 1000n <= now; b++) for (const id of ctx.drainBucket(queue, b)) each(id);
+    if (b !== cursor.next) this.block.put(K.queueCursor(queue), { next: b });
+  }
+}
+
+/**
+ * Validate and apply a block produced elsewhere. Either the whole block applies and the state
+ * root matches the header, or the state is left exactly as it was and a RoamError is thrown.
+ */
+export function applyBlock(state: LedgerState, block: Block, envelopes: TxEnvelope[], headId: Uint8Array, opts: ApplyOptions): BlockResult {
+  const h = block.header;
+  const meta = state.meta;
+  if (!equalBytes(h.chainId, meta.chainId)) throw new RoamError('BLOCK_INVALID', 'block is for another chain');
+  if (!equalBytes(h.prev, headId)) throw new RoamError('BLOCK_BAD_PREV');
+  if (h.txCount !== envelopes.length) throw new RoamError('BLOCK_INVALID', 'txCount mismatch');
+  if (!equalBytes(merkleRoot(envelopes.map((e) => e.id)), h.txRoot)) throw new RoamError('BLOCK_BAD_TX_ROOT');
+  const b = new BlockBuilder(state, { height: h.height, time: h.time, prev: h.prev, producer: h.producer }, opts);
+  envelopes.forEach((env, i) => {
+    try {
+      b.apply(env);
+    } catch (e) {
+      if (e instanceof RoamError) {
+        throw new RoamError('BLOCK_INVALID', `transaction ${i} (${env.idHex}) is invalid: ${e.code} ${e.message}`, {
+          txIndex: i,
+          txId: env.idHex,
+          txCode: e.code,
+        });
+      }
+      throw e;
+    }
+  });
+  const result = b.finish();
+  if (!equalBytes(result.stateRoot, h.stateRoot)) {
+    state.rollback(result.undo);
+    throw new RoamError('BLOCK_BAD_STATE_ROOT', `computed ${bytesToHex(result.stateRoot)}`);
+  }
+  return result;
+}
+
+export { blockId };

@@ -1,0 +1,450 @@
+/**
+ * Evaluators: check an operation against state, then apply it (Graphene's split; the stateless
+ * half lives in @roamchain/protocol's `validate`). Each throws a RoamError and writes only to the
+ * transaction's overlay, so a failure leaves no trace.
+ */
+import {
+  bytesToHex,
+  equalBytes,
+  type OfferTerms,
+  type OpName,
+  type OpOf,
+  type Operation,
+  RoamError,
+} from '@roamchain/protocol';
+import { type ApplyCtx, issuerFee } from './context.js';
+import { type Account, type Contract, type Demand, K, type Offer, type OperatorStats, type Supply } from './objects.js';
+
+/** Everything an evaluator needs besides the operation. */
+export interface OpEnv {
+  ctx: ApplyCtx;
+  /** Hash of this operation (id of what it creates, new head of what it advances). */
+  opHash: Uint8Array;
+  /** The operation's UMT fee; evaluators of contract-paid operations take it from the fee deposit. */
+  fee: bigint;
+}
+
+export const EXPIRY_QUEUE = 'ssc';
+export const TX_QUEUE = 'tx';
+/** Queue buckets are whole seconds: an entry due at t ms goes to bucket ceil(t / 1000). */
+export const bucketOf = (ms: bigint): bigint => (ms + 999n) / 1000n;
+
+const emptyStats = (): OperatorStats => ({
+  contracts: 0,
+  closed: 0,
+  badService: 0,
+  ratingSum: 0,
+  ratingCount: 0,
+  charged: 0n,
+});
+
+function stats(ctx: ApplyCtx, op: string): OperatorStats {
+  return ctx.o.get<OperatorStats>(K.stats(op)) ?? emptyStats();
+}
+
+function getContract(ctx: ApplyCtx, id: Uint8Array): Contract {
+  const c = ctx.o.get<Contract>(K.contract(bytesToHex(id)));
+  if (!c) throw new RoamError('SSC_UNKNOWN', `contract ${bytesToHex(id)} does not exist`);
+  return c;
+}
+
+function getOffer(ctx: ApplyCtx, id: Uint8Array): Offer {
+  const o = ctx.o.get<Offer>(K.offer(bytesToHex(id)));
+  if (!o) throw new RoamError('OFFER_UNKNOWN', `offer ${bytesToHex(id)} does not exist`);
+  return o;
+}
+
+function requireHead(c: Contract, prev: Uint8Array): void {
+  if (!equalBytes(c.head, prev)) {
+    throw new RoamError('SSC_NOT_HEAD', `prev ${bytesToHex(prev)} is not the head ${bytesToHex(c.head)}`, {
+      head: bytesToHex(c.head),
+    });
+  }
+}
+
+function putContract(ctx: ApplyCtx, c: Contract): void {
+  ctx.o.put(K.contract(bytesToHex(c.id)), c);
+}
+
+/**
+ * Settles a contract in one step (Refund, or the chain at end of life): the assignee gets the
+ * charges, the issuer its fee on them, the payer the rest of the deposit, and the issuer the
+ * UMT fee deposit that is left.
+ */
+export function settle(ctx: ApplyCtx, c: Contract, by: string, badService: boolean, reason: number, head: Uint8Array): Contract {
+  const toIssuer = issuerFee(c.charged, c.issuerFeeBps);
+  const toAssignee = c.charged;
+  const toPayer = c.deposit - toAssignee - toIssuer;
+  if (toPayer < 0n) throw new RoamError('INTERNAL', 'contract over-charged');
+  ctx.credit(c.assignee, 'SDR', toAssignee);
+  ctx.credit(c.issuer, 'SDR', toIssuer);
+  ctx.credit(c.payer, 'SDR', toPayer);
+  ctx.credit(c.issuer, 'UMT', c.feeDeposit);
+  const closed: Contract = {
+    ...c,
+    head,
+    status: 'closed',
+    closedAt: ctx.time,
+    closedBy: by,
+    badService,
+    reason,
+    paidAssignee: toAssignee,
+    paidIssuer: toIssuer,
+    paidPayer: toPayer,
+    feeReturned: c.feeDeposit,
+    feeDeposit: 0n,
+  };
+  putContract(ctx, closed);
+  const offer = ctx.o.get<Offer>(K.offer(bytesToHex(c.offer)));
+  if (offer) ctx.o.put(K.offer(bytesToHex(c.offer)), { ...offer, openContracts: offer.openContracts - 1 });
+  const s = stats(ctx, c.assignee);
+  ctx.o.put(K.stats(c.assignee), {
+    ...s,
+    closed: s.closed + 1,
+    badService: s.badService + (badService ? 1 : 0),
+    charged: s.charged + c.charged,
+  });
+  ctx.emit({
+    type: 'contract_settled',
+    contract: bytesToHex(c.id),
+    by: by || 'chain',
+    badService,
+    reason,
+    assignee: c.assignee,
+    issuer: c.issuer,
+    payer: c.payer,
+    subscriber: c.subscriber,
+    toAssignee,
+    toIssuer,
+    toPayer,
+    feeReturned: c.feeDeposit,
+  });
+  return closed;
+}
+
+type Evaluator<K extends OpName> = (op: OpOf<K>, env: OpEnv) => void;
+
+function coverageOverlaps(t: OfferTerms, d: Demand): boolean {
+  return t.countries.some((c) => d.countries.includes(c)) || t.networks.some((n) => d.networks.includes(n));
+}
+
+export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
+  transfer(op, { ctx }) {
+    ctx.account(op.to);
+    ctx.debit(op.from, op.token, op.amount);
+    ctx.credit(op.to, op.token, op.amount);
+    ctx.emit({ type: 'transfer', from: op.from, to: op.to, token: op.token, amount: op.amount });
+  },
+
+  account_create(op, { ctx }) {
+    if (ctx.o.get(K.account(op.name))) throw new RoamError('ACCOUNT_EXISTS', `account ${op.name} exists`);
+    let roles: Account['roles'] = [];
+    if (op.homeOperator !== undefined) {
+      // Only an operator creates its own subscribers (it did the KYC when it sold the SIM).
+      if (op.homeOperator !== op.creator) {
+        throw new RoamError('ROLE_REQUIRED', 'a subscriber is created by its home operator');
+      }
+      ctx.requireRole(op.creator, 'operator');
+      roles = ['subscriber'];
+    }
+    const a: Account = {
+      name: op.name,
+      signingKey: op.signingKey,
+      encryptionKey: op.encryptionKey,
+      roles,
+      createdAt: ctx.time,
+      vestingTotal: 0n,
+      vestingStart: 0n,
+      ...(op.homeOperator !== undefined ? { homeOperator: op.homeOperator } : {}),
+    };
+    ctx.o.put(K.account(op.name), a);
+    ctx.emit({ type: 'account_created', account: op.name, creator: op.creator, roles });
+  },
+
+  account_update_keys(op, { ctx }) {
+    const a = ctx.account(op.account);
+    ctx.o.put(K.account(op.account), {
+      ...a,
+      signingKey: op.signingKey ?? a.signingKey,
+      encryptionKey: op.encryptionKey ?? a.encryptionKey,
+    });
+    ctx.emit({ type: 'keys_updated', account: op.account });
+  },
+
+  sdr_issue(op, { ctx }) {
+    ctx.requireRole(op.gateway, 'gateway');
+    ctx.account(op.to);
+    const refKey = K.paymentRef(op.gateway, op.paymentRef);
+    if (ctx.o.get(refKey) !== undefined) {
+      throw new RoamError('SDR_REF_USED', `payment reference ${op.paymentRef} was already used`);
+    }
+    ctx.o.put(refKey, ctx.height);
+    const s = ctx.o.get<Supply>(K.supply)!;
+    ctx.o.put(K.supply, { ...s, sdrMinted: s.sdrMinted + op.amount });
+    ctx.credit(op.to, 'SDR', op.amount);
+    ctx.emit({ type: 'sdr_issued', gateway: op.gateway, to: op.to, amount: op.amount, paymentRef: op.paymentRef });
+  },
+
+  sdr_burn(op, { ctx }) {
+    ctx.requireRole(op.gateway, 'gateway');
+    const refKey = K.redemptionRef(op.gateway, op.redemptionRef);
+    if (ctx.o.get(refKey) !== undefined) {
+      throw new RoamError('SDR_REF_USED', `redemption reference ${op.redemptionRef} was already used`);
+    }
+    ctx.o.put(refKey, ctx.height);
+    ctx.debit(op.gateway, 'SDR', op.amount);
+    const s = ctx.o.get<Supply>(K.supply)!;
+    ctx.o.put(K.supply, { ...s, sdrBurned: s.sdrBurned + op.amount });
+    ctx.emit({ type: 'sdr_burned', gateway: op.gateway, amount: op.amount, redemptionRef: op.redemptionRef });
+  },
+
+  offer_publish(op, { ctx, opHash }) {
+    ctx.requireRole(op.operator, 'operator', 'provider');
+    if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
+    if (op.demand) {
+      const dKey = K.demand(bytesToHex(op.demand));
+      const d = ctx.o.get<Demand>(dKey);
+      if (!d) throw new RoamError('DEMAND_UNKNOWN', `demand ${bytesToHex(op.demand)} does not exist`);
+      if (d.status !== 'open' || d.endAt <= ctx.time) throw new RoamError('DEMAND_CLOSED');
+      if (!coverageOverlaps(op.terms, d)) throw new RoamError('OFFER_INVALID', 'offer does not cover the demand');
+      ctx.o.put(dKey, { ...d, answers: d.answers + 1 });
+    }
+    const o: Offer = {
+      id: opHash,
+      operator: op.operator,
+      version: opHash,
+      terms: op.terms,
+      status: 'active',
+      openContracts: 0,
+      totalContracts: 0,
+      createdAt: ctx.time,
+      updatedAt: ctx.time,
+      ...(op.demand ? { demand: op.demand } : {}),
+    };
+    ctx.o.put(K.offer(bytesToHex(opHash)), o);
+    ctx.emit({ type: 'offer_published', offer: bytesToHex(opHash), operator: op.operator });
+  },
+
+  offer_replace(op, { ctx, opHash }) {
+    const o = getOffer(ctx, op.offer);
+    if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
+    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
+    if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
+    ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, terms: op.terms, version: opHash, updatedAt: ctx.time });
+    ctx.emit({ type: 'offer_replaced', offer: bytesToHex(o.id), operator: o.operator, version: bytesToHex(opHash) });
+  },
+
+  offer_withdraw(op, { ctx }) {
+    const o = getOffer(ctx, op.offer);
+    if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
+    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'offer already withdrawn');
+    ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, status: 'withdrawn', updatedAt: ctx.time });
+    ctx.emit({ type: 'offer_withdrawn', offer: bytesToHex(o.id), operator: o.operator });
+  },
+
+  request_open(op, { ctx, opHash }) {
+    const p = ctx.params;
+    ctx.requireRole(op.issuer, 'operator');
+    const sub = ctx.account(op.subscriber);
+    if (!sub.roles.includes('subscriber') || sub.homeOperator !== op.issuer) {
+      throw new RoamError('SSC_NOT_SUBSCRIBER', `${op.subscriber} is not a subscriber of ${op.issuer}`);
+    }
+    const offer = getOffer(ctx, op.offer);
+    const t = offer.terms;
+    if (offer.status !== 'active' || ctx.time < t.validFrom || ctx.time >= t.validUntil) {
+      throw new RoamError('OFFER_INACTIVE');
+    }
+    if (!equalBytes(offer.version, op.prev)) {
+      throw new RoamError('OFFER_VERSION_STALE', `current version is ${bytesToHex(offer.version)}`, {
+        version: bytesToHex(offer.version),
+      });
+    }
+    if (offer.openContracts >= t.capacity) throw new RoamError('OFFER_FULL');
+    if (op.stepTimeoutSec < p.minStepTimeoutSec || op.stepTimeoutSec > p.maxStepTimeoutSec) {
+      throw new RoamError('SSC_TERMS_INVALID', `step timeout must be ${p.minStepTimeoutSec}..${p.maxStepTimeoutSec} s`);
+    }
+    if (op.lifetimeSec < p.minLifetimeSec || op.lifetimeSec > p.maxLifetimeSec) {
+      throw new RoamError('SSC_TERMS_INVALID', `lifetime must be ${p.minLifetimeSec}..${p.maxLifetimeSec} s`);
+    }
+    const needed = t.price + issuerFee(t.price, op.issuerFeeBps);
+    if (op.deposit < needed) {
+      throw new RoamError('SSC_DEPOSIT_LOW', `deposit ${op.deposit} below price plus fee ${needed}`, {
+        needed: needed.toString(),
+      });
+    }
+    ctx.debit(op.payer, 'SDR', op.deposit);
+    ctx.debit(op.issuer, 'UMT', op.feeDeposit);
+    const expiresAt = ctx.time + BigInt(op.lifetimeSec) * 1000n;
+    const c: Contract = {
+      id: opHash,
+      offer: offer.id,
+      offerVersion: offer.version,
+      issuer: op.issuer,
+      assignee: offer.operator,
+      payer: op.payer,
+      subscriber: op.subscriber,
+      price: t.price,
+      unitPrice: t.unitPrice,
+      unit: t.unit,
+      kind: t.kind,
+      dataBytes: t.dataBytes,
+      durationSec: t.durationSec,
+      deposit: op.deposit,
+      issuerFeeBps: op.issuerFeeBps,
+      feeDeposit: op.feeDeposit,
+      ephemeralKey: op.ephemeralKey,
+      stepTimeoutSec: op.stepTimeoutSec,
+      lifetimeSec: op.lifetimeSec,
+      openedAt: ctx.time,
+      lastStepAt: ctx.time,
+      expiresAt,
+      head: opHash,
+      charged: 0n,
+      chargeCount: 0,
+      volumeUp: 0n,
+      volumeDown: 0n,
+      status: 'open',
+      closedAt: 0n,
+      closedBy: '',
+      badService: false,
+      reason: 0,
+      paidAssignee: 0n,
+      paidIssuer: 0n,
+      paidPayer: 0n,
+      feeReturned: 0n,
+      score: 0,
+      ...(op.attestation ? { attestation: op.attestation } : {}),
+    };
+    putContract(ctx, c);
+    ctx.o.put(K.offer(bytesToHex(offer.id)), {
+      ...offer,
+      openContracts: offer.openContracts + 1,
+      totalContracts: offer.totalContracts + 1,
+    });
+    const s = stats(ctx, offer.operator);
+    ctx.o.put(K.stats(offer.operator), { ...s, contracts: s.contracts + 1 });
+    ctx.enqueue(EXPIRY_QUEUE, bucketOf(expiresAt), opHash);
+    ctx.emit({
+      type: 'contract_opened',
+      contract: bytesToHex(opHash),
+      offer: bytesToHex(offer.id),
+      issuer: op.issuer,
+      assignee: offer.operator,
+      payer: op.payer,
+      subscriber: op.subscriber,
+      deposit: op.deposit,
+      expiresAt,
+    });
+  },
+
+  charge(op, { ctx, opHash, fee }) {
+    const c = getContract(ctx, op.contract);
+    if (op.assignee !== c.assignee) throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
+    if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
+    requireHead(c, op.prev);
+    if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
+    if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
+    const r = op.record;
+    if (r.seq !== c.chargeCount + 1) {
+      throw new RoamError('SSC_BAD_SEQUENCE', `expected charge #${c.chargeCount + 1}, got #${r.seq}`);
+    }
+    const charged = c.charged + r.amount;
+    const total = charged + issuerFee(charged, c.issuerFeeBps);
+    if (total > c.deposit) {
+      throw new RoamError('SSC_OVERCHARGE', `charges plus issuer fee ${total} exceed the deposit ${c.deposit}`, {
+        deposit: c.deposit.toString(),
+        charged: c.charged.toString(),
+        available: (c.deposit - c.charged - issuerFee(c.charged, c.issuerFeeBps)).toString(),
+      });
+    }
+    if (c.feeDeposit < fee) {
+      throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this charge', {
+        feeDeposit: c.feeDeposit.toString(),
+      });
+    }
+    ctx.fees += fee;
+    putContract(ctx, {
+      ...c,
+      feeDeposit: c.feeDeposit - fee,
+      head: opHash,
+      charged,
+      chargeCount: r.seq,
+      lastStepAt: ctx.time,
+      volumeUp: c.volumeUp + r.volumeUp,
+      volumeDown: c.volumeDown + r.volumeDown,
+    });
+    ctx.emit({
+      type: 'contract_charged',
+      contract: bytesToHex(c.id),
+      assignee: c.assignee,
+      issuer: c.issuer,
+      payer: c.payer,
+      subscriber: c.subscriber,
+      seq: r.seq,
+      amount: r.amount,
+      charged,
+      usageType: r.usageType,
+    });
+  },
+
+  refund(op, { ctx, opHash, fee }) {
+    const c = getContract(ctx, op.contract);
+    if (op.by !== c.assignee && op.by !== c.issuer && op.by !== c.subscriber && op.by !== c.payer) {
+      throw new RoamError('SSC_NOT_PARTY', `${op.by} is not a party of the contract`);
+    }
+    if (c.status !== 'open') throw new RoamError('SSC_CLOSED', 'contract already closed');
+    requireHead(c, op.prev);
+    // A party can always close: the fee is what the deposit still holds, up to the schedule's fee.
+    const take = c.feeDeposit < fee ? c.feeDeposit : fee;
+    ctx.fees += take;
+    settle(ctx, { ...c, feeDeposit: c.feeDeposit - take }, op.by, op.badService, op.reason, opHash);
+  },
+
+  rate(op, { ctx }) {
+    const c = getContract(ctx, op.contract);
+    if (op.subscriber !== c.subscriber) throw new RoamError('SSC_NOT_PARTY', 'only the subscriber rates');
+    if (c.status !== 'closed') throw new RoamError('RATE_NOT_CLOSED');
+    if (c.score !== 0) throw new RoamError('RATE_DUPLICATE');
+    putContract(ctx, { ...c, score: op.score });
+    const s = stats(ctx, c.assignee);
+    ctx.o.put(K.stats(c.assignee), { ...s, ratingSum: s.ratingSum + op.score, ratingCount: s.ratingCount + 1 });
+    ctx.emit({ type: 'contract_rated', contract: bytesToHex(c.id), assignee: c.assignee, score: op.score });
+  },
+
+  demand_post(op, { ctx, opHash }) {
+    const a = ctx.account(op.subscriber);
+    if (!a.roles.includes('subscriber')) throw new RoamError('ROLE_REQUIRED', 'only subscribers post demands');
+    if (op.endAt <= ctx.time) throw new RoamError('DEMAND_INVALID', 'demand already over');
+    const d: Demand = {
+      id: opHash,
+      subscriber: op.subscriber,
+      kind: op.kind,
+      countries: op.countries,
+      networks: op.networks,
+      dataBytes: op.dataBytes,
+      startAt: op.startAt,
+      endAt: op.endAt,
+      maxPrice: op.maxPrice,
+      note: op.note,
+      status: 'open',
+      answers: 0,
+      createdAt: ctx.time,
+    };
+    ctx.o.put(K.demand(bytesToHex(opHash)), d);
+    ctx.emit({ type: 'demand_posted', demand: bytesToHex(opHash), subscriber: op.subscriber });
+  },
+
+  demand_cancel(op, { ctx }) {
+    const key = K.demand(bytesToHex(op.demand));
+    const d = ctx.o.get<Demand>(key);
+    if (!d) throw new RoamError('DEMAND_UNKNOWN');
+    if (d.subscriber !== op.subscriber) throw new RoamError('SSC_NOT_PARTY', 'only its subscriber cancels a demand');
+    if (d.status !== 'open') throw new RoamError('DEMAND_CLOSED');
+    ctx.o.put(key, { ...d, status: 'cancelled' });
+    ctx.emit({ type: 'demand_cancelled', demand: bytesToHex(op.demand) });
+  },
+};
+
+export function evaluate(op: Operation, env: OpEnv): void {
+  (EVALUATORS[op.type] as Evaluator<OpName>)(op as never, env);
+}

@@ -1,0 +1,40 @@
+import { UMT_SUPPLY } from '@roamchain/protocol';
+import type { LedgerState } from './ledger.js';
+import { type Contract, K, type Supply } from './objects.js';
+
+export interface SupplyReport {
+  umt: { balances: bigint; feeDeposits: bigint; total: bigint; expected: bigint };
+  sdr: { balances: bigint; escrow: bigint; total: bigint; expected: bigint };
+  problems: string[];
+}
+
+/**
+ * SPEC §2 invariants: total UMT is constant; SDR in circulation = minted − burned; balances plus
+ * escrow add up to each token's supply. A full scan: for tests and audits, never per block.
+ */
+export function supplyReport(state: LedgerState): SupplyReport {
+  let umt = 0n;
+  let sdr = 0n;
+  for (const [k, v] of state.entries<bigint>('bal/')) {
+    if (v <= 0n) throw new Error(`non-positive balance stored at ${k}`);
+    if (k.endsWith('/UMT')) umt += v;
+    else sdr += v;
+  }
+  let escrow = 0n;
+  let feeDeposits = 0n;
+  for (const [, c] of state.entries<Contract>('ssc/')) {
+    if (c.status === 'open') {
+      escrow += c.deposit;
+      feeDeposits += c.feeDeposit;
+    } else if (c.feeDeposit !== 0n) throw new Error('closed contract still holds a fee deposit');
+  }
+  const s = state.get<Supply>(K.supply)!;
+  const r: SupplyReport = {
+    umt: { balances: umt, feeDeposits, total: umt + feeDeposits, expected: UMT_SUPPLY },
+    sdr: { balances: sdr, escrow, total: sdr + escrow, expected: s.sdrMinted - s.sdrBurned },
+    problems: [],
+  };
+  if (r.umt.total !== r.umt.expected) r.problems.push(`UMT total ${r.umt.total} != ${r.umt.expected}`);
+  if (r.sdr.total !== r.sdr.expected) r.problems.push(`SDR total ${r.sdr.total} != ${r.sdr.expected}`);
+  return r;
+}

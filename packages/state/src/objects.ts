@@ -1,0 +1,204 @@
+/**
+ * Ledger objects: what the state holds, their keys and their canonical encodings. Every object is
+ * immutable once stored (evaluators write new objects), so that layered overlays can be discarded
+ * when a transaction or a block is rejected.
+ */
+import {
+  bool,
+  bytes32,
+  type Codec,
+  chainParams,
+  decode,
+  encode,
+  enumOf,
+  type Infer,
+  name,
+  offerTerms,
+  opt,
+  ROLES,
+  RoamError,
+  SERVICE_KINDS,
+  str,
+  struct,
+  u8,
+  u16,
+  u32,
+  u64,
+  UNITS,
+  vec,
+} from '@roamchain/protocol';
+
+export const account = struct({
+  name,
+  signingKey: bytes32,
+  encryptionKey: bytes32,
+  roles: vec(enumOf(ROLES), 5),
+  homeOperator: opt(name),
+  createdAt: u64,
+  /** Founders' vesting: `total` UMT locked at `start`, released by block time. */
+  vestingTotal: u64,
+  vestingStart: u64,
+});
+export type Account = Infer<typeof account>;
+
+export const offer = struct({
+  id: bytes32,
+  operator: name,
+  /** Hash of the operation that set the current terms; a Request names it as `prev`. */
+  version: bytes32,
+  terms: offerTerms,
+  demand: opt(bytes32),
+  status: enumOf(['active', 'withdrawn'] as const),
+  openContracts: u32,
+  totalContracts: u32,
+  createdAt: u64,
+  updatedAt: u64,
+});
+export type Offer = Infer<typeof offer>;
+
+export const CONTRACT_STATUS = ['open', 'closed'] as const;
+export const contract = struct({
+  id: bytes32,
+  offer: bytes32,
+  offerVersion: bytes32,
+  issuer: name,
+  assignee: name,
+  payer: name,
+  subscriber: name,
+  /** Terms the contract was opened on (an offer replaced later does not change them). */
+  price: u64,
+  unitPrice: u64,
+  unit: enumOf(UNITS),
+  kind: enumOf(SERVICE_KINDS),
+  dataBytes: u64,
+  durationSec: u32,
+  deposit: u64,
+  issuerFeeBps: u16,
+  /** UMT left in the contract's fee deposit. */
+  feeDeposit: u64,
+  attestation: opt(bytes32),
+  ephemeralKey: bytes32,
+  stepTimeoutSec: u32,
+  lifetimeSec: u32,
+  openedAt: u64,
+  lastStepAt: u64,
+  expiresAt: u64,
+  /** Hash of the contract's latest transition; the next transition must name it as `prev`. */
+  head: bytes32,
+  charged: u64,
+  chargeCount: u32,
+  volumeUp: u64,
+  volumeDown: u64,
+  status: enumOf(CONTRACT_STATUS),
+  closedAt: u64,
+  /** Who closed it: an account name, or "" when the chain settled it at end of life. */
+  closedBy: str(32),
+  badService: bool,
+  reason: u16,
+  paidAssignee: u64,
+  paidIssuer: u64,
+  paidPayer: u64,
+  feeReturned: u64,
+  /** Subscriber's score 1..5, 0 = not rated. */
+  score: u8,
+});
+export type Contract = Infer<typeof contract>;
+
+export const demand = struct({
+  id: bytes32,
+  subscriber: name,
+  kind: enumOf(SERVICE_KINDS),
+  countries: vec(str(2), 16),
+  networks: vec(str(7), 16),
+  dataBytes: u64,
+  startAt: u64,
+  endAt: u64,
+  maxPrice: u64,
+  note: str(200),
+  status: enumOf(['open', 'cancelled'] as const),
+  answers: u32,
+  createdAt: u64,
+});
+export type Demand = Infer<typeof demand>;
+
+/** Per-operator record that feeds the rating (see rating.ts). */
+export const operatorStats = struct({
+  contracts: u32,
+  closed: u32,
+  badService: u32,
+  ratingSum: u32,
+  ratingCount: u32,
+  charged: u64,
+});
+export type OperatorStats = Infer<typeof operatorStats>;
+
+export const supply = struct({ sdrMinted: u64, sdrBurned: u64 });
+export type Supply = Infer<typeof supply>;
+
+export const chainMeta = struct({
+  chainId: bytes32,
+  /** Height of the last applied block (0 = genesis). Its id is the chain's business, not the state's. */
+  height: u64,
+  time: u64,
+  genesisTime: u64,
+});
+export type ChainMeta = Infer<typeof chainMeta>;
+
+/** A time-bucketed queue position: buckets below `next` were drained. */
+export const queueCursor = struct({ next: u64 });
+export const queueChunk = vec(bytes32, 64);
+export const count = u32;
+export const amount = u64;
+export const marker = u64;
+export const id32 = bytes32;
+
+/** Key layout. The prefix decides the codec (see `codecForKey`). */
+export const K = {
+  meta: 'meta/chain',
+  params: 'meta/params',
+  supply: 'meta/supply',
+  account: (n: string) => `acct/${n}`,
+  balance: (n: string, t: string) => `bal/${n}/${t}`,
+  offer: (idHex: string) => `offer/${idHex}`,
+  contract: (idHex: string) => `ssc/${idHex}`,
+  demand: (idHex: string) => `dem/${idHex}`,
+  stats: (n: string) => `stat/${n}`,
+  paymentRef: (gw: string, ref: string) => `pref/${gw}/${ref}`,
+  redemptionRef: (gw: string, ref: string) => `rref/${gw}/${ref}`,
+  seenTx: (idHex: string) => `tx/${idHex}`,
+  blockId: (slot: number) => `bid/${slot}`,
+  queueCursor: (q: string) => `qc/${q}`,
+  queueCount: (q: string, bucket: bigint) => `qn/${q}/${bucket}`,
+  queueChunk: (q: string, bucket: bigint, chunk: number) => `qk/${q}/${bucket}/${chunk}`,
+} as const;
+
+const CODECS: [string, Codec<any>][] = [
+  ['meta/chain', chainMeta],
+  ['meta/params', chainParams],
+  ['meta/supply', supply],
+  ['acct/', account],
+  ['bal/', amount],
+  ['offer/', offer],
+  ['ssc/', contract],
+  ['dem/', demand],
+  ['stat/', operatorStats],
+  ['pref/', marker],
+  ['rref/', marker],
+  ['tx/', marker],
+  ['bid/', id32],
+  ['qc/', queueCursor],
+  ['qn/', count],
+  ['qk/', queueChunk],
+];
+
+export function codecForKey(key: string): Codec<unknown> {
+  for (const [p, c] of CODECS) if (key.startsWith(p)) return c;
+  throw new RoamError('INTERNAL', `no codec for state key ${key}`);
+}
+
+export function encodeEntry(key: string, value: unknown): Uint8Array {
+  return encode(codecForKey(key), value);
+}
+export function decodeEntry(key: string, bytes: Uint8Array): unknown {
+  return decode(codecForKey(key), bytes);
+}

@@ -1,0 +1,150 @@
+/**
+ * Operator rating and offer ranking (SPEC §3 "choosing an operator"). Integer arithmetic only, so
+ * every node and SDK gets the same numbers.
+ *
+ * Rating of an operator, in basis points (0..10,000):
+ *   stars  = (ratingSum x 2,000 + 5 x 7,000) / (ratingCount + 5)
+ *            — each star is 2,000 bps (5 stars = 10,000); five phantom 3.5-star ratings keep a
+ *              newcomer with one 5-star rating from outranking an operator with hundreds;
+ *   bad    = badServiceRefunds x 10,000 / (closedContracts + 5)
+ *   rating = stars x (10,000 − bad) / 10,000
+ *
+ * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
+ * offer scores 10,000), quality = the operator's rating; score = (wp x priceScore + wq x quality)
+ * / 100 with (wp, wq) = (80, 20) for "price", (20, 80) for "quality", (50, 50) for "balanced".
+ * Ties: lower cost first, then offer id.
+ */
+import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol';
+import type { StateReader } from './ledger.js';
+import type { LedgerState } from './ledger.js';
+import { K, type Offer, type OperatorStats } from './objects.js';
+
+const PRIOR_COUNT = 5n;
+const PRIOR_BPS = 7000n;
+
+export interface OperatorRating {
+  operator: string;
+  ratingBps: number;
+  /** Average stars x 100 including the prior (e.g. 350 = 3.50). */
+  starsX100: number;
+  ratingCount: number;
+  contracts: number;
+  closed: number;
+  badService: number;
+}
+
+export function operatorRating(state: StateReader, operator: string): OperatorRating {
+  const s = state.get<OperatorStats>(K.stats(operator));
+  const sum = BigInt(s?.ratingSum ?? 0);
+  const cnt = BigInt(s?.ratingCount ?? 0);
+  const closed = BigInt(s?.closed ?? 0);
+  const bad = BigInt(s?.badService ?? 0);
+  const stars = (sum * 2000n + PRIOR_COUNT * PRIOR_BPS) / (cnt + PRIOR_COUNT);
+  const badBps = (bad * 10_000n) / (closed + PRIOR_COUNT);
+  const rating = (stars * (10_000n - badBps)) / 10_000n;
+  return {
+    operator,
+    ratingBps: Number(rating),
+    starsX100: Number((sum * 100n + PRIOR_COUNT * 350n) / (cnt + PRIOR_COUNT)),
+    ratingCount: Number(cnt),
+    contracts: s?.contracts ?? 0,
+    closed: Number(closed),
+    badService: Number(bad),
+  };
+}
+
+export type Preference = 'price' | 'quality' | 'balanced';
+export interface RankQuery {
+  country?: string;
+  network?: string;
+  kind?: ServiceKind;
+  /** Data volume wanted, bytes. */
+  volumeBytes?: bigint;
+  /** Most the subscriber will pay, SDR base units. */
+  budget?: bigint;
+  preference?: Preference;
+  limit?: number;
+}
+
+export interface RankedOffer {
+  offer: Offer;
+  offerId: string;
+  /** What the query's volume costs on this offer, SDR base units. */
+  cost: bigint;
+  score: number;
+  priceScore: number;
+  qualityScore: number;
+  rating: OperatorRating;
+  reasons: string[];
+}
+
+const WEIGHTS: Record<Preference, [bigint, bigint]> = { price: [80n, 20n], quality: [20n, 80n], balanced: [50n, 50n] };
+const MB = 1_000_000n;
+
+/** Cost of `volume` bytes on an offer, or undefined when the offer cannot serve it. */
+export function offerCost(o: Offer, volume: bigint): bigint | undefined {
+  const t = o.terms;
+  if (volume <= t.dataBytes) return t.price;
+  if (t.unitPrice === 0n || t.unit !== 'mb') return undefined;
+  const extraMb = (volume - t.dataBytes + MB - 1n) / MB;
+  return t.price + extraMb * t.unitPrice;
+}
+
+function kindMatches(offerKind: ServiceKind, want: ServiceKind | undefined): boolean {
+  if (!want) return true;
+  return offerKind === want || (offerKind === 'bundle' && (want === 'data' || want === 'voice' || want === 'sms'));
+}
+
+/** Live offers matching the query, scored and explained; deterministic for a given state and time. */
+export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): RankedOffer[] {
+  let ids: Iterable<string>;
+  if (query.network) ids = state.offers.byNetwork(query.network);
+  else if (query.country) ids = state.offers.byCountry(query.country);
+  else ids = state.offers.all();
+  const volume = query.volumeBytes ?? 0n;
+  const candidates: { offer: Offer; id: string; cost: bigint }[] = [];
+  for (const id of ids) {
+    const o = state.get<Offer>(K.offer(id));
+    if (!o || o.status !== 'active') continue;
+    const t = o.terms;
+    if (now < t.validFrom || now >= t.validUntil || o.openContracts >= t.capacity) continue;
+    if (query.country && !t.countries.includes(query.country) && !query.network) continue;
+    if (!kindMatches(t.kind, query.kind)) continue;
+    const cost = offerCost(o, volume);
+    if (cost === undefined) continue;
+    if (query.budget !== undefined && cost > query.budget) continue;
+    candidates.push({ offer: o, id, cost });
+  }
+  if (candidates.length === 0) return [];
+  const best = candidates.reduce((m, c) => (c.cost < m ? c.cost : m), candidates[0]!.cost);
+  const [wp, wq] = WEIGHTS[query.preference ?? 'balanced'];
+  const ranked = candidates.map(({ offer, id, cost }) => {
+    const priceScore = cost === 0n ? 10_000n : (best * 10_000n) / cost;
+    const rating = operatorRating(state, offer.operator);
+    const quality = BigInt(rating.ratingBps);
+    const score = (wp * priceScore + wq * quality) / 100n;
+    const t = offer.terms;
+    const reasons = [
+      `price ${formatAmount(cost)} SDR${volume > 0n ? ` for ${formatAmount(volume, 9)} GB` : ''}: ${formatAmount(priceScore, 2)}% of the best price`,
+      `operator ${offer.operator} rated ${formatAmount(BigInt(rating.starsX100), 2)}★ from ${rating.ratingCount} rating(s), ${rating.badService} bad-service refund(s) in ${rating.closed} closed contract(s): quality ${formatAmount(quality, 2)}%`,
+      `weights price ${wp}% / quality ${wq}% (${query.preference ?? 'balanced'})`,
+      `${t.technologies.join('/') || 'any technology'}, ${formatAmount(t.dataBytes, 9)} GB for ${Math.round(t.durationSec / 86_400)} day(s)`,
+    ];
+    return {
+      offer,
+      offerId: id,
+      cost,
+      score: Number(score),
+      priceScore: Number(priceScore),
+      qualityScore: Number(quality),
+      rating,
+      reasons,
+    };
+  });
+  ranked.sort((a, b) =>
+    b.score !== a.score ? b.score - a.score : a.cost !== b.cost ? (a.cost < b.cost ? -1 : 1) : a.offerId < b.offerId ? -1 : 1,
+  );
+  return ranked.slice(0, query.limit ?? 50);
+}
+
+export { bytesToHex };

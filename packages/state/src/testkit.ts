@@ -1,0 +1,193 @@
+/**
+ * Test and benchmark kit: deterministic keys, a genesis builder that satisfies SPEC §2, and an
+ * in-memory chain that produces real signed blocks with the same BlockBuilder a node uses.
+ * Deterministic keys are for tests and the local devnet only; real accounts use the keystore.
+ */
+import {
+  type Block,
+  type BlockHeader,
+  blockId,
+  defaultParams,
+  envelope,
+  type Genesis,
+  type GenesisAccount,
+  generateEncryptionKey,
+  generateSigningKey,
+  type KeyPair,
+  merkleRoot,
+  nobleVerifier,
+  type Operation,
+  type Role,
+  refPrefixOf,
+  type SignatureVerifier,
+  sign,
+  signTx,
+  sha256,
+  type TxEnvelope,
+  UMT_ALLOCATION_BPS,
+  UMT_SUPPLY,
+  utf8,
+} from '@roamchain/protocol';
+import { type BlockResult, BlockBuilder, type TxReceipt } from './apply.js';
+import { genesisState } from './genesis.js';
+import type { LedgerState } from './ledger.js';
+
+export interface AccountKeys {
+  signing: KeyPair;
+  encryption: KeyPair;
+}
+
+/** Keys derived from a name and a seed phrase: reproducible, never for production. */
+export function derivedKeys(name: string, seed = 'roamchain-devnet'): AccountKeys {
+  return {
+    signing: generateSigningKey(sha256(utf8(`${seed}/sign/${name}`))),
+    encryption: generateEncryptionKey(sha256(utf8(`${seed}/enc/${name}`))),
+  };
+}
+
+export interface GenesisSpec {
+  chainName?: string;
+  genesisTime?: bigint;
+  accounts: { name: string; roles?: Role[]; homeOperator?: string }[];
+  /** UMT from the crowdsale bucket per account; the rest of the bucket stays with "crowdsale". */
+  umt?: Record<string, bigint>;
+  validators?: string[];
+  seed?: string;
+}
+
+export const FUND_ACCOUNTS = ['crowdsale', 'bounty', 'tcdf', 'ndf', 'founders'] as const;
+
+export function buildGenesis(spec: GenesisSpec): { genesis: Genesis; keys: Map<string, AccountKeys> } {
+  const keys = new Map<string, AccountKeys>();
+  const accounts: GenesisAccount[] = [];
+  const add = (name: string, roles: Role[] = [], homeOperator?: string) => {
+    if (keys.has(name)) return;
+    const k = derivedKeys(name, spec.seed);
+    keys.set(name, k);
+    accounts.push({
+      name,
+      signingKey: k.signing.publicKey,
+      encryptionKey: k.encryption.publicKey,
+      roles,
+      ...(homeOperator !== undefined ? { homeOperator } : {}),
+    });
+  };
+  for (const f of FUND_ACCOUNTS) add(f);
+  for (const a of spec.accounts) add(a.name, a.roles ?? [], a.homeOperator);
+  const validators = spec.validators ?? [spec.accounts.find((a) => a.roles?.includes('node_owner'))?.name ?? 'ndf'];
+  const bucket = (b: keyof typeof UMT_ALLOCATION_BPS) => (UMT_SUPPLY * UMT_ALLOCATION_BPS[b]) / 10_000n;
+  const allocations: Genesis['allocations'] = [];
+  let crowd = bucket('crowdsale');
+  for (const [name, amount] of Object.entries(spec.umt ?? {})) {
+    allocations.push({ bucket: 'crowdsale', account: name, amount });
+    crowd -= amount;
+  }
+  if (crowd < 0n) throw new Error('crowdsale bucket exceeded');
+  if (crowd > 0n) allocations.push({ bucket: 'crowdsale', account: 'crowdsale', amount: crowd });
+  allocations.push({ bucket: 'bounty', account: 'bounty', amount: bucket('bounty') });
+  allocations.push({ bucket: 'tcdf', account: 'tcdf', amount: bucket('tcdf') });
+  allocations.push({ bucket: 'ndf', account: 'ndf', amount: bucket('ndf') });
+  allocations.push({ bucket: 'founders', account: 'founders', amount: bucket('founders') });
+  const genesis: Genesis = {
+    chainName: spec.chainName ?? 'roamchain-test',
+    genesisTime: spec.genesisTime ?? 1_767_225_600_000n, // 2026-01-01T00:00:00Z
+    params: defaultParams(),
+    accounts,
+    allocations,
+    validators: validators.map((account) => ({ account, nodeKey: keys.get(account)!.signing.publicKey })),
+  };
+  return { genesis, keys };
+}
+
+export interface TestChainOptions {
+  verifier?: SignatureVerifier | null;
+  producer?: string;
+  blockMs?: bigint;
+}
+
+/** A single-producer chain in memory, producing real blocks. */
+export class TestChain {
+  readonly state: LedgerState;
+  readonly chainId: Uint8Array;
+  headId: Uint8Array;
+  readonly blocks: { block: Block; envelopes: TxEnvelope[] }[] = [];
+  readonly producer: string;
+  private readonly verifier: SignatureVerifier | null;
+  readonly blockMs: bigint;
+
+  constructor(
+    readonly genesis: Genesis,
+    readonly keys: Map<string, AccountKeys>,
+    opts: TestChainOptions = {},
+  ) {
+    const g = genesisState(genesis);
+    this.state = g.state;
+    this.chainId = g.chainId;
+    this.headId = g.chainId;
+    this.producer = opts.producer ?? genesis.validators[0]!.account;
+    this.verifier = opts.verifier === undefined ? nobleVerifier : opts.verifier;
+    this.blockMs = opts.blockMs ?? 500n;
+  }
+
+  get height(): bigint {
+    return this.state.meta.height;
+  }
+  get time(): bigint {
+    return this.state.meta.time;
+  }
+
+  /** A signed transaction referencing the current head (TaPoS), expiring in 10 minutes. */
+  tx(ops: Operation[], opts: { signers?: Record<string, Uint8Array>; expiration?: bigint; chainId?: Uint8Array } = {}): TxEnvelope {
+    const signers: Record<string, Uint8Array> = opts.signers ?? {};
+    if (!opts.signers) for (const [n, k] of this.keys) signers[n] = k.signing.secretKey;
+    const tx = signTx(
+      {
+        chainId: opts.chainId ?? this.chainId,
+        refBlockNum: Number(this.height),
+        refBlockPrefix: refPrefixOf(this.headId),
+        expiration: opts.expiration ?? this.time + 600_000n,
+        ops,
+      },
+      signers,
+    );
+    return envelope(tx);
+  }
+
+  /** Produce a block with the given transactions; all must be valid. */
+  block(envs: TxEnvelope[], opts: { time?: bigint } = {}): { block: Block; result: BlockResult } {
+    const time = opts.time ?? this.time + this.blockMs;
+    const b = new BlockBuilder(
+      this.state,
+      { height: this.height + 1n, time, prev: this.headId, producer: this.producer },
+      { verifier: this.verifier },
+    );
+    for (const e of envs) b.apply(e);
+    const result = b.finish();
+    const header: BlockHeader = {
+      version: 1,
+      chainId: this.chainId,
+      height: this.height,
+      prev: this.headId,
+      time,
+      producer: this.producer,
+      txRoot: merkleRoot(envs.map((e) => e.id)),
+      stateRoot: result.stateRoot,
+      txCount: envs.length,
+    };
+    const id = blockId(header);
+    const block: Block = {
+      header,
+      txs: envs.map((e) => e.tx),
+      signature: sign(this.keys.get(this.producer)!.signing.secretKey, id),
+    };
+    this.headId = id;
+    this.blocks.push({ block, envelopes: envs });
+    return { block, result };
+  }
+
+  /** Submit operations as one transaction in a block of its own; returns its receipt (throws its error). */
+  submit(ops: Operation[], opts: Parameters<TestChain['tx']>[1] & { time?: bigint } = {}): TxReceipt {
+    const env = this.tx(ops, opts);
+    return this.block([env], opts.time !== undefined ? { time: opts.time } : {}).result.receipts[0]!;
+  }
+}
