@@ -8,3 +8,6 @@ export * from './ops.js';
 export * from './params.js';
 export * from './sign.js';
 export * from './tx.js';
+export * from './crypto/channel.js';
+export * from './crypto/disclosure.js';
+export * from './json.js';

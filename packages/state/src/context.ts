@@ -1,7 +1,7 @@
 /** What an evaluator sees: the overlay it writes to, the block time, and helpers on balances. */
 import { BPS, type ChainParams, RoamError, type Token } from '@roamchain/protocol';
 import { type Overlay } from './ledger.js';
-import { type Account, K, queueChunk } from './objects.js';
+import { type Account, K } from './objects.js';
 
 /** An event emitted by a transaction or by block-end processing (indexers and the API read them). */
 export interface LedgerEvent {
@@ -97,6 +97,13 @@ export class ApplyCtx {
     const chunk = this.o.get<Uint8Array[]>(chunkKey) ?? [];
     this.o.put(chunkKey, [...chunk, id]);
     this.o.put(K.queueCount(queue, bucket), n + 1);
+    const hk = K.queueHour(queue, bucket / HOUR);
+    this.o.put(hk, (this.o.get<number>(hk) ?? 0) + 1);
+  }
+
+  /** Entries queued in the hour of buckets [hour x 3600, (hour+1) x 3600). */
+  queuedInHour(queue: string, hour: bigint): number {
+    return this.o.get<number>(K.queueHour(queue, hour)) ?? 0;
   }
 
   /** Remove and return all ids of a bucket. */
@@ -110,12 +117,15 @@ export class ApplyCtx {
       this.o.del(key);
     }
     this.o.del(K.queueCount(queue, bucket));
+    const hk = K.queueHour(queue, bucket / HOUR);
+    const left = (this.o.get<number>(hk) ?? 0) - n;
+    if (left > 0) this.o.put(hk, left);
+    else this.o.del(hk);
     return out;
   }
 }
 
-/** Maximum length of a queue chunk, re-exported for tests. */
-export const QUEUE_CHUNK = queueChunk;
+const HOUR = 3600n;
 
 /** Issuer's fee on an amount charged: floor(amount x bps / 10,000). */
 export function issuerFee(amount: bigint, bps: number): bigint {

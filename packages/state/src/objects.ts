@@ -169,6 +169,8 @@ export const K = {
   blockId: (slot: number) => `bid/${slot}`,
   queueCursor: (q: string) => `qc/${q}`,
   queueCount: (q: string, bucket: bigint) => `qn/${q}/${bucket}`,
+  /** Entries per hour of buckets, so that draining skips empty hours in one lookup. */
+  queueHour: (q: string, hour: bigint) => `qh/${q}/${hour}`,
   queueChunk: (q: string, bucket: bigint, chunk: number) => `qk/${q}/${bucket}/${chunk}`,
 } as const;
 
@@ -188,6 +190,7 @@ const CODECS: [string, Codec<any>][] = [
   ['bid/', id32],
   ['qc/', queueCursor],
   ['qn/', count],
+  ['qh/', count],
   ['qk/', queueChunk],
 ];
 
