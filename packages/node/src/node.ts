@@ -138,7 +138,7 @@ export class Node implements NodeApi {
 
   /** Open (or create) the node's data directory and load its state. */
   static async open(config: NodeConfig): Promise<Node> {
-    const store = await openStore(config.store ?? 'lmdb', config.dataDir);
+    const store = await openStore(config.store ?? 'level', config.dataDir);
     try {
       const g = genesisState(config.genesis);
       const stored = store.get(SK.chain);
@@ -532,7 +532,7 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
         const opened = a.receipts[idx]?.events.find((e) => e.type === 'contract_opened' && e.contract === cid);
         const parties = new Set([op.issuer, op.payer, op.subscriber, String(opened?.assignee ?? '')]);
         for (const p of parties) if (p) ops.push({ type: 'put', key: SK.party(p, a.height, cid), value: empty });
-      } else if (op.type === 'charge' || op.type === 'refund' || op.type === 'rate') {
+      } else if (op.type === 'charge' || op.type === 'provision' || op.type === 'refund' || op.type === 'rate') {
         cid = bytesToHex(op.contract);
       }
       if (cid) {

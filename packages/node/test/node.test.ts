@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesToHex, encodeTx, refPrefixOf, hexToBytes, RoamError, signTx, UNIT } from '@roamchain/protocol';
+import { bytesToHex, encodeTx, hexToBytes, RoamError, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node, openStore, replayStore } from '../src/index.js';
@@ -41,7 +41,9 @@ describe('Node', () => {
             refBlockNum: st.height,
             refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
             expiration: exp,
-            ops: [{ type: 'transfer', from: 'op-de', to: 'bob', token: 'UMT', amount, memo: new Uint8Array() }],
+            ops: [
+              { type: 'transfer', from: 'op-de', to: 'bob', token: 'UMT', amount, memo: new Uint8Array() },
+            ],
           },
           { 'op-de': keys.get('op-de')!.signing.secretKey },
         ),
@@ -76,7 +78,7 @@ describe('Node', () => {
     const events = await node.eventsSince(null, 100);
     expect(events.map((e) => e.event.type)).toContain('transfer');
     await node.close();
-    const store = await openStore('lmdb', dir);
+    const store = await openStore('level', dir);
     const r = await replayStore(store, genesis);
     expect(r).toEqual({ height, root });
     await store.close();

@@ -40,13 +40,12 @@ export function decodeBlock(bytes: Uint8Array): Block {
   return decode(block, bytes);
 }
 
-const ZERO = new Uint8Array(32);
 const LEAF = new Uint8Array([0]);
 const NODE = new Uint8Array([1]);
 
 /** Binary Merkle root of transaction ids (leaf = H(0||id), node = H(1||l||r), odd node promoted). */
 export function merkleRoot(ids: readonly Uint8Array[]): Uint8Array {
-  if (ids.length === 0) return ZERO;
+  if (ids.length === 0) return new Uint8Array(32);
   let level = ids.map((id) => sha256(concatBytes(LEAF, id)));
   while (level.length > 1) {
     const next: Uint8Array[] = [];

@@ -21,7 +21,7 @@ export class Writer {
   private view: DataView;
   length = 0;
   constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
+    this.buf = new Uint8Array(Math.max(16, initial));
     this.view = new DataView(this.buf.buffer);
   }
   private ensure(n: number): void {
@@ -169,7 +169,6 @@ export const u64: Codec<bigint> = {
   dec: (r) => r.u64(),
   toJSON: (v) => v.toString(),
   fromJSON(j, path) {
-    if (typeof j === 'number' && Number.isSafeInteger(j) && j >= 0) return BigInt(j);
     if (typeof j !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(j)) throw badJson(path, 'u64 as a decimal string');
     const v = BigInt(j);
     if (v > U64_MAX) throw badValue(path, 'u64 out of range');
@@ -199,6 +198,8 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
   return {
     kind: 'str',
     enc(w, v) {
+      if (!v.isWellFormed()) throw badValue('', 'string is not well-formed UTF-16');
+      check(v, '');
       const b = utf8Encoder.encode(v);
       if (b.length > max) throw badValue('', `string longer than ${max} bytes`);
       w.u16(b.length);
@@ -207,9 +208,10 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
     dec(r) {
       const n = r.u16();
       if (n > max) throw new RoamError('CODEC_TOO_LARGE', `string of ${n} bytes exceeds ${max}`);
+      const raw = r.raw(n);
       let s: string;
       try {
-        s = utf8Decoder.decode(r.raw(n));
+        s = utf8Decoder.decode(raw);
       } catch {
         throw new RoamError('CODEC_NONCANONICAL', 'invalid UTF-8');
       }
@@ -219,6 +221,7 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
     toJSON: (v) => v,
     fromJSON(j, path) {
       if (typeof j !== 'string') throw badJson(path, 'string');
+      if (!j.isWellFormed()) throw badValue(path, 'string is not well-formed UTF-16');
       if (utf8Encoder.encode(j).length > max) throw badValue(path, `string longer than ${max} bytes`);
       check(j, path);
       return j;
@@ -382,7 +385,7 @@ export function struct<F extends Fields>(fields: F): Codec<StructValue<F>> & { f
       if (typeof j !== 'object' || j === null || Array.isArray(j)) throw badJson(path, 'object');
       const src = j as Record<string, unknown>;
       for (const k of Object.keys(src)) {
-        if (!(k in fields)) throw badJson(path ? `${path}.${k}` : k, 'no such field');
+        if (!Object.hasOwn(fields, k)) throw badJson(path ? `${path}.${k}` : k, 'no such field');
       }
       const o: Record<string, unknown> = {};
       for (const [k, c] of entries) {

@@ -229,6 +229,25 @@ export const OPS = {
       if (o.record.seq === 0) bad('SSC_CHARGE_INVALID', 'sequence numbers start at 1');
     },
   }),
+  provision: def({
+    tag: 24,
+    codec: struct({
+      assignee: name,
+      contract: bytes32,
+      prev: bytes32,
+      /** SHA-256 of the ICCID; the ICCID itself travels only inside the sealed boxes. */
+      iccidHash: bytes32,
+      /** Activation code, APN, ICCID: sealed on the contract channel to whoever made the Request. */
+      forRequester: bytes(4096),
+      /** The same, sealed to the issuer's account encryption key. */
+      forIssuer: bytes(4096),
+    }),
+    signers: (o) => [o.assignee],
+    feePayer: (o) => ({ contract: o.contract }),
+    validate(o) {
+      if (o.forRequester.length === 0) bad('SSC_CHARGE_INVALID', 'provisioning data for the requester is empty');
+    },
+  }),
   refund: def({
     tag: 22,
     codec: struct({ by: name, contract: bytes32, prev: bytes32, badService: bool, reason: u16 }),
@@ -273,12 +292,34 @@ export const OPS = {
     feePayer: (o) => ({ account: o.subscriber }),
     validate() {},
   }),
+  identity_attest: def({
+    tag: 40,
+    codec: struct({
+      operator: name,
+      subscriber: name,
+      /** SHA-256 of each disclosure [salt, claim, value]; salts and values never touch the chain. */
+      digests: vec(bytes32, 32, 1),
+      level: u8,
+      expiresAt: u64,
+    }),
+    signers: (o) => [o.operator],
+    feePayer: (o) => ({ account: o.operator }),
+    validate(o) {
+      const seen = new Set(o.digests.map((d) => d.join(',')));
+      if (seen.size !== o.digests.length) bad('TX_INVALID', 'duplicate digest');
+    },
+  }),
+  identity_revoke: def({
+    tag: 41,
+    codec: struct({ operator: name, subscriber: name, reason: u16 }),
+    signers: (o) => [o.operator],
+    feePayer: (o) => ({ account: o.operator }),
+    validate() {},
+  }),
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */
 export const RESERVED_TAGS: Record<number, string> = {
-  40: 'identity_attest',
-  41: 'identity_revoke',
   50: 'validator_set',
   51: 'evidence',
 };

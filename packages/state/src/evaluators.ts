@@ -13,7 +13,7 @@ import {
   RoamError,
 } from '@roamchain/protocol';
 import { type ApplyCtx, issuerFee } from './context.js';
-import { type Account, type Contract, type Demand, K, type Offer, type OperatorStats, type Supply } from './objects.js';
+import { type Account, type Attestation, type Contract, type Demand, K, type Offer, type OperatorStats, type Supply } from './objects.js';
 
 /** Everything an evaluator needs besides the operation. */
 export interface OpEnv {
@@ -260,6 +260,13 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       });
     }
     if (offer.openContracts >= t.capacity) throw new RoamError('OFFER_FULL');
+    if (op.attestation) {
+      const att = ctx.o.get<Attestation>(K.attestation(op.subscriber));
+      if (!att) throw new RoamError('IDENTITY_UNKNOWN', `${op.subscriber} has no attestation`);
+      if (!equalBytes(att.id, op.attestation)) throw new RoamError('IDENTITY_INVALID', 'not the current attestation');
+      if (att.revokedAt !== 0n) throw new RoamError('IDENTITY_INVALID', 'attestation revoked');
+      if (att.expiresAt <= ctx.time) throw new RoamError('IDENTITY_INVALID', 'attestation expired');
+    }
     if (op.stepTimeoutSec < p.minStepTimeoutSec || op.stepTimeoutSec > p.maxStepTimeoutSec) {
       throw new RoamError('SSC_TERMS_INVALID', `step timeout must be ${p.minStepTimeoutSec}..${p.maxStepTimeoutSec} s`);
     }
@@ -313,6 +320,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       paidPayer: 0n,
       feeReturned: 0n,
       score: 0,
+      provisionedAt: 0n,
       ...(op.attestation ? { attestation: op.attestation } : {}),
     };
     putContract(ctx, c);
@@ -387,6 +395,35 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     });
   },
 
+  provision(op, { ctx, opHash, fee }) {
+    const c = getContract(ctx, op.contract);
+    if (op.assignee !== c.assignee) throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
+    if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
+    requireHead(c, op.prev);
+    if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
+    if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
+    if (c.provisionedAt !== 0n) throw new RoamError('SSC_PROVISIONED');
+    if (c.feeDeposit < fee) throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this step');
+    ctx.fees += fee;
+    putContract(ctx, {
+      ...c,
+      feeDeposit: c.feeDeposit - fee,
+      head: opHash,
+      lastStepAt: ctx.time,
+      iccidHash: op.iccidHash,
+      provisionedAt: ctx.time,
+    });
+    ctx.emit({
+      type: 'contract_provisioned',
+      contract: bytesToHex(c.id),
+      assignee: c.assignee,
+      issuer: c.issuer,
+      payer: c.payer,
+      subscriber: c.subscriber,
+      iccidHash: bytesToHex(op.iccidHash),
+    });
+  },
+
   refund(op, { ctx, opHash, fee }) {
     const c = getContract(ctx, op.contract);
     if (op.by !== c.assignee && op.by !== c.issuer && op.by !== c.subscriber && op.by !== c.payer) {
@@ -432,6 +469,38 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     };
     ctx.o.put(K.demand(bytesToHex(opHash)), d);
     ctx.emit({ type: 'demand_posted', demand: bytesToHex(opHash), subscriber: op.subscriber });
+  },
+
+  identity_attest(op, { ctx, opHash }) {
+    ctx.requireRole(op.operator, 'operator');
+    const sub = ctx.account(op.subscriber);
+    if (!sub.roles.includes('subscriber') || sub.homeOperator !== op.operator) {
+      throw new RoamError('IDENTITY_NOT_HOME', `${op.operator} is not the home operator of ${op.subscriber}`);
+    }
+    if (op.expiresAt <= ctx.time) throw new RoamError('TX_INVALID', 'attestation already expired');
+    const att: Attestation = {
+      id: opHash,
+      subscriber: op.subscriber,
+      operator: op.operator,
+      digests: op.digests,
+      level: op.level,
+      issuedAt: ctx.time,
+      expiresAt: op.expiresAt,
+      revokedAt: 0n,
+      revokeReason: 0,
+    };
+    // Re-attesting replaces the previous attestation.
+    ctx.o.put(K.attestation(op.subscriber), att);
+    ctx.emit({ type: 'identity_attested', subscriber: op.subscriber, operator: op.operator, attestation: bytesToHex(opHash) });
+  },
+
+  identity_revoke(op, { ctx }) {
+    const att = ctx.o.get<Attestation>(K.attestation(op.subscriber));
+    if (!att) throw new RoamError('IDENTITY_UNKNOWN');
+    if (att.operator !== op.operator) throw new RoamError('IDENTITY_NOT_HOME');
+    if (att.revokedAt !== 0n) throw new RoamError('IDENTITY_INVALID', 'already revoked');
+    ctx.o.put(K.attestation(op.subscriber), { ...att, revokedAt: ctx.time, revokeReason: op.reason });
+    ctx.emit({ type: 'identity_revoked', subscriber: op.subscriber, operator: op.operator, reason: op.reason });
   },
 
   demand_cancel(op, { ctx }) {

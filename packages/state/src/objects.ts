@@ -101,6 +101,9 @@ export const contract = struct({
   feeReturned: u64,
   /** Subscriber's score 1..5, 0 = not rated. */
   score: u8,
+  /** Set by the provision step: hash of the ICCID and when it happened (0 = not yet). */
+  iccidHash: opt(bytes32),
+  provisionedAt: u64,
 });
 export type Contract = Infer<typeof contract>;
 
@@ -120,6 +123,21 @@ export const demand = struct({
   createdAt: u64,
 });
 export type Demand = Infer<typeof demand>;
+
+/** A home operator's attestation of its subscriber's identity (SPEC §4). */
+export const attestation = struct({
+  id: bytes32,
+  subscriber: name,
+  operator: name,
+  digests: vec(bytes32, 32),
+  level: u8,
+  issuedAt: u64,
+  expiresAt: u64,
+  /** 0 = not revoked. */
+  revokedAt: u64,
+  revokeReason: u16,
+});
+export type Attestation = Infer<typeof attestation>;
 
 /** Per-operator record that feeds the rating (see rating.ts). */
 export const operatorStats = struct({
@@ -163,6 +181,7 @@ export const K = {
   contract: (idHex: string) => `ssc/${idHex}`,
   demand: (idHex: string) => `dem/${idHex}`,
   stats: (n: string) => `stat/${n}`,
+  attestation: (subscriber: string) => `att/${subscriber}`,
   paymentRef: (gw: string, ref: string) => `pref/${gw}/${ref}`,
   redemptionRef: (gw: string, ref: string) => `rref/${gw}/${ref}`,
   seenTx: (idHex: string) => `tx/${idHex}`,
@@ -184,6 +203,7 @@ const CODECS: [string, Codec<any>][] = [
   ['ssc/', contract],
   ['dem/', demand],
   ['stat/', operatorStats],
+  ['att/', attestation],
   ['pref/', marker],
   ['rref/', marker],
   ['tx/', marker],
