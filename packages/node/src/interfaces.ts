@@ -40,7 +40,15 @@ export interface FeedEvent {
 }
 
 export type TxStatus =
-  | { status: 'included'; txId: string; height: number; index: number; blockId: string; receipt: TxReceipt; tx: TxEnvelope }
+  | {
+      status: 'included';
+      txId: string;
+      height: number;
+      index: number;
+      blockId: string;
+      receipt: TxReceipt;
+      tx: TxEnvelope;
+    }
   | { status: 'pending'; txId: string }
   | { status: 'rejected'; txId: string; code: string; message: string };
 

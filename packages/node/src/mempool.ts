@@ -52,8 +52,8 @@ export class Mempool {
   add(env: TxEnvelope, account: string): void {
     const e: Entry = { env, account, seq: this.seq++ };
     this.byId.set(env.idHex, e);
-    let q = this.queues.get(account);
-    if (!q) this.queues.set(account, (q = []));
+    const q = this.queues.get(account) ?? [];
+    this.queues.set(account, q);
     q.push(e);
   }
 

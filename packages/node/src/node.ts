@@ -44,14 +44,7 @@ import {
   type StateChange,
   type TxReceipt,
 } from '@roamchain/state';
-import type {
-  AppliedBlock,
-  ContractTxRef,
-  FeedEvent,
-  NodeApi,
-  NodeStatus,
-  TxStatus,
-} from './interfaces.js';
+import type { AppliedBlock, ContractTxRef, FeedEvent, NodeApi, NodeStatus, TxStatus } from './interfaces.js';
 import { Mempool, type MempoolLimits } from './mempool.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind, u64Key } from './store/index.js';
 
@@ -99,7 +92,10 @@ export class Node implements NodeApi {
   private readonly mempool: Mempool;
   private pending: BlockBuilder | null = null;
   private readonly rejected = new Map<string, { code: string; message: string }>();
-  private readonly waiters = new Map<string, { resolve: (s: TxStatus & { status: 'included' }) => void; reject: (e: RoamError) => void }[]>();
+  private readonly waiters = new Map<
+    string,
+    { resolve: (s: TxStatus & { status: 'included' }) => void; reject: (e: RoamError) => void }[]
+  >();
   private readonly emitter = new EventEmitter();
   private timer: NodeJS.Timeout | null = null;
   private producing: Promise<unknown> = Promise.resolve();
@@ -124,10 +120,14 @@ export class Node implements NodeApi {
     this.emitter.setMaxListeners(0);
     if (config.producer) {
       const v = config.genesis.validators.find((x) => x.account === config.producer!.account);
-      if (!v) throw new RoamError('BLOCK_BAD_PRODUCER', `${config.producer.account} is not a genesis validator`);
+      if (!v)
+        throw new RoamError('BLOCK_BAD_PRODUCER', `${config.producer.account} is not a genesis validator`);
       const probe = new Uint8Array(32);
       if (!verify(v.nodeKey, probe, sign(config.producer.secretKey, probe))) {
-        throw new RoamError('BLOCK_BAD_PRODUCER', 'producer key does not match the validator node key in genesis');
+        throw new RoamError(
+          'BLOCK_BAD_PRODUCER',
+          'producer key does not match the validator node key in genesis',
+        );
       }
     }
   }
@@ -147,16 +147,25 @@ export class Node implements NodeApi {
       }
       const headRaw = store.get(SK.head);
       if (!headRaw) {
-        const ops: KvBatchOp[] = g.changes.map((c) => ({ type: 'put', key: SK.state(c.key), value: c.value! }));
+        const ops: KvBatchOp[] = g.changes.map((c) => ({
+          type: 'put',
+          key: SK.state(c.key),
+          value: c.value!,
+        }));
         ops.push({ type: 'put', key: SK.chain, value: g.chainId });
-        ops.push({ type: 'put', key: SK.head, value: enc({ height: 0, id: bytesToHex(g.chainId), time: g.state.meta.time }) });
+        ops.push({
+          type: 'put',
+          key: SK.head,
+          value: enc({ height: 0, id: bytesToHex(g.chainId), time: g.state.meta.time }),
+        });
         await store.batch(ops);
         return new Node(config, store, g.state, g.chainId, g.state.meta.time);
       }
       const head = dec<{ height: number; id: string; time: string }>(headRaw);
       const state = new LedgerState();
       for await (const [k, v] of store.range('s/')) state.loadEntry(k.slice(2), v);
-      const expectRoot = head.height === 0 ? g.state.root() : decodeBlock(store.get(SK.block(head.height))!).header.stateRoot;
+      const expectRoot =
+        head.height === 0 ? g.state.root() : decodeBlock(store.get(SK.block(head.height))!).header.stateRoot;
       if (!equalBytes(state.root(), expectRoot)) {
         throw new RoamError('BLOCK_BAD_STATE_ROOT', `stored state root does not match block ${head.height}`);
       }
@@ -223,7 +232,8 @@ export class Node implements NodeApi {
     if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
     const env = decodeTx(bytes);
     validateTxStateless(env.tx);
-    if (this.store.get(SK.tx(env.idHex))) throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+    if (this.store.get(SK.tx(env.idHex)))
+      throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
     const account = this.mempool.checkRoom(env);
     this.pendingBuilder().apply(env);
     this.mempool.add(env, account);
@@ -298,7 +308,11 @@ export class Node implements NodeApi {
     this.pending = null;
     for (const env of this.mempool.evictExpired(time)) this.drop(env, new RoamError('TX_EXPIRED'));
     const height = this.state.meta.height + 1n;
-    const b = new BlockBuilder(this.state, { height, time, prev: this.headId, producer: producer.account }, { verifier: this.verifier });
+    const b = new BlockBuilder(
+      this.state,
+      { height, time, prev: this.headId, producer: producer.account },
+      { verifier: this.verifier },
+    );
     const max = this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs;
     for (const env of this.mempool.fairOrder()) {
       if (b.txCount >= max) break;
@@ -321,7 +335,11 @@ export class Node implements NodeApi {
       txCount: b.envelopes.length,
     };
     const id = blockId(header);
-    const block: Block = { header, txs: b.envelopes.map((e) => e.tx), signature: sign(producer.secretKey, id) };
+    const block: Block = {
+      header,
+      txs: b.envelopes.map((e) => e.tx),
+      signature: sign(producer.secretKey, id),
+    };
     const applied: AppliedBlock = {
       block,
       id: bytesToHex(id),
@@ -343,7 +361,9 @@ export class Node implements NodeApi {
     if (!this.verifier.verify(v.nodeKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
     const envelopes = block.txs.map((tx) => envelope(tx));
     this.pending = null;
-    const result: BlockResult = applyBlock(this.state, block, envelopes, this.headId, { verifier: this.verifier });
+    const result: BlockResult = applyBlock(this.state, block, envelopes, this.headId, {
+      verifier: this.verifier,
+    });
     const applied: AppliedBlock = {
       block,
       id: bytesToHex(id),
@@ -365,14 +385,20 @@ export class Node implements NodeApi {
     }
     ops.push({ type: 'put', key: SK.block(a.height), value: encodeBlock(a.block) });
     ops.push({ type: 'put', key: SK.blockIdx(a.id), value: enc(a.height) });
-    a.envelopes.forEach((e, i) => ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) }));
+    a.envelopes.forEach((e, i) => {
+      ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) });
+    });
     const stored: StoredReceipts = {
       receipts: a.receipts.map((r) => ({ ...r, fee: r.fee.toString() })),
       endEvents: a.endEvents,
     };
     ops.push({ type: 'put', key: SK.receipts(a.height), value: enc(stored) });
     ops.push(...indexOps(a));
-    ops.push({ type: 'put', key: SK.head, value: enc({ height: a.height, id: a.id, time: a.block.header.time }) });
+    ops.push({
+      type: 'put',
+      key: SK.head,
+      value: enc({ height: a.height, id: a.id, time: a.block.header.time }),
+    });
     // The in-memory state already holds this block; admission must build on it from now on.
     this.headId = hexToBytes(a.id);
     this.headTime = a.block.header.time;
@@ -503,20 +529,26 @@ export class Node implements NodeApi {
     this.timer = null;
     this.closed = true;
     await this.producing.catch(() => {});
-    for (const [id, ws] of this.waiters) for (const w of ws) w.reject(new RoamError('WAIT_TIMEOUT', `node closed before ${id} was included`));
+    for (const [id, ws] of this.waiters)
+      for (const w of ws) w.reject(new RoamError('WAIT_TIMEOUT', `node closed before ${id} was included`));
     this.waiters.clear();
     await this.store.close();
   }
 }
 
 /** The events of a block as a feed: all transactions' events in order, then block-end events. */
-export function feedOf(height: number, r: { receipts: { txId: string; events: unknown[] }[]; endEvents: unknown[] }): FeedEvent[] {
+export function feedOf(
+  height: number,
+  r: { receipts: { txId: string; events: unknown[] }[]; endEvents: unknown[] },
+): FeedEvent[] {
   const out: FeedEvent[] = [];
   let i = 0;
   for (const rc of r.receipts) {
-    for (const e of rc.events) out.push({ cursor: `${height}:${i++}`, height, txId: rc.txId, event: e as FeedEvent['event'] });
+    for (const e of rc.events)
+      out.push({ cursor: `${height}:${i++}`, height, txId: rc.txId, event: e as FeedEvent['event'] });
   }
-  for (const e of r.endEvents) out.push({ cursor: `${height}:${i++}`, height, txId: null, event: e as FeedEvent['event'] });
+  for (const e of r.endEvents)
+    out.push({ cursor: `${height}:${i++}`, height, txId: null, event: e as FeedEvent['event'] });
   return out;
 }
 
@@ -529,10 +561,18 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
       let cid: string | undefined;
       if (op.type === 'request_open') {
         cid = bytesToHex(opHash(env.id, opIndex));
-        const opened = a.receipts[idx]?.events.find((e) => e.type === 'contract_opened' && e.contract === cid);
+        const opened = a.receipts[idx]?.events.find(
+          (e) => e.type === 'contract_opened' && e.contract === cid,
+        );
         const parties = new Set([op.issuer, op.payer, op.subscriber, String(opened?.assignee ?? '')]);
-        for (const p of parties) if (p) ops.push({ type: 'put', key: SK.party(p, a.height, cid), value: empty });
-      } else if (op.type === 'charge' || op.type === 'provision' || op.type === 'refund' || op.type === 'rate') {
+        for (const p of parties)
+          if (p) ops.push({ type: 'put', key: SK.party(p, a.height, cid), value: empty });
+      } else if (
+        op.type === 'charge' ||
+        op.type === 'provision' ||
+        op.type === 'refund' ||
+        op.type === 'rate'
+      ) {
         cid = bytesToHex(op.contract);
       }
       if (cid) {
@@ -552,7 +592,11 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
 }
 
 /** Re-applies every stored block to a fresh genesis state and checks each root. */
-export async function replayStore(store: KvStore, genesis: Genesis, verifier: SignatureVerifier = nobleVerifier): Promise<{ height: number; root: string }> {
+export async function replayStore(
+  store: KvStore,
+  genesis: Genesis,
+  verifier: SignatureVerifier = nobleVerifier,
+): Promise<{ height: number; root: string }> {
   const { state, chainId } = genesisState(genesis);
   let headId = chainId;
   let height = 0;

@@ -73,7 +73,10 @@ export class Reader {
   }
   private need(n: number): void {
     if (this.pos + n > this.buf.length) {
-      throw new RoamError('CODEC_TRUNCATED', `needs ${n} byte(s) at offset ${this.pos}, only ${this.buf.length - this.pos} left`);
+      throw new RoamError(
+        'CODEC_TRUNCATED',
+        `needs ${n} byte(s) at offset ${this.pos}, only ${this.buf.length - this.pos} left`,
+      );
     }
   }
   u8(): number {
@@ -106,7 +109,10 @@ export class Reader {
   }
   end(): void {
     if (this.pos !== this.buf.length) {
-      throw new RoamError('CODEC_TRAILING', `${this.buf.length - this.pos} trailing byte(s) at offset ${this.pos}`);
+      throw new RoamError(
+        'CODEC_TRAILING',
+        `${this.buf.length - this.pos} trailing byte(s) at offset ${this.pos}`,
+      );
     }
   }
 }
@@ -169,7 +175,8 @@ export const u64: Codec<bigint> = {
   dec: (r) => r.u64(),
   toJSON: (v) => v.toString(),
   fromJSON(j, path) {
-    if (typeof j !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(j)) throw badJson(path, 'u64 as a decimal string');
+    if (typeof j !== 'string' || !/^(0|[1-9][0-9]{0,19})$/.test(j))
+      throw badJson(path, 'u64 as a decimal string');
     const v = BigInt(j);
     if (v > U64_MAX) throw badValue(path, 'u64 out of range');
     return v;

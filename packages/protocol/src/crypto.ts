@@ -29,7 +29,8 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 /** Pure-JS verification (browser, tests). Nodes inject a faster verifier (see SignatureVerifier). */
 export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return ed25519.verify(signature, message, publicKey);
+    // Strict RFC 8032 checks (not ZIP-215), matching libsodium, so every node accepts the same signatures.
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
   } catch {
     return false;
   }

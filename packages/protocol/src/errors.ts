@@ -119,6 +119,11 @@ export function fail(code: ErrorCode, message?: string, details?: Record<string,
   throw new RoamError(code, message, details);
 }
 
-export function check(cond: unknown, code: ErrorCode, message?: string, details?: Record<string, unknown>): asserts cond {
+export function check(
+  cond: unknown,
+  code: ErrorCode,
+  message?: string,
+  details?: Record<string, unknown>,
+): asserts cond {
   if (!cond) throw new RoamError(code, message, details);
 }

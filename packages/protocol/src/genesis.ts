@@ -18,7 +18,11 @@ export const genesisCodec = struct({
   accounts: vec(genesisAccount, 10_000, 1),
   /** UMT created at genesis, per SPEC §2 bucket; each bucket must add up to its exact share. */
   allocations: vec(
-    struct({ bucket: enumOf(Object.keys(UMT_ALLOCATION_BPS) as (keyof typeof UMT_ALLOCATION_BPS)[]), account: name, amount: u64 }),
+    struct({
+      bucket: enumOf(Object.keys(UMT_ALLOCATION_BPS) as (keyof typeof UMT_ALLOCATION_BPS)[]),
+      account: name,
+      amount: u64,
+    }),
     10_000,
     1,
   ),

@@ -94,19 +94,33 @@ interface OpDef<C extends Codec<any>> {
   validate(op: Infer<C>): void;
 }
 
-function bad(code: 'OFFER_INVALID' | 'SSC_TERMS_INVALID' | 'AMOUNT_INVALID' | 'DEMAND_INVALID' | 'SSC_CHARGE_INVALID' | 'RATE_INVALID' | 'SELF_TRANSFER' | 'TX_INVALID', msg: string): never {
+function bad(
+  code:
+    | 'OFFER_INVALID'
+    | 'SSC_TERMS_INVALID'
+    | 'AMOUNT_INVALID'
+    | 'DEMAND_INVALID'
+    | 'SSC_CHARGE_INVALID'
+    | 'RATE_INVALID'
+    | 'SELF_TRANSFER'
+    | 'TX_INVALID',
+  msg: string,
+): never {
   throw new RoamError(code, msg);
 }
 function amountOk(v: bigint, what: string, allowZero = false): void {
-  if ((!allowZero && v === 0n) || v > MAX_AMOUNT) bad('AMOUNT_INVALID', `${what} must be ${allowZero ? '0' : '1'}..${MAX_AMOUNT}`);
+  if ((!allowZero && v === 0n) || v > MAX_AMOUNT)
+    bad('AMOUNT_INVALID', `${what} must be ${allowZero ? '0' : '1'}..${MAX_AMOUNT}`);
 }
 
 export function validateOfferTerms(t: OfferTerms): void {
   if (t.title.trim().length === 0) bad('OFFER_INVALID', 'title is empty');
-  if (t.countries.length + t.networks.length === 0) bad('OFFER_INVALID', 'coverage needs a country or a network');
+  if (t.countries.length + t.networks.length === 0)
+    bad('OFFER_INVALID', 'coverage needs a country or a network');
   if (new Set(t.countries).size !== t.countries.length) bad('OFFER_INVALID', 'duplicate country');
   if (new Set(t.networks).size !== t.networks.length) bad('OFFER_INVALID', 'duplicate network');
-  if (t.kind === 'other' && t.category.length === 0) bad('OFFER_INVALID', 'category required for kind "other"');
+  if (t.kind === 'other' && t.category.length === 0)
+    bad('OFFER_INVALID', 'category required for kind "other"');
   if (t.price === 0n && t.unitPrice === 0n) bad('OFFER_INVALID', 'price or unit price must be positive');
   amountOk(t.price, 'price', true);
   amountOk(t.unitPrice, 'unitPrice', true);
@@ -214,14 +228,22 @@ export const OPS = {
       amountOk(o.deposit, 'deposit');
       amountOk(o.feeDeposit, 'feeDeposit', true);
       if (BigInt(o.issuerFeeBps) > BPS) bad('SSC_TERMS_INVALID', 'issuer fee above 100%');
-      if (o.payer !== o.subscriber && o.payer !== o.issuer) bad('SSC_TERMS_INVALID', 'payer must be the subscriber or the issuer');
-      if (o.stepTimeoutSec === 0 || o.lifetimeSec === 0) bad('SSC_TERMS_INVALID', 'timeouts must be positive');
+      if (o.payer !== o.subscriber && o.payer !== o.issuer)
+        bad('SSC_TERMS_INVALID', 'payer must be the subscriber or the issuer');
+      if (o.stepTimeoutSec === 0 || o.lifetimeSec === 0)
+        bad('SSC_TERMS_INVALID', 'timeouts must be positive');
       if (o.stepTimeoutSec > o.lifetimeSec) bad('SSC_TERMS_INVALID', 'step timeout longer than lifetime');
     },
   }),
   charge: def({
     tag: 21,
-    codec: struct({ assignee: name, contract: bytes32, prev: bytes32, record: usageRecord, sealed: bytes(8192) }),
+    codec: struct({
+      assignee: name,
+      contract: bytes32,
+      prev: bytes32,
+      record: usageRecord,
+      sealed: bytes(8192),
+    }),
     signers: (o) => [o.assignee],
     feePayer: (o) => ({ contract: o.contract }),
     validate(o) {
@@ -245,7 +267,8 @@ export const OPS = {
     signers: (o) => [o.assignee],
     feePayer: (o) => ({ contract: o.contract }),
     validate(o) {
-      if (o.forRequester.length === 0) bad('SSC_CHARGE_INVALID', 'provisioning data for the requester is empty');
+      if (o.forRequester.length === 0)
+        bad('SSC_CHARGE_INVALID', 'provisioning data for the requester is empty');
     },
   }),
   refund: def({
@@ -280,7 +303,8 @@ export const OPS = {
     signers: (o) => [o.subscriber],
     feePayer: (o) => ({ account: o.subscriber }),
     validate(o) {
-      if (o.countries.length + o.networks.length === 0) bad('DEMAND_INVALID', 'where: a country or a network');
+      if (o.countries.length + o.networks.length === 0)
+        bad('DEMAND_INVALID', 'where: a country or a network');
       if (o.endAt <= o.startAt) bad('DEMAND_INVALID', 'endAt must be after startAt');
       amountOk(o.maxPrice, 'maxPrice');
     },
@@ -364,7 +388,8 @@ export const operation: Codec<Operation> = {
     return { type: op.type, ...(opDef(op.type).codec.toJSON(stripType(op)) as object) };
   },
   fromJSON(j, path) {
-    if (typeof j !== 'object' || j === null) throw new RoamError('CODEC_BAD_JSON', `${path}: expected an operation object`);
+    if (typeof j !== 'object' || j === null)
+      throw new RoamError('CODEC_BAD_JSON', `${path}: expected an operation object`);
     const { type, ...rest } = j as { type?: unknown };
     if (typeof type !== 'string' || !Object.hasOwn(OPS, type)) {
       throw new RoamError('CODEC_UNKNOWN_OP', `${path}.type: unknown operation ${String(type)}`);

@@ -1,4 +1,4 @@
-import { type Codec, struct, u16, u32, u64, type Infer } from './codec.js';
+import { type Codec, type Infer, struct, u16, u32, u64 } from './codec.js';
 import { name, OP_NAMES, type OpName } from './ops.js';
 
 const feeFields = Object.fromEntries(OP_NAMES.map((n) => [n, u64])) as Record<OpName, Codec<bigint>>;

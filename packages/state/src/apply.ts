@@ -55,7 +55,13 @@ export interface BlockResult {
 }
 
 /** Stateful checks of a transaction envelope (chain, expiry, TaPoS, replay, signatures). */
-function checkEnvelope(o: Overlay, meta: ChainMeta, ctx: ApplyCtx, env: TxEnvelope, opts: ApplyOptions): void {
+function checkEnvelope(
+  o: Overlay,
+  meta: ChainMeta,
+  ctx: ApplyCtx,
+  env: TxEnvelope,
+  opts: ApplyOptions,
+): void {
   const { tx } = env;
   const p = ctx.params;
   validateTxStateless(tx);
@@ -74,7 +80,8 @@ function checkEnvelope(o: Overlay, meta: ChainMeta, ctx: ApplyCtx, env: TxEnvelo
   if (!known || refPrefixOf(known) !== tx.refBlockPrefix) {
     throw new RoamError('TX_TAPOS_INVALID', `block ${ref} id prefix does not match`);
   }
-  if (o.get(K.seenTx(env.idHex)) !== undefined) throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+  if (o.get(K.seenTx(env.idHex)) !== undefined)
+    throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
   const signers = requiredSigners(tx.ops);
   const keys: Uint8Array[] = signers.map((n) => {
     const a = o.get<Account>(K.account(n));
@@ -84,7 +91,9 @@ function checkEnvelope(o: Overlay, meta: ChainMeta, ctx: ApplyCtx, env: TxEnvelo
   if (opts.verifier) {
     for (let i = 0; i < keys.length; i++) {
       if (!opts.verifier.verify(keys[i]!, env.id, tx.signatures[i]!)) {
-        throw new RoamError('SIG_INVALID', `signature of ${signers[i]} does not verify`, { signer: signers[i] });
+        throw new RoamError('SIG_INVALID', `signature of ${signers[i]} does not verify`, {
+          signer: signers[i],
+        });
       }
     }
   }
@@ -163,12 +172,28 @@ export class BlockBuilder {
     const ctx = new ApplyCtx(this.block, this.params, this.start.height, this.start.time);
     const now = this.start.time;
     // 1. Contracts at the end of their lifetime are settled exactly as a Refund would.
-    this.drainDue(ctx, EXPIRY_QUEUE, now, (id) => {
-      const c = this.block.get<Contract>(K.contract(bytesToHex(id)));
-      if (c && c.status === 'open' && c.expiresAt <= now) settle(ctx, c, '', false, 0, c.head);
-    });
+    const contractOf = (id: Uint8Array) => this.block.get<Contract>(K.contract(bytesToHex(id)));
+    this.drainDue(
+      ctx,
+      EXPIRY_QUEUE,
+      now,
+      (id) => {
+        const c = contractOf(id);
+        return c && c.status === 'open' ? c.expiresAt : undefined;
+      },
+      (id) => {
+        const c = contractOf(id)!;
+        settle(ctx, c, '', false, 0, c.head);
+      },
+    );
     // 2. Transactions past their expiration can no longer be replayed: forget them.
-    this.drainDue(ctx, TX_QUEUE, now, (id) => this.block.del(K.seenTx(bytesToHex(id))));
+    this.drainDue(
+      ctx,
+      TX_QUEUE,
+      now,
+      (id) => this.block.get<bigint>(K.seenTx(bytesToHex(id))),
+      (id) => this.block.del(K.seenTx(bytesToHex(id))),
+    );
     // 3. Fees: a share to the community fund, the rest to the producer.
     const p = ctx.params;
     if (this.fees > 0n) {
@@ -187,21 +212,42 @@ export class BlockBuilder {
     return { stateRoot: this.state.root(), changes, receipts: this.receipts, endEvents: ctx.events, undo };
   }
 
-  private drainDue(ctx: ApplyCtx, queue: string, now: bigint, each: (id: Uint8Array) => void): void {
-    const cursor = this.block.get<{ next: bigint }>(K.queueCursor(queue)) ?? { next: bucketOf(now) };
+  /**
+   * Take every due entry of a queue: whole buckets before the current second, then the due part of
+   * the current second's bucket (the rest is put back), so settlement happens in the first block
+   * at or after the due time. `dueAt` gives an entry's due time, or undefined if it is gone.
+   */
+  private drainDue(
+    ctx: ApplyCtx,
+    queue: string,
+    now: bigint,
+    dueAt: (id: Uint8Array) => bigint | undefined,
+    each: (id: Uint8Array) => void,
+  ): void {
+    const current = bucketOf(now);
+    const cursor = this.block.get<{ next: bigint }>(K.queueCursor(queue)) ?? { next: current };
     let b = cursor.next;
-    while (b * 1000n <= now) {
+    while (b < current) {
       // Skip a whole hour of empty buckets with one lookup (long gaps between blocks stay cheap).
       if (ctx.queuedInHour(queue, b / 3600n) === 0) {
-        b = (b / 3600n + 1n) * 3600n;
+        const next = (b / 3600n + 1n) * 3600n;
+        b = next < current ? next : current;
         continue;
       }
-      for (const id of ctx.drainBucket(queue, b)) each(id);
+      for (const id of ctx.drainBucket(queue, b)) if (dueAt(id) !== undefined) each(id);
       b++;
     }
-    const due = now / 1000n + 1n;
-    if (b > due) b = due;
-    if (b !== cursor.next) this.block.put(K.queueCursor(queue), { next: b });
+    if (ctx.queuedInHour(queue, current / 3600n) > 0) {
+      const later: Uint8Array[] = [];
+      for (const id of ctx.drainBucket(queue, current)) {
+        const d = dueAt(id);
+        if (d === undefined) continue;
+        if (d <= now) each(id);
+        else later.push(id);
+      }
+      for (const id of later) ctx.enqueue(queue, current, id);
+    }
+    if (current !== cursor.next) this.block.put(K.queueCursor(queue), { next: current });
   }
 }
 
@@ -209,24 +255,39 @@ export class BlockBuilder {
  * Validate and apply a block produced elsewhere. Either the whole block applies and the state
  * root matches the header, or the state is left exactly as it was and a RoamError is thrown.
  */
-export function applyBlock(state: LedgerState, block: Block, envelopes: TxEnvelope[], headId: Uint8Array, opts: ApplyOptions): BlockResult {
+export function applyBlock(
+  state: LedgerState,
+  block: Block,
+  envelopes: TxEnvelope[],
+  headId: Uint8Array,
+  opts: ApplyOptions,
+): BlockResult {
   const h = block.header;
   const meta = state.meta;
-  if (!equalBytes(h.chainId, meta.chainId)) throw new RoamError('BLOCK_INVALID', 'block is for another chain');
+  if (!equalBytes(h.chainId, meta.chainId))
+    throw new RoamError('BLOCK_INVALID', 'block is for another chain');
   if (!equalBytes(h.prev, headId)) throw new RoamError('BLOCK_BAD_PREV');
   if (h.txCount !== envelopes.length) throw new RoamError('BLOCK_INVALID', 'txCount mismatch');
   if (!equalBytes(merkleRoot(envelopes.map((e) => e.id)), h.txRoot)) throw new RoamError('BLOCK_BAD_TX_ROOT');
-  const b = new BlockBuilder(state, { height: h.height, time: h.time, prev: h.prev, producer: h.producer }, opts);
+  const b = new BlockBuilder(
+    state,
+    { height: h.height, time: h.time, prev: h.prev, producer: h.producer },
+    opts,
+  );
   envelopes.forEach((env, i) => {
     try {
       b.apply(env);
     } catch (e) {
       if (e instanceof RoamError) {
-        throw new RoamError('BLOCK_INVALID', `transaction ${i} (${env.idHex}) is invalid: ${e.code} ${e.message}`, {
-          txIndex: i,
-          txId: env.idHex,
-          txCode: e.code,
-        });
+        throw new RoamError(
+          'BLOCK_INVALID',
+          `transaction ${i} (${env.idHex}) is invalid: ${e.code} ${e.message}`,
+          {
+            txIndex: i,
+            txId: env.idHex,
+            txCode: e.code,
+          },
+        );
       }
       throw e;
     }

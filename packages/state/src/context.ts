@@ -1,6 +1,6 @@
 /** What an evaluator sees: the overlay it writes to, the block time, and helpers on balances. */
-import { BPS, type ChainParams, RoamError, type Token } from '@roamchain/protocol';
-import { type Overlay } from './ledger.js';
+import { BPS, type ChainParams, RoamError, type Token, U64_MAX } from '@roamchain/protocol';
+import type { Overlay } from './ledger.js';
 import { type Account, K } from './objects.js';
 
 /** An event emitted by a transaction or by block-end processing (indexers and the API read them). */
@@ -37,7 +37,10 @@ export class ApplyCtx {
   requireRole(name: string, ...roles: Account['roles'][number][]): Account {
     const a = this.account(name);
     if (!roles.some((r) => a.roles.includes(r))) {
-      throw new RoamError('ROLE_REQUIRED', `${name} needs role ${roles.join(' or ')}`, { account: name, roles });
+      throw new RoamError('ROLE_REQUIRED', `${name} needs role ${roles.join(' or ')}`, {
+        account: name,
+        roles,
+      });
     }
     return a;
   }
@@ -49,7 +52,8 @@ export class ApplyCtx {
   /** UMT still locked by vesting at this block's time. */
   locked(a: Account): bigint {
     if (a.vestingTotal === 0n) return 0n;
-    const months = this.time > a.vestingStart ? (this.time - a.vestingStart) / this.params.vestingMonthMs : 0n;
+    const months =
+      this.time > a.vestingStart ? (this.time - a.vestingStart) / this.params.vestingMonthMs : 0n;
     let releasedBps = months * BigInt(this.params.vestingBpsPerMonth);
     if (releasedBps > BPS) releasedBps = BPS;
     return a.vestingTotal - (a.vestingTotal * releasedBps) / BPS;
@@ -86,7 +90,9 @@ export class ApplyCtx {
 
   credit(name: string, token: Token, amount: bigint): void {
     if (amount === 0n) return;
-    this.o.put(K.balance(name, token), this.balance(name, token) + amount);
+    const next = this.balance(name, token) + amount;
+    if (next > U64_MAX) throw new RoamError('AMOUNT_INVALID', `${name}'s ${token} balance would overflow`);
+    this.o.put(K.balance(name, token), next);
   }
 
   /** Append an id to a time-bucketed queue (chunks of 64 keep each write small). */

@@ -7,13 +7,23 @@ import {
   bytesToHex,
   equalBytes,
   type OfferTerms,
+  type Operation,
   type OpName,
   type OpOf,
-  type Operation,
   RoamError,
+  U64_MAX,
 } from '@roamchain/protocol';
 import { type ApplyCtx, issuerFee } from './context.js';
-import { type Account, type Attestation, type Contract, type Demand, K, type Offer, type OperatorStats, type Supply } from './objects.js';
+import {
+  type Account,
+  type Attestation,
+  type Contract,
+  type Demand,
+  K,
+  type Offer,
+  type OperatorStats,
+  type Supply,
+} from './objects.js';
 
 /** Everything an evaluator needs besides the operation. */
 export interface OpEnv {
@@ -26,8 +36,8 @@ export interface OpEnv {
 
 export const EXPIRY_QUEUE = 'ssc';
 export const TX_QUEUE = 'tx';
-/** Queue buckets are whole seconds: an entry due at t ms goes to bucket ceil(t / 1000). */
-export const bucketOf = (ms: bigint): bigint => (ms + 999n) / 1000n;
+/** Queue buckets are whole seconds: an entry due at t ms goes to bucket floor(t / 1000). */
+export const bucketOf = (ms: bigint): bigint => ms / 1000n;
 
 const emptyStats = (): OperatorStats => ({
   contracts: 0,
@@ -71,7 +81,14 @@ function putContract(ctx: ApplyCtx, c: Contract): void {
  * charges, the issuer its fee on them, the payer the rest of the deposit, and the issuer the
  * UMT fee deposit that is left.
  */
-export function settle(ctx: ApplyCtx, c: Contract, by: string, badService: boolean, reason: number, head: Uint8Array): Contract {
+export function settle(
+  ctx: ApplyCtx,
+  c: Contract,
+  by: string,
+  badService: boolean,
+  reason: number,
+  head: Uint8Array,
+): Contract {
   const toIssuer = issuerFee(c.charged, c.issuerFeeBps);
   const toAssignee = c.charged;
   const toPayer = c.deposit - toAssignee - toIssuer;
@@ -180,9 +197,17 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     }
     ctx.o.put(refKey, ctx.height);
     const s = ctx.o.get<Supply>(K.supply)!;
+    if (s.sdrMinted + op.amount > U64_MAX)
+      throw new RoamError('AMOUNT_INVALID', 'SDR supply counter would overflow');
     ctx.o.put(K.supply, { ...s, sdrMinted: s.sdrMinted + op.amount });
     ctx.credit(op.to, 'SDR', op.amount);
-    ctx.emit({ type: 'sdr_issued', gateway: op.gateway, to: op.to, amount: op.amount, paymentRef: op.paymentRef });
+    ctx.emit({
+      type: 'sdr_issued',
+      gateway: op.gateway,
+      to: op.to,
+      amount: op.amount,
+      paymentRef: op.paymentRef,
+    });
   },
 
   sdr_burn(op, { ctx }) {
@@ -206,7 +231,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       const d = ctx.o.get<Demand>(dKey);
       if (!d) throw new RoamError('DEMAND_UNKNOWN', `demand ${bytesToHex(op.demand)} does not exist`);
       if (d.status !== 'open' || d.endAt <= ctx.time) throw new RoamError('DEMAND_CLOSED');
-      if (!coverageOverlaps(op.terms, d)) throw new RoamError('OFFER_INVALID', 'offer does not cover the demand');
+      if (!coverageOverlaps(op.terms, d))
+        throw new RoamError('OFFER_INVALID', 'offer does not cover the demand');
       ctx.o.put(dKey, { ...d, answers: d.answers + 1 });
     }
     const o: Offer = {
@@ -231,7 +257,12 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
     if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
     ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, terms: op.terms, version: opHash, updatedAt: ctx.time });
-    ctx.emit({ type: 'offer_replaced', offer: bytesToHex(o.id), operator: o.operator, version: bytesToHex(opHash) });
+    ctx.emit({
+      type: 'offer_replaced',
+      offer: bytesToHex(o.id),
+      operator: o.operator,
+      version: bytesToHex(opHash),
+    });
   },
 
   offer_withdraw(op, { ctx }) {
@@ -263,12 +294,16 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (op.attestation) {
       const att = ctx.o.get<Attestation>(K.attestation(op.subscriber));
       if (!att) throw new RoamError('IDENTITY_UNKNOWN', `${op.subscriber} has no attestation`);
-      if (!equalBytes(att.id, op.attestation)) throw new RoamError('IDENTITY_INVALID', 'not the current attestation');
+      if (!equalBytes(att.id, op.attestation))
+        throw new RoamError('IDENTITY_INVALID', 'not the current attestation');
       if (att.revokedAt !== 0n) throw new RoamError('IDENTITY_INVALID', 'attestation revoked');
       if (att.expiresAt <= ctx.time) throw new RoamError('IDENTITY_INVALID', 'attestation expired');
     }
     if (op.stepTimeoutSec < p.minStepTimeoutSec || op.stepTimeoutSec > p.maxStepTimeoutSec) {
-      throw new RoamError('SSC_TERMS_INVALID', `step timeout must be ${p.minStepTimeoutSec}..${p.maxStepTimeoutSec} s`);
+      throw new RoamError(
+        'SSC_TERMS_INVALID',
+        `step timeout must be ${p.minStepTimeoutSec}..${p.maxStepTimeoutSec} s`,
+      );
     }
     if (op.lifetimeSec < p.minLifetimeSec || op.lifetimeSec > p.maxLifetimeSec) {
       throw new RoamError('SSC_TERMS_INVALID', `lifetime must be ${p.minLifetimeSec}..${p.maxLifetimeSec} s`);
@@ -347,7 +382,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
 
   charge(op, { ctx, opHash, fee }) {
     const c = getContract(ctx, op.contract);
-    if (op.assignee !== c.assignee) throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
+    if (op.assignee !== c.assignee)
+      throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
     if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
     requireHead(c, op.prev);
     if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
@@ -356,14 +392,21 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (r.seq !== c.chargeCount + 1) {
       throw new RoamError('SSC_BAD_SEQUENCE', `expected charge #${c.chargeCount + 1}, got #${r.seq}`);
     }
+    if (c.volumeUp + r.volumeUp > U64_MAX || c.volumeDown + r.volumeDown > U64_MAX) {
+      throw new RoamError('SSC_CHARGE_INVALID', 'usage volume counters would overflow');
+    }
     const charged = c.charged + r.amount;
     const total = charged + issuerFee(charged, c.issuerFeeBps);
     if (total > c.deposit) {
-      throw new RoamError('SSC_OVERCHARGE', `charges plus issuer fee ${total} exceed the deposit ${c.deposit}`, {
-        deposit: c.deposit.toString(),
-        charged: c.charged.toString(),
-        available: (c.deposit - c.charged - issuerFee(c.charged, c.issuerFeeBps)).toString(),
-      });
+      throw new RoamError(
+        'SSC_OVERCHARGE',
+        `charges plus issuer fee ${total} exceed the deposit ${c.deposit}`,
+        {
+          deposit: c.deposit.toString(),
+          charged: c.charged.toString(),
+          available: (c.deposit - c.charged - issuerFee(c.charged, c.issuerFeeBps)).toString(),
+        },
+      );
     }
     if (c.feeDeposit < fee) {
       throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this charge', {
@@ -397,13 +440,15 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
 
   provision(op, { ctx, opHash, fee }) {
     const c = getContract(ctx, op.contract);
-    if (op.assignee !== c.assignee) throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
+    if (op.assignee !== c.assignee)
+      throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
     if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
     requireHead(c, op.prev);
     if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
     if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
     if (c.provisionedAt !== 0n) throw new RoamError('SSC_PROVISIONED');
-    if (c.feeDeposit < fee) throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this step');
+    if (c.feeDeposit < fee)
+      throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this step');
     ctx.fees += fee;
     putContract(ctx, {
       ...c,
@@ -444,13 +489,18 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (c.score !== 0) throw new RoamError('RATE_DUPLICATE');
     putContract(ctx, { ...c, score: op.score });
     const s = stats(ctx, c.assignee);
-    ctx.o.put(K.stats(c.assignee), { ...s, ratingSum: s.ratingSum + op.score, ratingCount: s.ratingCount + 1 });
+    ctx.o.put(K.stats(c.assignee), {
+      ...s,
+      ratingSum: s.ratingSum + op.score,
+      ratingCount: s.ratingCount + 1,
+    });
     ctx.emit({ type: 'contract_rated', contract: bytesToHex(c.id), assignee: c.assignee, score: op.score });
   },
 
   demand_post(op, { ctx, opHash }) {
     const a = ctx.account(op.subscriber);
-    if (!a.roles.includes('subscriber')) throw new RoamError('ROLE_REQUIRED', 'only subscribers post demands');
+    if (!a.roles.includes('subscriber'))
+      throw new RoamError('ROLE_REQUIRED', 'only subscribers post demands');
     if (op.endAt <= ctx.time) throw new RoamError('DEMAND_INVALID', 'demand already over');
     const d: Demand = {
       id: opHash,
@@ -491,7 +541,12 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     };
     // Re-attesting replaces the previous attestation.
     ctx.o.put(K.attestation(op.subscriber), att);
-    ctx.emit({ type: 'identity_attested', subscriber: op.subscriber, operator: op.operator, attestation: bytesToHex(opHash) });
+    ctx.emit({
+      type: 'identity_attested',
+      subscriber: op.subscriber,
+      operator: op.operator,
+      attestation: bytesToHex(opHash),
+    });
   },
 
   identity_revoke(op, { ctx }) {
@@ -500,14 +555,20 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (att.operator !== op.operator) throw new RoamError('IDENTITY_NOT_HOME');
     if (att.revokedAt !== 0n) throw new RoamError('IDENTITY_INVALID', 'already revoked');
     ctx.o.put(K.attestation(op.subscriber), { ...att, revokedAt: ctx.time, revokeReason: op.reason });
-    ctx.emit({ type: 'identity_revoked', subscriber: op.subscriber, operator: op.operator, reason: op.reason });
+    ctx.emit({
+      type: 'identity_revoked',
+      subscriber: op.subscriber,
+      operator: op.operator,
+      reason: op.reason,
+    });
   },
 
   demand_cancel(op, { ctx }) {
     const key = K.demand(bytesToHex(op.demand));
     const d = ctx.o.get<Demand>(key);
     if (!d) throw new RoamError('DEMAND_UNKNOWN');
-    if (d.subscriber !== op.subscriber) throw new RoamError('SSC_NOT_PARTY', 'only its subscriber cancels a demand');
+    if (d.subscriber !== op.subscriber)
+      throw new RoamError('SSC_NOT_PARTY', 'only its subscriber cancels a demand');
     if (d.status !== 'open') throw new RoamError('DEMAND_CLOSED');
     ctx.o.put(key, { ...d, status: 'cancelled' });
     ctx.emit({ type: 'demand_cancelled', demand: bytesToHex(op.demand) });

@@ -11,7 +11,11 @@ function bad(msg: string): never {
  * Build the state at height 0 from a genesis. Enforces SPEC §2: the UMT buckets add up to
  * exactly their shares of the fixed supply; founders' UMT is locked and vests by block time.
  */
-export function genesisState(g: Genesis): { state: LedgerState; changes: StateChange[]; chainId: Uint8Array } {
+export function genesisState(g: Genesis): {
+  state: LedgerState;
+  changes: StateChange[];
+  chainId: Uint8Array;
+} {
   const chainId = chainIdOf(g);
   const state = new LedgerState();
   const o = new Overlay(state);
@@ -22,10 +26,12 @@ export function genesisState(g: Genesis): { state: LedgerState; changes: StateCh
   }
   for (const a of g.accounts) {
     const isSub = a.roles.includes('subscriber');
-    if (isSub !== (a.homeOperator !== undefined)) bad(`${a.name}: a subscriber, and only a subscriber, has a home operator`);
+    if (isSub !== (a.homeOperator !== undefined))
+      bad(`${a.name}: a subscriber, and only a subscriber, has a home operator`);
     if (a.homeOperator !== undefined) {
       const home = g.accounts.find((x) => x.name === a.homeOperator);
-      if (!home?.roles.includes('operator')) bad(`${a.name}: home operator ${a.homeOperator} is not an operator`);
+      if (!home?.roles.includes('operator'))
+        bad(`${a.name}: home operator ${a.homeOperator} is not an operator`);
     }
     if (new Set(a.roles).size !== a.roles.length) bad(`${a.name}: duplicate role`);
   }
@@ -73,6 +79,7 @@ export function genesisState(g: Genesis): { state: LedgerState; changes: StateCh
 export function admitRole(o: Overlay, account: string, role: Account['roles'][number]): void {
   const a = o.get<Account>(K.account(account));
   if (!a) throw new RoamError('ACCOUNT_UNKNOWN', `account ${account} does not exist`);
-  if (role === 'subscriber') throw new RoamError('ROLE_INVALID', 'subscribers are attached by their home operator');
+  if (role === 'subscriber')
+    throw new RoamError('ROLE_INVALID', 'subscribers are attached by their home operator');
   if (!a.roles.includes(role)) o.put(K.account(account), { ...a, roles: [...a.roles, role] });
 }

@@ -50,8 +50,8 @@ class OfferIndex {
     return [...o.terms.countries.map((c) => `C:${c}`), ...o.terms.networks.map((n) => `N:${n}`)];
   }
   private static add(m: Map<string, Set<string>>, k: string, id: string): void {
-    let s = m.get(k);
-    if (!s) m.set(k, (s = new Set()));
+    const s = m.get(k) ?? new Set<string>();
+    m.set(k, s);
     s.add(id);
   }
   update(before: Offer | undefined, after: Offer | undefined): void {
@@ -105,6 +105,12 @@ export class LedgerState implements StateReader {
     const changes: StateChange[] = [];
     const undo: Undo = [];
     const keys = [...o.writes.keys()].sort();
+    // Encode everything first: a value that cannot be encoded must leave the state untouched.
+    const encoded = new Map<string, Uint8Array>();
+    for (const key of keys) {
+      const v = o.writes.get(key);
+      if (v !== DELETED) encoded.set(key, encodeEntry(key, v));
+    }
     for (const key of keys) {
       const v = o.writes.get(key);
       const before = this.objects.get(key);
@@ -118,7 +124,7 @@ export class LedgerState implements StateReader {
         this.derive(key, before, undefined);
       } else {
         undo.push([key, before, this.trie.get(keyHash)]);
-        const bytes = encodeEntry(key, v);
+        const bytes = encoded.get(key)!;
         this.objects.set(key, v);
         this.trie.set(keyHash, sha256(bytes));
         changes.push({ key, value: bytes });

@@ -20,11 +20,11 @@ import {
   SERVICE_KINDS,
   str,
   struct,
+  UNITS,
   u8,
   u16,
   u32,
   u64,
-  UNITS,
   vec,
 } from '@roamchain/protocol';
 

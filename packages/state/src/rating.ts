@@ -15,8 +15,7 @@
  * Ties: lower cost first, then offer id.
  */
 import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol';
-import type { StateReader } from './ledger.js';
-import type { LedgerState } from './ledger.js';
+import type { LedgerState, StateReader } from './ledger.js';
 import { K, type Offer, type OperatorStats } from './objects.js';
 
 const PRIOR_COUNT = 5n;
@@ -78,7 +77,11 @@ export interface RankedOffer {
   reasons: string[];
 }
 
-const WEIGHTS: Record<Preference, [bigint, bigint]> = { price: [80n, 20n], quality: [20n, 80n], balanced: [50n, 50n] };
+const WEIGHTS: Record<Preference, [bigint, bigint]> = {
+  price: [80n, 20n],
+  quality: [20n, 80n],
+  balanced: [50n, 50n],
+};
 const MB = 1_000_000n;
 
 /** Cost of `volume` bytes on an offer, or undefined when the offer cannot serve it. */
@@ -92,7 +95,9 @@ export function offerCost(o: Offer, volume: bigint): bigint | undefined {
 
 function kindMatches(offerKind: ServiceKind, want: ServiceKind | undefined): boolean {
   if (!want) return true;
-  return offerKind === want || (offerKind === 'bundle' && (want === 'data' || want === 'voice' || want === 'sms'));
+  return (
+    offerKind === want || (offerKind === 'bundle' && (want === 'data' || want === 'voice' || want === 'sms'))
+  );
 }
 
 /** Live offers matching the query, scored and explained; deterministic for a given state and time. */
@@ -142,7 +147,15 @@ export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): R
     };
   });
   ranked.sort((a, b) =>
-    b.score !== a.score ? b.score - a.score : a.cost !== b.cost ? (a.cost < b.cost ? -1 : 1) : a.offerId < b.offerId ? -1 : 1,
+    b.score !== a.score
+      ? b.score - a.score
+      : a.cost !== b.cost
+        ? a.cost < b.cost
+          ? -1
+          : 1
+        : a.offerId < b.offerId
+          ? -1
+          : 1,
   );
   return ranked.slice(0, query.limit ?? 50);
 }

@@ -20,15 +20,15 @@ import {
   type Role,
   refPrefixOf,
   type SignatureVerifier,
+  sha256,
   sign,
   signTx,
-  sha256,
   type TxEnvelope,
   UMT_ALLOCATION_BPS,
   UMT_SUPPLY,
   utf8,
 } from '@roamchain/protocol';
-import { type BlockResult, BlockBuilder, type TxReceipt } from './apply.js';
+import { BlockBuilder, type BlockResult, type TxReceipt } from './apply.js';
 import { genesisState } from './genesis.js';
 import type { LedgerState } from './ledger.js';
 
@@ -74,7 +74,9 @@ export function buildGenesis(spec: GenesisSpec): { genesis: Genesis; keys: Map<s
   };
   for (const f of FUND_ACCOUNTS) add(f);
   for (const a of spec.accounts) add(a.name, a.roles ?? [], a.homeOperator);
-  const validators = spec.validators ?? [spec.accounts.find((a) => a.roles?.includes('node_owner'))?.name ?? 'ndf'];
+  const validators = spec.validators ?? [
+    spec.accounts.find((a) => a.roles?.includes('node_owner'))?.name ?? 'ndf',
+  ];
   const bucket = (b: keyof typeof UMT_ALLOCATION_BPS) => (UMT_SUPPLY * UMT_ALLOCATION_BPS[b]) / 10_000n;
   const allocations: Genesis['allocations'] = [];
   let crowd = bucket('crowdsale');
@@ -137,7 +139,10 @@ export class TestChain {
   }
 
   /** A signed transaction referencing the current head (TaPoS), expiring in 10 minutes. */
-  tx(ops: Operation[], opts: { signers?: Record<string, Uint8Array>; expiration?: bigint; chainId?: Uint8Array } = {}): TxEnvelope {
+  tx(
+    ops: Operation[],
+    opts: { signers?: Record<string, Uint8Array>; expiration?: bigint; chainId?: Uint8Array } = {},
+  ): TxEnvelope {
     const signers: Record<string, Uint8Array> = opts.signers ?? {};
     if (!opts.signers) for (const [n, k] of this.keys) signers[n] = k.signing.secretKey;
     const tx = signTx(

@@ -32,7 +32,9 @@ describe('full contract lifecycle', () => {
   it('genesis, SDR issued, offer, request, three charges, refund', () => {
     const c = setup();
     const enc = c.keys.get('op-de')!.encryption.publicKey;
-    c.submit([{ type: 'sdr_issue', gateway: 'gateway', to: 'alice', amount: 50n * UNIT, paymentRef: 'wire-0001' }]);
+    c.submit([
+      { type: 'sdr_issue', gateway: 'gateway', to: 'alice', amount: 50n * UNIT, paymentRef: 'wire-0001' },
+    ]);
     const terms = {
       title: 'DE 5 GB / 7 days',
       kind: 'data',
@@ -53,7 +55,18 @@ describe('full contract lifecycle', () => {
       capacity: 100,
       encryptionKey: enc,
     } as const;
-    const r1 = c.submit([{ type: 'offer_publish', operator: 'op-de', terms: { ...terms, countries: [...terms.countries], networks: [...terms.networks], technologies: [...terms.technologies] } }]);
+    const r1 = c.submit([
+      {
+        type: 'offer_publish',
+        operator: 'op-de',
+        terms: {
+          ...terms,
+          countries: [...terms.countries],
+          networks: [...terms.networks],
+          technologies: [...terms.technologies],
+        },
+      },
+    ]);
     const offerId = r1.events[0]!.offer as string;
     const req: Operation = {
       type: 'request_open',
@@ -78,7 +91,16 @@ describe('full contract lifecycle', () => {
       assignee: 'op-de',
       contract: contract().id,
       prev: contract().head,
-      record: { seq, usageType: 'data', start: c.time, duration: 60, volumeUp: 1000n, volumeDown: GB, units: 1000n, amount },
+      record: {
+        seq,
+        usageType: 'data',
+        start: c.time,
+        duration: 60,
+        volumeUp: 1000n,
+        volumeDown: GB,
+        units: 1000n,
+        amount,
+      },
       sealed: new Uint8Array(),
     });
     c.submit([charge(1, 3n * UNIT)]);
@@ -87,7 +109,16 @@ describe('full contract lifecycle', () => {
     expect(codeOf(() => c.submit([charge(4, 10n * UNIT)]))).toBe('SSC_OVERCHARGE');
     const aliceBefore = c.state.get<bigint>(K.balance('alice', 'SDR'));
     expect(aliceBefore).toBe(30n * UNIT);
-    c.submit([{ type: 'refund', by: 'alice', contract: contract().id, prev: contract().head, badService: false, reason: 0 }]);
+    c.submit([
+      {
+        type: 'refund',
+        by: 'alice',
+        contract: contract().id,
+        prev: contract().head,
+        badService: false,
+        reason: 0,
+      },
+    ]);
     expect(contract().status).toBe('closed');
     // 10 SDR charged, 2% issuer fee = 0.2 SDR, change 9.8 SDR back to alice.
     expect(c.state.get<bigint>(K.balance('op-de', 'SDR'))).toBe(10n * UNIT);

@@ -1,0 +1,152 @@
+/**
+ * Prometheus metrics of a node (`GET /metrics`). One `Metrics` per node (its own registry, so that
+ * several nodes can live in one process, e.g. in tests):
+ *
+ *   roamchain_height, roamchain_finalized_height, roamchain_mempool_size   gauges read from node.status()
+ *   roamchain_transactions_total                                           counter of committed transactions
+ *   roamchain_blocks_total                                                 counter of committed blocks
+ *   roamchain_block_apply_seconds                                          histogram of block production/apply time
+ *   roamchain_tps                                                          committed tx/s over the last 10 s
+ *   roamchain_api_request_seconds{method,route,status}                     histogram of API answers
+ *   roamchain_ws_connections                                               open WebSocket connections
+ *   (roamchain_sync_* come with peer-to-peer sync)
+ *
+ * The node reports each committed block with `observeBlock(txCount, applySeconds)` (wire it to
+ * `NodeConfig.onCommitted`). When nobody does, `createApi` counts blocks from `node.onBlock`
+ * (without the apply time), and never both for the same block.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeApi } from '../interfaces.js';
+
+const TPS_WINDOW_MS = 10_000;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private node: NodeApi | null = null;
+  private readonly window: [timeMs: number, txs: number][] = [];
+  /** Set by observeBlock, cleared by noteBlock: tells the onBlock fallback the node already reported. */
+  private reported = false;
+  private readonly transactions: Counter;
+  private readonly blocks: Counter;
+  private readonly applySeconds: Histogram;
+  private readonly apiSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly wsConnections: Gauge;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const status = () => {
+      try {
+        return this.node?.status();
+      } catch {
+        return undefined;
+      }
+    };
+    new Gauge({
+      name: 'roamchain_height',
+      help: 'Height of the last committed block',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.height);
+      },
+    });
+    new Gauge({
+      name: 'roamchain_finalized_height',
+      help: 'Height of the last final block',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.finalizedHeight);
+      },
+    });
+    new Gauge({
+      name: 'roamchain_mempool_size',
+      help: 'Transactions waiting in the mempool',
+      registers,
+      collect() {
+        const s = status();
+        if (s) this.set(s.mempool);
+      },
+    });
+    const self = this;
+    new Gauge({
+      name: 'roamchain_tps',
+      help: 'Committed transactions per second over the last 10 seconds',
+      registers,
+      collect() {
+        this.set(self.tps());
+      },
+    });
+    this.transactions = new Counter({
+      name: 'roamchain_transactions_total',
+      help: 'Transactions committed in blocks',
+      registers,
+    });
+    this.blocks = new Counter({ name: 'roamchain_blocks_total', help: 'Blocks committed', registers });
+    this.applySeconds = new Histogram({
+      name: 'roamchain_block_apply_seconds',
+      help: 'Time to build or apply and commit one block',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.apiSeconds = new Histogram({
+      name: 'roamchain_api_request_seconds',
+      help: 'Web-API answer time by method, route and HTTP status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    });
+    this.wsConnections = new Gauge({
+      name: 'roamchain_ws_connections',
+      help: 'Open WebSocket connections',
+      registers,
+    });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'roamchain_process_' });
+  }
+
+  /** The node whose status the gauges report. */
+  bind(node: NodeApi): this {
+    this.node = node;
+    return this;
+  }
+
+  /** Called by the node for each committed block. */
+  observeBlock(txCount: number, applySeconds?: number): void {
+    this.reported = true;
+    this.count(txCount);
+    if (applySeconds !== undefined && Number.isFinite(applySeconds)) this.applySeconds.observe(applySeconds);
+  }
+
+  /** Fallback from `node.onBlock` (runs right after the node's own report, if any). */
+  noteBlock(txCount: number): void {
+    if (this.reported) this.reported = false;
+    else this.count(txCount);
+  }
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.apiSeconds.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  tps(now = Date.now()): number {
+    while (this.window.length > 0 && this.window[0]![0] < now - TPS_WINDOW_MS) this.window.shift();
+    let n = 0;
+    for (const [, c] of this.window) n += c;
+    return n / (TPS_WINDOW_MS / 1000);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private count(txCount: number): void {
+    this.blocks.inc();
+    if (txCount > 0) this.transactions.inc(txCount);
+    const now = Date.now();
+    this.window.push([now, txCount]);
+    this.tps(now);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * JSON schemas of the Web-API routes. They validate requests (Fastify/Ajv), shape answers
+ * (fast-json-stringify) and become the OpenAPI 3.0 document, so they stick to what OpenAPI 3.0
+ * accepts (`nullable`, no type arrays, no `const`). Ledger objects keep `additionalProperties:
+ * true` so that a field added to a codec is never stripped from an answer.
+ */
+import { NAME_RE, OP_NAMES, ROLES, SERVICE_KINDS, UNITS } from '@roamchain/protocol';
+
+type Schema = Record<string, unknown>;
+
+export const HEX = { type: 'string', pattern: '^[0-9a-f]*$', description: 'lowercase hex' } as const;
+export const ID = { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: '32-byte id, hex' } as const;
+export const U64 = {
+  type: 'string',
+  pattern: '^[0-9]{1,20}$',
+  description: 'u64 as a decimal string (amounts in base units, 6 decimals)',
+} as const;
+export const NAME = { type: 'string', pattern: NAME_RE.source, description: 'account name' } as const;
+export const CURSOR = {
+  type: 'string',
+  pattern: '^[0-9]{1,15}:[0-9]{1,9}$',
+  description: 'feed cursor "height:index"',
+} as const;
+const INT = { type: 'integer' } as const;
+const STR = { type: 'string' } as const;
+const BOOL = { type: 'boolean' } as const;
+const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
+const nullable = (s: Schema): Schema => ({ ...s, nullable: true });
+const obj = (properties: Record<string, unknown>, extra: Schema = {}): Schema => ({
+  type: 'object',
+  properties,
+  additionalProperties: true,
+  ...extra,
+});
+const items = (item: Schema, next = false): Schema =>
+  obj({ items: { type: 'array', items: item }, ...(next ? { next: nullable(STR) } : {}) });
+
+export const ERROR = {
+  type: 'object',
+  description: 'Every non-2xx answer; `code` is one of the codes of packages/protocol/src/errors.ts',
+  required: ['code', 'message', 'details'],
+  properties: { code: STR, message: STR, details: ANY_OBJECT },
+} as const;
+
+/** Standard error answers added to every route. */
+export const ERRORS_RESPONSES = { '4xx': ERROR, '5xx': ERROR } as const;
+
+export const EVENT = obj({ type: STR }, { description: 'ledger event (u64 as strings, bytes as hex)' });
+
+export const RECEIPT = obj({ txId: HEX, index: INT, fee: U64, events: { type: 'array', items: EVENT } });
+
+export const SIGNED_TX = obj(
+  {
+    version: INT,
+    chainId: HEX,
+    refBlockNum: INT,
+    refBlockPrefix: INT,
+    expiration: U64,
+    ops: { type: 'array', items: obj({ type: { type: 'string', enum: [...OP_NAMES] } }) },
+    signatures: { type: 'array', items: HEX },
+  },
+  { description: 'signed transaction (JSON of signedTx)' },
+);
+
+export const BLOCK_HEADER = obj({
+  version: INT,
+  chainId: HEX,
+  height: U64,
+  prev: HEX,
+  time: U64,
+  producer: STR,
+  txRoot: HEX,
+  stateRoot: HEX,
+  txCount: INT,
+});
+
+export const OFFER_TERMS = obj({
+  title: STR,
+  kind: { type: 'string', enum: [...SERVICE_KINDS] },
+  category: STR,
+  countries: { type: 'array', items: STR },
+  networks: { type: 'array', items: STR },
+  technologies: { type: 'array', items: STR },
+  dataBytes: U64,
+  voiceSeconds: U64,
+  smsCount: INT,
+  durationSec: INT,
+  price: U64,
+  unitPrice: U64,
+  unit: { type: 'string', enum: [...UNITS] },
+  activation: STR,
+  validFrom: U64,
+  validUntil: U64,
+  capacity: INT,
+  encryptionKey: HEX,
+});
+
+export const OFFER = obj({
+  id: HEX,
+  operator: STR,
+  version: HEX,
+  terms: OFFER_TERMS,
+  demand: nullable(HEX),
+  status: { type: 'string', enum: ['active', 'withdrawn'] },
+  openContracts: INT,
+  totalContracts: INT,
+  createdAt: U64,
+  updatedAt: U64,
+});
+
+export const CONTRACT = obj({
+  id: HEX,
+  offer: HEX,
+  offerVersion: HEX,
+  issuer: STR,
+  assignee: STR,
+  payer: STR,
+  subscriber: STR,
+  price: U64,
+  unitPrice: U64,
+  unit: STR,
+  kind: STR,
+  dataBytes: U64,
+  durationSec: INT,
+  deposit: U64,
+  issuerFeeBps: INT,
+  feeDeposit: U64,
+  attestation: nullable(HEX),
+  ephemeralKey: HEX,
+  stepTimeoutSec: INT,
+  lifetimeSec: INT,
+  openedAt: U64,
+  lastStepAt: U64,
+  expiresAt: U64,
+  head: HEX,
+  charged: U64,
+  chargeCount: INT,
+  volumeUp: U64,
+  volumeDown: U64,
+  status: { type: 'string', enum: ['open', 'closed'] },
+  closedAt: U64,
+  closedBy: STR,
+  badService: BOOL,
+  reason: INT,
+  paidAssignee: U64,
+  paidIssuer: U64,
+  paidPayer: U64,
+  feeReturned: U64,
+  score: INT,
+  iccidHash: nullable(HEX),
+  provisionedAt: U64,
+});
+
+export const DEMAND = obj({
+  id: HEX,
+  subscriber: STR,
+  kind: STR,
+  countries: { type: 'array', items: STR },
+  networks: { type: 'array', items: STR },
+  dataBytes: U64,
+  startAt: U64,
+  endAt: U64,
+  maxPrice: U64,
+  note: STR,
+  status: { type: 'string', enum: ['open', 'cancelled'] },
+  answers: INT,
+  createdAt: U64,
+});
+
+export const RATING = obj({
+  operator: STR,
+  ratingBps: INT,
+  starsX100: INT,
+  ratingCount: INT,
+  contracts: INT,
+  closed: INT,
+  badService: INT,
+});
+
+export const ACCOUNT = obj({
+  name: STR,
+  roles: { type: 'array', items: { type: 'string', enum: [...ROLES] } },
+  homeOperator: nullable(STR),
+  signingKey: HEX,
+  encryptionKey: HEX,
+  createdAt: U64,
+  balances: obj({ UMT: U64, SDR: U64 }),
+  lockedUMT: U64,
+});
+
+export const STATUS = obj({
+  chainId: HEX,
+  chainName: STR,
+  height: INT,
+  finalizedHeight: INT,
+  headId: HEX,
+  headTime: INT,
+  time: INT,
+  mempool: INT,
+  producer: nullable(STR),
+});
+
+export const TX_STATUS = obj({
+  txId: HEX,
+  status: { type: 'string', enum: ['included', 'pending', 'rejected'] },
+  height: INT,
+  index: INT,
+  blockId: HEX,
+  receipt: RECEIPT,
+  tx: SIGNED_TX,
+  code: STR,
+  message: STR,
+});
+
+export const BLOCK = obj({
+  id: HEX,
+  height: INT,
+  header: BLOCK_HEADER,
+  txs: { type: 'array', items: obj({ id: HEX, tx: SIGNED_TX }) },
+  receipts: { type: 'array', items: RECEIPT },
+  endEvents: { type: 'array', items: EVENT },
+});
+
+export const BLOCK_SUMMARY = obj({ id: HEX, height: INT, time: INT, producer: STR, txCount: INT });
+
+export const FEED_EVENT = obj({ cursor: STR, height: INT, txId: nullable(HEX), event: EVENT });
+
+export const RANKED = obj({
+  offerId: HEX,
+  offer: OFFER,
+  cost: U64,
+  score: INT,
+  priceScore: INT,
+  qualityScore: INT,
+  rating: RATING,
+  reasons: { type: 'array', items: STR },
+});
+
+export const CONTRACT_TX = obj({ txId: STR, height: INT, index: INT, opIndex: INT, type: STR });
+
+export const PAGE = { items, nullable };

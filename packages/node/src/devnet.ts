@@ -1,0 +1,245 @@
+/**
+ * The local devnet: one producing node in-process on the embedded store, with demo operators in
+ * five countries, an SDR gateway and subscribers. Its keys are derived from the public seed
+ * "roamchain-devnet": they are demo keys, for this machine only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  encodeTx,
+  type Genesis,
+  genesisFromJSON,
+  genesisToJSON,
+  type OfferTerms,
+  type Operation,
+  refPrefixOf,
+  signTx,
+  UNIT,
+} from '@roamchain/protocol';
+import { type AccountKeys, buildGenesis, derivedKeys } from '@roamchain/state';
+import type { Node } from './node.js';
+
+export const DEVNET_SEED = 'roamchain-devnet';
+
+export interface DemoOperator {
+  name: string;
+  country: string;
+  network: string;
+  display: string;
+  offers: { title: string; gb: number; days: number; price: string; tech: string[]; unitPrice?: string }[];
+}
+
+export const DEMO_OPERATORS: DemoOperator[] = [
+  {
+    name: 'telco-de',
+    country: 'DE',
+    network: '262-01',
+    display: 'Rhein Mobil (Germany)',
+    offers: [
+      {
+        title: 'Germany 5 GB / 7 days',
+        gb: 5,
+        days: 7,
+        price: '8.50',
+        tech: ['4G', '5G'],
+        unitPrice: '0.004',
+      },
+      { title: 'Germany 20 GB / 30 days', gb: 20, days: 30, price: '22', tech: ['4G', '5G'] },
+    ],
+  },
+  {
+    name: 'telco-fr',
+    country: 'FR',
+    network: '208-01',
+    display: 'Seine Telecom (France)',
+    offers: [
+      { title: 'France 3 GB / 7 days', gb: 3, days: 7, price: '6', tech: ['4G'] },
+      {
+        title: 'France 10 GB / 15 days',
+        gb: 10,
+        days: 15,
+        price: '14',
+        tech: ['4G', '5G'],
+        unitPrice: '0.003',
+      },
+    ],
+  },
+  {
+    name: 'telco-tr',
+    country: 'TR',
+    network: '286-01',
+    display: 'Bosphorus GSM (Türkiye)',
+    offers: [
+      { title: 'Türkiye 5 GB / 7 days', gb: 5, days: 7, price: '5.50', tech: ['4G'] },
+      { title: 'Türkiye 15 GB / 30 days', gb: 15, days: 30, price: '12', tech: ['4G', '5G'] },
+    ],
+  },
+  {
+    name: 'telco-th',
+    country: 'TH',
+    network: '520-01',
+    display: 'Chao Phraya Mobile (Thailand)',
+    offers: [
+      { title: 'Thailand 8 GB / 8 days', gb: 8, days: 8, price: '7', tech: ['4G', '5G'] },
+      { title: 'Thailand unlimited-ish 50 GB / 15 days', gb: 50, days: 15, price: '18', tech: ['5G'] },
+    ],
+  },
+  {
+    name: 'telco-us',
+    country: 'US',
+    network: '310-260',
+    display: 'Liberty Wireless (USA)',
+    offers: [
+      { title: 'USA 5 GB / 10 days', gb: 5, days: 10, price: '15', tech: ['4G', '5G'], unitPrice: '0.006' },
+      { title: 'USA 15 GB / 30 days', gb: 15, days: 30, price: '32', tech: ['5G'] },
+    ],
+  },
+];
+
+/** Second operators in two countries, so that ranking has a choice to explain. */
+export const EXTRA_OPERATORS: DemoOperator[] = [
+  {
+    name: 'telco-de2',
+    country: 'DE',
+    network: '262-02',
+    display: 'Spree Net (Germany)',
+    offers: [{ title: 'Germany 5 GB / 7 days budget', gb: 5, days: 7, price: '7.20', tech: ['4G'] }],
+  },
+  {
+    name: 'telco-fr2',
+    country: 'FR',
+    network: '208-10',
+    display: 'Loire Connect (France)',
+    offers: [{ title: 'France 5 GB / 10 days', gb: 5, days: 10, price: '7.90', tech: ['4G', '5G'] }],
+  },
+];
+
+export const DEMO_SUBSCRIBERS = [
+  { name: 'alice', home: 'telco-fr' },
+  { name: 'bob', home: 'telco-de' },
+  { name: 'chen', home: 'telco-th' },
+  { name: 'deniz', home: 'telco-tr' },
+  { name: 'emma', home: 'telco-us' },
+];
+
+export const DEVNET_GATEWAY = 'sdr-gateway';
+export const DEVNET_VALIDATOR = 'node-1';
+
+/** Devnet genesis: built once per data directory and stored there, so a resumed devnet is the same chain. */
+export function devnetGenesis(dataDir: string): {
+  genesis: Genesis;
+  keys: Map<string, AccountKeys>;
+  fresh: boolean;
+} {
+  const file = join(dataDir, 'genesis.json');
+  const ops = [...DEMO_OPERATORS, ...EXTRA_OPERATORS];
+  const built = buildGenesis({
+    chainName: 'roamchain-devnet',
+    genesisTime: BigInt(Date.now()),
+    seed: DEVNET_SEED,
+    accounts: [
+      { name: DEVNET_VALIDATOR, roles: ['node_owner'] },
+      { name: DEVNET_GATEWAY, roles: ['gateway'] },
+      { name: 'stream-music', roles: ['provider'] },
+      ...ops.map((o) => ({ name: o.name, roles: ['operator' as const] })),
+      ...DEMO_SUBSCRIBERS.map((s) => ({
+        name: s.name,
+        roles: ['subscriber' as const],
+        homeOperator: s.home,
+      })),
+    ],
+    umt: {
+      [DEVNET_VALIDATOR]: 2_000_000n * UNIT,
+      [DEVNET_GATEWAY]: 10_000n * UNIT,
+      'stream-music': 10_000n * UNIT,
+      ...Object.fromEntries(ops.map((o) => [o.name, 100_000n * UNIT])),
+      ...Object.fromEntries(DEMO_SUBSCRIBERS.map((s) => [s.name, 50n * UNIT])),
+    },
+    validators: [DEVNET_VALIDATOR],
+  });
+  if (existsSync(file)) {
+    const genesis = genesisFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+    return { genesis, keys: built.keys, fresh: false };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(genesisToJSON(built.genesis), null, 2)}\n`);
+  return { genesis: built.genesis, keys: built.keys, fresh: true };
+}
+
+const GB = 1_000_000_000n;
+
+function amount(s: string): bigint {
+  const [w, f = ''] = s.split('.');
+  return BigInt(w!) * UNIT + BigInt((f + '000000').slice(0, 6));
+}
+
+export function demoOfferTerms(o: DemoOperator, i: number, keys: AccountKeys, now: bigint): OfferTerms {
+  const x = o.offers[i]!;
+  return {
+    title: x.title,
+    kind: 'data',
+    category: '',
+    countries: [o.country],
+    networks: [o.network],
+    technologies: x.tech,
+    dataBytes: BigInt(x.gb) * GB,
+    voiceSeconds: 0n,
+    smsCount: 0,
+    durationSec: x.days * 86_400,
+    price: amount(x.price),
+    unitPrice: x.unitPrice ? amount(x.unitPrice) : 0n,
+    unit: 'mb',
+    activation: 'on_provision',
+    validFrom: now - 60_000n,
+    validUntil: now + 365n * 86_400_000n,
+    capacity: 10_000,
+    encryptionKey: keys.encryption.publicKey,
+  };
+}
+
+/** Seed a fresh devnet: SDR for subscribers, offers from every operator. Waits for inclusion. */
+export async function seedDevnet(node: Node, keys: Map<string, AccountKeys>): Promise<void> {
+  const now = BigInt(Date.now());
+  const st = node.status();
+  const secret = (n: string) =>
+    keys.get(n)?.signing.secretKey ?? derivedKeys(n, DEVNET_SEED).signing.secretKey;
+  const send = (ops: Operation[], signer: string) => {
+    const tx = signTx(
+      {
+        chainId: node.chainId,
+        refBlockNum: st.height,
+        refBlockPrefix: refPrefixOf(Buffer.from(st.headId, 'hex')),
+        expiration: now + 600_000n,
+        ops,
+      },
+      { [signer]: secret(signer) },
+    );
+    return node.submit(encodeTx(tx));
+  };
+  const envs = [
+    send(
+      DEMO_SUBSCRIBERS.map((s, i) => ({
+        type: 'sdr_issue' as const,
+        gateway: DEVNET_GATEWAY,
+        to: s.name,
+        amount: 100n * UNIT,
+        paymentRef: `devnet-wire-${i + 1}`,
+      })),
+      DEVNET_GATEWAY,
+    ),
+  ];
+  for (const o of [...DEMO_OPERATORS, ...EXTRA_OPERATORS]) {
+    const k = keys.get(o.name) ?? derivedKeys(o.name, DEVNET_SEED);
+    envs.push(
+      send(
+        o.offers.map((_, i) => ({
+          type: 'offer_publish' as const,
+          operator: o.name,
+          terms: demoOfferTerms(o, i, k, now),
+        })),
+        o.name,
+      ),
+    );
+  }
+  await Promise.all(envs.map((e) => node.waitFor(e.idHex, 30_000)));
+}

@@ -1,0 +1,311 @@
+/**
+ * Operator rating and offer ranking (SPEC §3 "choosing an operator"): integer formula values,
+ * filters, preferences, deterministic tie-break, explanations.
+ */
+import { bytesToHex, hexToBytes, type OfferTerms, type Operation, UNIT } from '@roamchain/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildGenesis,
+  K,
+  LedgerState,
+  type OperatorStats,
+  Overlay,
+  operatorRating,
+  type RankQuery,
+  rankOffers,
+  TestChain,
+} from '../src/index.js';
+
+const GB = 1_000_000_000n;
+const DAY = 86_400_000n;
+const HOUR = 3_600_000n;
+const hex = bytesToHex;
+
+function statsState(stats: Record<string, Partial<OperatorStats>>): LedgerState {
+  const s = new LedgerState();
+  const o = new Overlay(s);
+  for (const [op, st] of Object.entries(stats)) {
+    o.put(K.stats(op), {
+      contracts: 0,
+      closed: 0,
+      badService: 0,
+      ratingSum: 0,
+      ratingCount: 0,
+      charged: 0n,
+      ...st,
+    });
+  }
+  s.commit(o);
+  return s;
+}
+
+describe('operatorRating', () => {
+  it('computes the documented integer formula', () => {
+    const s = statsState({
+      one5: { ratingSum: 5, ratingCount: 1, closed: 1 },
+      many: { ratingSum: 450, ratingCount: 100, closed: 100 },
+      bad: { closed: 15, badService: 5 },
+      allbad: { closed: 5, badService: 5 },
+      mixed: { ratingSum: 2, ratingCount: 2, closed: 2, badService: 2 },
+      low: { ratingSum: 10, ratingCount: 10, closed: 10 },
+    });
+    // No history: five phantom 3.5-star ratings, 7,000 bps.
+    expect(operatorRating(s, 'newcomer')).toEqual({
+      operator: 'newcomer',
+      ratingBps: 7000,
+      starsX100: 350,
+      ratingCount: 0,
+      contracts: 0,
+      closed: 0,
+      badService: 0,
+    });
+    // One 5-star: (10,000 + 35,000) / 6 = 7,500; stars (500 + 1,750) / 6 = 375.
+    expect(operatorRating(s, 'one5')).toMatchObject({ ratingBps: 7500, starsX100: 375, ratingCount: 1 });
+    // 100 ratings averaging 4.5: 935,000 / 105 = 8,904 (floor).
+    expect(operatorRating(s, 'many')).toMatchObject({ ratingBps: 8904, starsX100: 445 });
+    // 5 bad of 15 closed: bad = 50,000 / 20 = 2,500; 7,000 x 7,500 / 10,000 = 5,250.
+    expect(operatorRating(s, 'bad').ratingBps).toBe(5250);
+    expect(operatorRating(s, 'allbad').ratingBps).toBe(3500);
+    // stars 39,000 / 7 = 5,571; bad 20,000 / 7 = 2,857; 5,571 x 7,143 / 10,000 = 3,979.
+    expect(operatorRating(s, 'mixed')).toMatchObject({ ratingBps: 3979, badService: 2, closed: 2 });
+    // All 1-star: (20,000 + 35,000) / 15 = 3,666.
+    expect(operatorRating(s, 'low').ratingBps).toBe(3666);
+    // Newcomer with one 5-star does not outrank a long 4.5 record.
+    expect(operatorRating(s, 'one5').ratingBps).toBeLessThan(operatorRating(s, 'many').ratingBps);
+  });
+});
+
+interface World {
+  c: TestChain;
+  ids: Record<string, string>;
+  contractG: Uint8Array;
+}
+
+let W: World;
+
+function offerTerms(c: TestChain, over: Partial<OfferTerms>): OfferTerms {
+  return {
+    title: 'offer',
+    kind: 'data',
+    category: '',
+    countries: ['DE'],
+    networks: [],
+    technologies: ['4G', '5G'],
+    dataBytes: 5n * GB,
+    voiceSeconds: 0n,
+    smsCount: 0,
+    durationSec: 7 * 86_400,
+    price: UNIT,
+    unitPrice: 0n,
+    unit: 'mb',
+    activation: 'on_provision',
+    validFrom: 0n,
+    validUntil: c.time + 30n * DAY,
+    capacity: 10,
+    encryptionKey: new Uint8Array(32).fill(3),
+    ...over,
+  };
+}
+
+function buildWorld(): World {
+  const { genesis, keys } = buildGenesis({
+    accounts: [
+      { name: 'op-cheap', roles: ['operator'] },
+      { name: 'op-good', roles: ['operator'] },
+      { name: 'op-it', roles: ['operator'] },
+      { name: 'op-fr', roles: ['operator'] },
+      { name: 'gateway', roles: ['gateway'] },
+      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
+      { name: 'node-1', roles: ['node_owner'] },
+    ],
+    umt: {
+      'op-cheap': 100n * UNIT,
+      'op-good': 100n * UNIT,
+      'op-it': 100n * UNIT,
+      'op-fr': 100n * UNIT,
+      gateway: 10n * UNIT,
+      alice: 10n * UNIT,
+    },
+  });
+  const c = new TestChain(genesis, keys, { verifier: null });
+  c.submit([{ type: 'sdr_issue', gateway: 'gateway', to: 'alice', amount: 100n * UNIT, paymentRef: 'w' }]);
+  const now = c.time;
+  const specs: [string, string, Partial<OfferTerms>][] = [
+    ['A', 'op-cheap', { price: 5n * UNIT, networks: ['262-01'] }],
+    ['B', 'op-good', { price: 6n * UNIT, unitPrice: UNIT / 10n, networks: ['262-02'] }],
+    ['C', 'op-good', { price: 4n * UNIT, countries: ['FR'] }],
+    ['D', 'op-it', { price: 3n * UNIT, kind: 'voice', dataBytes: 0n, voiceSeconds: 3600n }],
+    ['E', 'op-it', { price: 9n * UNIT, kind: 'bundle', dataBytes: 10n * GB }],
+    ['F', 'op-good', { price: UNIT, validFrom: now + HOUR }],
+    ['G', 'op-good', { price: 2n * UNIT, capacity: 1 }],
+    ['H', 'op-cheap', { price: UNIT }],
+    ['I', 'op-good', { price: UNIT, validUntil: now + HOUR, kind: 'other', category: 'music' }],
+    ['J1', 'op-it', { price: 2n * UNIT, kind: 'sms', dataBytes: 0n, smsCount: 100 }],
+    ['J2', 'op-it', { price: 2n * UNIT, kind: 'sms', dataBytes: 0n, smsCount: 100 }],
+  ];
+  const ids: Record<string, string> = {};
+  for (const [label, operator, over] of specs) {
+    const r = c.submit([
+      { type: 'offer_publish', operator, terms: offerTerms(c, { title: label, ...over }) },
+    ]);
+    ids[label] = r.events[0]!.offer as string;
+  }
+  c.submit([{ type: 'offer_withdraw', operator: 'op-cheap', offer: hexToBytes(ids.H!) }]);
+  const open = (label: string): Uint8Array => {
+    const id = hexToBytes(ids[label]!);
+    const price = c.state.get<{ terms: OfferTerms }>(K.offer(ids[label]!))!.terms.price;
+    const r = c.submit([
+      {
+        type: 'request_open',
+        issuer: 'op-fr',
+        payer: 'alice',
+        subscriber: 'alice',
+        offer: id,
+        prev: id,
+        deposit: price,
+        issuerFeeBps: 0,
+        feeDeposit: 0n,
+        ephemeralKey: new Uint8Array(32),
+        payload: new Uint8Array(),
+        stepTimeoutSec: 600,
+        lifetimeSec: 86_400,
+      },
+    ]);
+    return hexToBytes(r.events[0]!.contract as string);
+  };
+  const close = (cid: Uint8Array, bad: boolean, score: number) => {
+    const head = c.state.get<{ head: Uint8Array }>(K.contract(hex(cid)))!.head;
+    const ops: Operation[] = [
+      { type: 'refund', by: 'alice', contract: cid, prev: head, badService: bad, reason: 0 },
+      { type: 'rate', subscriber: 'alice', contract: cid, score },
+    ];
+    c.submit(ops);
+  };
+  for (let i = 0; i < 2; i++) {
+    close(open('A'), true, 1);
+    close(open('B'), false, 5);
+  }
+  const contractG = open('G');
+  return { c, ids, contractG };
+}
+
+beforeAll(() => {
+  W = buildWorld();
+});
+
+const labels = (q: RankQuery, now = W.c.time): string[] => {
+  const byId = Object.fromEntries(Object.entries(W.ids).map(([k, v]) => [v, k]));
+  return rankOffers(W.c.state, q, now).map((r) => byId[r.offerId]!);
+};
+
+describe('rankOffers', () => {
+  it('operators earned the expected ratings on chain', () => {
+    expect(operatorRating(W.c.state, 'op-cheap')).toMatchObject({
+      ratingBps: 3979,
+      closed: 2,
+      badService: 2,
+    });
+    expect(operatorRating(W.c.state, 'op-good')).toMatchObject({ ratingBps: 7857, closed: 2, badService: 0 });
+    expect(operatorRating(W.c.state, 'op-it').ratingBps).toBe(7000);
+  });
+
+  it("preference 'price' puts the cheap, badly rated offer first; 'quality' puts it last", () => {
+    const q: RankQuery = { country: 'DE', kind: 'data' };
+    const price = rankOffers(W.c.state, { ...q, preference: 'price' }, W.c.time);
+    expect(price.map((r) => [r.offer.terms.title, r.score, r.priceScore, r.qualityScore])).toEqual([
+      ['A', 8795, 10_000, 3979],
+      ['B', 8237, 8333, 7857],
+      ['E', 5844, 5555, 7000],
+    ]);
+    const quality = rankOffers(W.c.state, { ...q, preference: 'quality' }, W.c.time);
+    expect(quality.map((r) => [r.offer.terms.title, r.score])).toEqual([
+      ['B', 7952],
+      ['E', 6711],
+      ['A', 5183],
+    ]);
+    expect(labels({ ...q, preference: 'balanced' })).toEqual(['B', 'A', 'E']);
+    expect(labels(q)).toEqual(['B', 'A', 'E']);
+  });
+
+  it('filters by country and network', () => {
+    expect(labels({ country: 'FR' })).toEqual(['C']);
+    expect(labels({ network: '262-01' })).toEqual(['A']);
+    expect(labels({ network: '262-02' })).toEqual(['B']);
+    expect(labels({ country: 'IT' })).toEqual([]);
+    expect(new Set(labels({}))).toEqual(new Set(['A', 'B', 'C', 'D', 'E', 'I', 'J1', 'J2']));
+  });
+
+  it('filters by kind (a bundle serves data, voice and SMS)', () => {
+    expect(new Set(labels({ country: 'DE', kind: 'voice' }))).toEqual(new Set(['D', 'E']));
+    expect(new Set(labels({ country: 'DE', kind: 'sms' }))).toEqual(new Set(['J1', 'J2', 'E']));
+    expect(labels({ country: 'DE', kind: 'bundle' })).toEqual(['E']);
+    expect(labels({ country: 'DE', kind: 'other' })).toEqual(['I']);
+  });
+
+  it('filters by volume: beyond the package only per-MB offers serve, cost rounds up to whole MB', () => {
+    const r = rankOffers(W.c.state, { country: 'DE', kind: 'data', volumeBytes: 5n * GB + 1n }, W.c.time);
+    const cost = Object.fromEntries(r.map((x) => [x.offer.terms.title, x.cost]));
+    // A has no unit price: out. B: 6 SDR + 1 MB x 0.1 SDR. E: 10 GB package.
+    expect(cost).toEqual({ B: 6_100_000n, E: 9n * UNIT });
+    const big = rankOffers(W.c.state, { country: 'DE', kind: 'data', volumeBytes: 7n * GB }, W.c.time);
+    expect(Object.fromEntries(big.map((x) => [x.offer.terms.title, x.cost]))).toEqual({
+      B: 206n * UNIT,
+      E: 9n * UNIT,
+    });
+    expect(big[0]!.offer.terms.title).toBe('E');
+  });
+
+  it('filters by budget (inclusive)', () => {
+    expect(labels({ country: 'DE', kind: 'data', budget: 6n * UNIT, preference: 'price' })).toEqual([
+      'A',
+      'B',
+    ]);
+    expect(labels({ country: 'DE', kind: 'data', budget: 6n * UNIT - 1n })).toEqual(['A']);
+    expect(labels({ country: 'DE', kind: 'data', budget: 4n * UNIT })).toEqual([]);
+  });
+
+  it('filters by capacity, validity window and withdrawal', () => {
+    const { c } = W;
+    // G (capacity 1) has an open contract; F is not valid yet; I ends in an hour; H was withdrawn.
+    const all = labels({ country: 'DE' });
+    expect(all).not.toContain('G');
+    expect(all).not.toContain('F');
+    expect(all).not.toContain('H');
+    expect(all).toContain('I');
+    const later = labels({ country: 'DE' }, c.time + HOUR + 1n);
+    expect(later).toContain('F');
+    expect(later).not.toContain('I');
+    // Closing G's contract frees its capacity (on a world of its own: W stays as it is).
+    const w = buildWorld();
+    const head = w.c.state.get<{ head: Uint8Array }>(K.contract(hex(w.contractG)))!.head;
+    w.c.submit([
+      { type: 'refund', by: 'op-good', contract: w.contractG, prev: head, badService: false, reason: 0 },
+    ]);
+    const titles = rankOffers(w.c.state, { country: 'DE' }, w.c.time).map((r) => r.offer.terms.title);
+    expect(titles).toContain('G');
+  });
+
+  it('breaks ties deterministically by cost then offer id, and explains the ranking', () => {
+    const sms = rankOffers(W.c.state, { country: 'DE', kind: 'sms' }, W.c.time);
+    const j = sms.filter((r) => r.offer.terms.title.startsWith('J'));
+    expect(j).toHaveLength(2);
+    expect(j[0]!.score).toBe(j[1]!.score);
+    expect(j[0]!.offerId < j[1]!.offerId).toBe(true);
+    expect(sms.slice(0, 2).map((r) => r.offerId)).toEqual(j.map((r) => r.offerId));
+    // Same answer every time.
+    expect(rankOffers(W.c.state, { country: 'DE', kind: 'sms' }, W.c.time)).toEqual(sms);
+    expect(rankOffers(W.c.state, { country: 'DE', kind: 'sms', limit: 1 }, W.c.time)).toEqual(
+      sms.slice(0, 1),
+    );
+
+    const [top] = rankOffers(W.c.state, { country: 'DE', kind: 'data', preference: 'price' }, W.c.time);
+    expect(top!.reasons).toHaveLength(4);
+    expect(top!.reasons[0]).toBe('price 5 SDR: 100% of the best price');
+    expect(top!.reasons[1]).toContain('operator op-cheap rated 2.78★ from 2 rating(s)');
+    expect(top!.reasons[1]).toContain('2 bad-service refund(s) in 2 closed contract(s): quality 39.79%');
+    expect(top!.reasons[2]).toBe('weights price 80% / quality 20% (price)');
+    expect(top!.reasons[3]).toBe('4G/5G, 5 GB for 7 day(s)');
+    const withVolume = rankOffers(W.c.state, { network: '262-02', volumeBytes: 2n * GB }, W.c.time);
+    expect(withVolume[0]!.reasons[0]).toBe('price 6 SDR for 2 GB: 100% of the best price');
+  });
+});
