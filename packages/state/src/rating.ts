@@ -102,8 +102,13 @@ function kindMatches(offerKind: ServiceKind, want: ServiceKind | undefined): boo
 
 /** Live offers matching the query, scored and explained; deterministic for a given state and time. */
 export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): RankedOffer[] {
+  // A network query also matches country-wide offers of the query's country, when one is given.
   let ids: Iterable<string>;
-  if (query.network) ids = state.offers.byNetwork(query.network);
+  if (query.network)
+    ids = new Set([
+      ...state.offers.byNetwork(query.network),
+      ...(query.country ? state.offers.byCountry(query.country) : []),
+    ]);
   else if (query.country) ids = state.offers.byCountry(query.country);
   else ids = state.offers.all();
   const volume = query.volumeBytes ?? 0n;
@@ -113,7 +118,13 @@ export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): R
     if (!o || o.status !== 'active') continue;
     const t = o.terms;
     if (now < t.validFrom || now >= t.validUntil || o.openContracts >= t.capacity) continue;
-    if (query.country && !t.countries.includes(query.country) && !query.network) continue;
+    if (
+      query.network &&
+      !t.networks.includes(query.network) &&
+      !(query.country && t.countries.includes(query.country))
+    )
+      continue;
+    if (!query.network && query.country && !t.countries.includes(query.country)) continue;
     if (!kindMatches(t.kind, query.kind)) continue;
     const cost = offerCost(o, volume);
     if (cost === undefined) continue;

@@ -1,0 +1,23 @@
+/**
+ * Starts the devnet in this process (used by tests and benchmarks that need a real node process):
+ *   node --import tsx packages/node/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet]
+ * Prints one JSON line `{"ready":true,"url":…,"keystore":…,"height":…}` when it serves.
+ */
+import { parseArgs } from 'node:util';
+import { runDevnet } from '../src/run.js';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    'block-ms': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+const r = await runDevnet({
+  ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+  ...(values.port ? { port: Number(values.port) } : {}),
+  ...(values['block-ms'] ? { blockIntervalMs: Number(values['block-ms']) } : {}),
+  quiet: values.quiet ?? false,
+});
+process.stdout.write(`${JSON.stringify({ ready: true, url: r.url, keystore: r.keystore, height: r.node.height })}\n`);
