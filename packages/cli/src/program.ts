@@ -1,0 +1,1412 @@
+/**
+ * The `roamchain` command line: every operation of the chain, signed locally from the encrypted
+ * keystore, submitted to a node's Web-API. `run(argv, io)` returns the exit code: 0 ok, 1 error
+ * (`error CODE: message` on stderr), 2 usage error.
+ */
+import {
+  bytesToHex,
+  type ErrorCode,
+  encodeDisclosure,
+  generateX25519,
+  hexToBytes,
+  makeDisclosures,
+  RoamError,
+} from '@roamchain/protocol';
+import {
+  DAY_MS,
+  type FeedEventJson,
+  type OfferTermsInput,
+  offerTermsFromJson,
+  openProvisioningAsIssuer,
+  openProvisioningAsRequester,
+  RoamNetworkError,
+  type Signer,
+  type Subscription,
+  type TxResult,
+} from '@roamchain/sdk';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  amountArg,
+  bpsArg,
+  countriesArg,
+  daysArg,
+  gbArg,
+  hex32Arg,
+  intArg,
+  kindArg,
+  mbArg,
+  nameArg,
+  networksArg,
+  type Preference,
+  positiveAmountArg,
+  preferenceArg,
+  scoreArg,
+  seedHexArg,
+  techArg,
+  tokenArg,
+  type UsageType,
+  u64Arg,
+  usageTypeArg,
+} from './args.js';
+import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
+import * as fmt from './format.js';
+
+/** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
+export const contractKeyName = (contractId: string) => `ssc/${contractId}`;
+
+/** A usage error found after parsing (exit 2). */
+export class UsageError extends Error {}
+
+interface RunState {
+  ctx?: Ctx;
+}
+
+const int =
+  (min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  (s: string) =>
+    intArg(s, min, max);
+
+function act<A extends unknown[], O = Record<string, never>>(
+  io: Io,
+  state: RunState,
+  fn: (ctx: Ctx, opts: O, args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...all: unknown[]) => {
+    const cmd = all[all.length - 1] as Command;
+    const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
+    state.ctx = ctx;
+    await fn(ctx, cmd.opts() as O, all.slice(0, -2) as A);
+  };
+}
+
+function hexKeys(k: { signingPublic: Uint8Array; encryptionPublic: Uint8Array }) {
+  return { signingKey: bytesToHex(k.signingPublic), encryptionKey: bytesToHex(k.encryptionPublic) };
+}
+
+function printTx(ctx: Ctx, r: TxResult, extra: Record<string, string> = {}): void {
+  ctx.out({ ...r, ...extra }, () => fmt.txResult(r, Object.entries(extra)));
+}
+
+async function signers(ctx: Ctx, names: string[]): Promise<Signer[]> {
+  const out: Signer[] = [];
+  for (const n of [...new Set(names)]) out.push(await ctx.signer(n));
+  return out;
+}
+
+async function loadNodeExport(
+  fn: 'runNode' | 'runDevnet',
+): Promise<(opts: Record<string, unknown>) => unknown> {
+  const spec = '@roamchain/node';
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(/* @vite-ignore */ spec)) as Record<string, unknown>;
+  } catch (e) {
+    throw new RoamError('INTERNAL', `cannot load ${spec}: ${(e as Error).message}`);
+  }
+  const f = mod[fn];
+  if (typeof f !== 'function') {
+    throw new RoamError(
+      'INTERNAL',
+      `${spec} does not provide ${fn}(opts) yet; this command is not available in this build`,
+    );
+  }
+  return f as (opts: Record<string, unknown>) => unknown;
+}
+
+export function buildProgram(io: Io, state: RunState = {}): Command {
+  const program = new Command('roamchain');
+  program
+    .description(
+      'roamchain command line: keys, accounts, SDR, offers and service smart contracts of a roamchain node.\n' +
+        'Transactions are signed locally with keys from the encrypted keystore and sent to the node API.',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+    .addOption(
+      new Option('--api <url>', `node API base URL (env ${ENV_API})`).default(
+        undefined,
+        'http://127.0.0.1:8080',
+      ),
+    )
+    .addOption(
+      new Option('--keystore <path>', `encrypted keystore file (env ${ENV_KEYSTORE})`).default(
+        undefined,
+        '~/.roamchain/keystore.json',
+      ),
+    )
+    .option('--json', 'print machine-readable JSON instead of text')
+    .option('--no-wait', 'submit transactions without waiting for their inclusion in a block')
+    .option('--wait-timeout <ms>', 'how long to wait for inclusion (ms)', int(1, 600_000), 10_000)
+    .addHelpText(
+      'after',
+      `\nThe keystore passphrase comes from ${ENV_PASSPHRASE}, or is asked for when run in a terminal.\n` +
+        'Amounts are decimals of SDR or UMT (6 decimals), e.g. 10 or 10.5.\n' +
+        'Exit codes: 0 ok, 1 error (printed as "error CODE: message"), 2 usage error.',
+    );
+
+  const a = <A extends unknown[], O = Record<string, never>>(
+    fn: (ctx: Ctx, opts: O, args: A) => Promise<void>,
+  ) => act<A, O>(io, state, fn);
+
+  // ------------------------------------------------------------------ keys
+  const keys = program
+    .command('keys')
+    .description('manage the local encrypted keystore (private keys never leave it)');
+
+  keys
+    .command('new')
+    .description('generate a new signing (Ed25519) and encryption (X25519) key pair under a name')
+    .argument('<name>', 'account name the keys are for', nameArg)
+    .action(
+      a<[string]>(async (ctx, _o, [name]) => {
+        const ks = await ctx.keystore({ create: true });
+        if (ks.has(name)) throw new RoamError('BAD_REQUEST', `keystore already has keys named ${name}`);
+        const k = ks.generate(name);
+        ks.save();
+        const pub = hexKeys(k);
+        ctx.out({ name, ...pub, keystore: ks.path }, () =>
+          fmt.table([
+            ['name', name],
+            ['signing key', pub.signingKey],
+            ['encryption key', pub.encryptionKey],
+            ['keystore', ks.path],
+          ]),
+        );
+      }),
+    );
+
+  keys
+    .command('import')
+    .description('import an existing key: the Ed25519 seed (and optionally the X25519 secret) as hex')
+    .argument('<name>', 'account name', nameArg)
+    .requiredOption('--seed-hex <hex>', 'Ed25519 signing seed, 32 bytes as 64 hex characters', seedHexArg)
+    .option(
+      '--encryption-hex <hex>',
+      'X25519 encryption secret, 32 bytes hex (a new random one when omitted)',
+      seedHexArg,
+    )
+    .action(
+      a<[string], { seedHex: string; encryptionHex?: string }>(async (ctx, o, [name]) => {
+        const ks = await ctx.keystore({ create: true });
+        if (ks.has(name)) throw new RoamError('BAD_REQUEST', `keystore already has keys named ${name}`);
+        const enc = o.encryptionHex
+          ? Uint8Array.from(Buffer.from(o.encryptionHex, 'hex'))
+          : generateX25519().secretKey;
+        ks.add(name, {
+          signingSecret: Uint8Array.from(Buffer.from(o.seedHex, 'hex')),
+          encryptionSecret: enc,
+        });
+        ks.save();
+        const pub = hexKeys(ks.get(name));
+        if (!o.encryptionHex)
+          ctx.note('note: no --encryption-hex given, a new random encryption key was generated');
+        ctx.out({ name, ...pub }, () =>
+          fmt.table([
+            ['name', name],
+            ['signing key', pub.signingKey],
+            ['encryption key', pub.encryptionKey],
+          ]),
+        );
+      }),
+    );
+
+  keys
+    .command('import-devnet')
+    .description(
+      'import the deterministic keys of devnet accounts (e.g. the demo operators, gateway and subscribers).\n' +
+        'WARNING: these keys are derived from public names and are PUBLIC demo keys: anyone can compute them.\n' +
+        'Use them only with a local devnet or tests, never on a real chain.',
+    )
+    .argument('<names...>', 'devnet account names', (v: string, prev: string[] | undefined) => [
+      ...(prev ?? []),
+      nameArg(v),
+    ])
+    .option('--seed <phrase>', 'devnet seed phrase the keys derive from', 'roamchain-devnet')
+    .action(
+      a<[string[]], { seed: string }>(async (ctx, o, [names]) => {
+        const { derivedKeys } = await import('@roamchain/state');
+        const ks = await ctx.keystore({ create: true });
+        const out: { name: string; signingKey: string; encryptionKey: string; status: string }[] = [];
+        for (const name of names) {
+          const k = derivedKeys(name, o.seed);
+          let status = 'imported';
+          if (ks.has(name)) {
+            const have = ks.get(name);
+            if (bytesToHex(have.signingSecret) !== bytesToHex(k.signing.secretKey)) {
+              throw new RoamError('BAD_REQUEST', `keystore already has different keys named ${name}`);
+            }
+            status = 'already present';
+          } else {
+            ks.add(name, { signingSecret: k.signing.secretKey, encryptionSecret: k.encryption.secretKey });
+          }
+          out.push({
+            name,
+            signingKey: bytesToHex(k.signing.publicKey),
+            encryptionKey: bytesToHex(k.encryption.publicKey),
+            status,
+          });
+        }
+        ks.save();
+        ctx.out(out, () => out.map((k) => `${k.name.padEnd(16)} ${k.signingKey}  ${k.status}`).join('\n'));
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('list the names in the keystore with their public signing keys')
+    .option('--all', 'also list the ephemeral keys kept for contracts you opened (ssc/<id>)')
+    .action(
+      a<[], { all?: boolean }>(async (ctx, o) => {
+        const ks = await ctx.keystore();
+        const names = ks.list().filter((n) => o.all || !n.startsWith('ssc/'));
+        const out = names.map((name) => ({ name, ...hexKeys(ks.get(name)) }));
+        ctx.out(out, () =>
+          out.length
+            ? out.map((k) => `${k.name.padEnd(16)} ${k.signingKey}`).join('\n')
+            : 'keystore is empty',
+        );
+      }),
+    );
+
+  keys
+    .command('show')
+    .description('show the public keys of a name (never the secrets)')
+    .argument('<name>', 'name in the keystore')
+    .action(
+      a<[string]>(async (ctx, _o, [name]) => {
+        const pub = hexKeys((await ctx.keystore()).get(name));
+        ctx.out({ name, ...pub }, () =>
+          fmt.table([
+            ['name', name],
+            ['signing key', pub.signingKey],
+            ['encryption key', pub.encryptionKey],
+          ]),
+        );
+      }),
+    );
+
+  keys
+    .command('remove')
+    .description('delete the keys of a name from the keystore (irreversible)')
+    .argument('<name>', 'name in the keystore')
+    .action(
+      a<[string]>(async (ctx, _o, [name]) => {
+        const ks = await ctx.keystore();
+        if (!ks.remove(name)) throw new RoamError('KEYSTORE_NO_KEY', `No key named ${name} in the keystore`);
+        ks.save();
+        ctx.out({ name, removed: true }, () => `removed ${name}`);
+      }),
+    );
+
+  // ------------------------------------------------------------------ accounts
+  const account = program.command('account').description('on-chain accounts');
+
+  account
+    .command('show')
+    .description('show an account: roles, home operator, balances and public keys')
+    .argument('<name>', 'account name')
+    .action(
+      a<[string]>(async (ctx, _o, [name]) => {
+        const acc = await ctx.client.account(name);
+        ctx.out(acc, () => fmt.account(acc));
+      }),
+    );
+
+  account
+    .command('create')
+    .description(
+      'create an account on chain with the keys of <name> from the keystore (generated when missing)\n' +
+        'With --home-operator, that operator (who must be the creator) creates one of its subscribers.',
+    )
+    .argument('<name>', 'new account name', nameArg)
+    .requiredOption('--creator <account>', 'account that signs and pays the fee', nameArg)
+    .option(
+      '--home-operator <operator>',
+      'make it a subscriber of this operator (must be the creator)',
+      nameArg,
+    )
+    .action(
+      a<[string], { creator: string; homeOperator?: string }>(async (ctx, o, [name]) => {
+        const ks = await ctx.keystore({ create: true });
+        if (!ks.has(name)) {
+          ks.generate(name);
+          ks.save();
+          ctx.note(`generated new keys for ${name} in ${ks.path}`);
+        }
+        const k = ks.get(name);
+        const r = await ctx.client.createAccount(
+          {
+            creator: o.creator,
+            name,
+            signingKey: k.signingPublic,
+            encryptionKey: k.encryptionPublic,
+            ...(o.homeOperator !== undefined ? { homeOperator: o.homeOperator } : {}),
+          },
+          await ctx.signer(o.creator),
+          ctx.submit,
+        );
+        printTx(ctx, r, { account: name });
+      }),
+    );
+
+  account
+    .command('rotate-keys')
+    .description(
+      'replace the signing and/or encryption key of an account with new keys (signed with the current key)',
+    )
+    .argument('<name>', 'account name (in the keystore)', nameArg)
+    .option('--signing', 'rotate the signing key')
+    .option('--encryption', 'rotate the encryption key')
+    .action(
+      a<[string], { signing?: boolean; encryption?: boolean }>(async (ctx, o, [name]) => {
+        const both = !o.signing && !o.encryption;
+        const ks = await ctx.keystore();
+        const old = ks.get(name);
+        const fresh = generateX25519(); // 32 random bytes for either key type
+        const fresh2 = generateX25519();
+        const next = {
+          signingSecret: o.signing || both ? fresh.secretKey : old.signingSecret,
+          encryptionSecret: o.encryption || both ? fresh2.secretKey : old.encryptionSecret,
+        };
+        // Keep the new keys in the keystore before the chain switches to them, so none is ever lost.
+        const pendingName = `${name}~next`;
+        if (ks.has(pendingName)) ks.remove(pendingName);
+        ks.add(pendingName, next);
+        ks.save();
+        const nk = ks.get(pendingName);
+        const r = await ctx.client.updateKeys(
+          {
+            account: name,
+            ...(o.signing || both ? { signingKey: nk.signingPublic } : {}),
+            ...(o.encryption || both ? { encryptionKey: nk.encryptionPublic } : {}),
+          },
+          { name, secretKey: old.signingSecret },
+          ctx.submit,
+        );
+        if (r.status === 'included') {
+          ks.remove(name);
+          ks.add(name, next);
+          ks.remove(pendingName);
+          ks.save();
+        } else {
+          ctx.note(`not waiting: the new keys stay under "${pendingName}" until you confirm the inclusion`);
+        }
+        printTx(ctx, r, hexKeys(nk));
+      }),
+    );
+
+  // ------------------------------------------------------------------ transfer and SDR
+  program
+    .command('transfer')
+    .description('transfer SDR or UMT between accounts (signed by <from>)')
+    .argument('<from>', 'sender (in the keystore)', nameArg)
+    .argument('<to>', 'recipient', nameArg)
+    .argument('<amount>', 'amount, decimal (e.g. 10.5)', positiveAmountArg)
+    .addOption(new Option('--token <token>', 'SDR or UMT').argParser(tokenArg).default('SDR'))
+    .option('--memo <text>', 'memo (UTF-8, public on chain)')
+    .action(
+      a<[string, string, bigint], { token: 'SDR' | 'UMT'; memo?: string }>(
+        async (ctx, o, [from, to, amount]) => {
+          const r = await ctx.client.transfer(
+            { from, to, token: o.token, amount, ...(o.memo !== undefined ? { memo: o.memo } : {}) },
+            await ctx.signer(from),
+            ctx.submit,
+          );
+          printTx(ctx, r);
+        },
+      ),
+    );
+
+  const sdr = program.command('sdr').description('SDR issuance and redemption by admitted gateways');
+  sdr
+    .command('issue')
+    .description('mint SDR to an account against fiat received (gateway only; each --ref once)')
+    .argument('<gateway>', 'gateway account (in the keystore)', nameArg)
+    .argument('<to>', 'recipient', nameArg)
+    .argument('<amount>', 'SDR, decimal', positiveAmountArg)
+    .requiredOption('--ref <paymentRef>', 'external payment reference (printable ASCII, at most 64)')
+    .action(
+      a<[string, string, bigint], { ref: string }>(async (ctx, o, [gateway, to, amount]) => {
+        const r = await ctx.client.issueSdr(
+          { gateway, to, amount, paymentRef: o.ref },
+          await ctx.signer(gateway),
+          ctx.submit,
+        );
+        printTx(ctx, r);
+      }),
+    );
+  sdr
+    .command('burn')
+    .description("burn SDR from the gateway's balance on redemption (gateway only; each --ref once)")
+    .argument('<gateway>', 'gateway account (in the keystore)', nameArg)
+    .argument('<amount>', 'SDR, decimal', positiveAmountArg)
+    .requiredOption('--ref <redemptionRef>', 'external redemption reference')
+    .action(
+      a<[string, bigint], { ref: string }>(async (ctx, o, [gateway, amount]) => {
+        const r = await ctx.client.burnSdr(
+          { gateway, amount, redemptionRef: o.ref },
+          await ctx.signer(gateway),
+          ctx.submit,
+        );
+        printTx(ctx, r);
+      }),
+    );
+
+  // ------------------------------------------------------------------ offers
+  const offer = program.command('offer').description('publish, change, find and rank service offers');
+
+  interface TermOpts {
+    title?: string;
+    kind?: OfferTermsInput['kind'];
+    category?: string;
+    country?: string[];
+    network?: string[];
+    tech?: string[];
+    dataGb?: bigint;
+    days?: number;
+    price?: bigint;
+    unitPrice?: bigint;
+    capacity?: number;
+    validDays?: number;
+  }
+  const termOptions = (c: Command, publish: boolean) =>
+    c
+      .option('--title <text>', 'title shown to subscribers')
+      .option('--kind <kind>', 'data, voice, sms, bundle or other', kindArg)
+      .option('--category <text>', 'category (required for kind "other")')
+      .option('--country <codes>', 'coverage: ISO 3166 country codes, comma separated (DE,FR)', countriesArg)
+      .option('--network <mccmnc>', 'coverage: networks as MCC-MNC, comma separated (262-01)', networksArg)
+      .option('--tech <list>', 'technologies, comma separated (4G,5G)', techArg)
+      .option('--data-gb <gb>', `package data volume in GB${publish ? ' (default 0)' : ''}`, gbArg)
+      .option('--days <n>', 'package duration in days', daysArg)
+      .option('--price <sdr>', 'package price in SDR', amountArg)
+      .option('--unit-price <sdr>', 'price per MB beyond the package, SDR', amountArg)
+      .option(
+        '--capacity <n>',
+        `how many contracts may be open at once${publish ? ' (default 100)' : ''}`,
+        int(1, 4_294_967_295),
+      )
+      .option(
+        '--valid-days <n>',
+        `offer validity from now, in days${publish ? ' (default 30)' : ''}`,
+        int(1, 36_500),
+      );
+
+  const termsFrom = (o: TermOpts, now: bigint): Partial<OfferTermsInput> => ({
+    ...(o.title !== undefined ? { title: o.title } : {}),
+    ...(o.kind !== undefined ? { kind: o.kind } : {}),
+    ...(o.category !== undefined ? { category: o.category } : {}),
+    ...(o.country !== undefined ? { countries: o.country } : {}),
+    ...(o.network !== undefined ? { networks: o.network } : {}),
+    ...(o.tech !== undefined ? { technologies: o.tech } : {}),
+    ...(o.dataGb !== undefined ? { dataBytes: o.dataGb } : {}),
+    ...(o.days !== undefined ? { durationSec: o.days } : {}),
+    ...(o.price !== undefined ? { price: o.price } : {}),
+    ...(o.unitPrice !== undefined ? { unitPrice: o.unitPrice } : {}),
+    ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
+    ...(o.validDays !== undefined ? { validFrom: now, validUntil: now + BigInt(o.validDays) * DAY_MS } : {}),
+  });
+
+  termOptions(
+    offer
+      .command('publish')
+      .description(
+        "publish an offer, signed by --operator; the offer's encryption key is the operator's key on chain\n" +
+          'example: offer publish --operator telco-de --title "DE 5 GB" --country DE --data-gb 5 --days 7 --price 10',
+      )
+      .requiredOption('--operator <account>', 'publishing operator or provider (in the keystore)', nameArg)
+      .option('--demand <id>', "answer to a subscriber's demand (its id)", hex32Arg),
+    true,
+  ).action(
+    a<[], TermOpts & { operator: string; demand?: string }>(async (ctx, o) => {
+      if (o.title === undefined) throw new UsageError("required option '--title <text>' not specified");
+      if (o.days === undefined) throw new UsageError("required option '--days <n>' not specified");
+      if (o.price === undefined) throw new UsageError("required option '--price <sdr>' not specified");
+      const status = await ctx.client.status();
+      const terms = {
+        ...termsFrom(o, BigInt(status.time)),
+        title: o.title,
+        durationSec: o.days,
+        price: o.price,
+      };
+      const r = await ctx.client.publishOffer(
+        { operator: o.operator, terms, ...(o.demand !== undefined ? { demand: o.demand } : {}) },
+        await ctx.signer(o.operator),
+        { ...ctx.submit, status },
+      );
+      printTx(ctx, r, { offerId: r.offerId });
+    }),
+  );
+
+  termOptions(
+    offer
+      .command('replace')
+      .description(
+        'replace the terms of an offer (open contracts keep theirs); options not given keep their current value',
+      )
+      .argument('<offer>', 'offer id', hex32Arg)
+      .requiredOption('--operator <account>', 'the publishing operator (in the keystore)', nameArg),
+    false,
+  ).action(
+    a<[string], TermOpts & { operator: string }>(async (ctx, o, [id]) => {
+      const status = await ctx.client.status();
+      const cur = offerTermsFromJson((await ctx.client.offer(id)).terms);
+      const { encryptionKey: _k, ...keep } = cur;
+      const terms: OfferTermsInput = { ...keep, ...termsFrom(o, BigInt(status.time)) };
+      const r = await ctx.client.replaceOffer(
+        { operator: o.operator, offer: id, terms },
+        await ctx.signer(o.operator),
+        {
+          ...ctx.submit,
+          status,
+        },
+      );
+      printTx(ctx, r, { offerId: id });
+    }),
+  );
+
+  offer
+    .command('withdraw')
+    .description('withdraw an offer: no new contracts (open ones continue)')
+    .argument('<offer>', 'offer id', hex32Arg)
+    .requiredOption('--operator <account>', 'the publishing operator (in the keystore)', nameArg)
+    .action(
+      a<[string], { operator: string }>(async (ctx, o, [id]) => {
+        const r = await ctx.client.withdrawOffer(
+          { operator: o.operator, offer: id },
+          await ctx.signer(o.operator),
+          ctx.submit,
+        );
+        printTx(ctx, r, { offerId: id });
+      }),
+    );
+
+  offer
+    .command('list')
+    .description('list offers (active ones by default), ordered by id')
+    .option('--country <code>', 'covering this country', (s: string) => countriesArg(s)[0]!)
+    .option('--network <mccmnc>', 'covering this network', (s: string) => networksArg(s)[0]!)
+    .option('--kind <kind>', 'service kind', kindArg)
+    .option('--operator <account>', 'published by this operator')
+    .option('--status <status>', 'active, withdrawn or all')
+    .option('--limit <n>', 'at most this many', int(1, 1000))
+    .option('--cursor <cursor>', 'continue after this page cursor')
+    .action(
+      a<
+        [],
+        {
+          country?: string;
+          network?: string;
+          kind?: OfferTermsInput['kind'];
+          operator?: string;
+          status?: 'active' | 'withdrawn' | 'all';
+          limit?: number;
+          cursor?: string;
+        }
+      >(async (ctx, o) => {
+        const page = await ctx.client.offers({
+          ...(o.country !== undefined ? { country: o.country } : {}),
+          ...(o.network !== undefined ? { network: o.network } : {}),
+          ...(o.kind !== undefined ? { kind: o.kind } : {}),
+          ...(o.operator !== undefined ? { operator: o.operator } : {}),
+          ...(o.status !== undefined ? { status: o.status } : {}),
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+          ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
+        });
+        ctx.out(page, () => {
+          const lines = page.items.map(fmt.offerLine);
+          if (page.next) lines.push(`(more: --cursor ${page.next})`);
+          return lines.length ? lines.join('\n') : 'no offers';
+        });
+      }),
+    );
+
+  offer
+    .command('show')
+    .description('show one offer with its terms and current version')
+    .argument('<offer>', 'offer id', hex32Arg)
+    .action(
+      a<[string]>(async (ctx, _o, [id]) => {
+        const of = await ctx.client.offer(id);
+        ctx.out(of, () => fmt.offer(of));
+      }),
+    );
+
+  offer
+    .command('rank')
+    .description('rank live offers for a country or network by price and operator rating, and explain why')
+    .option('--country <code>', 'where the service is needed', (s: string) => countriesArg(s)[0]!)
+    .option('--network <mccmnc>', 'a specific network', (s: string) => networksArg(s)[0]!)
+    .option('--kind <kind>', 'service kind', kindArg)
+    .option('--volume-gb <gb>', 'data volume needed, GB', gbArg)
+    .option('--budget <sdr>', 'most you will pay, SDR', amountArg)
+    .option('--preference <p>', 'price, quality or balanced', preferenceArg, 'balanced')
+    .option('--limit <n>', 'at most this many', int(1, 1000))
+    .action(
+      a<
+        [],
+        {
+          country?: string;
+          network?: string;
+          kind?: OfferTermsInput['kind'];
+          volumeGb?: bigint;
+          budget?: bigint;
+          preference: Preference;
+          limit?: number;
+        }
+      >(async (ctx, o) => {
+        if (o.country === undefined && o.network === undefined) {
+          throw new UsageError('give --country or --network');
+        }
+        const res = await ctx.client.rankOffers({
+          ...(o.country !== undefined ? { country: o.country } : {}),
+          ...(o.network !== undefined ? { network: o.network } : {}),
+          ...(o.kind !== undefined ? { kind: o.kind } : {}),
+          ...(o.volumeGb !== undefined ? { volume: o.volumeGb } : {}),
+          ...(o.budget !== undefined ? { budget: o.budget } : {}),
+          preference: o.preference,
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        });
+        ctx.out(res, () => fmt.ranked(res.items));
+      }),
+    );
+
+  // ------------------------------------------------------------------ service smart contracts
+  const request = program.command('request').description('open service smart contracts');
+  request
+    .command('open')
+    .description(
+      'open a service smart contract on an offer for a subscriber of --issuer: freezes --deposit SDR of the payer.\n' +
+        'Signs as the issuer and as the payer (both from the local keystore); the offer version is fetched as prev.',
+    )
+    .requiredOption('--issuer <operator>', "the subscriber's home operator (in the keystore)", nameArg)
+    .requiredOption('--subscriber <account>', 'the subscriber', nameArg)
+    .option('--payer <account>', 'who pays: the subscriber (default) or the issuer', nameArg)
+    .requiredOption('--offer <id>', 'offer id', hex32Arg)
+    .requiredOption('--deposit <sdr>', 'SDR frozen for the contract', positiveAmountArg)
+    .option('--fee-bps <bps>', "issuer's fee on charges, basis points", bpsArg, 100)
+    .addOption(
+      new Option('--fee-deposit <umt>', 'UMT deposit that pays the later transactions')
+        .argParser(amountArg)
+        .default(1_000_000n, '1'),
+    )
+    .option('--step-timeout <sec>', 'most seconds between two steps', int(1, 4_294_967_295), 3600)
+    .option('--lifetime <sec>', 'contract lifetime in seconds', int(1, 4_294_967_295), 604_800)
+    .option('--attestation <id>', "the subscriber's identity attestation", hex32Arg)
+    .action(
+      a<
+        [],
+        {
+          issuer: string;
+          subscriber: string;
+          payer?: string;
+          offer: string;
+          deposit: bigint;
+          feeBps: number;
+          feeDeposit: bigint;
+          stepTimeout: number;
+          lifetime: number;
+          attestation?: string;
+        }
+      >(async (ctx, o) => {
+        const payer = o.payer ?? o.subscriber;
+        const r = await ctx.client.openRequest(
+          {
+            issuer: o.issuer,
+            subscriber: o.subscriber,
+            payer,
+            offer: o.offer,
+            deposit: o.deposit,
+            issuerFeeBps: o.feeBps,
+            feeDeposit: o.feeDeposit,
+            stepTimeoutSec: o.stepTimeout,
+            lifetimeSec: o.lifetime,
+            ...(o.attestation !== undefined ? { attestation: o.attestation } : {}),
+          },
+          await signers(ctx, [o.issuer, payer]),
+          ctx.submit,
+        );
+        const { ephemeralSecret, ...res } = r;
+        if (ephemeralSecret) {
+          // Kept (encrypted) to open what the assignee provisions: `contract provisioning <id>`.
+          const ks = await ctx.keystore();
+          const n = contractKeyName(r.contractId);
+          if (!ks.has(n))
+            ks.add(n, { signingSecret: generateX25519().secretKey, encryptionSecret: ephemeralSecret });
+          ks.save();
+        }
+        printTx(ctx, res, { contractId: r.contractId });
+      }),
+    );
+
+  program
+    .command('charge')
+    .description(
+      'bill one step of service against the frozen deposit (signed by the assignee)\n' +
+        'The contract head and the next sequence number are fetched from the node unless given.',
+    )
+    .argument('<contract>', 'contract id', hex32Arg)
+    .requiredOption(
+      '--assignee <operator>',
+      'the visited operator that serves the contract (in the keystore)',
+      nameArg,
+    )
+    .requiredOption('--amount <sdr>', 'SDR billed by this step', amountArg)
+    .option('--mb-down <mb>', 'downloaded volume of this step, MB', mbArg)
+    .option('--mb-up <mb>', 'uploaded volume of this step, MB', mbArg)
+    .option('--usage-type <type>', 'data, voice, sms, package or content', usageTypeArg, 'data')
+    .option('--units <n>', 'units used (minutes, SMS, …)', u64Arg)
+    .option('--seq <n>', 'charge sequence number (default: the next one)', int(1, 4_294_967_295))
+    .option('--prev <hash>', 'contract head this step follows (default: the current head)', hex32Arg)
+    .action(
+      a<
+        [string],
+        {
+          assignee: string;
+          amount: bigint;
+          mbDown?: bigint;
+          mbUp?: bigint;
+          usageType: UsageType;
+          units?: bigint;
+          seq?: number;
+          prev?: string;
+        }
+      >(async (ctx, o, [contract]) => {
+        const r = await ctx.client.charge(
+          {
+            assignee: o.assignee,
+            contract,
+            amount: o.amount,
+            usageType: o.usageType,
+            ...(o.mbDown !== undefined ? { volumeDown: o.mbDown } : {}),
+            ...(o.mbUp !== undefined ? { volumeUp: o.mbUp } : {}),
+            ...(o.units !== undefined ? { units: o.units } : {}),
+            ...(o.seq !== undefined ? { seq: o.seq } : {}),
+            ...(o.prev !== undefined ? { prev: o.prev } : {}),
+          },
+          await ctx.signer(o.assignee),
+          ctx.submit,
+        );
+        printTx(ctx, r, { contractId: contract });
+      }),
+    );
+
+  program
+    .command('refund')
+    .description(
+      'close a contract and settle it (by its assignee, issuer, subscriber or payer)\n' +
+        'The assignee gets the charges, the issuer its fee on them, the payer the rest. No time limit.',
+    )
+    .argument('<contract>', 'contract id', hex32Arg)
+    .requiredOption('--by <account>', 'party closing the contract (in the keystore)', nameArg)
+    .option('--bad-service', 'mark the service as bad (counts against the assignee rating)')
+    .option('--reason <n>', 'reason code', int(0, 65_535), 0)
+    .option('--prev <hash>', 'contract head (default: the current head)', hex32Arg)
+    .action(
+      a<[string], { by: string; badService?: boolean; reason: number; prev?: string }>(
+        async (ctx, o, [contract]) => {
+          const r = await ctx.client.refund(
+            {
+              by: o.by,
+              contract,
+              badService: o.badService ?? false,
+              reason: o.reason,
+              ...(o.prev !== undefined ? { prev: o.prev } : {}),
+            },
+            await ctx.signer(o.by),
+            ctx.submit,
+          );
+          printTx(ctx, r, { contractId: contract });
+        },
+      ),
+    );
+
+  program
+    .command('rate')
+    .description('rate the service of a closed contract, 1 to 5 (its subscriber, once)')
+    .argument('<contract>', 'contract id', hex32Arg)
+    .requiredOption('--subscriber <account>', 'the subscriber (in the keystore)', nameArg)
+    .requiredOption('--score <1-5>', 'score', scoreArg)
+    .action(
+      a<[string], { subscriber: string; score: number }>(async (ctx, o, [contract]) => {
+        const r = await ctx.client.rate(
+          { subscriber: o.subscriber, contract, score: o.score },
+          await ctx.signer(o.subscriber),
+          ctx.submit,
+        );
+        printTx(ctx, r, { contractId: contract });
+      }),
+    );
+
+  program
+    .command('provision')
+    .description(
+      'send the subscriber what it needs to install the profile (the assignee, once per contract)\n' +
+        "Sealed for the requester (the Request's ephemeral key) and for the issuer; nodes cannot read it.",
+    )
+    .argument('<contract>', 'contract id', hex32Arg)
+    .requiredOption(
+      '--assignee <operator>',
+      'the visited operator (in the keystore, with its encryption key)',
+      nameArg,
+    )
+    .requiredOption('--iccid <iccid>', 'ICCID of the profile (only its hash goes on chain in clear)')
+    .requiredOption('--activation-code <code>', 'SGP.22 activation code, e.g. LPA:1$smdp.example$ABC')
+    .option('--apn <apn>', 'APN')
+    .option('--prev <hash>', 'contract head (default: the current head)', hex32Arg)
+    .action(
+      a<[string], { assignee: string; iccid: string; activationCode: string; apn?: string; prev?: string }>(
+        async (ctx, o, [contract]) => {
+          const ks = await ctx.keystore();
+          const k = ks.get(o.assignee);
+          const plaintext = new TextEncoder().encode(
+            JSON.stringify({
+              activationCode: o.activationCode,
+              iccid: o.iccid,
+              ...(o.apn ? { apn: o.apn } : {}),
+            }),
+          );
+          const r = await ctx.client.provision(
+            {
+              assignee: o.assignee,
+              contract,
+              iccid: o.iccid,
+              plaintext,
+              encryptionSecret: k.encryptionSecret,
+              ...(o.prev !== undefined ? { prev: o.prev } : {}),
+            },
+            { name: o.assignee, secretKey: k.signingSecret },
+            ctx.submit,
+          );
+          printTx(ctx, r, { contractId: contract });
+        },
+      ),
+    );
+
+  const identity = program
+    .command('identity')
+    .description("identity attestations of an operator's subscribers");
+  identity
+    .command('attest')
+    .description(
+      'attest the identity of one of your subscribers (after KYC): only salted digests go on chain\n' +
+        'Prints the disclosures: give them to the subscriber privately, they reveal chosen ones to visited operators.',
+    )
+    .argument('<subscriber>', 'the subscriber', nameArg)
+    .requiredOption('--operator <operator>', 'its home operator (in the keystore)', nameArg)
+    .requiredOption(
+      '--claim <name=value>',
+      'an identity claim, repeatable (e.g. --claim given_name=Alice --claim nationality=FR)',
+      (v: string, prev: Record<string, string> | undefined) => {
+        const i = v.indexOf('=');
+        if (i <= 0) throw new InvalidArgumentError(`"${v}" is not name=value`);
+        return { ...(prev ?? {}), [v.slice(0, i)]: v.slice(i + 1) };
+      },
+    )
+    .option('--level <n>', 'assurance level', int(0, 255), 1)
+    .option('--valid-days <n>', 'validity in days', int(1, 36_500), 365)
+    .action(
+      a<[string], { operator: string; claim: Record<string, string>; level: number; validDays: number }>(
+        async (ctx, o, [subscriber]) => {
+          const status = await ctx.client.status();
+          const { disclosures, digests } = makeDisclosures(o.claim);
+          const r = await ctx.client.attestIdentity(
+            {
+              operator: o.operator,
+              subscriber,
+              digests,
+              level: o.level,
+              expiresAt: BigInt(status.time) + BigInt(o.validDays) * DAY_MS,
+            },
+            await ctx.signer(o.operator),
+            { ...ctx.submit, status },
+          );
+          ctx.out({ ...r, attestationId: r.attestationId, disclosures }, () =>
+            [
+              fmt.txResult(r, [['attestation', r.attestationId]]),
+              'disclosures (private: give them to the subscriber only):',
+              ...disclosures.map((d) => `  ${encodeDisclosure(d)}`),
+            ].join('\n'),
+          );
+        },
+      ),
+    );
+  identity
+    .command('revoke')
+    .description("revoke a subscriber's identity attestation (its home operator)")
+    .argument('<subscriber>', 'the subscriber', nameArg)
+    .requiredOption('--operator <operator>', 'its home operator (in the keystore)', nameArg)
+    .option('--reason <n>', 'reason code', int(0, 65_535), 0)
+    .action(
+      a<[string], { operator: string; reason: number }>(async (ctx, o, [subscriber]) => {
+        const r = await ctx.client.revokeIdentity(
+          { operator: o.operator, subscriber, reason: o.reason },
+          await ctx.signer(o.operator),
+          ctx.submit,
+        );
+        printTx(ctx, r);
+      }),
+    );
+
+  const contract = program.command('contract').description('inspect and watch service smart contracts');
+  contract
+    .command('show')
+    .description('show a contract: parties, deposit, charges, settlement and its transactions')
+    .argument('<id>', 'contract id', hex32Arg)
+    .action(
+      a<[string]>(async (ctx, _o, [id]) => {
+        const d = await ctx.client.contract(id);
+        ctx.out(d, () => fmt.contract(d));
+      }),
+    );
+
+  contract
+    .command('provisioning')
+    .description(
+      'decrypt what the assignee provisioned for a contract (activation code, APN, ICCID)\n' +
+        'As the requester with the ephemeral key kept by "request open", or with --issuer as the issuer.',
+    )
+    .argument('<id>', 'contract id', hex32Arg)
+    .option('--issuer', "open the issuer's copy with the issuer's encryption key from the keystore")
+    .action(
+      a<[string], { issuer?: boolean }>(async (ctx, o, [id]) => {
+        const d = await ctx.client.contract(id);
+        const ref = d.transactions.find((t) => t.type === 'provision');
+        if (!ref) throw new RoamError('NOT_FOUND', `contract ${id} was not provisioned yet`);
+        const t = await ctx.client.tx(ref.txId);
+        const op = t.tx?.ops[ref.opIndex] as { forRequester?: string; forIssuer?: string } | undefined;
+        if (!op?.forRequester || op.forIssuer === undefined) {
+          throw new RoamError('INTERNAL', 'provision transaction not found');
+        }
+        const ks = await ctx.keystore();
+        let plain: Uint8Array;
+        if (o.issuer) {
+          plain = openProvisioningAsIssuer({
+            contractId: id,
+            issuerEncryptionSecret: ks.get(d.contract.issuer).encryptionSecret,
+            box: hexToBytes(op.forIssuer),
+          });
+        } else {
+          plain = openProvisioningAsRequester({
+            contractId: id,
+            ephemeralSecret: ks.get(contractKeyName(id)).encryptionSecret,
+            assigneeEncryptionKey: (await ctx.client.account(d.contract.assignee)).encryptionKey,
+            box: hexToBytes(op.forRequester),
+          });
+        }
+        const text = new TextDecoder().decode(plain);
+        let value: unknown = text;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          // not JSON: print as text
+        }
+        ctx.out({ contractId: id, provisioning: value }, () =>
+          typeof value === 'object' && value !== null
+            ? fmt.table(Object.entries(value).map(([k, v]) => [k, String(v)]))
+            : text,
+        );
+      }),
+    );
+
+  contract
+    .command('list')
+    .description('contracts where an account is issuer, assignee, payer or subscriber, newest first')
+    .requiredOption('--account <name>', 'party account')
+    .option('--limit <n>', 'at most this many', int(1, 1000))
+    .option('--before <id>', 'page: contracts older than this one')
+    .action(
+      a<[], { account: string; limit?: number; before?: string }>(async (ctx, o) => {
+        const page = await ctx.client.contracts({
+          party: o.account,
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+          ...(o.before !== undefined ? { before: o.before } : {}),
+        });
+        ctx.out(page, () =>
+          page.items.length ? page.items.map(fmt.contractLine).join('\n') : 'no contracts',
+        );
+      }),
+    );
+
+  contract
+    .command('watch')
+    .description(
+      "show a contract's events (its history, then live over WebSocket) until Ctrl-C\n" +
+        'Reconnects and resumes where it left off. With --until-closed, exits once the contract is settled.\n' +
+        'With --account, follows every new event of an account instead.',
+    )
+    .argument('[id]', 'contract id', hex32Arg)
+    .option('--account <name>', 'watch every event of this account instead')
+    .option('--until-closed', 'exit when the contract is settled (needs a contract id)')
+    .option('--live', 'skip the history: only events from now on')
+    .option('--cursor <cursor>', 'start after this feed cursor (height:index)')
+    .action(
+      a<[string | undefined], { account?: string; untilClosed?: boolean; live?: boolean; cursor?: string }>(
+        async (ctx, o, [id]) => {
+          if (id === undefined && o.account === undefined)
+            throw new UsageError('give a contract id or --account <name>');
+          if (id !== undefined && o.account !== undefined)
+            throw new UsageError('give either a contract id or --account');
+          if (o.untilClosed && id === undefined) throw new UsageError('--until-closed needs a contract id');
+          let cursor = o.cursor;
+          if (id !== undefined) {
+            const d = await ctx.client.contract(id);
+            ctx.line({ type: 'contract', ...d }, () => fmt.contract(d));
+            // Replay from just before the block that opened the contract: the whole history, no gap.
+            const openedAt = d.transactions[0]?.height;
+            if (cursor === undefined && !o.live && openedAt !== undefined) {
+              cursor = openedAt > 0 ? `${openedAt - 1}:999999999` : undefined;
+            }
+          } else {
+            await ctx.client.account(o.account!);
+          }
+          await new Promise<void>((resolve) => {
+            let sub: Subscription | undefined;
+            let off: (() => void) | undefined;
+            const finish = () => {
+              off?.();
+              sub?.close();
+              resolve();
+            };
+            sub = ctx.client.subscribe({
+              events: {
+                ...(id !== undefined ? { contract: id } : {}),
+                ...(o.account !== undefined ? { account: o.account } : {}),
+                ...(cursor !== undefined ? { cursor } : {}),
+              },
+              onEvent: (f: FeedEventJson) => {
+                ctx.line({ type: 'event', ...f }, () => fmt.feedEvent(f));
+                if (o.untilClosed && f.event.type === 'contract_settled' && f.event.contract === id) finish();
+              },
+              onOpen: ({ reconnect }) => {
+                if (!ctx.json) ctx.note(reconnect ? 'reconnected' : 'watching (Ctrl-C to stop)');
+                // Live only and already settled? Then no event will come.
+                if (o.untilClosed && id !== undefined && cursor === undefined) {
+                  ctx.client.contract(id).then(
+                    (d) => {
+                      if (d.contract.status === 'closed') finish();
+                    },
+                    () => {},
+                  );
+                }
+              },
+              onReconnect: ({ delayMs, error }) =>
+                ctx.note(
+                  `connection lost${error ? ` (${(error as Error).message ?? String(error)})` : ''}; retrying in ${delayMs} ms`,
+                ),
+            });
+            off = io.onInterrupt?.(finish);
+          });
+        },
+      ),
+    );
+
+  // ------------------------------------------------------------------ demands
+  const demand = program
+    .command('demand')
+    .description("subscribers' demands that operators answer with offers");
+  demand
+    .command('post')
+    .description('post what you need, where, when and the most you will pay (a subscriber)')
+    .requiredOption('--subscriber <account>', 'the subscriber (in the keystore)', nameArg)
+    .option('--country <codes>', 'where: countries, comma separated', countriesArg)
+    .option('--network <mccmnc>', 'where: networks, comma separated', networksArg)
+    .option('--kind <kind>', 'service kind', kindArg, 'data')
+    .option('--data-gb <gb>', 'data volume needed, GB', gbArg)
+    .option('--start-in-days <n>', 'starts in this many days (default now)', int(0, 36_500))
+    .requiredOption('--days <n>', 'for how many days', int(1, 36_500))
+    .requiredOption('--max-price <sdr>', 'most you will pay, SDR', positiveAmountArg)
+    .option('--note <text>', 'free text (public)')
+    .action(
+      a<
+        [],
+        {
+          subscriber: string;
+          country?: string[];
+          network?: string[];
+          kind: OfferTermsInput['kind'] & string;
+          dataGb?: bigint;
+          startInDays?: number;
+          days: number;
+          maxPrice: bigint;
+          note?: string;
+        }
+      >(async (ctx, o) => {
+        const status = await ctx.client.status();
+        const startAt = BigInt(status.time) + BigInt(o.startInDays ?? 0) * DAY_MS;
+        const r = await ctx.client.postDemand(
+          {
+            subscriber: o.subscriber,
+            kind: o.kind,
+            countries: o.country ?? [],
+            networks: o.network ?? [],
+            dataBytes: o.dataGb ?? 0n,
+            startAt,
+            endAt: startAt + BigInt(o.days) * DAY_MS,
+            maxPrice: o.maxPrice,
+            note: o.note ?? '',
+          },
+          await ctx.signer(o.subscriber),
+          { ...ctx.submit, status },
+        );
+        printTx(ctx, r, { demandId: r.demandId });
+      }),
+    );
+  demand
+    .command('cancel')
+    .description('cancel your open demand')
+    .argument('<id>', 'demand id', hex32Arg)
+    .requiredOption('--subscriber <account>', 'the subscriber who posted it (in the keystore)', nameArg)
+    .action(
+      a<[string], { subscriber: string }>(async (ctx, o, [id]) => {
+        const r = await ctx.client.cancelDemand(
+          { subscriber: o.subscriber, demand: id },
+          await ctx.signer(o.subscriber),
+          ctx.submit,
+        );
+        printTx(ctx, r, { demandId: id });
+      }),
+    );
+  demand
+    .command('show')
+    .description('show a demand')
+    .argument('<id>', 'demand id', hex32Arg)
+    .action(
+      a<[string]>(async (ctx, _o, [id]) => {
+        const d = await ctx.client.demand(id);
+        ctx.out(d, () => fmt.demand(d));
+      }),
+    );
+
+  // ------------------------------------------------------------------ chain
+  program
+    .command('status')
+    .description('chain and node status: height, head, node time, mempool')
+    .action(
+      a<[]>(async (ctx) => {
+        const s = await ctx.client.status();
+        ctx.out(s, () => fmt.status(s));
+      }),
+    );
+
+  program
+    .command('params')
+    .description('chain parameters (fees, limits, timeouts)')
+    .action(
+      a<[]>(async (ctx) => {
+        const p = await ctx.client.params();
+        ctx.out(p, () => JSON.stringify(p, null, 2));
+      }),
+    );
+
+  program
+    .command('tx')
+    .description('status of a transaction: included (with its receipt), pending or rejected')
+    .argument('<id>', 'transaction id', hex32Arg)
+    .action(
+      a<[string]>(async (ctx, _o, [id]) => {
+        const t = await ctx.client.tx(id);
+        ctx.out(t, () =>
+          t.status === 'included' && t.receipt && t.height !== undefined
+            ? fmt.txResult({
+                txId: t.txId,
+                status: 'included',
+                height: t.height,
+                index: t.index ?? 0,
+                blockId: t.blockId ?? '',
+                receipt: t.receipt,
+              })
+            : fmt.table([
+                ['tx', t.txId],
+                ['status', t.status + (t.code ? ` ${t.code}: ${t.message ?? ''}` : '')],
+              ]),
+        );
+      }),
+    );
+
+  program
+    .command('block')
+    .description('a block by height or id')
+    .argument('<ref>', 'height or block id')
+    .action(
+      a<[string]>(async (ctx, _o, [ref]) => {
+        const b = await ctx.client.block(/^\d+$/.test(ref) ? Number(ref) : ref);
+        ctx.out(b, () =>
+          fmt.table([
+            ['id', b.id],
+            ['height', String(b.height)],
+            ['time', fmt.time(b.header.time)],
+            ['producer', b.header.producer],
+            [
+              'transactions',
+              b.txs
+                .map((t) => `${t.id} (${t.tx.ops.map((op) => op.type).join(', ')})`)
+                .join('\n              ') || '-',
+            ],
+          ]),
+        );
+      }),
+    );
+
+  program
+    .command('blocks')
+    .description('latest blocks, newest first')
+    .option('--limit <n>', 'at most this many', int(1, 1000), 10)
+    .option('--before <height>', 'blocks below this height', int(0))
+    .action(
+      a<[], { limit: number; before?: number }>(async (ctx, o) => {
+        const r = await ctx.client.blocks({
+          limit: o.limit,
+          ...(o.before !== undefined ? { before: o.before } : {}),
+        });
+        ctx.out(r, () =>
+          r.items
+            .map((b) => `${String(b.height).padStart(8)}  ${b.id}  ${fmt.time(b.time)}  ${b.txCount} tx`)
+            .join('\n'),
+        );
+      }),
+    );
+
+  program
+    .command('rating')
+    .description("an operator's on-chain rating (subscriber scores and bad-service refunds)")
+    .argument('<operator>', 'operator account')
+    .action(
+      a<[string]>(async (ctx, _o, [name]) => {
+        const r = await ctx.client.operatorRating(name);
+        ctx.out(r, () => fmt.rating(r));
+      }),
+    );
+
+  program
+    .command('ratings')
+    .description('ratings of all operators')
+    .action(
+      a<[]>(async (ctx) => {
+        const r = await ctx.client.ratings();
+        ctx.out(r, () => r.items.map(fmt.rating).join('\n') || 'no ratings');
+      }),
+    );
+
+  program
+    .command('events')
+    .description('ledger events from a cursor (one page)')
+    .option('--cursor <cursor>', 'events after this cursor (height:index)')
+    .option('--limit <n>', 'at most this many', int(1, 10_000), 100)
+    .action(
+      a<[], { cursor?: string; limit: number }>(async (ctx, o) => {
+        const r = await ctx.client.events({
+          limit: o.limit,
+          ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
+        });
+        ctx.out(r, () => {
+          const lines = r.items.map(fmt.feedEvent);
+          if (r.next) lines.push(`(more: --cursor ${r.next})`);
+          return lines.join('\n') || 'no events';
+        });
+      }),
+    );
+
+  // ------------------------------------------------------------------ node (provided by @roamchain/node)
+  const runForever = async (fn: 'runNode' | 'runDevnet', opts: Record<string, unknown>) => {
+    const start = await loadNodeExport(fn);
+    await start(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
+    // The node serves until SIGINT/SIGTERM, which @roamchain/node handles (closes and exits).
+    await new Promise<never>(() => {});
+  };
+
+  program
+    .command('node')
+    .description('run a roamchain node: storage, block production and the Web-API (from @roamchain/node)')
+    .option('--config <file>', 'JSON config file (flags > environment > file)')
+    .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DATA_DIR)')
+    .option('--genesis <file>', 'genesis JSON file (env ROAMCHAIN_GENESIS)')
+    .option('--host <host>', 'API host (env ROAMCHAIN_API_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
+    .option('--store <kind>', 'storage engine (lmdb or level)')
+    .option('--producer <account>', 'validator account to produce blocks as (key from the keystore)')
+    .option('--block-interval-ms <ms>', 'block interval', int(1, 3_600_000))
+    .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      await runForever('runNode', { ...cmd.opts(), keystore: g.keystore ?? io.env[ENV_KEYSTORE] });
+    });
+
+  program
+    .command('devnet')
+    .description('start a local single-node network with funded demo operators, a gateway and subscribers')
+    .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DEVNET_DIR, default .devnet)')
+    .option('--host <host>', 'API host (default 127.0.0.1)')
+    .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
+    .option('--block-interval-ms <ms>', 'block interval', int(1, 3_600_000))
+    .option('--quiet', 'no banner, warnings only')
+    .action(async (_o: unknown, cmd: Command) => {
+      await runForever('runDevnet', cmd.opts());
+    });
+
+  // Multi-line descriptions: the first line is the summary in command lists.
+  const summarize = (c: Command) => {
+    for (const sub of c.commands) {
+      const d = sub.description();
+      if (d.includes('\n') && !sub.summary()) sub.summary(d.split('\n')[0]!);
+      summarize(sub);
+    }
+  };
+  summarize(program);
+  return program;
+}
+
+/** Exit code and message for an error. */
+export function describeError(e: unknown): {
+  exitCode: number;
+  code: string;
+  message: string;
+  details?: unknown;
+} {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') {
+      return { exitCode: 0, code: 'OK', message: '' };
+    }
+    if (e.code === 'commander.help')
+      return { exitCode: e.exitCode === 0 ? 0 : 2, code: 'USAGE', message: '' };
+    return { exitCode: 2, code: 'USAGE', message: e.message.replace(/^error: /, '') };
+  }
+  if (e instanceof UsageError) return { exitCode: 2, code: 'USAGE', message: e.message };
+  if (e instanceof RoamError) {
+    return { exitCode: 1, code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+  }
+  if (e instanceof RoamNetworkError) return { exitCode: 1, code: e.code, message: e.message };
+  const err = e as Error;
+  return { exitCode: 1, code: 'INTERNAL', message: err?.message ?? String(e) };
+}
+
+/** Runs the CLI with arguments (without "node roamchain"); returns the exit code. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const state: RunState = {};
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    const d = describeError(e);
+    if (d.exitCode !== 0 && d.message) {
+      io.stderr(`error ${d.code}: ${d.message}\n`);
+      if (d.code === 'USAGE') io.stderr('(see roamchain --help, or roamchain <command> --help)\n');
+      if (argv.includes('--json')) {
+        io.stdout(
+          `${JSON.stringify({ error: { code: d.code, message: d.message, details: d.details ?? {} } })}\n`,
+        );
+      }
+    }
+    return d.exitCode;
+  } finally {
+    state.ctx?.close();
+  }
+}
+
+export type { ErrorCode };

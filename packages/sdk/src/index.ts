@@ -1,0 +1,22 @@
+/**
+ * @roamchain/sdk: a typed client of the roamchain Web-API with local signing. Browser-safe; the
+ * encrypted file keystore (Node only) is a separate entry point: `@roamchain/sdk/keystore`.
+ */
+
+export {
+  type ErrorCode,
+  formatAmount,
+  isErrorCode,
+  makeDisclosures,
+  parseAmount,
+  RoamError,
+  type SignedTx,
+  type UnsignedTx,
+} from '@roamchain/protocol';
+export * from './build.js';
+export * from './client.js';
+export * from './errors.js';
+export * from './provision.js';
+export * from './signer.js';
+export type * from './types.js';
+export * from './ws.js';

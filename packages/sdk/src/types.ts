@@ -1,0 +1,340 @@
+/**
+ * JSON shapes of the Web-API (docs/API.md). Conventions: u64 values (amounts, times inside ledger
+ * objects) are decimal strings of base units, byte strings are lowercase hex, times in status
+ * fields are unix milliseconds as numbers.
+ */
+import type { Role, ServiceKind, Token } from '@roamchain/protocol';
+
+/** Lowercase hex of a byte string. */
+export type Hex = string;
+/** A u64 as a decimal string (amounts in base units: 6 decimals for UMT and SDR). */
+export type U64 = string;
+
+export interface HealthJson {
+  ok: boolean;
+  height: number;
+}
+
+export interface StatusJson {
+  chainId: Hex;
+  chainName: string;
+  height: number;
+  finalizedHeight: number;
+  headId: Hex;
+  headTime: number;
+  /** Node wall-clock time (ms), used for expirations. */
+  time: number;
+  mempool: number;
+  producer: string | null;
+}
+
+export interface ChainParamsJson {
+  blockIntervalMs: number;
+  maxTxExpirationMs: number;
+  taposWindow: number;
+  maxTxBytes: number;
+  maxBlockTxs: number;
+  minStepTimeoutSec: number;
+  maxStepTimeoutSec: number;
+  minLifetimeSec: number;
+  maxLifetimeSec: number;
+  fees: Record<string, U64>;
+  communityFeeBps: number;
+  communityFund: string;
+  vestingBpsPerMonth: number;
+  vestingMonthMs: U64;
+  genesisTime: U64 | number;
+  [extra: string]: unknown;
+}
+
+/** A ledger event as emitted by the state machine (bigints as strings, bytes as hex). */
+export interface LedgerEventJson {
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface ReceiptJson {
+  txId: Hex;
+  index: number;
+  /** UMT fee paid, base units. */
+  fee: U64;
+  events: LedgerEventJson[];
+}
+
+export interface TxIncluded {
+  txId: Hex;
+  status: 'included';
+  height: number;
+  index: number;
+  blockId: Hex;
+  receipt: ReceiptJson;
+}
+
+export interface TxPending {
+  txId: Hex;
+  status: 'pending';
+}
+
+/** Answer of POST /v1/tx: pending without wait, included with wait. */
+export type SubmitResult = TxIncluded | TxPending;
+
+/** JSON of a signed transaction (`signedTx.toJSON`). */
+export interface SignedTxJson {
+  version: number;
+  chainId: Hex;
+  refBlockNum: number;
+  refBlockPrefix: number;
+  expiration: U64;
+  ops: OperationJson[];
+  signatures: Hex[];
+}
+
+export interface OperationJson {
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface TxStatusJson {
+  txId: Hex;
+  status: 'included' | 'pending' | 'rejected';
+  height?: number;
+  index?: number;
+  blockId?: Hex;
+  receipt?: ReceiptJson;
+  tx?: SignedTxJson;
+  code?: string;
+  message?: string;
+}
+
+export interface BlockHeaderJson {
+  version: number;
+  chainId: Hex;
+  height: U64;
+  prev: Hex;
+  time: U64;
+  producer: string;
+  txRoot: Hex;
+  stateRoot: Hex;
+  txCount: number;
+}
+
+export interface BlockJson {
+  id: Hex;
+  height: number;
+  header: BlockHeaderJson;
+  txs: { id: Hex; tx: SignedTxJson }[];
+  receipts: ReceiptJson[];
+  endEvents: LedgerEventJson[];
+}
+
+export interface BlockSummaryJson {
+  id: Hex;
+  height: number;
+  time: number | U64;
+  producer: string;
+  txCount: number;
+}
+
+export interface AccountJson {
+  name: string;
+  roles: Role[];
+  homeOperator?: string | null;
+  signingKey: Hex;
+  encryptionKey: Hex;
+  createdAt: U64;
+  balances: Record<Token, U64>;
+  lockedUMT: U64;
+}
+
+export interface OfferTermsJson {
+  title: string;
+  kind: ServiceKind;
+  category: string;
+  countries: string[];
+  networks: string[];
+  technologies: string[];
+  dataBytes: U64;
+  voiceSeconds: U64;
+  smsCount: number;
+  durationSec: number;
+  price: U64;
+  unitPrice: U64;
+  unit: 'mb' | 'minute' | 'sms' | 'unit';
+  activation: 'on_provision' | 'on_first_use';
+  validFrom: U64;
+  validUntil: U64;
+  capacity: number;
+  encryptionKey: Hex;
+}
+
+export interface OfferJson {
+  id: Hex;
+  operator: string;
+  /** Hash of the operation that set the current terms: a Request names it as `prev`. */
+  version: Hex;
+  terms: OfferTermsJson;
+  demand?: Hex | null;
+  status: 'active' | 'withdrawn';
+  openContracts: number;
+  totalContracts: number;
+  createdAt: U64;
+  updatedAt: U64;
+}
+
+export interface OperatorRatingJson {
+  operator: string;
+  ratingBps: number;
+  starsX100: number;
+  ratingCount: number;
+  contracts: number;
+  closed: number;
+  badService: number;
+}
+
+export interface RankedOfferJson {
+  offerId: Hex;
+  offer: OfferJson;
+  cost: U64;
+  score: number;
+  priceScore: number;
+  qualityScore: number;
+  rating: OperatorRatingJson;
+  reasons: string[];
+}
+
+export interface ContractJson {
+  id: Hex;
+  offer: Hex;
+  offerVersion: Hex;
+  issuer: string;
+  assignee: string;
+  payer: string;
+  subscriber: string;
+  price: U64;
+  unitPrice: U64;
+  unit: string;
+  kind: ServiceKind;
+  dataBytes: U64;
+  durationSec: number;
+  deposit: U64;
+  issuerFeeBps: number;
+  feeDeposit: U64;
+  attestation?: Hex | null;
+  ephemeralKey: Hex;
+  stepTimeoutSec: number;
+  lifetimeSec: number;
+  openedAt: U64;
+  lastStepAt: U64;
+  expiresAt: U64;
+  /** Hash of the latest transition; the next one names it as `prev`. */
+  head: Hex;
+  charged: U64;
+  chargeCount: number;
+  volumeUp: U64;
+  volumeDown: U64;
+  status: 'open' | 'closed';
+  closedAt: U64;
+  closedBy: string;
+  badService: boolean;
+  reason: number;
+  paidAssignee: U64;
+  paidIssuer: U64;
+  paidPayer: U64;
+  feeReturned: U64;
+  score: number;
+  /** SHA-256 of the ICCID, once provisioned. */
+  iccidHash?: Hex | null;
+  /** When the assignee provisioned the subscriber (0 = not yet). */
+  provisionedAt?: U64;
+}
+
+export interface ContractTxRefJson {
+  txId: Hex;
+  height: number;
+  index: number;
+  opIndex: number;
+  type: string;
+}
+
+export interface ContractDetailJson {
+  contract: ContractJson;
+  transactions: ContractTxRefJson[];
+}
+
+export interface DemandJson {
+  id: Hex;
+  subscriber: string;
+  kind: ServiceKind;
+  countries: string[];
+  networks: string[];
+  dataBytes: U64;
+  startAt: U64;
+  endAt: U64;
+  maxPrice: U64;
+  note: string;
+  status: 'open' | 'cancelled';
+  answers: number;
+  createdAt: U64;
+}
+
+export interface FeedEventJson {
+  /** Resumable position `${height}:${index}`. */
+  cursor: string;
+  height: number;
+  txId: Hex | null;
+  event: LedgerEventJson;
+}
+
+export interface Page<T> {
+  items: T[];
+  next?: string | null;
+}
+
+export interface Items<T> {
+  items: T[];
+}
+
+// ---- query parameters ----
+
+export interface OffersQuery {
+  country?: string;
+  network?: string;
+  kind?: ServiceKind;
+  operator?: string;
+  /** SDR base units. */
+  minPrice?: bigint;
+  maxPrice?: bigint;
+  status?: 'active' | 'withdrawn' | 'all';
+  cursor?: string;
+  limit?: number;
+}
+
+export type Preference = 'price' | 'quality' | 'balanced';
+
+export interface RankQuery {
+  country?: string;
+  network?: string;
+  kind?: ServiceKind;
+  /** Data volume wanted, in bytes. */
+  volume?: bigint;
+  /** Most the subscriber will pay, SDR base units. */
+  budget?: bigint;
+  preference?: Preference;
+  limit?: number;
+}
+
+export interface BlocksQuery {
+  before?: number;
+  limit?: number;
+}
+
+export interface ContractsQuery {
+  party?: string;
+  limit?: number;
+  before?: string;
+}
+
+export interface EventsQuery {
+  cursor?: string;
+  limit?: number;
+}

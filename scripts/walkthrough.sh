@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The README walkthrough, as a script: CI runs it so the README cannot rot.
+# Starts a fresh devnet with `npx roamchain devnet` on its own port and data directory, runs the
+# README's commands, checks the settlement to the base unit, and stops the devnet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DIR=$(mktemp -d)
+PORT=${WALKTHROUGH_PORT:-18188}
+export ROAMCHAIN_API=http://127.0.0.1:$PORT
+export ROAMCHAIN_KEYSTORE=$DIR/keystore.json ROAMCHAIN_KEYSTORE_PASSPHRASE=devnet
+
+npx roamchain devnet --data-dir "$DIR" --port "$PORT" --quiet > "$DIR/devnet.log" 2>&1 &
+DEVNET=$!
+cleanup() { kill "$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"; }
+trap cleanup EXIT
+
+# Wait until the devnet serves and has published its demo offers.
+for _ in $(seq 1 120); do
+  if npx roamchain offer rank --country DE --json > "$DIR/rank.json" 2>/dev/null &&
+    node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1])).items.length > 0 ? 0 : 1)' "$DIR/rank.json"; then
+    break
+  fi
+  sleep 1
+done
+
+json() { node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); const r = new Function("v", "return " + process.argv[1])(v); if (r === undefined) process.exit(1); console.log(typeof r === "object" ? JSON.stringify(r) : r);' "$1"; }
+step() { printf '\n$ roamchain %s\n' "$*"; }
+
+step status
+npx roamchain status
+
+step offer rank --country DE --volume-gb 5 --preference balanced
+npx roamchain offer rank --country DE --volume-gb 5 --preference balanced
+OFFER=$(npx roamchain offer rank --country DE --volume-gb 5 --preference balanced --json | json 'v.items.find((i) => i.offer.operator === "telco-de").offerId')
+PRICE=$(npx roamchain offer show "$OFFER" --json | json 'v.terms.price')
+ALICE0=$(npx roamchain account show alice --json | json 'v.balances.SDR')
+
+step request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12
+CONTRACT=$(npx roamchain request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12 --json | json 'v.contractId')
+echo "contract $CONTRACT"
+
+step provision "$CONTRACT" --assignee telco-de …
+npx roamchain provision "$CONTRACT" --assignee telco-de --iccid 8949000000000000001 \
+  --activation-code 'LPA:1$smdp.telco-de.example$MATCH-0001' --apn internet
+step charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
+npx roamchain charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
+npx roamchain charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
+
+step charge "$CONTRACT" --assignee telco-de --amount 100 '(must fail with SSC_OVERCHARGE)'
+if npx roamchain charge "$CONTRACT" --assignee telco-de --amount 100 2> "$DIR/err.txt"; then
+  echo "an over-charge was accepted" >&2
+  exit 1
+fi
+cat "$DIR/err.txt"
+grep -q 'SSC_OVERCHARGE' "$DIR/err.txt"
+
+step refund "$CONTRACT" --by alice
+npx roamchain refund "$CONTRACT" --by alice
+step rate "$CONTRACT" --subscriber alice --score 5
+npx roamchain rate "$CONTRACT" --subscriber alice --score 5
+step contract show "$CONTRACT"
+npx roamchain contract show "$CONTRACT"
+step account show alice
+npx roamchain account show alice
+
+# Settlement to the base unit: alice paid 6 SDR of charges plus telco-fr's 1 % fee on them.
+ALICE1=$(npx roamchain account show alice --json | json 'v.balances.SDR')
+EXPECTED=$((ALICE0 - 6000000 - 60000))
+if [ "$ALICE1" != "$EXPECTED" ]; then
+  echo "alice has $ALICE1 SDR base units, expected $EXPECTED" >&2
+  exit 1
+fi
+STATUS=$(npx roamchain contract show "$CONTRACT" --json | json 'v.contract.status')
+[ "$STATUS" = closed ] || { echo "contract is $STATUS" >&2; exit 1; }
+echo
+echo "walkthrough: OK (offer price ${PRICE} base units; alice ${ALICE0} -> ${ALICE1})"
