@@ -16,6 +16,7 @@ import {
   type BlockHeader,
   blockId,
   bytesToHex,
+  contractIdOf,
   decodeBlock,
   decodeTx,
   encodeBlock,
@@ -26,7 +27,6 @@ import {
   jsonSafe,
   merkleRoot,
   nobleVerifier,
-  opHash,
   RoamError,
   type SignatureVerifier,
   sign,
@@ -560,7 +560,7 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
     env.tx.ops.forEach((op, opIndex) => {
       let cid: string | undefined;
       if (op.type === 'request_open') {
-        cid = bytesToHex(opHash(env.id, opIndex));
+        cid = bytesToHex(contractIdOf(env.tx.chainId, op.ephemeralKey));
         const opened = a.receipts[idx]?.events.find(
           (e) => e.type === 'contract_opened' && e.contract === cid,
         );

@@ -46,6 +46,7 @@ export const ERRORS = {
   DEMAND_CLOSED: [409, 'Demand is closed or expired'],
   // service smart contract
   SSC_UNKNOWN: [404, 'Contract does not exist'],
+  SSC_EXISTS: [409, 'A contract with this ephemeral key already exists'],
   SSC_TERMS_INVALID: [400, 'Contract terms are invalid'],
   SSC_NOT_SUBSCRIBER: [403, 'Subscriber is not attached to this issuer'],
   SSC_PAYER_INVALID: [403, 'Payer must be the subscriber or the issuer'],

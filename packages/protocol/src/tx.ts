@@ -88,6 +88,14 @@ export function opHash(id: Uint8Array, opIndex: number): Uint8Array {
   return sha256(concatBytes(id, new Uint8Array([opIndex >> 8, opIndex & 0xff])));
 }
 
+/**
+ * Id of a service smart contract: fixed by the Request's fresh ephemeral key before anything is
+ * signed, so the Request's own encrypted payload can already be bound to the contract id.
+ */
+export function contractIdOf(chainId: Uint8Array, ephemeralKey: Uint8Array): Uint8Array {
+  return sha256(concatBytes(new TextEncoder().encode('roamchain/ssc/v1'), chainId, ephemeralKey));
+}
+
 export function refPrefixOf(blockId: Uint8Array): number {
   return new DataView(blockId.buffer, blockId.byteOffset, 4).getUint32(0);
 }

@@ -7,6 +7,7 @@
  */
 import {
   bytesToHex,
+  contractIdOf,
   encodeTx,
   generateX25519,
   hexToBytes,
@@ -525,7 +526,12 @@ export class RoamClient {
     }
     const tx = await this.prepareTx([openRequestOp({ ...args, prev, ephemeralKey })], opts);
     const id = bytesToHex(txId(tx));
-    return { tx, txId: id, contractId: objectIdOf(id), ephemeralSecret };
+    return {
+      tx,
+      txId: id,
+      contractId: bytesToHex(contractIdOf(tx.chainId, toBytes(ephemeralKey, 'ephemeralKey', 32))),
+      ephemeralSecret,
+    };
   }
 
   /**

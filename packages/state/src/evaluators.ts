@@ -5,6 +5,7 @@
  */
 import {
   bytesToHex,
+  contractIdOf,
   equalBytes,
   type OfferTerms,
   type Operation,
@@ -17,6 +18,7 @@ import { type ApplyCtx, issuerFee } from './context.js';
 import {
   type Account,
   type Attestation,
+  type ChainMeta,
   type Contract,
   type Demand,
   K,
@@ -314,11 +316,16 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
         needed: needed.toString(),
       });
     }
+    const meta = ctx.o.get<ChainMeta>(K.meta)!;
+    const id = contractIdOf(meta.chainId, op.ephemeralKey);
+    if (ctx.o.get(K.contract(bytesToHex(id)))) {
+      throw new RoamError('SSC_EXISTS', 'the ephemeral key was used by another contract: use a fresh one');
+    }
     ctx.debit(op.payer, 'SDR', op.deposit);
     ctx.debit(op.issuer, 'UMT', op.feeDeposit);
     const expiresAt = ctx.time + BigInt(op.lifetimeSec) * 1000n;
     const c: Contract = {
-      id: opHash,
+      id,
       offer: offer.id,
       offerVersion: offer.version,
       issuer: op.issuer,
@@ -366,10 +373,10 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     });
     const s = stats(ctx, offer.operator);
     ctx.o.put(K.stats(offer.operator), { ...s, contracts: s.contracts + 1 });
-    ctx.enqueue(EXPIRY_QUEUE, bucketOf(expiresAt), opHash);
+    ctx.enqueue(EXPIRY_QUEUE, bucketOf(expiresAt), id);
     ctx.emit({
       type: 'contract_opened',
-      contract: bytesToHex(opHash),
+      contract: bytesToHex(id),
       offer: bytesToHex(offer.id),
       issuer: op.issuer,
       assignee: offer.operator,

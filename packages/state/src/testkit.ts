@@ -45,6 +45,15 @@ export function derivedKeys(name: string, seed = 'roamchain-devnet'): AccountKey
   };
 }
 
+let ephemeralCounter = 0;
+/**
+ * A distinct 32-byte Request ephemeral key for tests (a contract's id derives from it). Unique
+ * within a process; not a real X25519 key, since state tests never decrypt.
+ */
+export function freshEphemeralKey(): Uint8Array {
+  return sha256(utf8(`test-ephemeral/${ephemeralCounter++}`));
+}
+
 export interface GenesisSpec {
   chainName?: string;
   genesisTime?: bigint;

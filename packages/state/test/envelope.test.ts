@@ -31,6 +31,7 @@ import {
   TestChain,
   TX_QUEUE,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 /** The operations of SPEC §2–§3 (later issues add more; each brings its own fee test). */
@@ -257,7 +258,7 @@ describe('signatures', () => {
       deposit: UNIT,
       issuerFeeBps: 0,
       feeDeposit: 0n,
-      ephemeralKey: new Uint8Array(32),
+      ephemeralKey: freshEphemeralKey(),
       payload: EMPTY,
       stepTimeoutSec: 60,
       lifetimeSec: 300,
@@ -389,7 +390,7 @@ describe('fees', () => {
         deposit: 3n * UNIT,
         issuerFeeBps: 0,
         feeDeposit,
-        ephemeralKey: new Uint8Array(32),
+        ephemeralKey: freshEphemeralKey(),
         payload: EMPTY,
         stepTimeoutSec: 600,
         lifetimeSec: 3600,

@@ -16,6 +16,7 @@ import {
   supplyReport,
   TestChain,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 const DAY = 86_400_000n;
@@ -87,7 +88,7 @@ function world(): World {
       deposit: 20n * UNIT,
       issuerFeeBps: 200,
       feeDeposit: UNIT,
-      ephemeralKey: new Uint8Array(32).fill(1),
+      ephemeralKey: freshEphemeralKey(),
       payload: new Uint8Array([9]),
       stepTimeoutSec: 300,
       lifetimeSec: 300,
@@ -293,7 +294,10 @@ describe('expiry settlement', () => {
       w.request({ payer: 'op-fr', deposit: UNIT, issuerFeeBps: 0, feeDeposit: 0n }),
     );
     const envs = Array.from({ length: 5 }, (_, i) =>
-      c.tx(ops, { signers: key, expiration: c.time + 600_000n + BigInt(i) }),
+      c.tx(
+        ops.map((o) => ({ ...o, ephemeralKey: freshEphemeralKey() })),
+        { signers: key, expiration: c.time + 600_000n + BigInt(i) },
+      ),
     );
     const { result } = c.block(envs, { time });
     const ids = result.receipts.flatMap((r) => r.events.map((e) => hexToBytes(e.contract as string)));

@@ -1,6 +1,7 @@
 import { bytesToHex, type Operation, RoamError, UNIT } from '@roamchain/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildGenesis, type Contract, K, supplyReport, TestChain } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 
@@ -78,7 +79,7 @@ describe('full contract lifecycle', () => {
       deposit: 20n * UNIT,
       issuerFeeBps: 200,
       feeDeposit: 1n * UNIT,
-      ephemeralKey: new Uint8Array(32).fill(7),
+      ephemeralKey: freshEphemeralKey(),
       payload: new Uint8Array([1, 2, 3]),
       stepTimeoutSec: 3600,
       lifetimeSec: 7 * 86400,

@@ -10,6 +10,7 @@ import {
   type BlockHeader,
   blockId,
   bytesToHex,
+  contractIdOf,
   defaultParams,
   type ErrorCode,
   hexToBytes,
@@ -46,6 +47,7 @@ import {
   TestChain,
   type TxReceipt,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 const DAY = 86_400_000n;
@@ -222,7 +224,7 @@ class Harness {
       deposit: 20n * UNIT,
       issuerFeeBps: 200,
       feeDeposit: UNIT,
-      ephemeralKey: new Uint8Array(32).fill(7),
+      ephemeralKey: freshEphemeralKey(),
       payload: new Uint8Array([1, 2, 3]),
       stepTimeoutSec: 3600,
       lifetimeSec: 7 * 86_400,
@@ -742,7 +744,15 @@ describe('request_open', () => {
     const fr0 = h.bal('op-fr', 'UMT');
     const r = h.ok([h.requestOp(offer)]);
     const cid = hexToBytes(r.events[0]!.contract as string);
-    expect(hex(cid)).toBe(hex(opHash(hexToBytes(r.txId), 0)));
+    // The contract id is fixed by the Request's ephemeral key (chain-bound), not by the tx id.
+    expect(hex(cid)).toBe(
+      hex(
+        contractIdOf(
+          h.c.chainId,
+          (h.c.blocks.at(-1)!.block.txs[0]!.ops[0] as OpOf<'request_open'>).ephemeralKey,
+        ),
+      ),
+    );
     expect(r.fee).toBe(FEES.request_open);
     expect(h.bal('alice', 'SDR')).toBe(30n * UNIT);
     expect(h.bal('op-fr', 'UMT')).toBe(fr0 - UNIT - FEES.request_open);
@@ -762,7 +772,7 @@ describe('request_open', () => {
       closedBy: '',
       score: 0,
     });
-    expect(hex(ct.head)).toBe(hex(cid));
+    expect(hex(ct.head)).toBe(hex(opHash(hexToBytes(r.txId), 0)));
     expect(hex(ct.offerVersion)).toBe(hex(offer));
     expect(ct.openedAt).toBe(h.time);
     expect(ct.lastStepAt).toBe(h.time);

@@ -26,6 +26,7 @@ import {
   supplyReport,
   TestChain,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 const HOUR = 3_600_000n;
@@ -317,7 +318,7 @@ function run(actions: Action[]): void {
             deposit: of.terms.price + fee + a.extra,
             issuerFeeBps: a.feeBps,
             feeDeposit: a.feeDeposit,
-            ephemeralKey: new Uint8Array(32),
+            ephemeralKey: freshEphemeralKey(),
             payload: new Uint8Array(),
             stepTimeoutSec: a.step,
             lifetimeSec: a.lifetime,

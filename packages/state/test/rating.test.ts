@@ -15,6 +15,7 @@ import {
   rankOffers,
   TestChain,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 const DAY = 86_400_000n;
@@ -165,7 +166,7 @@ function buildWorld(): World {
         deposit: price,
         issuerFeeBps: 0,
         feeDeposit: 0n,
-        ephemeralKey: new Uint8Array(32),
+        ephemeralKey: freshEphemeralKey(),
         payload: new Uint8Array(),
         stepTimeoutSec: 600,
         lifetimeSec: 86_400,

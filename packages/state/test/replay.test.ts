@@ -28,6 +28,7 @@ import {
   supplyReport,
   TestChain,
 } from '../src/index.js';
+import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
 const DAY = 86_400_000n;
@@ -118,7 +119,7 @@ function scenario(): Scenario {
     deposit: 20n * UNIT,
     issuerFeeBps: 150,
     feeDeposit: UNIT,
-    ephemeralKey: new Uint8Array(32).fill(4),
+    ephemeralKey: freshEphemeralKey(),
     payload: new Uint8Array([1]),
     stepTimeoutSec: 300,
     lifetimeSec,

@@ -114,7 +114,7 @@ function compute(): Golden {
     deposit,
     issuerFeeBps: 250,
     feeDeposit: UNIT,
-    ephemeralKey: new Uint8Array(32).fill(0x11),
+    ephemeralKey: new Uint8Array(32).fill(lifetimeSec & 0xff),
     payload: new Uint8Array([0xca, 0xfe]),
     stepTimeoutSec: 600,
     lifetimeSec,
