@@ -31,6 +31,7 @@ import {
   type SignatureVerifier,
   sign,
   type TxEnvelope,
+  useSha256,
   utf8,
   validateTxStateless,
   verify,
@@ -44,6 +45,7 @@ import {
   type StateChange,
   type TxReceipt,
 } from '@roamchain/state';
+import { sodiumSha256 } from './crypto/sodium.js';
 import type { AppliedBlock, ContractTxRef, FeedEvent, NodeApi, NodeStatus, TxStatus } from './interfaces.js';
 import { Mempool, type MempoolLimits } from './mempool.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind, u64Key } from './store/index.js';
@@ -138,6 +140,7 @@ export class Node implements NodeApi {
 
   /** Open (or create) the node's data directory and load its state. */
   static async open(config: NodeConfig): Promise<Node> {
+    useSha256(sodiumSha256);
     const store = await openStore(config.store ?? 'level', config.dataDir);
     try {
       const g = genesisState(config.genesis);

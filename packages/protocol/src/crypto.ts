@@ -2,8 +2,19 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 
-/** SHA-256. */
-export const sha256 = (data: Uint8Array): Uint8Array => nobleSha256(data);
+let sha256Impl = (data: Uint8Array): Uint8Array => nobleSha256(data);
+
+/** SHA-256 (pure JS by default; a node plugs in libsodium with `useSha256`, same results). */
+export const sha256 = (data: Uint8Array): Uint8Array => sha256Impl(data);
+
+/** Replace the SHA-256 implementation (must compute standard SHA-256: checked here on a vector). */
+export function useSha256(fn: (data: Uint8Array) => Uint8Array): void {
+  const probe = new Uint8Array([0x61, 0x62, 0x63]);
+  const want = nobleSha256(probe);
+  const got = fn(probe);
+  if (got.length !== 32 || got.some((b, i) => b !== want[i])) throw new Error('useSha256: not SHA-256');
+  sha256Impl = fn;
+}
 
 export interface KeyPair {
   secretKey: Uint8Array;

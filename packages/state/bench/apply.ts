@@ -17,6 +17,7 @@ import {
   blockId,
   bytesToHex,
   chainIdOf,
+  contractIdOf,
   envelope,
   merkleRoot,
   type OfferTerms,
@@ -29,7 +30,9 @@ import {
   txId,
   UNIT,
   unsigned,
+  useSha256,
 } from '@roamchain/protocol';
+import { sodiumSha256 } from '../../node/src/crypto/sodium.js';
 import {
   CachingVerifier,
   measureVerifyBound,
@@ -48,6 +51,9 @@ import {
   type LedgerState,
   supplyReport,
 } from '../src/index.js';
+
+// The node runs the state machine with libsodium's SHA-256; so does this benchmark.
+useSha256(sodiumSha256);
 
 // ---------------------------------------------------------------------------------------------
 // Shape of the run
@@ -230,8 +236,8 @@ function openContract(j: number): void {
       lifetimeSec: 7 * 86_400,
     },
   ]);
-  const cid = opHash(id, 0);
-  contracts[j] = { id: cid, head: cid, sub, assignee: opName(o.op), price: o.price };
+  const cid = contractIdOf(chainId, ephemeralKey);
+  contracts[j] = { id: cid, head: opHash(id, 0), sub, assignee: opName(o.op), price: o.price };
 }
 
 function charge(j: number, seq: number): void {

@@ -10,6 +10,7 @@ export interface Sodium {
   crypto_sign_detached(signature: Uint8Array, message: Uint8Array, secretKey: Uint8Array): void;
   crypto_sign_seed_keypair(publicKey: Uint8Array, secretKey: Uint8Array, seed: Uint8Array): void;
   crypto_generichash(output: Uint8Array, input: Uint8Array, key?: Uint8Array): void;
+  crypto_hash_sha256(output: Uint8Array, input: Uint8Array): void;
 }
 
 export const sodium = sodiumNative as unknown as Sodium;
@@ -39,4 +40,11 @@ export function sodiumVerify(publicKey: Uint8Array, message: Uint8Array, signatu
   if (publicKey.length !== ED25519_PUBLIC_KEY_BYTES || signature.length !== ED25519_SIGNATURE_BYTES)
     return false;
   return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+}
+
+/** libsodium SHA-256 (about 4x the pure-JS one on the state's short inputs). */
+export function sodiumSha256(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(32);
+  sodium.crypto_hash_sha256(out, data);
+  return out;
 }
