@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, nodeAvailable, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
+import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
 import { type Io, run } from '../src/index.js';
 
 const BIN = fileURLToPath(new URL('../bin/roamchain.js', import.meta.url));
@@ -98,7 +98,7 @@ function failsWith(runner: Runner) {
   };
 }
 
-describe.skipIf(!nodeAvailable)('roamchain CLI against a real node', () => {
+describe('roamchain CLI against a real node', () => {
   let tn: TestNode;
   let dir: string;
   beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   RoamNetworkError,
   signUnsigned,
 } from '../src/index.js';
-import { ACCOUNTS as A, nodeAvailable, startTestNode, type TestNode } from './testnode.js';
+import { ACCOUNTS as A, startTestNode, type TestNode } from './testnode.js';
 
 const SDR = (n: number) => BigInt(Math.round(n * 1_000_000));
 
@@ -44,7 +44,7 @@ function until(cond: () => boolean, ms = 10_000): Promise<void> {
   });
 }
 
-describe.skipIf(!nodeAvailable)('RoamClient against a real node', () => {
+describe('RoamClient against a real node', () => {
   let tn: TestNode;
   let c: RoamClient;
   beforeAll(async () => {

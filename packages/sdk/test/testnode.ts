@@ -4,18 +4,12 @@
  * every 50 ms. Keys are the deterministic devnet keys (`derivedKeys`, seed "roamchain-devnet"), so
  * the CLI can import them with `keys import-devnet`.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UNIT } from '@roamchain/protocol';
 import { buildGenesis, derivedKeys } from '@roamchain/state';
 import type { Signer } from '../src/index.js';
-
-const NODE_SRC = new URL('../../node/src/', import.meta.url);
-
-/** Whether the node and its API exist yet (they are written in parallel with the SDK). */
-export const nodeAvailable =
-  existsSync(new URL('node.ts', NODE_SRC)) && existsSync(new URL('api/server.ts', NODE_SRC));
 
 export const ACCOUNTS = {
   validator: 'node-1',
