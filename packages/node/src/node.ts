@@ -104,6 +104,8 @@ export class Node implements NodeApi {
   private closed = false;
   private readonly verifier: SignatureVerifier;
   private readonly blockIntervalMs: number;
+  /** The last block that is on disk. */
+  private durable: { height: number; id: string; time: number };
 
   private constructor(
     readonly config: NodeConfig,
@@ -116,6 +118,7 @@ export class Node implements NodeApi {
     this.chainId = state.meta.chainId;
     this.headId = headId;
     this.headTime = headTime;
+    this.durable = { height: Number(state.meta.height), id: bytesToHex(headId), time: Number(headTime) };
     this.verifier = config.verifier ?? nobleVerifier;
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
@@ -191,11 +194,11 @@ export class Node implements NodeApi {
     return {
       chainId: bytesToHex(this.chainId),
       chainName: this.genesis.chainName,
-      height: this.height,
-      // A single producer's committed blocks are final; BFT finality comes with the validator set.
-      finalizedHeight: this.height,
-      headId: bytesToHex(this.headId),
-      headTime: Number(this.headTime),
+      height: this.durable.height,
+      // A single producer's durably committed blocks are final; BFT finality comes with the validator set.
+      finalizedHeight: this.durable.height,
+      headId: this.durable.id,
+      headTime: this.durable.time,
       time: Date.now(),
       mempool: this.mempool.size,
       producer: this.config.producer?.account ?? null,
@@ -402,10 +405,12 @@ export class Node implements NodeApi {
       key: SK.head,
       value: enc({ height: a.height, id: a.id, time: a.block.header.time }),
     });
-    // The in-memory state already holds this block; admission must build on it from now on.
+    // The in-memory state already holds this block; admission must build on it from now on, and
+    // its transactions are no longer pending (a resubmission now meets TX_DUPLICATE in state).
     this.headId = hexToBytes(a.id);
     this.headTime = a.block.header.time;
     this.pending = null;
+    for (const e of a.envelopes) this.mempool.remove(e.idHex);
     try {
       await this.store.batch(ops);
     } catch (e) {
@@ -414,7 +419,8 @@ export class Node implements NodeApi {
       this.closed = true;
       throw e;
     }
-    for (const e of a.envelopes) this.mempool.remove(e.idHex);
+    // Only what is on disk is reported as the head: a crash cannot take back what clients saw.
+    this.durable = { height: a.height, id: a.id, time: Number(a.block.header.time) };
     a.envelopes.forEach((e, i) => {
       const ws = this.waiters.get(e.idHex);
       if (!ws) return;
