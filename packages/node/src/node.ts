@@ -309,25 +309,36 @@ export class Node implements NodeApi {
     const producer = this.config.producer;
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
     const t0 = performance.now();
-    const now = at ?? BigInt(Date.now());
-    const time = now > this.headTime ? now : this.headTime + 1n;
-    this.pending = null;
-    for (const env of this.mempool.evictExpired(time)) this.drop(env, new RoamError('TX_EXPIRED'));
-    const height = this.state.meta.height + 1n;
-    const b = new BlockBuilder(
-      this.state,
-      { height, time, prev: this.headId, producer: producer.account },
-      { verifier: this.verifier },
-    );
     const max = this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs;
-    for (const env of this.mempool.fairOrder()) {
-      if (b.txCount >= max) break;
-      try {
-        b.apply(env);
-      } catch (e) {
-        this.drop(env, e);
+    const height = this.state.meta.height + 1n;
+    let b: BlockBuilder;
+    const p = this.pending;
+    if (at === undefined && p && p.txCount === this.mempool.size && p.txCount <= max) {
+      // Everything pending fits in this block, so order cannot keep anyone out: the block is the
+      // speculative block admission already built (each transaction applied once, not twice).
+      b = p;
+      this.pending = null;
+    } else {
+      // More pending than a block holds: take transactions in fair (round-robin) order.
+      const now = at ?? BigInt(Date.now());
+      const t = now > this.headTime ? now : this.headTime + 1n;
+      this.pending = null;
+      for (const env of this.mempool.evictExpired(t)) this.drop(env, new RoamError('TX_EXPIRED'));
+      b = new BlockBuilder(
+        this.state,
+        { height, time: t, prev: this.headId, producer: producer.account },
+        { verifier: this.verifier },
+      );
+      for (const env of this.mempool.fairOrder()) {
+        if (b.txCount >= max) break;
+        try {
+          b.apply(env);
+        } catch (e) {
+          this.drop(env, e);
+        }
       }
     }
+    const time = b.start.time;
     const result = b.finish();
     const header: BlockHeader = {
       version: 1,
