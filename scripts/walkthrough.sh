@@ -10,9 +10,13 @@ PORT=${WALKTHROUGH_PORT:-18188}
 export ROAMCHAIN_API=http://127.0.0.1:$PORT
 export ROAMCHAIN_KEYSTORE=$DIR/keystore.json ROAMCHAIN_KEYSTORE_PASSPHRASE=devnet
 
-npx roamchain devnet --data-dir "$DIR" --port "$PORT" --quiet > "$DIR/devnet.log" 2>&1 &
+npx roamchain devnet --data-dir "$DIR" --port "$PORT" --quiet --no-agents > "$DIR/devnet.log" 2>&1 &
 DEVNET=$!
-cleanup() { kill "$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"; }
+WATCH=
+cleanup() {
+  if [ -n "$WATCH" ]; then kill "$WATCH" 2>/dev/null || true; fi
+  kill "$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"
+}
 trap cleanup EXIT
 
 # Wait until the devnet serves and has published its demo offers.
@@ -36,13 +40,34 @@ OFFER=$(npx roamchain offer rank --country DE --volume-gb 5 --preference balance
 PRICE=$(npx roamchain offer show "$OFFER" --json | json 'v.terms.price')
 ALICE0=$(npx roamchain account show alice --json | json 'v.balances.SDR')
 
-step request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12
-CONTRACT=$(npx roamchain request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12 --json | json 'v.contractId')
+# Identity: the devnet attested alice (telco-fr, her home operator); her wallet holds the disclosures.
+WALLET=$DIR/wallet/alice.disclosures.json
+EID=89049032000001000000000000004242
+step identity show alice
+npx roamchain identity show alice
+step identity verify alice --disclosures "$WALLET" --only name,nationality
+npx roamchain identity verify alice --disclosures "$WALLET" --only name,nationality
+
+step request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12 \
+  --disclosures "$WALLET" --disclose name,nationality --eid "$EID"
+CONTRACT=$(npx roamchain request open --issuer telco-fr --subscriber alice --offer "$OFFER" --deposit 12 \
+  --disclosures "$WALLET" --disclose name,nationality --eid "$EID" --json | json 'v.contractId')
 echo "contract $CONTRACT"
 
-step provision "$CONTRACT" --assignee telco-de …
-npx roamchain provision "$CONTRACT" --assignee telco-de --iccid 8949000000000000001 \
-  --activation-code 'LPA:1$smdp.telco-de.example$MATCH-0001' --apn internet
+# Watch the contract: it decrypts what this keystore is party to (the Request payload as telco-de,
+# the provisioning as the requester).
+npx roamchain contract watch "$CONTRACT" --until-closed > "$DIR/watch.txt" 2>&1 &
+WATCH=$!
+
+# telco-de orders alice's eSIM profile at its SM-DP+ (the devnet's simulated one, API port + 1) for
+# the EID it decrypted and verified, and provisions it: the activation code is sealed, the chain
+# keeps only the ICCID's hash.
+SMDP=http://127.0.0.1:$((PORT + 1))
+step provision "$CONTRACT" --assignee telco-de --smdp "$SMDP" --apn internet
+npx roamchain provision "$CONTRACT" --assignee telco-de --smdp "$SMDP" --apn internet
+step contract provisioning "$CONTRACT"
+npx roamchain contract provisioning "$CONTRACT" | tee "$DIR/prov.txt"
+grep -q 'LPA:1\$127.0.0.1:'"$((PORT + 1))"'\$' "$DIR/prov.txt"
 step charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
 npx roamchain charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
 npx roamchain charge "$CONTRACT" --assignee telco-de --amount 3 --mb-down 1500
@@ -63,6 +88,13 @@ step contract show "$CONTRACT"
 npx roamchain contract show "$CONTRACT"
 step account show alice
 npx roamchain account show alice
+
+step contract watch "$CONTRACT" --until-closed '(what it printed)'
+wait "$WATCH" || true
+WATCH=
+cat "$DIR/watch.txt"
+grep -q 'decrypted request payload (as telco-de): eid='"$EID"'.*name=Alice Martin.*verified' "$DIR/watch.txt"
+grep -q 'decrypted provisioning (as requester): activationCode=LPA:1\$' "$DIR/watch.txt"
 
 # Settlement to the base unit: alice paid 6 SDR of charges plus telco-fr's 1 % fee on them.
 ALICE1=$(npx roamchain account show alice --json | json 'v.balances.SDR')

@@ -3,8 +3,11 @@
  * keystore, submitted to a node's Web-API. `run(argv, io)` returns the exit code: 0 ok, 1 error
  * (`error CODE: message` on stderr), 2 usage error.
  */
+
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   bytesToHex,
+  type Disclosure,
   type ErrorCode,
   encodeDisclosure,
   generateX25519,
@@ -13,16 +16,23 @@ import {
   RoamError,
 } from '@roamchain/protocol';
 import {
+  checkDisclosures,
   DAY_MS,
+  disclosureStrings,
+  disclosuresFile,
   type FeedEventJson,
+  fetchAttestation,
   type OfferTermsInput,
   offerTermsFromJson,
+  openMemo,
   openProvisioningAsIssuer,
   openProvisioningAsRequester,
   RoamNetworkError,
+  readDisclosures,
   type Signer,
   type Subscription,
   type TxResult,
+  verifyRequestIdentity,
 } from '@roamchain/sdk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
@@ -50,9 +60,44 @@ import {
 } from './args.js';
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
+import { registerOperatorCommands } from './operator.js';
 
 /** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
 export const contractKeyName = (contractId: string) => `ssc/${contractId}`;
+
+/** Reads a disclosures file (identity attest --out, or the devnet's wallet/<subscriber>.disclosures.json). */
+function loadDisclosures(file: string): Disclosure[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new RoamError('BAD_REQUEST', `cannot read disclosures file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return readDisclosures(parsed);
+  } catch (e) {
+    throw new RoamError('BAD_REQUEST', `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The disclosures of the claims named in `only` (comma separated; all when undefined). */
+function selectClaims(all: Disclosure[], only: string | undefined): Disclosure[] {
+  if (only === undefined) return all;
+  const names = only
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const out: Disclosure[] = [];
+  for (const n of names) {
+    const d = all.find((x) => x.name === n);
+    if (!d)
+      throw new UsageError(
+        `no claim "${n}" in the disclosures file (has: ${all.map((x) => x.name).join(', ')})`,
+      );
+    out.push(d);
+  }
+  return out;
+}
 
 /** A usage error found after parsing (exit 2). */
 export class UsageError extends Error {}
@@ -111,6 +156,99 @@ async function loadNodeExport(
     );
   }
   return f as (opts: Record<string, unknown>) => unknown;
+}
+
+/** The keystore if it can be opened without asking (for best-effort decryption), else undefined. */
+async function quietKeystore(ctx: Ctx) {
+  try {
+    return await ctx.keystore();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the caller can read of a contract's private data with its keystore: the Request payload (as
+ * the assignee, verified against the attestation) and the provisioning (as the requester, with the
+ * ephemeral key kept by "request open", or as the issuer).
+ */
+async function privateView(
+  ctx: Ctx,
+  id: string,
+  want: { request: boolean; provisioning: boolean },
+): Promise<Record<string, unknown>[]> {
+  const ks = await quietKeystore(ctx);
+  if (!ks) return [];
+  const out: Record<string, unknown>[] = [];
+  const d = await ctx.client.contract(id);
+  const c = d.contract;
+  if (want.request && ks.has(c.assignee)) {
+    const check = await verifyRequestIdentity(ctx.client, {
+      contractId: id,
+      assigneeEncryptionSecret: ks.get(c.assignee).encryptionSecret,
+    }).catch(() => undefined);
+    if (check && !(check.ok === false && check.reason === 'PAYLOAD_UNREADABLE')) {
+      out.push({ what: 'request payload', as: c.assignee, ...check });
+    }
+  }
+  const ref = d.transactions.find((t) => t.type === 'provision');
+  if (want.provisioning && ref) {
+    const t = await ctx.client.tx(ref.txId);
+    const op = t.tx?.ops[ref.opIndex] as { forRequester?: string; forIssuer?: string } | undefined;
+    let plain: Uint8Array | undefined;
+    let as = '';
+    try {
+      if (op?.forRequester && ks.has(contractKeyName(id))) {
+        as = 'requester';
+        plain = openProvisioningAsRequester({
+          contractId: id,
+          ephemeralSecret: ks.get(contractKeyName(id)).encryptionSecret,
+          assigneeEncryptionKey: (await ctx.client.account(c.assignee)).encryptionKey,
+          box: hexToBytes(op.forRequester),
+        });
+      } else if (op?.forIssuer && ks.has(c.issuer)) {
+        as = c.issuer;
+        plain = openProvisioningAsIssuer({
+          contractId: id,
+          issuerEncryptionSecret: ks.get(c.issuer).encryptionSecret,
+          box: hexToBytes(op.forIssuer),
+        });
+      }
+    } catch {
+      plain = undefined;
+    }
+    if (plain) {
+      const text = new TextDecoder().decode(plain);
+      let value: unknown = text;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      out.push({ what: 'provisioning', as, provisioning: value });
+    }
+  }
+  return out;
+}
+
+function privateLine(p: Record<string, unknown>): string {
+  if (p.what === 'provisioning') {
+    const v = p.provisioning;
+    const body =
+      typeof v === 'object' && v !== null
+        ? Object.entries(v)
+            .map(([k, x]) => `${k}=${String(x)}`)
+            .join('  ')
+        : String(v);
+    return `decrypted provisioning (as ${String(p.as)}): ${body}`;
+  }
+  if (p.ok === true) {
+    const claims = Object.entries(p.claims as Record<string, string>)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('  ');
+    return `decrypted request payload (as ${String(p.as)}): eid=${String(p.eid)}  ${claims}  [verified against the attestation]`;
+  }
+  return `decrypted request payload (as ${String(p.as)}): NOT VERIFIED ${String(p.reason)} (refund reason ${String(p.refundReason)}): ${String(p.message)}`;
 }
 
 export function buildProgram(io: Io, state: RunState = {}): Command {
@@ -409,11 +547,21 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .argument('<amount>', 'amount, decimal (e.g. 10.5)', positiveAmountArg)
     .addOption(new Option('--token <token>', 'SDR or UMT').argParser(tokenArg).default('SDR'))
     .option('--memo <text>', 'memo (UTF-8, public on chain)')
+    .option('--encrypt-memo <text>', "memo encrypted to the recipient's encryption key (only it can read it)")
     .action(
-      a<[string, string, bigint], { token: 'SDR' | 'UMT'; memo?: string }>(
+      a<[string, string, bigint], { token: 'SDR' | 'UMT'; memo?: string; encryptMemo?: string }>(
         async (ctx, o, [from, to, amount]) => {
+          if (o.memo !== undefined && o.encryptMemo !== undefined)
+            throw new UsageError('give either --memo or --encrypt-memo');
           const r = await ctx.client.transfer(
-            { from, to, token: o.token, amount, ...(o.memo !== undefined ? { memo: o.memo } : {}) },
+            {
+              from,
+              to,
+              token: o.token,
+              amount,
+              ...(o.memo !== undefined ? { memo: o.memo } : {}),
+              ...(o.encryptMemo !== undefined ? { encryptMemo: o.encryptMemo } : {}),
+            },
             await ctx.signer(from),
             ctx.submit,
           );
@@ -698,6 +846,13 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--step-timeout <sec>', 'most seconds between two steps', int(1, 4_294_967_295), 3600)
     .option('--lifetime <sec>', 'contract lifetime in seconds', int(1, 4_294_967_295), 604_800)
     .option('--attestation <id>', "the subscriber's identity attestation", hex32Arg)
+    .option(
+      '--disclosures <file>',
+      "the subscriber's disclosures file (from identity attest --out); sealed to the assignee",
+    )
+    .option('--disclose <claims>', 'which claims to disclose, comma separated (default: all in the file)')
+    .option('--eid <eid>', "the device's EID (32 digits), sealed to the assignee with the claims")
+    .option('--imei <imei>', "the device's IMEI, sealed to the assignee")
     .action(
       a<
         [],
@@ -712,9 +867,31 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
           stepTimeout: number;
           lifetime: number;
           attestation?: string;
+          disclosures?: string;
+          disclose?: string;
+          eid?: string;
+          imei?: string;
         }
       >(async (ctx, o) => {
         const payer = o.payer ?? o.subscriber;
+        let disclose: { disclosures: string[]; eid: string; imei?: string } | undefined;
+        let attestation = o.attestation;
+        if (o.disclosures !== undefined || o.eid !== undefined) {
+          if (o.eid === undefined) throw new UsageError('--disclosures needs --eid <EID>');
+          const all = o.disclosures !== undefined ? loadDisclosures(o.disclosures) : [];
+          const chosen = selectClaims(all, o.disclose);
+          disclose = {
+            disclosures: disclosureStrings(chosen),
+            eid: o.eid,
+            ...(o.imei !== undefined ? { imei: o.imei } : {}),
+          };
+          // Reference the current attestation, so the chain checks it is valid and not revoked.
+          if (attestation === undefined && chosen.length > 0) {
+            attestation = (await fetchAttestation(ctx.client, o.subscriber))?.id;
+          }
+        } else if (o.disclose !== undefined || o.imei !== undefined) {
+          throw new UsageError('--disclose and --imei need --disclosures <file> and --eid <EID>');
+        }
         const r = await ctx.client.openRequest(
           {
             issuer: o.issuer,
@@ -726,7 +903,8 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
             feeDeposit: o.feeDeposit,
             stepTimeoutSec: o.stepTimeout,
             lifetimeSec: o.lifetime,
-            ...(o.attestation !== undefined ? { attestation: o.attestation } : {}),
+            ...(attestation !== undefined ? { attestation } : {}),
+            ...(disclose !== undefined ? { disclose } : {}),
           },
           await signers(ctx, [o.issuer, payer]),
           ctx.submit,
@@ -740,7 +918,18 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
             ks.add(n, { signingSecret: generateX25519().secretKey, encryptionSecret: ephemeralSecret });
           ks.save();
         }
-        printTx(ctx, res, { contractId: r.contractId });
+        printTx(ctx, res, {
+          contractId: r.contractId,
+          ...(disclose !== undefined
+            ? {
+                disclosed:
+                  readDisclosures(disclose.disclosures)
+                    .map((d) => d.name)
+                    .join(',') || '-',
+                eid: disclose.eid,
+              }
+            : {}),
+        });
       }),
     );
 
@@ -855,37 +1044,99 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       'the visited operator (in the keystore, with its encryption key)',
       nameArg,
     )
-    .requiredOption('--iccid <iccid>', 'ICCID of the profile (only its hash goes on chain in clear)')
-    .requiredOption('--activation-code <code>', 'SGP.22 activation code, e.g. LPA:1$smdp.example$ABC')
+    .option('--iccid <iccid>', 'ICCID of the profile (only its hash goes on chain in clear)')
+    .option('--activation-code <code>', 'SGP.22 activation code, e.g. LPA:1$smdp.example$ABC')
+    .option(
+      '--smdp <url>',
+      "order the profile at this SM-DP+ (ES2+ downloadOrder / confirmOrder for the subscriber's EID):\n" +
+        'the ICCID and the activation code then come from it',
+    )
+    .option(
+      '--eid <eid>',
+      "the device's EID (default: from the Request's payload, verified against the chain)",
+    )
+    .option(
+      '--confirmation-code <code>',
+      'with --smdp: require this confirmation code at download ($$1 flag)',
+    )
+    .option('--profile-type <type>', 'with --smdp: the profile type to order', 'roaming-data')
     .option('--apn <apn>', 'APN')
     .option('--prev <hash>', 'contract head (default: the current head)', hex32Arg)
     .action(
-      a<[string], { assignee: string; iccid: string; activationCode: string; apn?: string; prev?: string }>(
-        async (ctx, o, [contract]) => {
-          const ks = await ctx.keystore();
-          const k = ks.get(o.assignee);
-          const plaintext = new TextEncoder().encode(
-            JSON.stringify({
-              activationCode: o.activationCode,
-              iccid: o.iccid,
-              ...(o.apn ? { apn: o.apn } : {}),
-            }),
-          );
-          const r = await ctx.client.provision(
-            {
-              assignee: o.assignee,
-              contract,
-              iccid: o.iccid,
-              plaintext,
-              encryptionSecret: k.encryptionSecret,
-              ...(o.prev !== undefined ? { prev: o.prev } : {}),
-            },
-            { name: o.assignee, secretKey: k.signingSecret },
-            ctx.submit,
-          );
-          printTx(ctx, r, { contractId: contract });
-        },
-      ),
+      a<
+        [string],
+        {
+          assignee: string;
+          iccid?: string;
+          activationCode?: string;
+          smdp?: string;
+          eid?: string;
+          confirmationCode?: string;
+          profileType: string;
+          apn?: string;
+          prev?: string;
+        }
+      >(async (ctx, o, [contract]) => {
+        const ks = await ctx.keystore();
+        const k = ks.get(o.assignee);
+        let iccid = o.iccid;
+        let code = o.activationCode;
+        const extra: Record<string, string> = {};
+        if (o.smdp !== undefined) {
+          if (iccid !== undefined || code !== undefined)
+            throw new UsageError('--smdp orders the profile: do not give --iccid or --activation-code');
+          let eid = o.eid;
+          if (eid === undefined) {
+            const check = await verifyRequestIdentity(ctx.client, {
+              contractId: contract,
+              assigneeEncryptionSecret: k.encryptionSecret,
+            });
+            if (!check.ok) {
+              throw new RoamError(
+                'IDENTITY_INVALID',
+                `${check.reason}: ${check.message} (refund with --reason ${check.refundReason})`,
+                { reason: check.reason, refundReason: check.refundReason },
+              );
+            }
+            eid = check.eid;
+          }
+          const { smdpClient, activationCode } = await import('@roamchain/smdp');
+          const es2 = smdpClient(o.smdp);
+          const order = await es2.downloadOrder({ eid, profileType: o.profileType });
+          const conf = await es2.confirmOrder({
+            iccid: order.iccid,
+            eid,
+            releaseFlag: true,
+            ...(o.confirmationCode !== undefined ? { confirmationCode: o.confirmationCode } : {}),
+          });
+          iccid = order.iccid;
+          code = activationCode(conf.smdpAddress, conf.matchingId, o.confirmationCode !== undefined);
+          extra.smdp = conf.smdpAddress;
+        }
+        if (iccid === undefined || code === undefined)
+          throw new UsageError('give --iccid and --activation-code, or --smdp <url>');
+        const plaintext = new TextEncoder().encode(
+          JSON.stringify({
+            activationCode: code,
+            ...(o.confirmationCode !== undefined ? { confirmationCode: o.confirmationCode } : {}),
+            iccid,
+            ...(o.apn ? { apn: o.apn } : {}),
+          }),
+        );
+        const r = await ctx.client.provision(
+          {
+            assignee: o.assignee,
+            contract,
+            iccid,
+            plaintext,
+            encryptionSecret: k.encryptionSecret,
+            ...(o.prev !== undefined ? { prev: o.prev } : {}),
+          },
+          { name: o.assignee, secretKey: k.signingSecret },
+          ctx.submit,
+        );
+        printTx(ctx, r, { contractId: contract, ...extra });
+      }),
     );
 
   const identity = program
@@ -909,32 +1160,61 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       },
     )
     .option('--level <n>', 'assurance level', int(0, 255), 1)
-    .option('--valid-days <n>', 'validity in days', int(1, 36_500), 365)
+    .option('--days <n>', 'validity in days (default 365)', int(1, 36_500))
+    .option('--valid-days <n>', 'same as --days', int(1, 36_500))
+    .option('--out <file>', "write the disclosures for the subscriber's wallet to this file (mode 0600)")
     .action(
-      a<[string], { operator: string; claim: Record<string, string>; level: number; validDays: number }>(
-        async (ctx, o, [subscriber]) => {
-          const status = await ctx.client.status();
-          const { disclosures, digests } = makeDisclosures(o.claim);
-          const r = await ctx.client.attestIdentity(
-            {
-              operator: o.operator,
-              subscriber,
-              digests,
-              level: o.level,
-              expiresAt: BigInt(status.time) + BigInt(o.validDays) * DAY_MS,
-            },
-            await ctx.signer(o.operator),
-            { ...ctx.submit, status },
-          );
-          ctx.out({ ...r, attestationId: r.attestationId, disclosures }, () =>
+      a<
+        [string],
+        {
+          operator: string;
+          claim: Record<string, string>;
+          level: number;
+          days?: number;
+          validDays?: number;
+          out?: string;
+        }
+      >(async (ctx, o, [subscriber]) => {
+        const status = await ctx.client.status();
+        const { disclosures, digests } = makeDisclosures(o.claim);
+        const days = o.days ?? o.validDays ?? 365;
+        const r = await ctx.client.attestIdentity(
+          {
+            operator: o.operator,
+            subscriber,
+            digests,
+            level: o.level,
+            expiresAt: BigInt(status.time) + BigInt(days) * DAY_MS,
+          },
+          await ctx.signer(o.operator),
+          { ...ctx.submit, status },
+        );
+        if (o.out !== undefined) {
+          const file = disclosuresFile(disclosures, {
+            subscriber,
+            operator: o.operator,
+            attestation: r.attestationId,
+          });
+          writeFileSync(o.out, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+        }
+        ctx.out(
+          {
+            ...r,
+            attestationId: r.attestationId,
+            ...(o.out !== undefined ? { out: o.out } : { disclosures }),
+          },
+          () =>
             [
               fmt.txResult(r, [['attestation', r.attestationId]]),
-              'disclosures (private: give them to the subscriber only):',
-              ...disclosures.map((d) => `  ${encodeDisclosure(d)}`),
+              ...(o.out !== undefined
+                ? [`disclosures written to ${o.out} (private: give them to ${subscriber} only)`]
+                : [
+                    'disclosures (private: give them to the subscriber only):',
+                    ...disclosures.map((d) => `  ${encodeDisclosure(d)}`),
+                  ]),
             ].join('\n'),
-          );
-        },
-      ),
+        );
+      }),
     );
   identity
     .command('revoke')
@@ -950,6 +1230,58 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
           ctx.submit,
         );
         printTx(ctx, r);
+      }),
+    );
+  identity
+    .command('show')
+    .description("a subscriber's identity attestation on chain: digests only, no claim is on chain")
+    .argument('<subscriber>', 'the subscriber', nameArg)
+    .action(
+      a<[string]>(async (ctx, _o, [subscriber]) => {
+        const att = await ctx.client.identity(subscriber);
+        const now = BigInt((await ctx.client.status()).time);
+        const state =
+          att.revokedAt !== '0'
+            ? `revoked ${fmt.time(att.revokedAt)} (reason ${att.revokeReason})`
+            : BigInt(att.expiresAt) <= now
+              ? 'expired'
+              : 'valid';
+        ctx.out({ ...att, state }, () =>
+          fmt.table([
+            ['attestation', att.id],
+            ['subscriber', att.subscriber],
+            ['operator', att.operator],
+            ['level', String(att.level)],
+            ['state', state],
+            ['issued', fmt.time(att.issuedAt)],
+            ['expires', fmt.time(att.expiresAt)],
+            ['digests', att.digests.join('\n              ')],
+          ]),
+        );
+      }),
+    );
+  identity
+    .command('verify')
+    .description(
+      "check disclosures (a subscriber's wallet file) against the attestation on chain\n" +
+        'What a visited operator does with the claims a Request discloses; exits 1 when they do not verify.',
+    )
+    .argument('<subscriber>', 'the subscriber', nameArg)
+    .requiredOption('--disclosures <file>', 'disclosures file')
+    .option('--only <claims>', 'verify only these claims, comma separated')
+    .action(
+      a<[string], { disclosures: string; only?: string }>(async (ctx, o, [subscriber]) => {
+        const chosen = selectClaims(loadDisclosures(o.disclosures), o.only);
+        const att = await fetchAttestation(ctx.client, subscriber);
+        const now = BigInt((await ctx.client.status()).time);
+        const r = checkDisclosures(att, disclosureStrings(chosen), now);
+        if (!r.ok) throw new RoamError('IDENTITY_INVALID', `${r.reason}: ${r.message}`, { reason: r.reason });
+        ctx.out({ subscriber, attestation: att!.id, verified: true, claims: r.claims }, () =>
+          [
+            `verified against attestation ${att!.id} by ${att!.operator}:`,
+            fmt.table(Object.entries(r.claims)),
+          ].join('\n'),
+        );
       }),
     );
 
@@ -1054,9 +1386,28 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
             throw new UsageError('give either a contract id or --account');
           if (o.untilClosed && id === undefined) throw new UsageError('--until-closed needs a contract id');
           let cursor = o.cursor;
+          /** Private data already shown, `${contract}:${what}`. */
+          const shown = new Set<string>();
+          const reveal = (cid: string, want: { request: boolean; provisioning: boolean }) => {
+            void privateView(ctx, cid, want).then(
+              (ps) => {
+                for (const p of ps) {
+                  const key = `${cid}:${String(p.what)}`;
+                  if (shown.has(key)) continue;
+                  shown.add(key);
+                  ctx.line({ type: 'private', ...p }, () => privateLine(p));
+                }
+              },
+              () => {},
+            );
+          };
           if (id !== undefined) {
             const d = await ctx.client.contract(id);
             ctx.line({ type: 'contract', ...d }, () => fmt.contract(d));
+            for (const p of await privateView(ctx, id, { request: true, provisioning: true })) {
+              shown.add(`${id}:${String(p.what)}`);
+              ctx.line({ type: 'private', ...p }, () => privateLine(p));
+            }
             // Replay from just before the block that opened the contract: the whole history, no gap.
             const openedAt = d.transactions[0]?.height;
             if (cursor === undefined && !o.live && openedAt !== undefined) {
@@ -1081,6 +1432,12 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
               },
               onEvent: (f: FeedEventJson) => {
                 ctx.line({ type: 'event', ...f }, () => fmt.feedEvent(f));
+                const cid = typeof f.event.contract === 'string' ? f.event.contract : undefined;
+                // Decrypt what the caller is party to, once per contract and kind.
+                if (cid && f.event.type === 'contract_opened' && !shown.has(`${cid}:request payload`))
+                  reveal(cid, { request: true, provisioning: false });
+                if (cid && f.event.type === 'contract_provisioned' && !shown.has(`${cid}:provisioning`))
+                  reveal(cid, { request: false, provisioning: true });
                 if (o.untilClosed && f.event.type === 'contract_settled' && f.event.contract === id) finish();
               },
               onOpen: ({ reconnect }) => {
@@ -1211,19 +1568,60 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .action(
       a<[string]>(async (ctx, _o, [id]) => {
         const t = await ctx.client.tx(id);
-        ctx.out(t, () =>
+        // Transfer memos: shown as text, or decrypted when the keystore holds the recipient's key.
+        const memos: { op: number; to: string; memo: string; encrypted: boolean }[] = [];
+        const transfers = (t.tx?.ops ?? []).flatMap((op, i) =>
+          op.type === 'transfer' && typeof op.memo === 'string' && op.memo.length > 0
+            ? [{ i, to: String(op.to), bytes: hexToBytes(op.memo) }]
+            : [],
+        );
+        const ks = transfers.length ? await quietKeystore(ctx) : undefined;
+        for (const { i, to, bytes } of transfers) {
+          let text: string | undefined;
+          if (ks?.has(to)) {
+            try {
+              text = openMemo(ks.get(to).encryptionSecret, bytes);
+              memos.push({ op: i, to, memo: text, encrypted: true });
+              continue;
+            } catch {
+              // not encrypted to this key
+            }
+          }
+          try {
+            text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+          } catch {
+            text = undefined;
+          }
+          const printable =
+            text !== undefined && ![...text].some((ch) => ch < ' ' && ch !== '\n' && ch !== '\t');
+          memos.push({
+            op: i,
+            to,
+            memo: printable ? text! : `(encrypted, ${bytes.length} bytes)`,
+            encrypted: !printable,
+          });
+        }
+        const memoRows: [string, string][] = memos.map((m) => [
+          `memo #${m.op}`,
+          m.encrypted && !m.memo.startsWith('(encrypted') ? `${m.memo}  (decrypted for ${m.to})` : m.memo,
+        ]);
+        ctx.out(memos.length ? { ...t, memos } : t, () =>
           t.status === 'included' && t.receipt && t.height !== undefined
-            ? fmt.txResult({
-                txId: t.txId,
-                status: 'included',
-                height: t.height,
-                index: t.index ?? 0,
-                blockId: t.blockId ?? '',
-                receipt: t.receipt,
-              })
+            ? fmt.txResult(
+                {
+                  txId: t.txId,
+                  status: 'included',
+                  height: t.height,
+                  index: t.index ?? 0,
+                  blockId: t.blockId ?? '',
+                  receipt: t.receipt,
+                },
+                memoRows,
+              )
             : fmt.table([
                 ['tx', t.txId],
                 ['status', t.status + (t.code ? ` ${t.code}: ${t.message ?? ''}` : '')],
+                ...memoRows,
               ]),
         );
       }),
@@ -1345,6 +1743,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
     .option('--block-interval-ms <ms>', 'block interval', int(1, 3_600_000))
     .option('--quiet', 'no banner, warnings only')
+    .option('--no-agents', "do not run the demo operators' agents (contracts are then driven by hand)")
     .action(async (_o: unknown, cmd: Command) => {
       await runForever('runDevnet', cmd.opts());
     });
@@ -1357,6 +1756,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       summarize(sub);
     }
   };
+  registerOperatorCommands(program, io);
   summarize(program);
   return program;
 }

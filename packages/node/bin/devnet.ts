@@ -1,6 +1,7 @@
 /**
  * Starts the devnet in this process (used by tests and benchmarks that need a real node process):
- *   node --import tsx packages/node/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet]
+ *   node --import tsx packages/node/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet] [--agents]
+ * (`--agents` runs the demo operators' agents too; off by default so tests drive contracts by hand.)
  * Prints one JSON line `{"ready":true,"url":…,"keystore":…,"height":…}` when it serves.
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'block-ms': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    agents: { type: 'boolean', default: false },
   },
 });
 const r = await runDevnet({
@@ -19,5 +21,8 @@ const r = await runDevnet({
   ...(values.port ? { port: Number(values.port) } : {}),
   ...(values['block-ms'] ? { blockIntervalMs: Number(values['block-ms']) } : {}),
   quiet: values.quiet ?? false,
+  agents: values.agents ?? false,
 });
-process.stdout.write(`${JSON.stringify({ ready: true, url: r.url, keystore: r.keystore, height: r.node.height })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ready: true, url: r.url, keystore: r.keystore, height: r.node.height })}\n`,
+);

@@ -6,16 +6,21 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  bytesToHex,
   encodeTx,
   type Genesis,
   genesisFromJSON,
   genesisToJSON,
+  hexToBytes,
+  makeDisclosures,
   type OfferTerms,
   type Operation,
+  opHash,
   refPrefixOf,
   signTx,
   UNIT,
 } from '@roamchain/protocol';
+import { type DisclosuresFile, disclosuresFile } from '@roamchain/sdk';
 import { type AccountKeys, buildGenesis, derivedKeys } from '@roamchain/state';
 import type { Node } from './node.js';
 
@@ -197,8 +202,32 @@ export function demoOfferTerms(o: DemoOperator, i: number, keys: AccountKeys, no
   };
 }
 
-/** Seed a fresh devnet: SDR for subscribers, offers from every operator. Waits for inclusion. */
-export async function seedDevnet(node: Node, keys: Map<string, AccountKeys>): Promise<void> {
+/** Demo identity claims (what a home operator checked at KYC) of the demo subscribers. */
+export const DEMO_IDENTITIES: Record<string, Record<string, string>> = {
+  alice: { name: 'Alice Martin', nationality: 'FR', birthdate: '1990-04-01', document: 'FR-P-19AC48213' },
+  bob: { name: 'Bob Schneider', nationality: 'DE', birthdate: '1985-11-23', document: 'DE-P-C01X00T47' },
+  chen: { name: 'Chen Wattana', nationality: 'TH', birthdate: '1993-02-14', document: 'TH-P-AA1234567' },
+  deniz: { name: 'Deniz Yilmaz', nationality: 'TR', birthdate: '1988-07-30', document: 'TR-P-U09876543' },
+  emma: { name: 'Emma Johnson', nationality: 'US', birthdate: '1995-09-05', document: 'US-P-567890123' },
+};
+
+export interface SeedOptions {
+  /**
+   * Where to write each subscriber's disclosures (`<subscriber>.disclosures.json`, mode 0600): its
+   * wallet's private half of the attestation. Not written when omitted.
+   */
+  walletDir?: string;
+}
+
+/**
+ * Seed a fresh devnet: SDR for subscribers, offers from every operator, and an identity attestation
+ * of each subscriber by its home operator (the disclosures go to `walletDir`). Waits for inclusion.
+ */
+export async function seedDevnet(
+  node: Node,
+  keys: Map<string, AccountKeys>,
+  opts: SeedOptions = {},
+): Promise<void> {
   const now = BigInt(Date.now());
   const st = node.status();
   const secret = (n: string) =>
@@ -241,5 +270,41 @@ export async function seedDevnet(node: Node, keys: Map<string, AccountKeys>): Pr
       ),
     );
   }
+  // KYC at home: each subscriber's home operator attests it (salted digests only on chain).
+  const wallets: { name: string; file: DisclosuresFile }[] = [];
+  for (const sub of DEMO_SUBSCRIBERS) {
+    const claims = DEMO_IDENTITIES[sub.name];
+    if (!claims) continue;
+    const { disclosures, digests } = makeDisclosures(claims);
+    const env = send(
+      [
+        {
+          type: 'identity_attest' as const,
+          operator: sub.home,
+          subscriber: sub.name,
+          digests,
+          level: 2,
+          expiresAt: now + 365n * 86_400_000n,
+        },
+      ],
+      sub.home,
+    );
+    envs.push(env);
+    const attestation = bytesToHex(opHash(hexToBytes(env.idHex), 0));
+    wallets.push({
+      name: sub.name,
+      file: disclosuresFile(disclosures, { subscriber: sub.name, operator: sub.home, attestation }),
+    });
+  }
   await Promise.all(envs.map((e) => node.waitFor(e.idHex, 30_000)));
+  if (opts.walletDir) {
+    mkdirSync(opts.walletDir, { recursive: true, mode: 0o700 });
+    for (const w of wallets) {
+      writeFileSync(
+        join(opts.walletDir, `${w.name}.disclosures.json`),
+        `${JSON.stringify(w.file, null, 2)}\n`,
+        { mode: 0o600 },
+      );
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { genesisFromJSON, RoamError } from '@roamchain/protocol';
 import { Keystore, passphraseFromEnv } from '@roamchain/sdk/keystore';
+import { startSmdp } from '@roamchain/smdp';
 import pino from 'pino';
 import { createApi } from './api/server.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
@@ -53,11 +54,23 @@ function makeLogger(level: string | undefined) {
   return pino({ level: level ?? process.env.ROAMCHAIN_LOG_LEVEL ?? 'info' });
 }
 
-async function serve(config: NodeConfig, host: string, port: number, logger: pino.Logger): Promise<Running> {
+async function serve(
+  config: NodeConfig,
+  host: string,
+  port: number,
+  logger: pino.Logger,
+  agents?: () => Record<string, string>,
+): Promise<Running> {
   let observe: (txs: number, seconds: number) => void = () => {};
   const node = await Node.open({ ...config, onCommitted: (b, s) => observe(b.envelopes.length, s) });
   const staticDir = webDist();
-  const api = await createApi(node, { host, port, logger, ...(staticDir ? { staticDir } : {}) });
+  const api = await createApi(node, {
+    host,
+    port,
+    logger,
+    ...(staticDir ? { staticDir } : {}),
+    ...(agents ? { agents } : {}),
+  });
   observe = (txs, seconds) => api.metrics.observeBlock(txs, seconds);
   const close = async () => {
     await api.close();
@@ -130,15 +143,23 @@ export interface DevnetOptions {
   port?: number;
   quiet?: boolean;
   blockIntervalMs?: number;
+  /**
+   * Run the operator agents of the demo operators in-process (default true): countersigning at
+   * GET /v1/agents, provisioning through a simulated SM-DP+, charging from simulated usage, closing.
+   */
+  agents?: boolean;
 }
 
 export const DEVNET_PASSPHRASE = 'devnet';
 
 /** `npm start`: an embedded single-node devnet with funded demo accounts, and the API + web app. */
-export async function runDevnet(opts: DevnetOptions = {}): Promise<Running & { keystore: string }> {
+export async function runDevnet(
+  opts: DevnetOptions = {},
+): Promise<Running & { keystore: string; smdpUrl: string }> {
   const dataDir = resolve(opts.dataDir ?? process.env.ROAMCHAIN_DEVNET_DIR ?? '.devnet');
   const { genesis, keys } = devnetGenesis(dataDir);
   const logger = makeLogger(opts.quiet ? 'warn' : (process.env.ROAMCHAIN_LOG_LEVEL ?? 'warn'));
+  let agentUrls: Record<string, string> = {};
   const running = await serve(
     {
       dataDir: join(dataDir, 'chain'),
@@ -151,6 +172,7 @@ export async function runDevnet(opts: DevnetOptions = {}): Promise<Running & { k
     opts.host ?? '127.0.0.1',
     opts.port ?? Number(process.env.ROAMCHAIN_API_PORT ?? 8080),
     logger,
+    () => agentUrls,
   );
   const fresh = running.node.height === 0;
   running.node.start();
@@ -162,13 +184,60 @@ export async function runDevnet(opts: DevnetOptions = {}): Promise<Running & { k
     ks.save();
     ks.close();
   }
-  if (fresh) await seedDevnet(running.node, keys);
-  if (!opts.quiet) printBanner(running.url, keystore, running.node.height);
+  if (fresh) await seedDevnet(running.node, keys, { walletDir: join(dataDir, 'wallet') });
+  // A simulated SM-DP+ (GSMA ES2+ DownloadOrder / ConfirmOrder, ES9+ authenticateClient) on the API port + 1.
+  // If that port is taken, a free one (the banner shows which).
+  const apiPortNum = Number(new URL(running.url).port);
+  const smdpHost = opts.host ?? '127.0.0.1';
+  const smdpPort = (opts.port ?? apiPortNum) === 0 ? 0 : apiPortNum + 1;
+  const smdp = await startSmdp({ host: smdpHost, port: smdpPort }).catch((e: unknown) => {
+    logger.warn({ port: smdpPort, err: String(e) }, 'SM-DP+ port taken; using a free port');
+    return startSmdp({ host: smdpHost, port: 0 });
+  });
+  {
+    const closeRest = running.close;
+    running.close = async () => {
+      await smdp.close();
+      await closeRest();
+    };
+  }
+  if (opts.agents ?? true) {
+    // The demo operators' agents (@roamchain/agent), on the API port + 10, + 11, …
+    const { startDevnetAgents } = await import('@roamchain/agent');
+    const apiPort = Number(new URL(running.url).port);
+    const da = await startDevnetAgents({
+      api: running.url,
+      dataDir: join(dataDir, 'agents'),
+      host: opts.host ?? '127.0.0.1',
+      basePort: (opts.port ?? apiPort) === 0 ? 0 : apiPort + 10,
+      operators: DEMO_OPERATORS.map((o) => {
+        const k = keys.get(o.name)!;
+        return {
+          name: o.name,
+          keys: { signingSecret: k.signing.secretKey, encryptionSecret: k.encryption.secretKey },
+        };
+      }),
+      log: (msg, data) => logger.info(data ?? {}, msg),
+    });
+    agentUrls = da.urls;
+    const closeNode = running.close;
+    running.close = async () => {
+      await da.close();
+      await closeNode();
+    };
+  }
+  if (!opts.quiet) printBanner(running.url, keystore, running.node.height, agentUrls, smdp.url);
   onSignals(running.close);
-  return { ...running, keystore };
+  return { ...running, keystore, smdpUrl: smdp.url };
 }
 
-function printBanner(url: string, keystore: string, height: number): void {
+function printBanner(
+  url: string,
+  keystore: string,
+  height: number,
+  agents: Record<string, string> = {},
+  smdpUrl?: string,
+): void {
   const ops = [...DEMO_OPERATORS, ...EXTRA_OPERATORS]
     .map((o) => `${o.name} (${o.country}, ${o.network})`)
     .join(', ');
@@ -182,7 +251,21 @@ function printBanner(url: string, keystore: string, height: number): void {
     `  keystore   ${keystore}  passphrase "${DEVNET_PASSPHRASE}" (public demo keys, seed "${DEVNET_SEED}")`,
     `  operators  ${ops}`,
     `  gateway    ${DEVNET_GATEWAY};  validator ${DEVNET_VALIDATOR}`,
-    `  subscribers ${subs} (100 SDR each)`,
+    `  subscribers ${subs} (100 SDR each; identities attested by their home operators,`,
+    `             disclosures in ${join(dirname(keystore), 'wallet')}/<subscriber>.disclosures.json)`,
+    ...(smdpUrl
+      ? [
+          `  SM-DP+     ${smdpUrl}  (simulated GSMA ES2+ downloadOrder / confirmOrder, ES9+ authenticateClient)`,
+        ]
+      : []),
+    ...(Object.keys(agents).length
+      ? [
+          `  agents     ${Object.entries(agents)
+            .map(([o, u]) => `${o} ${u}`)
+            .join(', ')} (GET ${url}/v1/agents)`,
+          '             purchases are countersigned, provisioned, charged from simulated usage and closed by them',
+        ]
+      : []),
     '',
     'Try it (another terminal):',
     `  export ROAMCHAIN_API=${url} ROAMCHAIN_KEYSTORE=${keystore} ROAMCHAIN_KEYSTORE_PASSPHRASE=${DEVNET_PASSPHRASE}`,

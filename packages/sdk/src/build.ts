@@ -4,6 +4,7 @@
  * needs the chain (TaPoS, contract head, next charge sequence, the operator's encryption key).
  */
 import {
+  type Disclosure,
   hexToBytes,
   type OfferTerms,
   type Operation,
@@ -57,8 +58,13 @@ export interface TransferArgs {
   token: Token;
   /** Base units (6 decimals). */
   amount: bigint;
-  /** Free bytes, or a string sent as UTF-8. */
+  /** Free bytes, or a string sent as UTF-8 (public on chain). */
   memo?: Uint8Array | string;
+  /**
+   * A memo sealed to the recipient's account encryption key (RoamClient.transfer fetches the key and
+   * seals it; only the recipient reads it with `openMemo`). Not together with `memo`.
+   */
+  encryptMemo?: string;
 }
 
 export function transferOp(a: TransferArgs): OpOf<'transfer'> {
@@ -256,8 +262,20 @@ export interface OpenRequestArgs {
   ephemeralKey?: BytesLike;
   /** Ciphertext for the assignee (identity data, EID/IMEI); empty by default. */
   payload?: Uint8Array;
+  /**
+   * Identity to disclose to the assignee: RoamClient seals `{ v: 1, disclosures, eid, imei? }` with the
+   * generated ephemeral key to the offer's encryption key (see identity.ts). Not together with `payload`.
+   */
+  disclose?: DiscloseInput;
   stepTimeoutSec?: number;
   lifetimeSec?: number;
+}
+
+/** What a subscriber discloses in a Request: chosen disclosures (objects or canonical strings), the EID. */
+export interface DiscloseInput {
+  disclosures: Disclosure[] | string[];
+  eid: string;
+  imei?: string;
 }
 
 export function openRequestOp(

@@ -65,6 +65,7 @@ import {
   withdrawOfferOp,
 } from './build.js';
 import { apiErrorFromResponse, RoamApiError, RoamNetworkError } from './errors.js';
+import { type AttestationJson, disclosureStrings, sealMemo, sealRequestPayload } from './identity.js';
 import { sealProvisioning } from './provision.js';
 import { type Signer, signWith } from './signer.js';
 import type {
@@ -448,8 +449,13 @@ export class RoamClient {
 
   // ---------- actions (one per operation) ----------
 
-  transfer(args: TransferArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
-    return this.send([transferOp(args)], signer, opts);
+  /** Transfers tokens; with `encryptMemo`, the memo is sealed to the recipient's encryption key. */
+  async transfer(args: TransferArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    const { encryptMemo, ...rest } = args;
+    if (encryptMemo === undefined) return this.send([transferOp(rest)], signer, opts);
+    if (rest.memo !== undefined) throw new RoamError('BAD_REQUEST', 'give either memo or encryptMemo');
+    const key = hexToBytes((await this.account(rest.to)).encryptionKey);
+    return this.send([transferOp({ ...rest, memo: sealMemo(key, encryptMemo) })], signer, opts);
   }
 
   createAccount(args: CreateAccountArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
@@ -516,7 +522,9 @@ export class RoamClient {
     opts: PrepareOptions = {},
   ): Promise<{ tx: UnsignedTx; txId: string; contractId: string; ephemeralSecret: Uint8Array | undefined }> {
     const offerId = bytesToHex(toBytes(args.offer, 'offer', 32));
-    const prev = args.prev ?? (await this.offer(offerId)).version;
+    const { disclose, ...rest } = args;
+    const offer = args.prev === undefined || disclose !== undefined ? await this.offer(offerId) : undefined;
+    const prev = args.prev ?? offer!.version;
     let ephemeralKey = args.ephemeralKey;
     let ephemeralSecret: Uint8Array | undefined;
     if (ephemeralKey === undefined) {
@@ -524,7 +532,32 @@ export class RoamClient {
       ephemeralKey = kp.publicKey;
       ephemeralSecret = kp.secretKey;
     }
-    const tx = await this.prepareTx([openRequestOp({ ...args, prev, ephemeralKey })], opts);
+    let payload = args.payload;
+    const status = opts.status ?? (await this.status());
+    if (disclose !== undefined) {
+      if (payload !== undefined) throw new RoamError('BAD_REQUEST', 'give either payload or disclose');
+      if (ephemeralSecret === undefined) {
+        throw new RoamError(
+          'BAD_REQUEST',
+          'disclose needs the generated ephemeral key: do not pass ephemeralKey',
+        );
+      }
+      payload = sealRequestPayload({
+        ephemeralSecret,
+        assigneeEncryptionKey: hexToBytes(offer!.terms.encryptionKey),
+        contractId: contractIdOf(hexToBytes(status.chainId), toBytes(ephemeralKey, 'ephemeralKey', 32)),
+        payload: {
+          v: 1,
+          disclosures: disclosureStrings(disclose.disclosures),
+          eid: disclose.eid,
+          ...(disclose.imei !== undefined ? { imei: disclose.imei } : {}),
+        },
+      });
+    }
+    const tx = await this.prepareTx(
+      [openRequestOp({ ...rest, prev, ephemeralKey, ...(payload !== undefined ? { payload } : {}) })],
+      { ...opts, status },
+    );
     const id = bytesToHex(txId(tx));
     return {
       tx,
@@ -640,6 +673,11 @@ export class RoamClient {
   ): Promise<TxResult & { attestationId: string }> {
     const res = await this.send([attestIdentityOp(args)], signer, opts);
     return { ...res, attestationId: objectIdOf(res.txId) };
+  }
+
+  /** The subscriber's current identity attestation (GET /v1/identity/:subscriber); 404 IDENTITY_UNKNOWN. */
+  identity(subscriber: string, opts?: RequestOptions): Promise<AttestationJson> {
+    return this.#json('GET', `/v1/identity/${seg(subscriber)}`, opts);
   }
 
   revokeIdentity(args: RevokeIdentityArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {

@@ -4,18 +4,23 @@
  */
 
 export {
+  type Disclosure,
   type ErrorCode,
+  encodeDisclosure,
   formatAmount,
   isErrorCode,
   makeDisclosures,
   parseAmount,
+  parseDisclosure,
   RoamError,
   type SignedTx,
   type UnsignedTx,
+  verifyDisclosures,
 } from '@roamchain/protocol';
 export * from './build.js';
 export * from './client.js';
 export * from './errors.js';
+export * from './identity.js';
 export * from './provision.js';
 export * from './signer.js';
 export type * from './types.js';

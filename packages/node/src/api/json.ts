@@ -18,7 +18,9 @@ import {
 import {
   type Account,
   ApplyCtx,
+  type Attestation,
   account,
+  attestation,
   type Contract,
   contract,
   type Demand,
@@ -60,6 +62,7 @@ export function toJson(v: unknown): Json {
 export const offerJson = (o: Offer): JsonObject => offer.toJSON(o) as JsonObject;
 export const contractJson = (c: Contract): JsonObject => contract.toJSON(c) as JsonObject;
 export const demandJson = (d: Demand): JsonObject => demand.toJSON(d) as JsonObject;
+export const attestationJson = (a: Attestation): JsonObject => attestation.toJSON(a) as JsonObject;
 export const txJson = (tx: SignedTx): JsonObject => signedTx.toJSON(tx) as JsonObject;
 export const paramsJson = (p: ChainParams): JsonObject => chainParams.toJSON(p) as JsonObject;
 

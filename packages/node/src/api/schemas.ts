@@ -167,6 +167,21 @@ export const DEMAND = obj({
   createdAt: U64,
 });
 
+export const ATTESTATION = obj(
+  {
+    id: HEX,
+    subscriber: STR,
+    operator: STR,
+    digests: { type: 'array', items: HEX, description: 'SHA-256 of each disclosure [salt, claim, value]' },
+    level: INT,
+    issuedAt: U64,
+    expiresAt: U64,
+    revokedAt: { ...U64, description: 'when it was revoked, "0" = not revoked' },
+    revokeReason: INT,
+  },
+  { description: "a home operator's identity attestation of its subscriber" },
+);
+
 export const RATING = obj({
   operator: STR,
   ratingBps: INT,

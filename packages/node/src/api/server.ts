@@ -27,6 +27,7 @@ import {
   signedTx,
 } from '@roamchain/protocol';
 import {
+  type Attestation,
   type Contract,
   type Demand,
   K,
@@ -46,6 +47,7 @@ import type { Logger } from 'pino';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import {
   accountJson,
+  attestationJson,
   blockJson,
   blockSummaryJson,
   contractJson,
@@ -79,6 +81,8 @@ export interface ApiOptions {
   cors?: boolean;
   /** Events read per page when a WebSocket subscription replays from a cursor (default 500). */
   replayPageSize?: number;
+  /** Operator agents to advertise at GET /v1/agents (operator name -> agent base URL), e.g. the devnet's. */
+  agents?: () => Record<string, string>;
 }
 
 export interface Api {
@@ -692,6 +696,26 @@ export async function buildApp(
   );
 
   app.get(
+    '/v1/identity/:subscriber',
+    {
+      schema: {
+        summary: "A subscriber's current identity attestation (salted digests only; no claim is on chain)",
+        tags: ['ledger'],
+        params: { type: 'object', required: ['subscriber'], properties: { subscriber: S.NAME } },
+        response: R({ 200: S.ATTESTATION }),
+      },
+    },
+    async (req) => {
+      const subscriber = fromQuery.name((req.params as Query).subscriber, 'subscriber');
+      const att = state.get<Attestation>(K.attestation(subscriber));
+      if (!att) {
+        throw new RoamError('IDENTITY_UNKNOWN', `${subscriber} has no identity attestation`, { subscriber });
+      }
+      return attestationJson(att);
+    },
+  );
+
+  app.get(
     '/v1/operators/:name/rating',
     {
       schema: {
@@ -726,6 +750,18 @@ export async function buildApp(
       items.sort((a, b) => b.ratingBps - a.ratingBps || (a.operator < b.operator ? -1 : 1));
       return { items: items.map(toJson) };
     },
+  );
+
+  app.get(
+    '/v1/agents',
+    {
+      schema: {
+        summary: 'Operator agents known to this node: operator -> agent base URL (POST {url}/v1/countersign)',
+        tags: ['node'],
+        response: R({ 200: { type: 'object', additionalProperties: { type: 'string' } } }),
+      },
+    },
+    async () => opts.agents?.() ?? {},
   );
 
   registerWs(app, node, hub, {

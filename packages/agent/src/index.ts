@@ -1,0 +1,8 @@
+/** @roamchain/agent: the operator agent (countersigning, provisioning, billing, demands, webhooks, statements). */
+export * from './agent.js';
+export * from './config.js';
+export * from './devnet.js';
+export * from './integrations.js';
+export * from './simulator.js';
+export * from './statement.js';
+export * from './store.js';

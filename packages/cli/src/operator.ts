@@ -1,0 +1,80 @@
+/**
+ * `roamchain operator …`: the operator agent (@roamchain/agent).
+ *
+ *   roamchain operator run --config agent.json
+ *   roamchain operator statement --operator telco-de --from 2026-01-01 --to 2026-02-01 [--csv] [--json]
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { nameArg } from './args.js';
+import { Ctx, type GlobalOptions, type Io } from './context.js';
+
+/** The agent package, loaded only by these commands (it pulls in the SM-DP+ client and more). */
+const loadAgent = () => import('@roamchain/agent');
+
+/** A time as unix ms or an ISO 8601 date/time. */
+function timeArg(s: string): number {
+  const n = /^[0-9]+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected unix ms or an ISO date (2026-01-31)');
+  return n;
+}
+
+export function registerOperatorCommands(program: Command, io: Io): void {
+  const op = program
+    .command('operator')
+    .description(
+      'the operator agent: countersigning, provisioning, billing from usage, webhooks, statements',
+    );
+
+  op.command('run')
+    .description(
+      'run the operator agent (long-running) from a JSON config file\n' +
+        'The keystore passphrase comes from ROAMCHAIN_KEYSTORE_PASSPHRASE (or the config passphraseEnv).',
+    )
+    .requiredOption(
+      '--config <file>',
+      'agent config (JSON): operator, api, keystore, policy, billing, webhooks…',
+    )
+    .action(async (o: { config: string }) => {
+      const { Agent, loadConfig } = await loadAgent();
+      const cfg = loadConfig(o.config);
+      const log = (msg: string, data?: Record<string, unknown>) =>
+        io.stderr(`${JSON.stringify({ time: Date.now(), operator: cfg.operator, msg, ...data })}\n`);
+      const agent = await (await Agent.fromConfig(cfg, { log })).start();
+      io.stdout(`${JSON.stringify({ ready: true, operator: cfg.operator, url: agent.url })}\n`);
+      let closing = false;
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.on(sig, () => {
+          if (closing) return;
+          closing = true;
+          void agent.stop().finally(() => process.exit(0));
+        });
+      }
+      await new Promise<never>(() => {});
+    });
+
+  op.command('statement')
+    .description('settlement statement of an operator for a period, from the chain alone (JSON or CSV)')
+    .requiredOption('--operator <name>', 'operator account', nameArg)
+    .option('--from <time>', 'start (unix ms or ISO date), inclusive', timeArg, 0)
+    .option('--to <time>', 'end (unix ms or ISO date), exclusive (default now)', timeArg)
+    .option('--csv', 'CSV: one line per settled contract, then the totals')
+    .action(async (o: { operator: string; from: number; to?: number; csv?: boolean }, cmd: Command) => {
+      const { statement, statementCsv } = await loadAgent();
+      const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
+      const s = await statement(ctx.client, o.operator, o.from, o.to ?? Date.now() + 1);
+      if (o.csv) {
+        io.stdout(statementCsv(s));
+        return;
+      }
+      ctx.out(s, () =>
+        [
+          `statement of ${s.operator}  ${new Date(s.period.from).toISOString()} .. ${new Date(s.period.to).toISOString()}`,
+          `  served    ${s.served.contracts} contracts, charged ${s.served.charged}`,
+          `  consumed  ${s.consumed.contracts} contracts, charged ${s.consumed.charged}`,
+          `  issuer fees ${s.issuerFees};  bad-service refunds ${s.badServiceRefunds.contracts} (${s.badServiceRefunds.refunded})`,
+          `  received  ${s.totals.received}  (SDR base units)`,
+        ].join('\n'),
+      );
+    });
+}

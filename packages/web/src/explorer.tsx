@@ -1,0 +1,657 @@
+/** Explorer: chain status, blocks, transactions, accounts, contracts (as timelines), ratings, search. */
+import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { client, go, href, isNotFound, sdr, short, time, useAsync, useEventFeed, useLive } from './lib.js';
+import { Account, ErrorBox, Id, KV, Loading, Panel, Stars } from './ui.js';
+
+const AMOUNT_FIELDS = new Set([
+  'amount',
+  'deposit',
+  'feeDeposit',
+  'price',
+  'unitPrice',
+  'maxPrice',
+  'charged',
+  'paidAssignee',
+  'paidIssuer',
+  'paidPayer',
+]);
+
+function fieldValue(k: string, v: unknown): ReactNode {
+  if (v === null || v === undefined) return <span className="muted">–</span>;
+  if (typeof v === 'string') {
+    if (AMOUNT_FIELDS.has(k) && /^\d+$/.test(v)) return sdr(v);
+    if (/^[0-9a-f]{64,}$/.test(v)) {
+      if (k === 'contract') return <Id id={v} to={['explorer', 'contract', v]} />;
+      return <Id id={v} />;
+    }
+    if (['from', 'to', 'issuer', 'assignee', 'payer', 'subscriber', 'operator', 'gateway', 'by'].includes(k))
+      return <Account name={v} />;
+    return v;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.length === 0 ? <span className="muted">[]</span> : v.map(String).join(', ');
+  return (
+    <dl className="kv nested">
+      {Object.entries(v as Record<string, unknown>).map(([kk, vv]) => (
+        <div key={kk}>
+          <dt>{kk}</dt>
+          <dd>{fieldValue(kk, vv)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function OpView({ op }: { op: OperationJson }) {
+  const { type, ...rest } = op;
+  return (
+    <div className="op">
+      <span className={`tag tag-${type}`}>{type}</span>
+      <dl className="kv">
+        {Object.entries(rest).map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{fieldValue(k, v)}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+// ---------- status ----------
+
+function StatusPanel() {
+  const live = useLive();
+  const h = live.block?.height;
+  const status = useAsync(() => client.status(), [h]);
+  const blocks = useAsync(() => client.blocks({ limit: 60 }), [h]);
+  const recent = blocks.data?.items ?? [];
+  let tps = 0;
+  if (recent.length >= 2) {
+    const newest = Number(recent[0]!.time);
+    const oldest = Number(recent[recent.length - 1]!.time);
+    const txs = recent.slice(0, -1).reduce((s, b) => s + b.txCount, 0);
+    tps = newest > oldest ? (txs * 1000) / (newest - oldest) : 0;
+  }
+  const validators = new Map<string, number>();
+  for (const b of recent) if (!validators.has(b.producer)) validators.set(b.producer, b.height);
+  const s = status.data;
+  return (
+    <Panel title="Chain status">
+      <ErrorBox error={status.error} />
+      {!s ? (
+        <Loading />
+      ) : (
+        <>
+          <div className="stats">
+            <Stat label="Height" value={String(s.height)} testid="height" />
+            <Stat label="Finalised" value={String(s.finalizedHeight)} />
+            <Stat label="tx/s (last blocks)" value={tps.toFixed(2)} />
+            <Stat label="Mempool" value={String(s.mempool)} />
+          </div>
+          <p className="muted small">
+            {s.chainName} · chain <span className="mono">{short(s.chainId)}</span> · head {time(s.headTime)}{' '}
+            UTC ·{' '}
+            <span className={live.connected ? 'ok' : 'warn'}>{live.connected ? 'live' : 'connecting…'}</span>
+          </p>
+          <h3>Validators</h3>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Validator</th>
+                <th scope="col">Last signed block</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...validators].map(([v, height]) => (
+                <tr key={v}>
+                  <td>
+                    <Account name={v} />
+                  </td>
+                  <td>
+                    <a href={href('explorer', 'block', String(height))}>#{height}</a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </Panel>
+  );
+}
+
+function Stat({ label, value, testid }: { label: string; value: string; testid?: string }) {
+  return (
+    <div className="stat">
+      <div className="stat-v" data-testid={testid}>
+        {value}
+      </div>
+      <div className="stat-l">{label}</div>
+    </div>
+  );
+}
+
+function BlocksPanel() {
+  const live = useLive();
+  const blocks = useAsync(() => client.blocks({ limit: 15 }), [live.block?.height]);
+  return (
+    <Panel title="Latest blocks">
+      <ErrorBox error={blocks.error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Height</th>
+            <th scope="col">Time (UTC)</th>
+            <th scope="col">Producer</th>
+            <th scope="col">Txs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(blocks.data?.items ?? []).map((b) => (
+            <tr key={b.id}>
+              <td>
+                <a href={href('explorer', 'block', String(b.height))}>#{b.height}</a>
+              </td>
+              <td>{time(b.time).slice(11)}</td>
+              <td>{b.producer}</td>
+              <td>{b.txCount}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+function RecentTxsPanel() {
+  const [items, setItems] = useState<{ cursor: string; txId: string | null; type: string; height: number }[]>(
+    [],
+  );
+  useEventFeed({}, (e) =>
+    setItems((xs) =>
+      [{ cursor: e.cursor, txId: e.txId, type: e.event.type, height: e.height }, ...xs].slice(0, 12),
+    ),
+  );
+  return (
+    <Panel title="Live events">
+      {items.length === 0 ? (
+        <p className="muted">Waiting for transactions…</p>
+      ) : (
+        <ul className="plain">
+          {items.map((x) => (
+            <li key={x.cursor}>
+              <span className="tag">{x.type}</span> #{x.height}{' '}
+              {x.txId ? <Id id={x.txId} to={['explorer', 'tx', x.txId]} /> : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Panel>
+  );
+}
+
+export function RatingsPanel() {
+  const live = useLive();
+  const h = live.block?.height;
+  const ratings = useAsync(() => client.ratings(), [h === undefined ? 0 : Math.floor(h / 10)]);
+  return (
+    <Panel title="Operator ratings">
+      <ErrorBox error={ratings.error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Operator</th>
+            <th scope="col">Rating</th>
+            <th scope="col">Ratings</th>
+            <th scope="col">Contracts</th>
+            <th scope="col">Bad service</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(ratings.data?.items ?? []).map((r) => (
+            <tr key={r.operator}>
+              <td>
+                <Account name={r.operator} />
+              </td>
+              <td>
+                <Stars x100={r.starsX100} />
+              </td>
+              <td>{r.ratingCount}</td>
+              <td>
+                {r.contracts} ({r.closed} closed)
+              </td>
+              <td>{r.badService}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
+// ---------- pages ----------
+
+function BlockPage({ refId }: { refId: string }) {
+  const b = useAsync(() => client.block(/^\d+$/.test(refId) ? Number(refId) : refId), [refId]);
+  if (b.error) return <ErrorBox error={b.error} />;
+  if (!b.data) return <Loading what="block" />;
+  const d = b.data;
+  return (
+    <Panel title={`Block #${d.height}`}>
+      <KV
+        rows={[
+          ['Id', <Id key="id" id={d.id} />],
+          ['Time (UTC)', time(d.header.time)],
+          ['Producer', <Account key="p" name={d.header.producer} />],
+          [
+            'Previous',
+            d.height > 0 ? (
+              <a key="prev" href={href('explorer', 'block', String(d.height - 1))}>
+                #{d.height - 1}
+              </a>
+            ) : (
+              '–'
+            ),
+          ],
+          ['Transactions', String(d.txs.length)],
+          ['State root', <Id key="s" id={d.header.stateRoot} />],
+        ]}
+      />
+      <h3>Transactions</h3>
+      {d.txs.length === 0 ? <p className="muted">No transactions.</p> : null}
+      <ul className="plain">
+        {d.txs.map((t) => (
+          <li key={t.id}>
+            <Id id={t.id} to={['explorer', 'tx', t.id]} /> {t.tx.ops.map((o) => o.type).join(', ')}
+          </li>
+        ))}
+      </ul>
+      {d.endEvents.length > 0 ? (
+        <>
+          <h3>End-of-block events</h3>
+          <ul className="plain">
+            {d.endEvents.map((e, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: events have no id
+              <li key={i}>
+                <span className="tag">{e.type}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </Panel>
+  );
+}
+
+function TxPage({ id }: { id: string }) {
+  const live = useLive();
+  const t = useAsync(() => client.tx(id), [id, live.block?.height === undefined]);
+  if (t.error) return <ErrorBox error={t.error} />;
+  if (!t.data) return <Loading what="transaction" />;
+  const d = t.data;
+  const tx = d.tx as SignedTxJson | undefined;
+  return (
+    <Panel title="Transaction">
+      <KV
+        rows={[
+          [
+            'Id',
+            <span key="id" className="mono break">
+              {d.txId}
+            </span>,
+          ],
+          [
+            'Status',
+            <span key="s" className={d.status === 'rejected' ? 'error-inline' : 'ok'}>
+              {d.status}
+            </span>,
+          ],
+          ...(d.code ? ([['Error', `${d.code}: ${d.message ?? ''}`]] as [string, ReactNode][]) : []),
+          ...(d.height !== undefined
+            ? ([
+                [
+                  'Block',
+                  <a key="b" href={href('explorer', 'block', String(d.height))}>
+                    #{d.height}
+                  </a>,
+                ],
+              ] as [string, ReactNode][])
+            : []),
+          ...(d.receipt
+            ? ([['Fee', `${sdr(d.receipt.fee).replace(' SDR', ' UMT')}`]] as [string, ReactNode][])
+            : []),
+          ...(tx ? ([['Expires (UTC)', time(tx.expiration)]] as [string, ReactNode][]) : []),
+        ]}
+      />
+      <h3>Operations</h3>
+      {(tx?.ops ?? []).map((op, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: operations are positional
+        <OpView key={i} op={op} />
+      ))}
+      {d.receipt && d.receipt.events.length > 0 ? (
+        <>
+          <h3>Events</h3>
+          {d.receipt.events.map((e, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: events are positional
+            <OpView key={i} op={e} />
+          ))}
+        </>
+      ) : null}
+    </Panel>
+  );
+}
+
+function AccountPage({ name }: { name: string }) {
+  const n = useEventFeed({ account: name });
+  const a = useAsync(() => client.account(name), [name, n]);
+  const cs = useAsync(() => client.contracts({ party: name, limit: 20 }), [name, n]);
+  const isOp = a.data?.roles.includes('operator') ?? false;
+  const rating = useAsync(
+    () => (isOp ? client.operatorRating(name) : Promise.resolve(undefined)),
+    [name, isOp, n],
+  );
+  if (a.error) return <ErrorBox error={a.error} />;
+  if (!a.data) return <Loading what="account" />;
+  const d = a.data;
+  return (
+    <>
+      <Panel title={`Account ${d.name}`}>
+        <KV
+          rows={[
+            ['Roles', d.roles.join(', ') || '–'],
+            ['Home operator', <Account key="h" name={d.homeOperator ?? null} />],
+            ['SDR', sdr(d.balances.SDR)],
+            ['UMT', sdr(d.balances.UMT).replace(' SDR', ' UMT')],
+            ['Locked UMT', sdr(d.lockedUMT).replace(' SDR', ' UMT')],
+            ['Signing key', <Id key="sk" id={d.signingKey} />],
+            ['Encryption key', <Id key="ek" id={d.encryptionKey} />],
+            ...(rating.data
+              ? ([['Rating', <Stars key="r" x100={rating.data.starsX100} />]] as [string, ReactNode][])
+              : []),
+          ]}
+        />
+      </Panel>
+      <Panel title="Contracts">
+        <ContractsTable items={cs.data?.items ?? []} />
+      </Panel>
+    </>
+  );
+}
+
+export function ContractsTable({
+  items,
+}: {
+  items: {
+    id: string;
+    issuer: string;
+    assignee: string;
+    subscriber: string;
+    status: string;
+    charged: string;
+    deposit: string;
+  }[];
+}) {
+  if (items.length === 0) return <p className="muted">No contracts.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Contract</th>
+          <th scope="col">Subscriber</th>
+          <th scope="col">Issuer → Assignee</th>
+          <th scope="col">Charged / deposit</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((c) => (
+          <tr key={c.id}>
+            <td>
+              <Id id={c.id} to={['explorer', 'contract', c.id]} />
+            </td>
+            <td>{c.subscriber}</td>
+            <td>
+              {c.issuer} → {c.assignee}
+            </td>
+            <td>
+              {sdr(c.charged)} / {sdr(c.deposit)}
+            </td>
+            <td>{c.status}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const STEP_LABEL: Record<string, string> = {
+  request_open: 'Request',
+  provision: 'Provision',
+  charge: 'Charge',
+  refund: 'Refund',
+  rate: 'Rate',
+};
+
+/** Offer → Request → Provision → Charge … → Refund, with each step's details. */
+export function Timeline({ offerId, steps }: { offerId: string; steps: ContractTxRefJson[] }) {
+  const txs = useAsync(
+    () => Promise.all(steps.map((s) => client.tx(s.txId).catch(() => undefined))),
+    [steps.map((s) => s.txId).join()],
+  );
+  return (
+    <ol className="timeline" aria-label="Contract timeline">
+      <li>
+        <span className="tag tag-offer_publish">Offer</span>{' '}
+        <Id id={offerId} to={['explorer', 'offer', offerId]} />
+      </li>
+      {steps.map((s, i) => {
+        const op = txs.data?.[i]?.tx?.ops[s.opIndex] as Record<string, unknown> | undefined;
+        const rec = op?.record as { amount?: string; volumeDown?: string; seq?: number } | undefined;
+        return (
+          <li key={`${s.txId}:${s.opIndex}`}>
+            <span className={`tag tag-${s.type}`}>{STEP_LABEL[s.type] ?? s.type}</span>{' '}
+            <a href={href('explorer', 'block', String(s.height))}>#{s.height}</a> ·{' '}
+            <Id id={s.txId} to={['explorer', 'tx', s.txId]} />
+            {s.type === 'charge' && rec ? (
+              <span>
+                {' '}
+                · step {rec.seq} · {sdr(rec.amount)}
+                {rec.volumeDown && rec.volumeDown !== '0' ? ` · ${Number(rec.volumeDown) / 1e6} MB` : ''}
+              </span>
+            ) : null}
+            {s.type === 'request_open' && op ? <span> · deposit {sdr(op.deposit as string)}</span> : null}
+            {s.type === 'refund' && op ? (
+              <span>
+                {' '}
+                · by {String(op.by)}
+                {op.badService ? ' · bad service' : ''}
+              </span>
+            ) : null}
+            {s.type === 'rate' && op ? <span> · score {String(op.score)}</span> : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function ContractPage({ id }: { id: string }) {
+  const n = useEventFeed({ contract: id });
+  const c = useAsync(() => client.contract(id), [id, n]);
+  if (c.error) return <ErrorBox error={c.error} />;
+  if (!c.data) return <Loading what="contract" />;
+  const k = c.data.contract;
+  return (
+    <Panel title="Contract">
+      <KV
+        rows={[
+          [
+            'Id',
+            <span key="id" className="mono break" data-testid="contract-id">
+              {k.id}
+            </span>,
+          ],
+          [
+            'Status',
+            <span key="s" data-testid="contract-status">
+              {k.status}
+            </span>,
+          ],
+          ['Subscriber', <Account key="sub" name={k.subscriber} />],
+          ['Issuer (home)', <Account key="i" name={k.issuer} />],
+          ['Assignee (visited)', <Account key="a" name={k.assignee} />],
+          ['Payer', <Account key="p" name={k.payer} />],
+          ['Price', sdr(k.price)],
+          ['Deposit', sdr(k.deposit)],
+          ['Charged', `${sdr(k.charged)} in ${k.chargeCount} step(s)`],
+          ['Issuer fee', `${k.issuerFeeBps / 100} %`],
+          ['Opened (UTC)', time(k.openedAt)],
+          ['Expires (UTC)', time(k.expiresAt)],
+          ...(k.status === 'closed'
+            ? ([
+                ['Closed by', `${k.closedBy}${k.badService ? ' (bad service)' : ''}`],
+                [
+                  'Settlement',
+                  `assignee ${sdr(k.paidAssignee)} · issuer ${sdr(k.paidIssuer)} · payer ${sdr(k.paidPayer)}`,
+                ],
+                ['Score', k.score ? String(k.score) : '–'],
+              ] as [string, ReactNode][])
+            : []),
+        ]}
+      />
+      <h3>Timeline</h3>
+      <Timeline offerId={k.offer} steps={c.data.transactions} />
+    </Panel>
+  );
+}
+
+function OfferPage({ id }: { id: string }) {
+  const o = useAsync(() => client.offer(id), [id]);
+  if (o.error) return <ErrorBox error={o.error} />;
+  if (!o.data) return <Loading what="offer" />;
+  const d = o.data;
+  return (
+    <Panel title={`Offer: ${d.terms.title}`}>
+      <KV
+        rows={[
+          [
+            'Id',
+            <span key="id" className="mono break">
+              {d.id}
+            </span>,
+          ],
+          ['Operator', <Account key="o" name={d.operator} />],
+          ['Status', d.status],
+          ['Coverage', [...d.terms.countries, ...d.terms.networks].join(', ')],
+          ['Technology', d.terms.technologies.join(', ') || '–'],
+          ['Price', sdr(d.terms.price)],
+          ['Unit price', d.terms.unitPrice === '0' ? '–' : `${sdr(d.terms.unitPrice)} / ${d.terms.unit}`],
+          ['Open / total contracts', `${d.openContracts} / ${d.totalContracts}`],
+          ['Valid until (UTC)', time(d.terms.validUntil)],
+        ]}
+      />
+    </Panel>
+  );
+}
+
+// ---------- search ----------
+
+/** Height → block; 64 hex → contract, transaction, block or offer; otherwise an account name. */
+export async function resolveSearch(q: string): Promise<string[] | undefined> {
+  const s = q.trim();
+  if (s === '') return undefined;
+  if (/^\d+$/.test(s)) return ['explorer', 'block', s];
+  const h = s.toLowerCase().replace(/^0x/, '');
+  if (/^[0-9a-f]{64}$/.test(h)) {
+    const tries: [string, (id: string) => Promise<unknown>][] = [
+      ['contract', (x) => client.contract(x)],
+      ['tx', (x) => client.tx(x)],
+      ['block', (x) => client.block(x)],
+      ['offer', (x) => client.offer(x)],
+    ];
+    for (const [kind, f] of tries) {
+      try {
+        await f(h);
+        return ['explorer', kind, h];
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return undefined;
+  }
+  if (/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(s)) {
+    try {
+      await client.account(s);
+      return ['explorer', 'account', s];
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return undefined;
+}
+
+function SearchBox() {
+  const [q, setQ] = useState('');
+  const [msg, setMsg] = useState<string | undefined>();
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    setMsg(undefined);
+    try {
+      const r = await resolveSearch(q);
+      if (r) go(...r);
+      else setMsg(`Nothing found for “${q}”.`);
+    } catch (err) {
+      setMsg(String(err));
+    }
+  };
+  return (
+    <form className="search" onSubmit={onSubmit} aria-label="Search the chain">
+      <label htmlFor="search">Search</label>
+      <input
+        id="search"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        placeholder="height, tx id, account or contract id"
+      />
+      <button type="submit">Find</button>
+      {msg ? (
+        <p className="muted" role="status">
+          {msg}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+export function Explorer({ route }: { route: string[] }) {
+  const [kind, id] = route;
+  let page: ReactNode;
+  if (kind === 'block' && id) page = <BlockPage refId={id} />;
+  else if (kind === 'tx' && id) page = <TxPage id={id} />;
+  else if (kind === 'account' && id) page = <AccountPage name={id} />;
+  else if (kind === 'contract' && id) page = <ContractPage id={id} />;
+  else if (kind === 'offer' && id) page = <OfferPage id={id} />;
+  else
+    page = (
+      <div className="grid">
+        <StatusPanel />
+        <BlocksPanel />
+        <RecentTxsPanel />
+        <RatingsPanel />
+      </div>
+    );
+  return (
+    <div>
+      <SearchBox />
+      {kind ? (
+        <p>
+          <a href={href('explorer')}>← Explorer home</a>
+        </p>
+      ) : null}
+      {page}
+    </div>
+  );
+}

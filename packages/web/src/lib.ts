@@ -1,0 +1,201 @@
+/**
+ * Shared helpers of the web app: the SDK client (same origin as the page unless `?api=` says
+ * otherwise), amount formatting, live hooks over the SDK's WebSocket subscription.
+ */
+import {
+  type BlockMessage,
+  type EventFilter,
+  type FeedEventJson,
+  formatAmount,
+  parseAmount,
+  RoamApiError,
+  RoamClient,
+} from '@roamchain/sdk';
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+
+function apiUrl(): string {
+  const q = new URLSearchParams(window.location.search).get('api');
+  return q ?? window.location.origin;
+}
+
+export const client = new RoamClient({ url: apiUrl() });
+
+/** "12.5" for 12_500_000 base units (trailing zeros trimmed, at least 2 decimals). */
+export function amt(v: string | bigint | undefined | null): string {
+  if (v === undefined || v === null || v === '') return '–';
+  const s = formatAmount(BigInt(v));
+  const [w, f = ''] = s.split('.');
+  const frac = f.replace(/0+$/, '').padEnd(2, '0');
+  return `${w}.${frac}`;
+}
+
+export function sdr(v: string | bigint | undefined | null): string {
+  return `${amt(v)} SDR`;
+}
+
+export function toUnits(s: string): bigint {
+  return parseAmount(s.trim());
+}
+
+export function short(id: string | null | undefined, n = 8): string {
+  if (!id) return '–';
+  return id.length > n * 2 ? `${id.slice(0, n)}…${id.slice(-4)}` : id;
+}
+
+export function time(ms: string | number | undefined | null): string {
+  if (ms === undefined || ms === null) return '–';
+  const n = Number(ms);
+  if (!Number.isFinite(n) || n === 0) return '–';
+  return new Date(n).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function gb(bytes: string | bigint): string {
+  const n = Number(BigInt(bytes) / 1_000_000n) / 1000;
+  return `${n} GB`;
+}
+
+export function errText(e: unknown): string {
+  if (e instanceof RoamApiError) return `${e.code}: ${e.message}`;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e)
+    return `${String((e as { code: unknown }).code)}: ${String((e as { message: unknown }).message)}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Is this an API 404 (unknown id)? */
+export function isNotFound(e: unknown): boolean {
+  return e instanceof RoamApiError && e.status === 404;
+}
+
+// ---------- routing (hash based: the node serves index.html at `/`) ----------
+
+function readRoute(): string[] {
+  return window.location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
+}
+
+export function useRoute(): string[] {
+  const read = readRoute;
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const on = () => setRoute(readRoute());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export function go(...parts: string[]): void {
+  window.location.hash = `#/${parts.map(encodeURIComponent).join('/')}`;
+}
+
+export const href = (...parts: string[]) => `#/${parts.map(encodeURIComponent).join('/')}`;
+
+// ---------- live data ----------
+
+export interface Live {
+  /** The latest block seen on the WebSocket. */
+  block: BlockMessage | undefined;
+  /** Recent blocks (newest last), for tx/s. */
+  recent: BlockMessage[];
+  connected: boolean;
+}
+
+export const LiveContext = createContext<Live>({ block: undefined, recent: [], connected: false });
+
+export function useLive(): Live {
+  return useContext(LiveContext);
+}
+
+/** One WebSocket feed of blocks for the whole app. */
+export function useBlockFeed(): Live {
+  const [live, setLive] = useState<Live>({ block: undefined, recent: [], connected: false });
+  useEffect(() => {
+    const sub = client.subscribe({
+      blocks: true,
+      onOpen: () => setLive((l) => ({ ...l, connected: true })),
+      onReconnect: () => setLive((l) => ({ ...l, connected: false })),
+      onBlock: (b) => setLive((l) => ({ block: b, recent: [...l.recent.slice(-59), b], connected: true })),
+      onError: () => {},
+    });
+    return () => sub.close();
+  }, []);
+  return live;
+}
+
+/** Counts ledger events matching `filter` (undefined = no feed); use it as a refresh key. */
+export function useEventFeed(filter: EventFilter | undefined, onEvent?: (e: FeedEventJson) => void): number {
+  const [n, setN] = useState(0);
+  const cb = useRef(onEvent);
+  cb.current = onEvent;
+  const key = filter ? JSON.stringify(filter) : '';
+  useEffect(() => {
+    if (!key) return;
+    const f = JSON.parse(key) as EventFilter;
+    const sub = client.subscribe({
+      events: f,
+      onEvent: (e) => {
+        cb.current?.(e);
+        setN((x) => x + 1);
+      },
+      onError: () => {},
+    });
+    return () => sub.close();
+  }, [key]);
+  return n;
+}
+
+export interface Async<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Runs `fn` when `deps` change; keeps the previous data while reloading (no flicker on live updates). */
+export function useAsync<T>(fn: () => Promise<T>, deps: readonly unknown[]): Async<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
+  const [nonce, setNonce] = useState(0);
+  const reload = useCallback(() => setNonce((x) => x + 1), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller lists the dependencies of fn
+  useEffect(() => {
+    let alive = true;
+    setState((s) => ({ ...s, loading: true }));
+    fn().then(
+      (data) => alive && setState({ data, error: undefined, loading: false }),
+      (error: unknown) => alive && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [...deps, nonce]);
+  return { ...state, reload };
+}
+
+/** Paths of the node's OpenAPI document (to use optional routes only when the node has them). */
+let pathsPromise: Promise<Set<string>> | undefined;
+export function apiPaths(): Promise<Set<string>> {
+  pathsPromise ??= client
+    .openapi()
+    .then((d) => new Set(Object.keys((d.paths as Record<string, unknown> | undefined) ?? {})))
+    .catch(() => new Set<string>());
+  return pathsPromise;
+}
+
+/** Download `text` as a file. */
+export function download(name: string, text: string, type = 'text/csv'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -1,0 +1,71 @@
+/** Small shared components. */
+import type { ReactNode } from 'react';
+import { errText, href } from './lib.js';
+
+export function Panel(props: { title: string; children: ReactNode; id?: string; actions?: ReactNode }) {
+  const hid = `${props.id ?? props.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-h`;
+  return (
+    <section className="panel" aria-labelledby={hid} id={props.id}>
+      <div className="panel-head">
+        <h2 id={hid}>{props.title}</h2>
+        {props.actions}
+      </div>
+      {props.children}
+    </section>
+  );
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (error === undefined || error === null) return null;
+  return (
+    <p className="error" role="alert">
+      {errText(error)}
+    </p>
+  );
+}
+
+export function Loading({ what }: { what?: string }) {
+  return <p className="muted">Loading{what ? ` ${what}` : ''}…</p>;
+}
+
+export function Id({ id, to }: { id: string | null | undefined; to?: string[] }) {
+  if (!id) return <span className="muted">–</span>;
+  const text = id.length > 20 ? `${id.slice(0, 10)}…${id.slice(-6)}` : id;
+  return to ? (
+    <a href={href(...to)} className="mono" title={id}>
+      {text}
+    </a>
+  ) : (
+    <span className="mono" title={id}>
+      {text}
+    </span>
+  );
+}
+
+export function Account({ name }: { name: string | null | undefined }) {
+  if (!name) return <span className="muted">–</span>;
+  return <a href={href('explorer', 'account', name)}>{name}</a>;
+}
+
+export function KV({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <dl className="kv">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Stars({ x100 }: { x100: number }) {
+  const v = x100 / 100;
+  return (
+    <span title={`${v.toFixed(2)} of 5`} role="img" aria-label={`${v.toFixed(2)} of 5 stars`}>
+      {'★'.repeat(Math.round(v))}
+      {'☆'.repeat(5 - Math.round(v))} <span className="muted">{v.toFixed(2)}</span>
+    </span>
+  );
+}
