@@ -74,6 +74,20 @@ function requireHead(c: Contract, prev: Uint8Array): void {
   }
 }
 
+/** The checks every assignee step (Provision, Charge) passes: party, open, head, lifetime, step timeout. */
+function assigneeStep(
+  ctx: ApplyCtx,
+  op: { assignee: string; contract: Uint8Array; prev: Uint8Array },
+): Contract {
+  const c = getContract(ctx, op.contract);
+  if (op.assignee !== c.assignee) throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
+  if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
+  requireHead(c, op.prev);
+  if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
+  if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
+  return c;
+}
+
 function putContract(ctx: ApplyCtx, c: Contract): void {
   ctx.o.put(K.contract(bytesToHex(c.id)), c);
 }
@@ -388,13 +402,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   },
 
   charge(op, { ctx, opHash, fee }) {
-    const c = getContract(ctx, op.contract);
-    if (op.assignee !== c.assignee)
-      throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
-    if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
-    requireHead(c, op.prev);
-    if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
-    if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
+    const c = assigneeStep(ctx, op);
     const r = op.record;
     if (r.seq !== c.chargeCount + 1) {
       throw new RoamError('SSC_BAD_SEQUENCE', `expected charge #${c.chargeCount + 1}, got #${r.seq}`);
@@ -446,13 +454,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   },
 
   provision(op, { ctx, opHash, fee }) {
-    const c = getContract(ctx, op.contract);
-    if (op.assignee !== c.assignee)
-      throw new RoamError('SSC_NOT_PARTY', `${op.assignee} is not the assignee`);
-    if (c.status !== 'open') throw new RoamError('SSC_CLOSED');
-    requireHead(c, op.prev);
-    if (ctx.time >= c.expiresAt) throw new RoamError('SSC_EXPIRED');
-    if (ctx.time > c.lastStepAt + BigInt(c.stepTimeoutSec) * 1000n) throw new RoamError('SSC_TIMEOUT');
+    const c = assigneeStep(ctx, op);
     if (c.provisionedAt !== 0n) throw new RoamError('SSC_PROVISIONED');
     if (c.feeDeposit < fee)
       throw new RoamError('BALANCE_LOW', 'the contract fee deposit cannot pay this step');
