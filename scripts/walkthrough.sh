@@ -6,21 +6,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DIR=$(mktemp -d)
-PORT=${WALKTHROUGH_PORT:-18188}
+# A free port pair (API and the simulated SM-DP+ on API + 1), unless one is given.
+free_port() {
+  node -e 'const net = require("net"); (function tryPort() { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => { const t = net.createServer().listen(p + 1, "127.0.0.1", () => t.close(() => console.log(p))); t.on("error", tryPort); }); }); })();'
+}
+PORT=${WALKTHROUGH_PORT:-$(free_port)}
 export ROAMCHAIN_API=http://127.0.0.1:$PORT
 export ROAMCHAIN_KEYSTORE=$DIR/keystore.json ROAMCHAIN_KEYSTORE_PASSPHRASE=devnet
 
+# Its own process group, so that stopping it also stops the node process npx starts.
+set -m
 npx roamchain devnet --data-dir "$DIR" --port "$PORT" --quiet --no-agents > "$DIR/devnet.log" 2>&1 &
 DEVNET=$!
+set +m
 WATCH=
 cleanup() {
   if [ -n "$WATCH" ]; then kill "$WATCH" 2>/dev/null || true; fi
-  kill "$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"
+  kill -- "-$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"
 }
 trap cleanup EXIT
 
 # Wait until the devnet serves and has published its demo offers.
 for _ in $(seq 1 120); do
+  if ! kill -0 "$DEVNET" 2>/dev/null; then
+    echo "the devnet exited:" >&2
+    cat "$DIR/devnet.log" >&2
+    exit 1
+  fi
   if npx roamchain offer rank --country DE --json > "$DIR/rank.json" 2>/dev/null &&
     node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1])).items.length > 0 ? 0 : 1)' "$DIR/rank.json"; then
     break
