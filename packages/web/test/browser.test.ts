@@ -21,7 +21,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const webDir = resolve(here, '..');
 const results = join(webDir, 'test-results');
+// Screenshots always go to test-results; the README's copies in docs/screenshots are refreshed only
+// on request (UPDATE_SCREENSHOTS=1), so a test run does not change tracked files.
 const docsShots = join(root, 'docs/screenshots');
+const updateDocs = process.env.UPDATE_SCREENSHOTS === '1';
 
 const haveChromium = existsSync(CHROMIUM);
 const skip = !haveChromium && !process.env.CI;
@@ -141,7 +144,7 @@ describe.skipIf(skip)('web app in Chromium', () => {
   async function shot(page: Page, name: string, docs?: string): Promise<void> {
     const file = join(results, `${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
-    if (docs) copyFileSync(file, join(docsShots, `${docs}.png`));
+    if (docs && updateDocs) copyFileSync(file, join(docsShots, `${docs}.png`));
   }
 
   it('operator publishes, subscriber buys, is provisioned, charged and refunded; explorer finds it', async () => {
