@@ -354,6 +354,9 @@ describe.skipIf(skip)('web app in Chromium', () => {
       .poll(async () => before - BigInt((await client.account('bob')).balances.SDR))
       .toBe(BigInt(c.charged) + fee);
     await shot(wallet, 'wallet-agent');
-    expect(errors.filter((e) => !/alert/.test(e))).toEqual([]);
+    // The agent may close the contract at the same moment as the wallet's Close: then the wallet's
+    // refund is answered 409 (SSC_CLOSED / SSC_NOT_HEAD), which the browser logs as a failed
+    // resource. That race is expected here; any other console error is not.
+    expect(errors.filter((e) => !/alert/.test(e) && !/status of 409/.test(e))).toEqual([]);
   }, 120_000);
 });
