@@ -25,6 +25,7 @@ import {
   bytesToHex,
   contractIdOf,
   decode,
+  eventInvolves,
   hexToBytes,
   RoamError,
   sign,
@@ -86,17 +87,6 @@ export interface IngestResult {
   rejected: { recordId: string; message: string }[];
 }
 
-const PARTY_FIELDS = [
-  'from',
-  'to',
-  'issuer',
-  'assignee',
-  'payer',
-  'subscriber',
-  'operator',
-  'gateway',
-  'account',
-];
 const MB = 1_000_000n;
 
 class HttpError extends Error {
@@ -222,7 +212,7 @@ export class Agent {
   // ------------------------------------------------------------------ feed
 
   #relevant(e: Record<string, unknown>): boolean {
-    return PARTY_FIELDS.some((f) => e[f] === this.cfg.operator);
+    return eventInvolves(e, this.cfg.operator);
   }
 
   async #onEvent(fe: FeedEventJson): Promise<void> {

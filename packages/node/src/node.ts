@@ -33,7 +33,6 @@ import {
   type TxEnvelope,
   useSha256,
   utf8,
-  validateTxStateless,
   verify,
 } from '@roamchain/protocol';
 import {
@@ -237,7 +236,7 @@ export class Node implements NodeApi {
     const maxTx = this.state.get<{ maxTxBytes: number }>('meta/params')!.maxTxBytes;
     if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
     const env = decodeTx(bytes);
-    validateTxStateless(env.tx);
+    // Stateless checks, signatures and state checks all run once, inside the pending block's apply.
     if (this.store.get(SK.tx(env.idHex)))
       throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
     const account = this.mempool.checkRoom(env);
@@ -461,17 +460,20 @@ export class Node implements NodeApi {
   async txStatus(txId: string): Promise<TxStatus | undefined> {
     const loc = this.store.get(SK.tx(txId));
     if (loc) {
+      // One transaction: decode its block but envelope (re-encode and hash) only that one.
       const [height, index] = dec<[number, number]>(loc);
-      const b = await this.blockByHeight(height);
-      if (b) {
+      const raw = this.store.get(SK.block(height));
+      const tx = raw ? decodeBlock(raw) : undefined;
+      if (tx?.txs[index]) {
+        const r = dec<StoredReceipts>(this.store.get(SK.receipts(height))!).receipts[index]!;
         return {
           status: 'included',
           txId,
           height,
           index,
-          blockId: b.id,
-          receipt: b.receipts[index]!,
-          tx: b.envelopes[index]!,
+          blockId: bytesToHex(blockId(tx.header)),
+          receipt: { ...r, fee: BigInt(r.fee) },
+          tx: envelope(tx.txs[index]),
         };
       }
     }

@@ -6,23 +6,13 @@
  * the live ones.
  */
 import type { Operation } from '@roamchain/protocol';
+import { eventInvolves } from '@roamchain/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Devnet, http, type J, signWith, sleep, submitIncluded, txBase, until } from './support/proc.js';
 
 /** Event fields naming a party (docs/API.md): an event matches an account in any of them. */
-const PARTY_FIELDS = [
-  'from',
-  'to',
-  'issuer',
-  'assignee',
-  'payer',
-  'subscriber',
-  'operator',
-  'gateway',
-  'account',
-];
-const involves = (e: J, who: string) => PARTY_FIELDS.some((k) => e[k] === who);
+const involves = (e: J, who: string) => eventInvolves(e, who);
 
 /** A WebSocket client that keeps every message it receives. */
 class Feed {

@@ -4,6 +4,7 @@ export * from './crypto/channel.js';
 export * from './crypto/disclosure.js';
 export * from './crypto.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './genesis.js';
 export * from './hex.js';
 export * from './json.js';

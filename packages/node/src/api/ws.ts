@@ -1,3 +1,4 @@
+import { eventInvolves } from '@roamchain/protocol';
 /**
  * WebSocket feed `/v1/ws` (docs/API.md). Clients send
  *   { op: 'subscribe', topic: 'blocks' }
@@ -18,19 +19,6 @@ import type { WebSocket } from 'ws';
 import type { AppliedBlock, FeedEvent, NodeApi } from '../interfaces.js';
 import { compareCursors, fromQuery, type JsonObject, toJson } from './json.js';
 import type { Metrics } from './metrics.js';
-
-/** Event fields that name an account party (an event matches `account` when any of them equals it). */
-export const PARTY_FIELDS = [
-  'from',
-  'to',
-  'issuer',
-  'assignee',
-  'payer',
-  'subscriber',
-  'operator',
-  'gateway',
-  'account',
-] as const;
 
 /** The feed events of an applied block: every receipt's events in transaction order, then block-end events. */
 export function feedOfBlock(b: AppliedBlock): FeedEvent[] {
@@ -60,7 +48,7 @@ export interface EventFilter {
 
 export function eventMatches(event: Record<string, unknown>, f: EventFilter): boolean {
   if (f.contract !== undefined && event.contract !== f.contract) return false;
-  if (f.account !== undefined && !PARTY_FIELDS.some((k) => event[k] === f.account)) return false;
+  if (f.account !== undefined && !eventInvolves(event, f.account)) return false;
   return true;
 }
 
