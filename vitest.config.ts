@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Promise.withResolvers for libp2p on Node 20 (no-op on Node 22+).
+    setupFiles: ['packages/p2p/src/polyfill.ts'],
   },
 });

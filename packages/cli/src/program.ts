@@ -1727,8 +1727,13 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--host <host>', 'API host (env ROAMCHAIN_API_HOST, default 127.0.0.1)')
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
     .option('--store <kind>', 'storage engine (lmdb or level)')
-    .option('--producer <account>', 'validator account to produce blocks as (key from the keystore)')
-    .option('--block-interval-ms <ms>', 'block interval', int(1, 3_600_000))
+    .option('--validator <account>', 'validator owner account: this node votes with its node key (env ROAMCHAIN_VALIDATOR)')
+    .option('--node-key-file <file>', 'node key file (env ROAMCHAIN_NODE_KEY_FILE, default <data-dir>/node-key.json)')
+    .option('--p2p-listen <multiaddrs>', 'libp2p listen addresses, comma-separated (env ROAMCHAIN_P2P_LISTEN, default /ip4/0.0.0.0/tcp/26656)')
+    .option('--bootstrap <multiaddrs>', 'peers to connect to, comma-separated /ip4/…/tcp/…/p2p/<peer id> (env ROAMCHAIN_BOOTSTRAP)')
+    .option('--solo', 'no network: this node is the chain\'s only validator')
+    .option('--producer <account>', 'solo validator whose node key is in the keystore (older single-node setups)')
+    .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
@@ -1737,11 +1742,13 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
 
   program
     .command('devnet')
-    .description('start a local single-node network with funded demo operators, a gateway and subscribers')
+    .description('start a local network with funded demo operators, a gateway and subscribers')
     .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DEVNET_DIR, default .devnet)')
     .option('--host <host>', 'API host (default 127.0.0.1)')
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
-    .option('--block-interval-ms <ms>', 'block interval', int(1, 3_600_000))
+    .option('--validators <n>', 'Super Nodes: 1 (default) or more, as processes voting over libp2p on loopback', int(1, 32))
+    .option('--p2p-port <port>', 'first libp2p port with --validators (default 26656)', int(0, 65_535))
+    .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--quiet', 'no banner, warnings only')
     .option('--no-agents', "do not run the demo operators' agents (contracts are then driven by hand)")
     .action(async (_o: unknown, cmd: Command) => {

@@ -9,24 +9,32 @@
 import {
   bytes32,
   bytes64,
+  CONSENSUS_DOMAIN,
+  CONSENSUS_KIND,
   type Codec,
-  compareBytes,
+  compareVoteValues,
+  consensusRound,
   decode,
   encode,
   enumOf,
   equalBytes,
+  nullable,
   RoamError,
+  roundOrNone,
   type SignatureVerifier,
   struct,
+  type UnsignedVote,
   u8,
   u16,
-  u32,
   u64,
-  utf8,
+  type Vote,
+  valueOrNil,
   vec,
+  voteCodec,
+  voteSignBytes,
   Writer,
 } from '@roamchain/protocol';
-import { quorum, type Signer, type Step, type ValidatorSet, type Value, type VoteType } from './types.js';
+import { quorum, type Signer, type Step, type ValidatorSet, type Value } from './types.js';
 
 export interface Proposal {
   readonly height: bigint;
@@ -40,15 +48,9 @@ export interface Proposal {
   readonly signature: Uint8Array;
 }
 
-export interface Vote {
-  readonly type: VoteType;
-  readonly height: bigint;
-  readonly round: number;
-  /** The block id, or null for nil. */
-  readonly value: Value | null;
-  readonly validator: number;
-  readonly signature: Uint8Array;
-}
+/** Votes, their codec and sign bytes are defined in @roamchain/protocol (the state machine checks evidence). */
+export type { UnsignedVote, Vote };
+export { nullable, roundOrNone, voteCodec, voteSignBytes };
 
 export interface CommitSig {
   readonly validator: number;
@@ -85,67 +87,10 @@ const no = (reason: string): Verdict => ({ ok: false, reason });
 // ---------------------------------------------------------------------------------------------
 // Small codecs
 
-const NONE = 0xffffffff;
-/** A round or -1 (none), as a u32 where 0xffffffff means -1. */
-export const roundOrNone: Codec<number> = {
-  kind: 'round?',
-  enc(w, v) {
-    if (!Number.isInteger(v) || v < -1 || v >= NONE) throw new RoamError('CODEC_BAD_VALUE', `bad round ${v}`);
-    w.u32(v === -1 ? NONE : v);
-  },
-  dec(r) {
-    const v = r.u32();
-    return v === NONE ? -1 : v;
-  },
-  toJSON: (v) => v,
-  fromJSON(j, path) {
-    if (typeof j !== 'number' || !Number.isInteger(j) || j < -1 || j >= NONE) {
-      throw new RoamError('CODEC_BAD_JSON', `${path || 'value'}: expected a round or -1`);
-    }
-    return j;
-  },
-};
-
 /** A round of a message: u32 below 0xffffffff (which is reserved for "none"). */
-const round: Codec<number> = {
-  ...u32,
-  kind: 'round',
-  enc(w, v) {
-    if (v === NONE) throw new RoamError('CODEC_BAD_VALUE', 'round out of range');
-    u32.enc(w, v);
-  },
-  dec(r) {
-    const v = r.u32();
-    if (v === NONE) throw new RoamError('CODEC_BAD_VALUE', 'round out of range');
-    return v;
-  },
-};
+const round = consensusRound;
 
-/** Nullable: 0/1 tag then the value; null in TypeScript, null in JSON. */
-export function nullable<T>(inner: Codec<T>): Codec<T | null> {
-  return {
-    kind: `nullable<${inner.kind}>`,
-    enc(w, v) {
-      if (v === null) w.u8(0);
-      else {
-        w.u8(1);
-        inner.enc(w, v);
-      }
-    },
-    dec(r) {
-      const t = r.u8();
-      if (t === 0) return null;
-      if (t !== 1) throw new RoamError('CODEC_NONCANONICAL', `option tag ${t}`);
-      return inner.dec(r);
-    },
-    toJSON: (v) => (v === null ? null : inner.toJSON(v)),
-    fromJSON: (j, path) => (j === null ? null : inner.fromJSON(j, path)),
-  };
-}
-
-const voteType = enumOf(['prevote', 'precommit'] as const);
 const step = enumOf(['propose', 'prevote', 'precommit'] as const);
-const valueOrNil = nullable(bytes32);
 
 // ---------------------------------------------------------------------------------------------
 // Wire codecs
@@ -156,15 +101,6 @@ export const proposalCodec: Codec<Proposal> = struct({
   value: bytes32,
   validRound: roundOrNone,
   proposer: u16,
-  signature: bytes64,
-});
-
-export const voteCodec: Codec<Vote> = struct({
-  type: voteType,
-  height: u64,
-  round,
-  value: valueOrNil,
-  validator: u16,
   signature: bytes64,
 });
 
@@ -259,9 +195,8 @@ export const decodeSignState = (b: Uint8Array): SignState => decode(signStateCod
 // ---------------------------------------------------------------------------------------------
 // Sign bytes
 
-const DOMAIN = utf8('roamchain/consensus/v1');
-const KIND_PROPOSAL = 0;
-const KIND_VOTE = { prevote: 1, precommit: 2 } as const;
+const DOMAIN = CONSENSUS_DOMAIN;
+const KIND_PROPOSAL = CONSENSUS_KIND.proposal;
 
 const proposalSign = struct({
   kind: u8,
@@ -272,17 +207,7 @@ const proposalSign = struct({
   validRound: roundOrNone,
   proposer: u16,
 });
-const voteSign = struct({
-  kind: u8,
-  chainId: bytes32,
-  height: u64,
-  round,
-  value: valueOrNil,
-  validator: u16,
-});
-
 export type UnsignedProposal = Omit<Proposal, 'signature'>;
-export type UnsignedVote = Omit<Vote, 'signature'>;
 
 export function proposalSignBytes(chainId: Uint8Array, p: UnsignedProposal): Uint8Array {
   const w = new Writer(128);
@@ -295,20 +220,6 @@ export function proposalSignBytes(chainId: Uint8Array, p: UnsignedProposal): Uin
     value: p.value,
     validRound: p.validRound,
     proposer: p.proposer,
-  });
-  return w.finish();
-}
-
-export function voteSignBytes(chainId: Uint8Array, v: UnsignedVote): Uint8Array {
-  const w = new Writer(128);
-  w.raw(DOMAIN);
-  voteSign.enc(w, {
-    kind: KIND_VOTE[v.type],
-    chainId,
-    height: v.height,
-    round: v.round,
-    value: v.value,
-    validator: v.validator,
   });
   return w.finish();
 }
@@ -452,9 +363,7 @@ export function verifyCommit(
 
 /** Total order on values: nil first, then by bytes. */
 export function compareValues(a: Value | null, b: Value | null): number {
-  if (a === null) return b === null ? 0 : -1;
-  if (b === null) return 1;
-  return compareBytes(a, b);
+  return compareVoteValues(a, b);
 }
 
 /** Evidence from two votes, in canonical order (nil first, then by value bytes); null if they do not conflict. */

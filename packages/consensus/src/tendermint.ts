@@ -55,8 +55,13 @@ import {
 export interface Host {
   /** The application's block for this height (L18). Called only when this node proposes. */
   getValue(height: bigint, round: number): Value;
-  /** valid(v) of the paper: the application's verdict on a block id at this height. */
-  validValue(value: Value, height: bigint): boolean;
+  /**
+   * valid(v) of the paper: the application's verdict on a block id at this height. `undefined`
+   * means "not known yet" (the node does not hold the block body): nothing is decided or cached on
+   * it, and the host calls `recheck()` once the body has arrived. A node hands a PROPOSAL to the
+   * core only with its body, so L22/L28 always get a verdict; `undefined` only ever delays L49.
+   */
+  validValue(value: Value, height: bigint): boolean | undefined;
   /** Send to every other validator (gossip). The core delivers its own messages to itself. */
   broadcast(msg: ConsensusMessage): void;
   /** Call `onTimeout(kind, height, round)` after `ms` milliseconds. */
@@ -277,9 +282,14 @@ export class Tendermint {
       this.stats.badSignatures++;
       return;
     }
-    if (!this.isValid(c.value)) return;
+    // The precommits join the vote sets first: if the body is not here yet, L49 fires on recheck().
     for (const v of commitVotes(c)) this.addVote(v);
-    this.decide(c);
+    if (this.isValid(c.value)) this.decide(c);
+  }
+
+  /** The host learnt something valid(v) depends on (a block body arrived): re-evaluate the rules. */
+  recheck(): void {
+    this.progress();
   }
 
   onTimeout(kind: TimeoutKind, height: bigint, round: number): void {
@@ -633,6 +643,7 @@ export class Tendermint {
     let ok = this.validity.get(k);
     if (ok === undefined) {
       ok = this.host.validValue(v, this.h);
+      if (ok === undefined) return false; // body not here yet: ask again on recheck()
       this.validity.set(k, ok);
     }
     return ok;

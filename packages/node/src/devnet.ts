@@ -16,6 +16,7 @@ import {
   type OfferTerms,
   type Operation,
   opHash,
+  RoamError,
   refPrefixOf,
   signTx,
   UNIT,
@@ -130,20 +131,40 @@ export const DEMO_SUBSCRIBERS = [
 export const DEVNET_GATEWAY = 'sdr-gateway';
 export const DEVNET_VALIDATOR = 'node-1';
 
-/** Devnet genesis: built once per data directory and stored there, so a resumed devnet is the same chain. */
-export function devnetGenesis(dataDir: string): {
+/** Owner accounts of the devnet's Super Nodes: node-1 … node-N. */
+export function devnetValidators(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => (i === 0 ? DEVNET_VALIDATOR : `node-${i + 1}`));
+}
+
+/**
+ * A devnet Super Node's node key (32-byte seed): its own key, not its owner account's — the node
+ * signs blocks and votes with it and its libp2p peer id derives from it. Public demo keys.
+ */
+export function devnetNodeKey(validator: string): Uint8Array {
+  return derivedKeys(validator, `${DEVNET_SEED}/node-key`).signing.secretKey;
+}
+
+/**
+ * Devnet genesis: built once per data directory and stored there, so a resumed devnet is the same
+ * chain. `validators` Super Nodes (node-1 … node-N), each bonding the minimum from its allocation.
+ */
+export function devnetGenesis(
+  dataDir: string,
+  validators = 1,
+): {
   genesis: Genesis;
   keys: Map<string, AccountKeys>;
   fresh: boolean;
 } {
   const file = join(dataDir, 'genesis.json');
+  const owners = devnetValidators(validators);
   const ops = [...DEMO_OPERATORS, ...EXTRA_OPERATORS];
   const built = buildGenesis({
     chainName: 'roamchain-devnet',
     genesisTime: BigInt(Date.now()),
     seed: DEVNET_SEED,
     accounts: [
-      { name: DEVNET_VALIDATOR, roles: ['node_owner'] },
+      ...owners.map((name) => ({ name, roles: ['node_owner' as const] })),
       { name: DEVNET_GATEWAY, roles: ['gateway'] },
       { name: 'stream-music', roles: ['provider'] },
       ...ops.map((o) => ({ name: o.name, roles: ['operator' as const] })),
@@ -154,16 +175,27 @@ export function devnetGenesis(dataDir: string): {
       })),
     ],
     umt: {
-      [DEVNET_VALIDATOR]: 2_000_000n * UNIT,
+      ...Object.fromEntries(owners.map((name) => [name, 1_000_000n * UNIT])),
       [DEVNET_GATEWAY]: 10_000n * UNIT,
       'stream-music': 10_000n * UNIT,
       ...Object.fromEntries(ops.map((o) => [o.name, 100_000n * UNIT])),
       ...Object.fromEntries(DEMO_SUBSCRIBERS.map((s) => [s.name, 50n * UNIT])),
     },
-    validators: [DEVNET_VALIDATOR],
+    validators: owners,
   });
+  built.genesis.validators = built.genesis.validators.map((v) => ({
+    ...v,
+    nodeKey: derivedKeys(v.account, `${DEVNET_SEED}/node-key`).signing.publicKey,
+  }));
   if (existsSync(file)) {
     const genesis = genesisFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+    if (genesis.validators.length !== validators) {
+      throw new RoamError(
+        'GENESIS_INVALID',
+        `${dataDir} holds a devnet of ${genesis.validators.length} validator(s), not ${validators}: ` +
+          'use another --data-dir or delete it',
+      );
+    }
     return { genesis, keys: built.keys, fresh: false };
   }
   mkdirSync(dataDir, { recursive: true });

@@ -5,6 +5,7 @@
  */
 import type { Block, Genesis, TxEnvelope } from '@roamchain/protocol';
 import type { LedgerEvent, LedgerState, TxReceipt } from '@roamchain/state';
+import type { ConsensusStatus } from './consensus.js';
 
 export interface NodeStatus {
   chainId: string;
@@ -17,6 +18,8 @@ export interface NodeStatus {
   time: number;
   mempool: number;
   producer: string | null;
+  /** BFT consensus as this node sees it (null before the node takes part). */
+  consensus: ConsensusStatus | null;
 }
 
 /** A block as applied and committed, with what it did. */

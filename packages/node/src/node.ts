@@ -25,25 +25,41 @@ import {
   type Genesis,
   hexToBytes,
   jsonSafe,
+  lastCommitHashOf,
   merkleRoot,
   nobleVerifier,
   RoamError,
   type SignatureVerifier,
   sign,
+  encodeTx,
+  refPrefixOf,
+  signTx,
   type TxEnvelope,
   useSha256,
   utf8,
   verify,
 } from '@roamchain/protocol';
 import {
+  type Commit,
+  decodeCommit,
+  encodeCommit,
+  type ValidatorSet,
+  type Vote,
+  verifyCommit,
+} from '@roamchain/consensus';
+import {
   applyBlock,
   BlockBuilder,
   type BlockResult,
   genesisState,
   LedgerState,
+  type Redo,
   type StateChange,
   type TxReceipt,
+  validatorOf,
+  validatorSetFor,
 } from '@roamchain/state';
+import { ConsensusDriver, type ConsensusNetwork, type ConsensusOptions } from './consensus.js';
 import { sodiumSha256 } from './crypto/sodium.js';
 import type { AppliedBlock, ContractTxRef, FeedEvent, NodeApi, NodeStatus, TxStatus } from './interfaces.js';
 import { Mempool, type MempoolLimits } from './mempool.js';
@@ -72,6 +88,8 @@ export const SK = {
   chain: 'm/chain',
   state: (k: string) => `s/${k}`,
   block: (h: number | bigint) => u64Key('b/', h),
+  /** The commit that finalised block h (the next block carries one too, maybe with other signatures). */
+  commit: (h: number | bigint) => u64Key('c/', h),
   blockIdx: (idHex: string) => `bi/${idHex}`,
   tx: (idHex: string) => `t/${idHex}`,
   receipts: (h: number | bigint) => u64Key('r/', h),
@@ -79,6 +97,22 @@ export const SK = {
     `ix/c/${cid}/${u64Key('', h)}/${idx.toString().padStart(6, '0')}/${op.toString().padStart(3, '0')}`,
   party: (name: string, h: number, cid: string) => `ix/p/${name}/${u64Key('', h)}/${cid}`,
 };
+
+/**
+ * A block for the next height that has been executed against the head and set aside: its state
+ * changes were rolled back (it is not final) and are put back without re-executing if it is decided.
+ */
+export interface Candidate {
+  block: Block;
+  id: Uint8Array;
+  idHex: string;
+  envelopes: TxEnvelope[];
+  result: BlockResult;
+  redo: Redo;
+}
+
+/** How far ahead of this node's clock a proposed block's time may be (a liveness rule, not safety). */
+const MAX_CLOCK_DRIFT_MS = 5_000n;
 
 interface StoredReceipts {
   receipts: (Omit<TxReceipt, 'fee'> & { fee: string })[];
@@ -98,9 +132,13 @@ export class Node implements NodeApi {
     { resolve: (s: TxStatus & { status: 'included' }) => void; reject: (e: RoamError) => void }[]
   >();
   private readonly emitter = new EventEmitter();
-  private timer: NodeJS.Timeout | null = null;
-  private producing: Promise<unknown> = Promise.resolve();
+  private driver: ConsensusDriver | null = null;
   private closed = false;
+  /** Encoded commit of the head block (empty at genesis): the next block's `lastCommit`. */
+  private headCommit: Uint8Array;
+  /** Executed blocks for the next height, by id hex (proposals under vote). */
+  private readonly candidates = new Map<string, Candidate>();
+  private readonly badCandidates = new Map<string, RoamError>();
   private readonly verifier: SignatureVerifier;
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
@@ -112,7 +150,9 @@ export class Node implements NodeApi {
     state: LedgerState,
     headId: Uint8Array,
     headTime: bigint,
+    headCommit: Uint8Array,
   ) {
+    this.headCommit = headCommit;
     this.state = state;
     this.chainId = state.meta.chainId;
     this.headId = headId;
@@ -123,15 +163,11 @@ export class Node implements NodeApi {
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
     this.emitter.setMaxListeners(0);
     if (config.producer) {
-      const v = config.genesis.validators.find((x) => x.account === config.producer!.account);
-      if (!v)
-        throw new RoamError('BLOCK_BAD_PRODUCER', `${config.producer.account} is not a genesis validator`);
+      const v = validatorOf(state, config.producer.account);
+      if (!v) throw new RoamError('BLOCK_BAD_PRODUCER', `${config.producer.account} is not a validator`);
       const probe = new Uint8Array(32);
       if (!verify(v.nodeKey, probe, sign(config.producer.secretKey, probe))) {
-        throw new RoamError(
-          'BLOCK_BAD_PRODUCER',
-          'producer key does not match the validator node key in genesis',
-        );
+        throw new RoamError('BLOCK_BAD_PRODUCER', 'the node key does not match the validator record');
       }
     }
   }
@@ -164,7 +200,7 @@ export class Node implements NodeApi {
           value: enc({ height: 0, id: bytesToHex(g.chainId), time: g.state.meta.time }),
         });
         await store.batch(ops);
-        return new Node(config, store, g.state, g.chainId, g.state.meta.time);
+        return new Node(config, store, g.state, g.chainId, g.state.meta.time, new Uint8Array(0));
       }
       const head = dec<{ height: number; id: string; time: string }>(headRaw);
       const state = new LedgerState();
@@ -174,7 +210,9 @@ export class Node implements NodeApi {
       if (!equalBytes(state.root(), expectRoot)) {
         throw new RoamError('BLOCK_BAD_STATE_ROOT', `stored state root does not match block ${head.height}`);
       }
-      return new Node(config, store, state, hexToBytes(head.id), BigInt(head.time));
+      const headCommit = head.height === 0 ? new Uint8Array(0) : store.get(SK.commit(head.height));
+      if (!headCommit) throw new RoamError('BLOCK_INVALID', `no commit stored for block ${head.height}`);
+      return new Node(config, store, state, hexToBytes(head.id), BigInt(head.time), headCommit);
     } catch (e) {
       await store.close();
       throw e;
@@ -194,13 +232,14 @@ export class Node implements NodeApi {
       chainId: bytesToHex(this.chainId),
       chainName: this.genesis.chainName,
       height: this.durable.height,
-      // A single producer's durably committed blocks are final; BFT finality comes with the validator set.
+      // Every committed block carries (or has stored) a commit of more than 2/3 of its validators: final.
       finalizedHeight: this.durable.height,
       headId: this.durable.id,
       headTime: this.durable.time,
       time: Date.now(),
       mempool: this.mempool.size,
       producer: this.config.producer?.account ?? null,
+      consensus: this.driver?.status() ?? null,
     };
   }
 
@@ -231,7 +270,11 @@ export class Node implements NodeApi {
     return this.config.producer?.account ?? this.genesis.validators[0]!.account;
   }
 
-  submit(bytes: Uint8Array): TxEnvelope {
+  /**
+   * Admission. `origin` says where the bytes came from: 'local' (this node's API: consensus gossips
+   * them to peers) or 'peer' (already gossiped).
+   */
+  submit(bytes: Uint8Array, origin: 'local' | 'peer' = 'local'): TxEnvelope {
     if (this.closed) throw new RoamError('INTERNAL', 'node is closing');
     const maxTx = this.state.get<{ maxTxBytes: number }>('meta/params')!.maxTxBytes;
     if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
@@ -243,7 +286,39 @@ export class Node implements NodeApi {
     this.pendingBuilder().apply(env);
     this.mempool.add(env, account);
     this.rejected.delete(env.idHex);
+    this.emitter.emit('tx', bytes, origin);
     return env;
+  }
+
+  /**
+   * Put two conflicting votes of one validator (seen by consensus) into the mempool as an
+   * `evidence` transaction: self-authenticating, so it is signed by nobody and pays no fee; it
+   * references the head for TaPoS and expires within the chain's limit.
+   */
+  submitEvidence(ev: { a: Vote; b: Vote }): TxEnvelope {
+    const p = this.state.get<{ maxTxExpirationMs: number }>('meta/params')!;
+    const refNum = this.state.meta.height;
+    const tx = signTx(
+      {
+        chainId: this.chainId,
+        refBlockNum: Number(refNum),
+        refBlockPrefix: refPrefixOf(this.headId),
+        expiration: this.headTime + BigInt(Math.min(p.maxTxExpirationMs, 600_000)),
+        ops: [{ type: 'evidence', a: ev.a, b: ev.b }],
+      },
+      {},
+    );
+    return this.submit(encodeTx(tx), 'local');
+  }
+
+  /** Subscribe to admitted transactions (consensus gossips local ones and paces blocks). */
+  onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void {
+    this.emitter.on('tx', listener);
+    return () => this.emitter.off('tx', listener);
+  }
+
+  get mempoolSize(): number {
+    return this.mempool.size;
   }
 
   private drop(env: TxEnvelope, e: unknown): void {
@@ -287,41 +362,92 @@ export class Node implements NodeApi {
     });
   }
 
-  // ---------------------------------------------------------------- production
+  // ---------------------------------------------------------------- production and finality
 
-  start(): void {
-    if (!this.config.producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
-    if (this.timer) return;
-    const tick = () => {
-      if (this.closed) return;
-      this.producing = this.produceBlock()
-        .catch((e) => this.log('error', 'block production failed', { err: String(e) }))
-        .finally(() => {
-          if (!this.closed) this.timer = setTimeout(tick, this.blockIntervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.blockIntervalMs);
+  /**
+   * Start taking part in consensus: with `net`, as one node of a network (a validator if the
+   * producer key is in the active set, else a follower); without, as the only validator.
+   */
+  start(net: ConsensusNetwork | null = null, opts: Partial<ConsensusOptions> = {}): ConsensusDriver {
+    if (this.driver) return this.driver;
+    if (!net && !this.config.producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
+    this.driver = new ConsensusDriver(this, net, {
+      dataDir: this.config.dataDir,
+      identity: this.config.producer ?? null,
+      idleBlockMs: this.blockIntervalMs,
+      ...(this.config.log ? { log: this.config.log } : {}),
+      ...opts,
+    });
+    this.driver.start();
+    return this.driver;
   }
 
-  /** Produce, sign and commit one block from the mempool (fair order). */
+  /** The signature verifier this node checks transactions, blocks and votes with. */
+  get signatureVerifier(): SignatureVerifier {
+    return this.verifier;
+  }
+
+  get consensus(): ConsensusDriver | null {
+    return this.driver;
+  }
+
+  /**
+   * Produce one block as the only validator (tests and tools): it goes through the same consensus
+   * core as a network (proposal, prevote, precommit, persisted sign state) with a set of one.
+   */
   async produceBlock(at?: bigint): Promise<AppliedBlock> {
+    if (!this.driver) {
+      if (!this.config.producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
+      this.driver = new ConsensusDriver(this, null, {
+        dataDir: this.config.dataDir,
+        identity: this.config.producer,
+        manual: true,
+        ...(this.config.log ? { log: this.config.log } : {}),
+      });
+    }
+    return this.driver.produceOne(at);
+  }
+
+  /** The active validator set that signs block `height` (from the state; see @roamchain/state). */
+  validatorSet(height: bigint): ValidatorSet {
+    return {
+      validators: validatorSetFor(this.state, height).map((v) => ({ publicKey: v.nodeKey, name: v.account })),
+    };
+  }
+
+  /** Encoded commit of the head block (what the next block carries as `lastCommit`). */
+  get lastCommit(): Uint8Array {
+    return this.headCommit;
+  }
+
+  /** The stored commit that finalised block `height`. */
+  commitAt(height: number): Uint8Array | undefined {
+    return height === this.height ? this.headCommit : this.store.get(SK.commit(height));
+  }
+
+  get head(): { height: bigint; id: Uint8Array; time: bigint } {
+    return { height: this.state.meta.height, id: this.headId, time: this.headTime };
+  }
+
+  /**
+   * Build this node's block for the next height from the mempool (fair order) and set it aside as
+   * a candidate: executed, state root known, not applied.
+   */
+  buildCandidate(at?: bigint): Candidate {
     const producer = this.config.producer;
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
-    const t0 = performance.now();
     const max = this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs;
     const height = this.state.meta.height + 1n;
     let b: BlockBuilder;
     const p = this.pending;
-    if (at === undefined && p && p.txCount === this.mempool.size && p.txCount <= max) {
+    const now = at ?? BigInt(Date.now());
+    if (at === undefined && p && p.txCount === this.mempool.size && p.txCount <= max && p.start.time + 1000n > now) {
       // Everything pending fits in this block, so order cannot keep anyone out: the block is the
-      // speculative block admission already built (each transaction applied once, not twice).
+      // speculative block admission already built (each transaction executed once, not twice).
       b = p;
-      this.pending = null;
     } else {
       // More pending than a block holds: take transactions in fair (round-robin) order.
-      const now = at ?? BigInt(Date.now());
       const t = now > this.headTime ? now : this.headTime + 1n;
-      this.pending = null;
       for (const env of this.mempool.evictExpired(t)) this.drop(env, new RoamError('TX_EXPIRED'));
       b = new BlockBuilder(
         this.state,
@@ -337,69 +463,159 @@ export class Node implements NodeApi {
         }
       }
     }
-    const time = b.start.time;
+    this.pending = null;
     const result = b.finish();
+    const redo = this.state.redoOf(result.undo);
+    this.state.rollback(result.undo);
     const header: BlockHeader = {
       version: 1,
       chainId: this.chainId,
       height,
       prev: this.headId,
-      time,
+      time: b.start.time,
       producer: producer.account,
       txRoot: merkleRoot(b.envelopes.map((e) => e.id)),
       stateRoot: result.stateRoot,
       txCount: b.envelopes.length,
+      lastCommitHash: lastCommitHashOf(this.headCommit),
     };
     const id = blockId(header);
     const block: Block = {
       header,
       txs: b.envelopes.map((e) => e.tx),
       signature: sign(producer.secretKey, id),
+      lastCommit: this.headCommit,
     };
-    const applied: AppliedBlock = {
-      block,
-      id: bytesToHex(id),
-      height: Number(height),
-      envelopes: b.envelopes,
-      receipts: result.receipts,
-      endEvents: result.endEvents,
-    };
-    await this.commit(applied, result.changes, (performance.now() - t0) / 1000);
-    return applied;
+    const c: Candidate = { block, id, idHex: bytesToHex(id), envelopes: b.envelopes, result, redo };
+    this.candidates.set(c.idHex, c);
+    return c;
   }
 
-  /** Validate and apply a block produced elsewhere (sync, other validators). */
-  async importBlock(block: Block): Promise<AppliedBlock> {
-    const t0 = performance.now();
-    const v = this.genesis.validators.find((x) => x.account === block.header.producer);
+  candidate(idHex: string): Candidate | undefined {
+    return this.candidates.get(idHex);
+  }
+
+  /** Why a block for the next height was refused, if it was. */
+  refusedCandidate(idHex: string): RoamError | undefined {
+    return this.badCandidates.get(idHex);
+  }
+
+  /**
+   * Check a block for the next height (valid(v) of consensus): header, producer and its signature,
+   * the parent's commit, every transaction, the state root. Executed and set aside; cached by id.
+   * Throws a RoamError (also cached) if it is not valid.
+   */
+  checkCandidate(block: Block, opts: { clock?: boolean } = {}): Candidate {
     const id = blockId(block.header);
-    if (!v) throw new RoamError('BLOCK_BAD_PRODUCER');
-    if (!this.verifier.verify(v.nodeKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
+    const idHex = bytesToHex(id);
+    const known = this.candidates.get(idHex);
+    if (known) return known;
+    const bad = this.badCandidates.get(idHex);
+    if (bad) throw bad;
+    try {
+      const c = this.executeCandidate(block, id, idHex, opts.clock ?? true);
+      this.candidates.set(idHex, c);
+      return c;
+    } catch (e) {
+      const err = e instanceof RoamError ? e : new RoamError('BLOCK_INVALID', (e as Error).message);
+      if (this.badCandidates.size > 1000) this.badCandidates.clear();
+      this.badCandidates.set(idHex, err);
+      throw err;
+    }
+  }
+
+  private executeCandidate(block: Block, id: Uint8Array, idHex: string, clock: boolean): Candidate {
+    const h = block.header;
+    const height = this.state.meta.height + 1n;
+    if (h.version !== 1) throw new RoamError('BLOCK_INVALID', `unknown block version ${h.version}`);
+    if (h.height !== height) throw new RoamError('BLOCK_BAD_HEIGHT', `expected ${height}, got ${h.height}`);
+    if (!equalBytes(h.prev, this.headId)) throw new RoamError('BLOCK_BAD_PREV');
+    if (clock && h.time > BigInt(Date.now()) + MAX_CLOCK_DRIFT_MS) {
+      throw new RoamError('BLOCK_BAD_TIME', `block time ${h.time} is ahead of this node's clock`);
+    }
+    // The parent's commit: anyone can check from the blocks alone that the parent is final.
+    if (!equalBytes(lastCommitHashOf(block.lastCommit), h.lastCommitHash)) {
+      throw new RoamError('BLOCK_INVALID', 'lastCommitHash does not match lastCommit');
+    }
+    if (height === 1n) {
+      if (block.lastCommit.length !== 0) throw new RoamError('BLOCK_INVALID', 'block 1 has no parent commit');
+    } else {
+      this.checkCommit(block.lastCommit, height - 1n, this.headId);
+    }
+    // The producer is an active validator of this height and signed the block id.
+    const producer = this.validatorSet(height).validators.find((v) => v.name === h.producer);
+    if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `${h.producer} is not an active validator`);
+    if (!this.verifier.verify(producer.publicKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
     const envelopes = block.txs.map((tx) => envelope(tx));
-    this.pending = null;
-    const result: BlockResult = applyBlock(this.state, block, envelopes, this.headId, {
-      verifier: this.verifier,
-    });
+    const result = applyBlock(this.state, block, envelopes, this.headId, { verifier: this.verifier });
+    const redo = this.state.redoOf(result.undo);
+    this.state.rollback(result.undo);
+    return { block, id, idHex, envelopes, result, redo };
+  }
+
+  /** Verify an encoded commit for block `height` with id `value` against that height's active set. */
+  checkCommit(bytes: Uint8Array, height: bigint, value: Uint8Array): Commit {
+    let c: Commit;
+    try {
+      c = decodeCommit(bytes);
+    } catch (e) {
+      throw new RoamError('BLOCK_BAD_COMMIT', `commit does not decode: ${(e as Error).message}`);
+    }
+    if (c.height !== height) throw new RoamError('BLOCK_BAD_COMMIT', `commit is for height ${c.height}`);
+    if (!equalBytes(c.value, value)) throw new RoamError('BLOCK_BAD_COMMIT', 'commit is for another block');
+    const v = verifyCommit(c, this.validatorSet(height), this.verifier, this.chainId);
+    if (!v.ok) throw new RoamError('BLOCK_BAD_COMMIT', v.reason);
+    return c;
+  }
+
+  /** Commit a decided candidate (consensus reached `commit` on it): apply, persist, notify. */
+  async commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock> {
+    const c = this.candidates.get(idHex);
+    if (!c) throw new RoamError('BLOCK_INVALID', `decided block ${idHex} was never checked`);
+    if (c.block.header.height !== this.state.meta.height + 1n) throw new RoamError('BLOCK_BAD_HEIGHT');
+    const t0 = performance.now();
+    this.state.reapply(c.redo);
+    if (!equalBytes(this.state.root(), c.result.stateRoot)) {
+      throw new Error('state root changed between check and commit (state was modified in between)');
+    }
+    this.candidates.clear();
+    this.badCandidates.clear();
     const applied: AppliedBlock = {
-      block,
-      id: bytesToHex(id),
-      height: Number(block.header.height),
-      envelopes,
-      receipts: result.receipts,
-      endEvents: result.endEvents,
+      block: c.block,
+      id: c.idHex,
+      height: Number(c.block.header.height),
+      envelopes: c.envelopes,
+      receipts: c.result.receipts,
+      endEvents: c.result.endEvents,
     };
-    for (const e of envelopes) this.mempool.remove(e.idHex);
-    await this.commit(applied, result.changes, (performance.now() - t0) / 1000);
+    await this.commit(applied, c.result.changes, (performance.now() - t0) / 1000, encodeCommit(commit));
     return applied;
   }
 
-  private async commit(a: AppliedBlock, changes: StateChange[], applySeconds: number): Promise<void> {
+  /**
+   * Block sync: import a block of the next height with the commit that finalised it (checked
+   * against that height's active set), then its transactions and state root.
+   */
+  async importFinal(block: Block, commitBytes: Uint8Array): Promise<AppliedBlock> {
+    const id = blockId(block.header);
+    const commit = this.checkCommit(commitBytes, block.header.height, id);
+    this.checkCandidate(block, { clock: false });
+    return this.commitDecided(bytesToHex(id), commit);
+  }
+
+  private async commit(
+    a: AppliedBlock,
+    changes: StateChange[],
+    applySeconds: number,
+    commit: Uint8Array,
+  ): Promise<void> {
     const ops: KvBatchOp[] = [];
     for (const c of changes) {
       if (c.value) ops.push({ type: 'put', key: SK.state(c.key), value: c.value });
       else ops.push({ type: 'del', key: SK.state(c.key) });
     }
     ops.push({ type: 'put', key: SK.block(a.height), value: encodeBlock(a.block) });
+    ops.push({ type: 'put', key: SK.commit(a.height), value: commit });
     ops.push({ type: 'put', key: SK.blockIdx(a.id), value: enc(a.height) });
     a.envelopes.forEach((e, i) => {
       ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) });
@@ -419,6 +635,7 @@ export class Node implements NodeApi {
     // its transactions are no longer pending (a resubmission now meets TX_DUPLICATE in state).
     this.headId = hexToBytes(a.id);
     this.headTime = a.block.header.time;
+    this.headCommit = commit;
     this.pending = null;
     for (const e of a.envelopes) this.mempool.remove(e.idHex);
     try {
@@ -547,10 +764,8 @@ export class Node implements NodeApi {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     this.closed = true;
-    await this.producing.catch(() => {});
+    await this.driver?.stop();
     for (const [id, ws] of this.waiters)
       for (const w of ws) w.reject(new RoamError('WAIT_TIMEOUT', `node closed before ${id} was included`));
     this.waiters.clear();

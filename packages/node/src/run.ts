@@ -2,10 +2,12 @@
  * Entry points used by the CLI: `roamchain node` (one node of a real network, from a config
  * file, flags and environment) and `roamchain devnet` (`npm start`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { genesisFromJSON, RoamError } from '@roamchain/protocol';
+import { createP2P, type P2P } from '@roamchain/p2p';
+import { bytesToHex, genesisFromJSON, hexToBytes, RoamError, randomBytes } from '@roamchain/protocol';
 import { Keystore, passphraseFromEnv } from '@roamchain/sdk/keystore';
 import { startSmdp } from '@roamchain/smdp';
 import pino from 'pino';
@@ -18,9 +20,13 @@ import {
   DEVNET_SEED,
   DEVNET_VALIDATOR,
   devnetGenesis,
+  devnetNodeKey,
+  devnetValidators,
   EXTRA_OPERATORS,
   seedDevnet,
 } from './devnet.js';
+import { type ClusterMember, type ClusterPlan, freePort, planCluster, spawnMember, waitForApi } from './cluster.js';
+import type { SyncProgress } from './consensus.js';
 import { Node, type NodeConfig } from './node.js';
 import type { StoreKind } from './store/index.js';
 
@@ -35,6 +41,19 @@ export interface RunNodeOptions {
   keystore?: string;
   blockIntervalMs?: number;
   logLevel?: string;
+  /** libp2p listen multiaddrs (comma-separated in the environment); default /ip4/0.0.0.0/tcp/26656. */
+  p2pListen?: string[] | string;
+  /** Peers to connect to and keep connected: multiaddrs ending in /p2p/<peer id>. */
+  bootstrap?: string[] | string;
+  /**
+   * This node's key file ({"nodeKey": "<32-byte seed, hex>"}, mode 0600). A validator's is the node
+   * key registered on chain (its peer id derives from it); a full node gets a fresh one if missing.
+   */
+  nodeKeyFile?: string;
+  /** The validator's owner account: with `nodeKeyFile`, this node signs votes and proposes. */
+  validator?: string;
+  /** Run without a network (a chain whose only validator is this node). */
+  solo?: boolean;
 }
 
 interface Running {
@@ -54,15 +73,69 @@ function makeLogger(level: string | undefined) {
   return pino({ level: level ?? process.env.ROAMCHAIN_LOG_LEVEL ?? 'info' });
 }
 
+export interface NetworkConfig {
+  nodeKey: Uint8Array;
+  listen: string[];
+  bootstrap: string[];
+}
+
+/** Reads a node key file, or creates one (fresh random key, mode 0600) if `create`. */
+export function loadNodeKey(path: string, create: boolean): Uint8Array {
+  if (!existsSync(path)) {
+    if (!create) throw new RoamError('KEYSTORE_NO_KEY', `no node key file at ${path}`);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify({ nodeKey: bytesToHex(randomBytes(32)) })}\n`, { mode: 0o600 });
+  }
+  const j = JSON.parse(readFileSync(path, 'utf8')) as { nodeKey?: unknown };
+  if (typeof j.nodeKey !== 'string' || !/^[0-9a-f]{64}$/.test(j.nodeKey)) {
+    throw new RoamError('KEYSTORE_NO_KEY', `${path}: nodeKey must be 64 lowercase hex characters`);
+  }
+  return hexToBytes(j.nodeKey);
+}
+
+/** A console progress bar for block sync (a line per 10 % when stderr is not a terminal). */
+export function syncProgressPrinter(out: NodeJS.WriteStream = process.stderr): (p: SyncProgress) => void {
+  let start = 0;
+  let lastDecile = -1;
+  return (p) => {
+    if (start === 0) start = p.height;
+    const total = Math.max(1, p.target - start);
+    const done = Math.min(total, p.height - start);
+    const pct = Math.floor((done * 100) / total);
+    if (out.isTTY) {
+      const w = 30;
+      const fill = Math.round((done * w) / total);
+      out.write(`\rsync [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${p.height}/${p.target} ${pct}%`);
+      if (p.done) out.write('\n');
+    } else if (Math.floor(pct / 10) !== lastDecile || p.done) {
+      lastDecile = Math.floor(pct / 10);
+      out.write(`sync ${p.height}/${p.target} ${pct}%${p.done ? ' done' : ''}\n`);
+    }
+    if (p.done) start = 0;
+  };
+}
+
 async function serve(
   config: NodeConfig,
   host: string,
   port: number,
   logger: pino.Logger,
   agents?: () => Record<string, string>,
-): Promise<Running> {
+  network?: NetworkConfig,
+): Promise<Running & { p2p: P2P | null }> {
   let observe: (txs: number, seconds: number) => void = () => {};
   const node = await Node.open({ ...config, onCommitted: (b, s) => observe(b.envelopes.length, s) });
+  let p2p: P2P | null = null;
+  if (network) {
+    p2p = await createP2P({
+      nodeSecretKey: network.nodeKey,
+      listen: network.listen,
+      bootstrap: network.bootstrap,
+      chainId: node.chainId,
+      log: (level, msg, data) => logger[level === 'debug' ? 'debug' : level](data ?? {}, msg),
+    });
+    logger.info({ peerId: p2p.peerId, addrs: p2p.addrs() }, 'p2p listening');
+  }
   const staticDir = webDist();
   const api = await createApi(node, {
     host,
@@ -75,8 +148,9 @@ async function serve(
   const close = async () => {
     await api.close();
     await node.close();
+    await p2p?.stop();
   };
-  return { node, url: api.url, close };
+  return { node, url: api.url, close, p2p };
 }
 
 function onSignals(close: () => Promise<void>): void {
@@ -102,8 +176,14 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
     throw new RoamError('GENESIS_INVALID', 'a genesis file is required (--genesis or ROAMCHAIN_GENESIS)');
   const genesis = genesisFromJSON(JSON.parse(readFileSync(genesisPath, 'utf8')));
   const producerName = pick('producer', 'ROAMCHAIN_PRODUCER');
+  const validatorName = pick('validator', 'ROAMCHAIN_VALIDATOR');
+  const nodeKeyFile = pick('nodeKeyFile', 'ROAMCHAIN_NODE_KEY_FILE') ?? join(dataDir, 'node-key.json');
+  // A keystore producer is a solo validator (single-node setups); otherwise the node joins a network.
+  const solo = Boolean(pick('solo', 'ROAMCHAIN_SOLO')) || (producerName !== undefined && !validatorName);
   let producer: NodeConfig['producer'] = null;
-  if (producerName) {
+  if (validatorName) {
+    producer = { account: validatorName, secretKey: loadNodeKey(nodeKeyFile, false) };
+  } else if (producerName) {
     const ksPath = pick('keystore', 'ROAMCHAIN_KEYSTORE');
     const pass = passphraseFromEnv();
     if (!ksPath || !pass) {
@@ -117,6 +197,17 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
   const host = pick('host', 'ROAMCHAIN_API_HOST') ?? '127.0.0.1';
   const port = Number(pick('port', 'ROAMCHAIN_API_PORT') ?? 8080);
   const interval = pick('blockIntervalMs', 'ROAMCHAIN_BLOCK_INTERVAL_MS');
+  const list = (v: string[] | string | undefined): string[] =>
+    v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((x) => x.trim()).filter(Boolean);
+  const network: NetworkConfig | undefined = solo
+    ? undefined
+    : {
+        nodeKey: producer?.secretKey ?? loadNodeKey(nodeKeyFile, true),
+        listen: list(pick('p2pListen', 'ROAMCHAIN_P2P_LISTEN')).length
+          ? list(pick('p2pListen', 'ROAMCHAIN_P2P_LISTEN'))
+          : ['/ip4/0.0.0.0/tcp/26656'],
+        bootstrap: list(pick('bootstrap', 'ROAMCHAIN_BOOTSTRAP')),
+      };
   const running = await serve(
     {
       dataDir,
@@ -130,9 +221,15 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
     host,
     port,
     logger,
+    undefined,
+    network,
   );
-  if (producer) running.node.start();
-  logger.info({ url: running.url, height: running.node.height, dataDir }, 'roamchain node running');
+  if (running.p2p) running.node.start(running.p2p, { onSync: syncProgressPrinter() });
+  else if (producer) running.node.start();
+  logger.info(
+    { url: running.url, height: running.node.height, dataDir, peerId: running.p2p?.peerId, addrs: running.p2p?.addrs() },
+    'roamchain node running',
+  );
   onSignals(running.close);
   return running;
 }
@@ -148,6 +245,13 @@ export interface DevnetOptions {
    * GET /v1/agents, provisioning through a simulated SM-DP+, charging from simulated usage, closing.
    */
   agents?: boolean;
+  /**
+   * Super Nodes (default 1). With more than one, node-1 runs in this process and node-2 … node-N
+   * as `roamchain node` child processes, all on loopback, finalising blocks by BFT vote over libp2p.
+   */
+  validators?: number;
+  /** First libp2p port (node-i listens on p2pPort + i - 1; default 26656). */
+  p2pPort?: number;
 }
 
 export const DEVNET_PASSPHRASE = 'devnet';
@@ -157,25 +261,86 @@ export async function runDevnet(
   opts: DevnetOptions = {},
 ): Promise<Running & { keystore: string; smdpUrl: string }> {
   const dataDir = resolve(opts.dataDir ?? process.env.ROAMCHAIN_DEVNET_DIR ?? '.devnet');
-  const { genesis, keys } = devnetGenesis(dataDir);
+  const n = opts.validators ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new RoamError('BAD_REQUEST', '--validators must be 1 to 32');
+  const { genesis, keys } = devnetGenesis(dataDir, n);
   const logger = makeLogger(opts.quiet ? 'warn' : (process.env.ROAMCHAIN_LOG_LEVEL ?? 'warn'));
+  const apiPort0 = opts.port ?? Number(process.env.ROAMCHAIN_API_PORT ?? 8080);
   let agentUrls: Record<string, string> = {};
+  let network: NetworkConfig | undefined;
+  let chainDir = join(dataDir, 'chain');
+  const children: ChildProcess[] = [];
+  let plan: ClusterPlan | undefined;
+  if (n > 1) {
+    const p2p0 = opts.p2pPort ?? 26656;
+    const apiPorts: number[] = [apiPort0];
+    const p2pPorts: number[] = [p2p0 === 0 ? await freePort() : p2p0];
+    for (let i = 1; i < n; i++) {
+      apiPorts.push(apiPort0 === 0 ? await freePort() : apiPort0 + 100 * i);
+      p2pPorts.push(p2p0 === 0 ? await freePort() : p2p0 + i);
+    }
+    plan = planCluster({
+      dir: join(dataDir, 'nodes'),
+      genesis,
+      members: devnetValidators(n).map((name) => ({ name, nodeKey: devnetNodeKey(name) })),
+      host: opts.host ?? '127.0.0.1',
+      apiPorts,
+      p2pPorts,
+      ...(opts.blockIntervalMs !== undefined ? { blockIntervalMs: opts.blockIntervalMs } : {}),
+    });
+    for (const m of plan.members.slice(1)) children.push(spawnMember(m));
+    const killAll = () => {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    };
+    process.once('exit', killAll);
+    const me = plan.members[0]!;
+    chainDir = join(me.dir, 'chain');
+    network = {
+      nodeKey: devnetNodeKey(DEVNET_VALIDATOR),
+      listen: [`/ip4/127.0.0.1/tcp/${me.p2pPort}`],
+      bootstrap: plan.members.slice(1).map((m) => m.addr),
+    };
+  }
   const running = await serve(
     {
-      dataDir: join(dataDir, 'chain'),
+      dataDir: chainDir,
       genesis,
-      producer: { account: DEVNET_VALIDATOR, secretKey: keys.get(DEVNET_VALIDATOR)!.signing.secretKey },
+      producer: { account: DEVNET_VALIDATOR, secretKey: devnetNodeKey(DEVNET_VALIDATOR) },
       verifier: new CachingVerifier(sodiumVerifier()),
       ...(opts.blockIntervalMs !== undefined ? { blockIntervalMs: opts.blockIntervalMs } : {}),
       log: (level, msg, data) => logger[level](data ?? {}, msg),
     },
     opts.host ?? '127.0.0.1',
-    opts.port ?? Number(process.env.ROAMCHAIN_API_PORT ?? 8080),
+    apiPort0,
     logger,
     () => agentUrls,
+    network,
   );
+  if (children.length > 0) {
+    const closeNode = running.close;
+    running.close = async () => {
+      await closeNode();
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((res) => {
+              if (c.exitCode !== null) return res();
+              c.once('exit', () => res());
+              c.kill('SIGTERM');
+              setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+            }),
+        ),
+      );
+    };
+  }
   const fresh = running.node.height === 0;
-  running.node.start();
+  if (running.p2p) {
+    running.node.start(running.p2p, { onSync: syncProgressPrinter() });
+    // The others need a few seconds to start; seeding waits for the network to finalise blocks.
+    await Promise.all(plan!.members.slice(1).map((m) => waitForApi(m.url, 120_000)));
+  } else {
+    running.node.start();
+  }
   const keystore = join(dataDir, 'keystore.json');
   if (!existsSync(keystore)) {
     const ks = await Keystore.create(keystore, DEVNET_PASSPHRASE, { scrypt: { N: 2 ** 14 } });
@@ -226,7 +391,8 @@ export async function runDevnet(
       await closeNode();
     };
   }
-  if (!opts.quiet) printBanner(running.url, keystore, running.node.height, agentUrls, smdp.url);
+  if (!opts.quiet)
+    printBanner(running.url, keystore, running.node.height, agentUrls, smdp.url, plan?.members.slice(1));
   onSignals(running.close);
   return { ...running, keystore, smdpUrl: smdp.url };
 }
@@ -237,6 +403,7 @@ function printBanner(
   height: number,
   agents: Record<string, string> = {},
   smdpUrl?: string,
+  others: ClusterMember[] = [],
 ): void {
   const ops = [...DEMO_OPERATORS, ...EXTRA_OPERATORS]
     .map((o) => `${o.name} (${o.country}, ${o.network})`)
@@ -247,7 +414,13 @@ function printBanner(
     'roamchain devnet is running',
     `  API        ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)`,
     `  web app    ${url}/`,
-    `  height     ${height} and growing (one block every 500 ms)`,
+    `  height     ${height} and growing (a block every 500 ms when idle, at once when busy)`,
+    ...(others.length
+      ? [
+          `  validators ${DEVNET_VALIDATOR} (this process, API above) and ${others.length} more processes, BFT over libp2p:`,
+          ...others.map((m) => `             ${m.name}  API ${m.url}  p2p ${m.addr}  log ${join(m.dir, 'node.log')}`),
+        ]
+      : []),
     `  keystore   ${keystore}  passphrase "${DEVNET_PASSPHRASE}" (public demo keys, seed "${DEVNET_SEED}")`,
     `  operators  ${ops}`,
     `  gateway    ${DEVNET_GATEWAY};  validator ${DEVNET_VALIDATOR}`,

@@ -25,6 +25,7 @@ import { type OfferTerms, OPS, type Operation, type OpName } from '../src/ops.js
 import { defaultParams, UMT_SUPPLY, UNIT } from '../src/params.js';
 import { signTx } from '../src/sign.js';
 import { encodeTx, requiredSigners, type SignedTx, signedTx, txId } from '../src/tx.js';
+import { type UnsignedVote, type Vote, voteSignBytes } from '../src/votes.js';
 
 export const GOLDEN_FORMAT = 'roamchain-golden/1';
 export const GOLDEN_CHAIN_ID: Uint8Array = sha256(utf8('golden-chain'));
@@ -95,6 +96,12 @@ const terms = (title: string): OfferTerms => ({
   validUntil: 1_850_000_000_000n,
   capacity: 1000,
   encryptionKey: goldenEncKey('op-visited').publicKey,
+});
+
+/** A consensus vote on the golden chain, signed with op-home's node key. */
+const goldenVote = (v: UnsignedVote): Vote => ({
+  ...v,
+  signature: sign(goldenKey('op-home/node').secretKey, voteSignBytes(GOLDEN_CHAIN_ID, v)),
 });
 
 /** One or more transactions per operation type; the name is the vector's name. */
@@ -309,6 +316,34 @@ export function goldenOps(): [string, Operation[]][] {
       [{ type: 'identity_revoke', operator: 'op-home', subscriber: 'sub-carol', reason: 3 }],
     ],
     [
+      'validator_set_candidate',
+      [
+        {
+          type: 'validator_set',
+          authority: 'op-home',
+          account: 'op-visited',
+          status: 'candidate',
+          nodeKey: goldenKey('op-visited/node').publicKey,
+        },
+      ],
+    ],
+    [
+      'validator_set_active',
+      [{ type: 'validator_set', authority: 'op-home', account: 'op-visited', status: 'active' }],
+    ],
+    ['validator_bond', [{ type: 'validator_bond', account: 'op-visited', amount: 1_000_000n * UNIT }]],
+    ['validator_unbond', [{ type: 'validator_unbond', account: 'op-home', amount: 250_000n * UNIT }]],
+    [
+      'evidence',
+      [
+        {
+          type: 'evidence',
+          a: goldenVote({ type: 'prevote', height: 1234n, round: 0, value: null, validator: 0 }),
+          b: goldenVote({ type: 'prevote', height: 1234n, round: 0, value: h('block-1234'), validator: 0 }),
+        },
+      ],
+    ],
+    [
       'multi_op',
       [
         {
@@ -376,7 +411,7 @@ export function goldenGenesis(): Genesis {
   return {
     chainName: 'golden-chain',
     genesisTime: 1_767_225_600_000n,
-    params: defaultParams(),
+    params: { ...defaultParams(), governance: 'op-home' },
     accounts: [
       account('alice', []),
       account('bob', []),
@@ -394,7 +429,9 @@ export function goldenGenesis(): Genesis {
       { bucket: 'founders', account: 'alice', amount: share(1000n) },
       { bucket: 'founders', account: 'bob', amount: share(1000n) },
     ],
-    validators: [{ account: 'op-home', nodeKey: goldenKey('op-home/node').publicKey }],
+    validators: [
+      { account: 'op-home', nodeKey: goldenKey('op-home/node').publicKey, bond: 1_000_000n * UNIT },
+    ],
   };
 }
 
@@ -410,8 +447,14 @@ export function goldenBlock(txs: SignedTx[]): Block {
     txRoot: merkleRoot(txs.map((t) => txId(t))),
     stateRoot: h('state-1235'),
     txCount: txs.length,
+    lastCommitHash: new Uint8Array(32),
   };
-  return { header, txs, signature: sign(goldenKey(producer).secretKey, blockId(header)) };
+  return {
+    header,
+    txs,
+    signature: sign(goldenKey(producer).secretKey, blockId(header)),
+    lastCommit: new Uint8Array(0),
+  };
 }
 
 export function buildVectors(): GoldenVectors {

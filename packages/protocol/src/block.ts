@@ -1,10 +1,18 @@
-import { bytes32, bytes64, decode, encode, type Infer, struct, u8, u32, u64, vec } from './codec.js';
+import { bytes, bytes32, bytes64, decode, encode, type Infer, struct, u8, u32, u64, vec } from './codec.js';
 import { sha256 } from './crypto.js';
 import { bytesToHex, concatBytes } from './hex.js';
 import { name } from './ops.js';
 import { signedTx } from './tx.js';
 
 export const BLOCK_VERSION = 1;
+
+/** Room for the commit of a set of up to 1,024 validators (66 bytes per precommit signature). */
+export const MAX_COMMIT_BYTES = 128 + 66 * 1024;
+
+/** The header's `lastCommitHash` for a given encoded parent commit. */
+export function lastCommitHashOf(lastCommit: Uint8Array): Uint8Array {
+  return lastCommit.length === 0 ? new Uint8Array(32) : sha256(lastCommit);
+}
 
 export const blockHeader = struct({
   version: u8,
@@ -18,6 +26,8 @@ export const blockHeader = struct({
   /** Root of the state after applying this block. */
   stateRoot: bytes32,
   txCount: u32,
+  /** SHA-256 of `Block.lastCommit` (all zero for block 1, which has no parent commit). */
+  lastCommitHash: bytes32,
 });
 export type BlockHeader = Infer<typeof blockHeader>;
 
@@ -26,6 +36,12 @@ export const block = struct({
   txs: vec(signedTx, 65_535),
   /** Producer's Ed25519 signature of the block id. */
   signature: bytes64,
+  /**
+   * The commit of the parent block: more than 2/3 of its validators' precommit signatures, encoded
+   * by @roamchain/consensus (`encodeCommit`). Empty in block 1. With it, anyone can check from the
+   * blocks alone that every block but the newest is final.
+   */
+  lastCommit: bytes(MAX_COMMIT_BYTES),
 });
 export type Block = Infer<typeof block>;
 
@@ -34,7 +50,7 @@ export function blockId(h: BlockHeader): Uint8Array {
 }
 
 export function encodeBlock(b: Block): Uint8Array {
-  return encode(block, b, 1024 + b.txs.length * 300);
+  return encode(block, b, 1024 + b.lastCommit.length + b.txs.length * 300);
 }
 export function decodeBlock(bytes: Uint8Array): Block {
   return decode(block, bytes);

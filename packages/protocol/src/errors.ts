@@ -66,6 +66,18 @@ export const ERRORS = {
   RATE_NOT_CLOSED: [409, 'Only a closed contract can be rated'],
   RATE_DUPLICATE: [409, 'Contract was already rated'],
   RATE_INVALID: [400, 'Score must be 1 to 5'],
+  // validators (Super Nodes) and evidence
+  VALIDATOR_INVALID: [400, 'Validator operation is malformed'],
+  VALIDATOR_NOT_GOVERNANCE: [403, 'Only the governance authority changes the validator set'],
+  VALIDATOR_UNKNOWN: [404, 'The account has no validator record'],
+  VALIDATOR_STATUS: [409, 'The validator status does not allow this'],
+  VALIDATOR_KEY_TAKEN: [409, 'The node key belongs to another validator'],
+  VALIDATOR_BOND_LOW: [422, 'Bond would fall below the minimum validator bond'],
+  VALIDATOR_SET_EMPTY: [409, 'The active validator set would become empty'],
+  VALIDATOR_SET_UNKNOWN: [404, 'No validator set is known for this height'],
+  EVIDENCE_INVALID: [400, 'Evidence does not prove a double signature'],
+  EVIDENCE_DUPLICATE: [409, 'This offence was already punished'],
+  EVIDENCE_TOO_OLD: [409, 'Evidence is older than the evidence window'],
   // blocks and genesis
   BLOCK_INVALID: [400, 'Block is invalid'],
   BLOCK_BAD_HEIGHT: [400, 'Block height is not the next one'],
@@ -76,6 +88,8 @@ export const ERRORS = {
   BLOCK_BAD_PRODUCER: [400, 'Block producer is not allowed'],
   BLOCK_BAD_SIGNATURE: [401, 'Block signature does not verify'],
   BLOCK_TOO_LARGE: [413, 'Block exceeds its limits'],
+  BLOCK_BAD_COMMIT: [400, 'Block commit (more than 2/3 of precommit signatures) does not verify'],
+  SYNC_FAILED: [502, 'Block sync from peers failed'],
   GENESIS_INVALID: [400, 'Genesis is invalid'],
   // node and API
   NOT_FOUND: [404, 'Not found'],

@@ -13,6 +13,7 @@ export const EVENT_PARTY_FIELDS = [
   'operator',
   'gateway',
   'account',
+  'authority',
 ] as const;
 
 /** Whether an event names `account` in any of its party fields. */

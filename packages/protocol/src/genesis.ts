@@ -26,8 +26,11 @@ export const genesisCodec = struct({
     10_000,
     1,
   ),
-  /** Block producers (single validator in this version; BFT set later). */
-  validators: vec(struct({ account: name, nodeKey: bytes32 }), 256, 1),
+  /**
+   * The Super Nodes of epoch 0: owner account, the node's own Ed25519 consensus key, and the bond
+   * (UMT base units, at least `params.minValidatorBond`) taken from the owner's free allocation.
+   */
+  validators: vec(struct({ account: name, nodeKey: bytes32, bond: u64 }), 256, 1),
 });
 export type Genesis = Infer<typeof genesisCodec>;
 export type GenesisAccount = Infer<typeof genesisAccount>;

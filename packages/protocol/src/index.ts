@@ -12,3 +12,4 @@ export * from './ops.js';
 export * from './params.js';
 export * from './sign.js';
 export * from './tx.js';
+export * from './votes.js';

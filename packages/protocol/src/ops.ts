@@ -22,6 +22,7 @@ import {
   type Writer,
 } from './codec.js';
 import { RoamError } from './errors.js';
+import { compareVoteValues, voteCodec } from './votes.js';
 
 export const NAME_RE = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 export const name = str(32, NAME_RE);
@@ -81,8 +82,11 @@ export const usageRecord = struct({
 });
 export type UsageRecord = Infer<typeof usageRecord>;
 
-/** Who pays an operation's UMT fee: a named account, or the contract's UMT fee deposit. */
-export type FeePayer = { account: string } | { contract: Uint8Array };
+/**
+ * Who pays an operation's UMT fee: a named account, the contract's UMT fee deposit, or nobody
+ * (self-authenticating operations such as `evidence`, whose schedule entry is ignored).
+ */
+export type FeePayer = { account: string } | { contract: Uint8Array } | { none: true };
 
 interface OpDef<C extends Codec<any>> {
   tag: number;
@@ -103,7 +107,9 @@ function bad(
     | 'SSC_CHARGE_INVALID'
     | 'RATE_INVALID'
     | 'SELF_TRANSFER'
-    | 'TX_INVALID',
+    | 'TX_INVALID'
+    | 'VALIDATOR_INVALID'
+    | 'EVIDENCE_INVALID',
   msg: string,
 ): never {
   throw new RoamError(code, msg);
@@ -112,6 +118,9 @@ function amountOk(v: bigint, what: string, allowZero = false): void {
   if ((!allowZero && v === 0n) || v > MAX_AMOUNT)
     bad('AMOUNT_INVALID', `${what} must be ${allowZero ? '0' : '1'}..${MAX_AMOUNT}`);
 }
+
+/** What governance sets with `validator_set` (the state also knows 'jailed', set only by evidence). */
+export const VALIDATOR_SET_STATUSES = ['candidate', 'active', 'removed'] as const;
 
 export function validateOfferTerms(t: OfferTerms): void {
   if (t.title.trim().length === 0) bad('OFFER_INVALID', 'title is empty');
@@ -340,13 +349,74 @@ export const OPS = {
     feePayer: (o) => ({ account: o.operator }),
     validate() {},
   }),
+  /**
+   * Governance (the `governance` chain parameter) registers a Super Node candidate with its node key,
+   * admits it ('active'), demotes it ('candidate') or removes it. The bond is the owner's business
+   * (`validator_bond`). Changes reach the active set at the next epoch boundary.
+   */
+  validator_set: def({
+    tag: 50,
+    codec: struct({
+      authority: name,
+      account: name,
+      status: enumOf(VALIDATOR_SET_STATUSES),
+      /** Ed25519 key the node signs consensus messages with; required for a new record, else a rotation. */
+      nodeKey: opt(bytes32),
+    }),
+    signers: (o) => [o.authority],
+    feePayer: (o) => ({ account: o.authority }),
+    validate(o) {
+      if (o.nodeKey?.every((b) => b === 0)) bad('VALIDATOR_INVALID', 'node key is all zeros');
+    },
+  }),
+  /**
+   * Two conflicting signed consensus votes of one validator (same height, round, type and index,
+   * different values; in canonical order: nil first, then by bytes). Self-authenticating: nobody
+   * signs it and nobody pays a fee; the state checks the signatures against the validator set.
+   */
+  evidence: def({
+    tag: 51,
+    codec: struct({ a: voteCodec, b: voteCodec }),
+    signers: () => [],
+    feePayer: () => ({ none: true }),
+    validate({ a, b }) {
+      if (a.validator !== b.validator) bad('EVIDENCE_INVALID', 'votes of different validators');
+      if (a.height !== b.height || a.round !== b.round)
+        bad('EVIDENCE_INVALID', 'votes for different heights or rounds');
+      if (a.type !== b.type) bad('EVIDENCE_INVALID', 'votes of different types');
+      if (a.height === 0n) bad('EVIDENCE_INVALID', 'height 0 has no votes');
+      const order = compareVoteValues(a.value, b.value);
+      if (order === 0) bad('EVIDENCE_INVALID', 'votes for the same value');
+      if (order > 0) bad('EVIDENCE_INVALID', 'votes not in canonical order (nil first, then by bytes)');
+    },
+  }),
+  /** The owner raises its validator bond from its free UMT. */
+  validator_bond: def({
+    tag: 52,
+    codec: struct({ account: name, amount: u64 }),
+    signers: (o) => [o.account],
+    feePayer: (o) => ({ account: o.account }),
+    validate(o) {
+      amountOk(o.amount, 'amount');
+    },
+  }),
+  /**
+   * The owner unbonds part of its bond (what stays must be at least the minimum) or all of it (a
+   * full exit, which also removes it at the next epoch). The UMT is paid out after the unbonding delay.
+   */
+  validator_unbond: def({
+    tag: 53,
+    codec: struct({ account: name, amount: u64 }),
+    signers: (o) => [o.account],
+    feePayer: (o) => ({ account: o.account }),
+    validate(o) {
+      amountOk(o.amount, 'amount');
+    },
+  }),
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */
-export const RESERVED_TAGS: Record<number, string> = {
-  50: 'validator_set',
-  51: 'evidence',
-};
+export const RESERVED_TAGS: Record<number, string> = {};
 
 export type OpName = keyof typeof OPS;
 type OpsT = typeof OPS;

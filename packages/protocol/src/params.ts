@@ -25,6 +25,20 @@ export const chainParams = struct({
   /** Founders' vesting: released share per month (bps) and month length (ms). */
   vestingBpsPerMonth: u16,
   vestingMonthMs: u64,
+  /** Account that administers the Super Node set (`validator_set`) until on-chain votes replace it. */
+  governance: name,
+  /** Bond a Super Node needs to be in the active set (UMT base units; SPEC §5: 1,000,000 UMT). */
+  minValidatorBond: u64,
+  /** Size cap of the active set: the largest bonds win, ties by account name. */
+  maxValidators: u16,
+  /** Blocks per epoch; the active set changes only between epochs (height h is in epoch (h - 1) / epochLength). */
+  epochLength: u32,
+  /** Time from `validator_unbond` until the UMT is free again (block time, ms). */
+  unbondingDelayMs: u64,
+  /** Share of the bond slashed for a proven double signature (bps). */
+  slashBps: u16,
+  /** How many epochs back evidence is accepted (and validator sets are kept). */
+  evidenceMaxAgeEpochs: u16,
 });
 export type ChainParams = Infer<typeof chainParams>;
 
@@ -74,11 +88,22 @@ export function defaultParams(): ChainParams {
       demand_cancel: fee(1n),
       identity_attest: fee(2n),
       identity_revoke: fee(1n),
+      validator_set: fee(1n),
+      evidence: 0n,
+      validator_bond: fee(1n),
+      validator_unbond: fee(1n),
     },
     communityFeeBps: 2500,
     communityFund: 'tcdf',
     vestingBpsPerMonth: 700,
     vestingMonthMs: 30n * 86_400_000n,
+    governance: 'ndf',
+    minValidatorBond: 1_000_000n * UNIT,
+    maxValidators: 100,
+    epochLength: 100,
+    unbondingDelayMs: 7n * 86_400_000n,
+    slashBps: 500,
+    evidenceMaxAgeEpochs: 2,
   };
 }
 

@@ -4,6 +4,7 @@
  * needs the chain (TaPoS, contract head, next charge sequence, the operator's encryption key).
  */
 import {
+  compareVoteValues,
   type Disclosure,
   hexToBytes,
   type OfferTerms,
@@ -13,6 +14,9 @@ import {
   type ServiceKind,
   type Token,
   utf8,
+  VALIDATOR_SET_STATUSES,
+  type Vote,
+  type VoteType,
   validateOp,
 } from '@roamchain/protocol';
 
@@ -485,4 +489,101 @@ export function revokeIdentityOp(a: RevokeIdentityArgs): OpOf<'identity_revoke'>
     subscriber: a.subscriber,
     reason: a.reason ?? 0,
   });
+}
+
+// ---------- validators (Super Nodes) and evidence ----------
+
+/** What governance can set with `validator_set` ('jailed' is set only by evidence). */
+export type ValidatorSetStatus = (typeof VALIDATOR_SET_STATUSES)[number];
+
+export interface SetValidatorArgs {
+  /** The governance authority (the `governance` chain parameter); signs and pays the fee. */
+  authority: string;
+  /** The validator's owner account. */
+  account: string;
+  /** 'candidate' registers or demotes, 'active' admits, 'removed' removes (from the next epoch on). */
+  status: ValidatorSetStatus;
+  /** Ed25519 public key the node signs consensus messages with: required for a new record, else a rotation. */
+  nodeKey?: BytesLike;
+}
+
+export function setValidatorOp(a: SetValidatorArgs): OpOf<'validator_set'> {
+  if (!(VALIDATOR_SET_STATUSES as readonly string[]).includes(a.status)) {
+    throw new RoamError(
+      'VALIDATOR_INVALID',
+      `status must be one of ${VALIDATOR_SET_STATUSES.join(', ')}, not ${String(a.status)}`,
+    );
+  }
+  return checked({
+    type: 'validator_set',
+    authority: a.authority,
+    account: a.account,
+    status: a.status,
+    ...(a.nodeKey !== undefined ? { nodeKey: b32(a.nodeKey, 'nodeKey') } : {}),
+  });
+}
+
+export interface BondValidatorArgs {
+  /** The validator's owner account; signs and pays from its free UMT. */
+  account: string;
+  /** UMT base units added to the bond. */
+  amount: bigint;
+}
+
+export function bondValidatorOp(a: BondValidatorArgs): OpOf<'validator_bond'> {
+  return checked({ type: 'validator_bond', account: a.account, amount: a.amount });
+}
+
+export interface UnbondValidatorArgs {
+  account: string;
+  /**
+   * UMT base units taken out of the bond: what stays must be at least the minimum bond, or unbond it
+   * all (a full exit). Paid out after the unbonding delay.
+   */
+  amount: bigint;
+}
+
+export function unbondValidatorOp(a: UnbondValidatorArgs): OpOf<'validator_unbond'> {
+  return checked({ type: 'validator_unbond', account: a.account, amount: a.amount });
+}
+
+/** A signed consensus vote, with bytes given as Uint8Array or hex (e.g. from a node's log or JSON). */
+export interface VoteInput {
+  type: VoteType;
+  height: bigint | number;
+  round: number;
+  /** The block id voted for, or null for nil. */
+  value: BytesLike | null;
+  /** Index of the voter in the validator set of `height`. */
+  validator: number;
+  /** 64-byte Ed25519 signature of the vote's sign bytes. */
+  signature: BytesLike;
+}
+
+export interface EvidenceArgs {
+  /** Two conflicting votes of one validator (same height, round and type; different values), in any order. */
+  a: VoteInput;
+  b: VoteInput;
+}
+
+function voteOf(v: VoteInput, what: string): Vote {
+  return {
+    type: v.type,
+    height: BigInt(v.height),
+    round: v.round,
+    value: v.value === null ? null : b32(v.value, `${what}.value`),
+    validator: v.validator,
+    signature: toBytes(v.signature, `${what}.signature`, 64),
+  };
+}
+
+/**
+ * Evidence of a double signature. The votes are put in the canonical order the protocol requires
+ * (nil first, then by bytes), so they may be given in any order. Nobody signs it, nobody pays a fee.
+ */
+export function evidenceOp(e: EvidenceArgs): OpOf<'evidence'> {
+  const x = voteOf(e.a, 'a');
+  const y = voteOf(e.b, 'b');
+  const [a, b] = compareVoteValues(x.value, y.value) > 0 ? [y, x] : [x, y];
+  return checked({ type: 'evidence', a, b });
 }

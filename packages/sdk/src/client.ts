@@ -28,7 +28,9 @@ import {
 import {
   type AttestIdentityArgs,
   attestIdentityOp,
+  type BondValidatorArgs,
   type BurnSdrArgs,
+  bondValidatorOp,
   burnSdrOp,
   type CancelDemandArgs,
   type ChargeArgs,
@@ -36,6 +38,8 @@ import {
   cancelDemandOp,
   chargeOp,
   createAccountOp,
+  type EvidenceArgs,
+  evidenceOp,
   type IssueSdrArgs,
   issueSdrOp,
   type OfferTermsInput,
@@ -56,10 +60,14 @@ import {
   refundOp,
   replaceOfferOp,
   revokeIdentityOp,
+  type SetValidatorArgs,
+  setValidatorOp,
   type TransferArgs,
   toBytes,
   transferOp,
+  type UnbondValidatorArgs,
   type UpdateKeysArgs,
+  unbondValidatorOp,
   updateKeysOp,
   type WithdrawOfferArgs,
   withdrawOfferOp,
@@ -92,6 +100,8 @@ import type {
   SubmitResult,
   TxIncluded,
   TxStatusJson,
+  ValidatorDetailJson,
+  ValidatorSetJson,
 } from './types.js';
 import { type SubscribeOptions, type Subscription, subscribe, type WebSocketCtor } from './ws.js';
 
@@ -407,6 +417,16 @@ export class RoamClient {
     return this.#json('GET', '/v1/ratings', opts);
   }
 
+  /** The validator set that signs the next block (with peer ids) and every validator record. */
+  validators(opts?: RequestOptions): Promise<ValidatorSetJson> {
+    return this.#json('GET', '/v1/validators', opts);
+  }
+
+  /** One validator record and its place in the next block's set; 404 VALIDATOR_UNKNOWN. */
+  validator(account: string, opts?: RequestOptions): Promise<ValidatorDetailJson> {
+    return this.#json('GET', `/v1/validators/${seg(account)}`, opts);
+  }
+
   events(q: EventsQuery = {}, opts?: RequestOptions): Promise<Page<FeedEventJson>> {
     return this.#json('GET', '/v1/events', { ...opts, query: { cursor: q.cursor, limit: q.limit } });
   }
@@ -435,8 +455,11 @@ export class RoamClient {
     };
   }
 
-  /** Prepares, signs with `signers` (every required signer must be among them) and submits. */
-  async send(ops: Operation[], signers: Signers, opts: ActionOptions = {}): Promise<TxResult> {
+  /**
+   * Prepares, signs with `signers` (every required signer must be among them) and submits.
+   * Operations that need no signature (evidence) are sent with no signer (`[]`, the default).
+   */
+  async send(ops: Operation[], signers: Signers = [], opts: ActionOptions = {}): Promise<TxResult> {
     const u = await this.prepareTx(ops, opts);
     const signed = signWith(u, Array.isArray(signers) ? signers : [signers as Signer]);
     const res = await this.submitTx(signed, opts);
@@ -682,5 +705,40 @@ export class RoamClient {
 
   revokeIdentity(args: RevokeIdentityArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
     return this.send([revokeIdentityOp(args)], signer, opts);
+  }
+
+  /**
+   * Governance registers a Super Node candidate (a new record needs `nodeKey`), admits it ('active'),
+   * demotes it ('candidate') or removes it, and may rotate its node key. Signed by `authority`.
+   * The active set changes at the next epoch boundary.
+   */
+  setValidator(args: SetValidatorArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([setValidatorOp(args)], signer, opts);
+  }
+
+  /** The owner raises its validator bond from its free UMT. */
+  bondValidator(args: BondValidatorArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([bondValidatorOp(args)], signer, opts);
+  }
+
+  /**
+   * The owner unbonds part of its bond (at least the minimum must stay) or all of it (a full exit).
+   * The UMT is paid out after the unbonding delay; `unbondingId` names the queued payout.
+   */
+  async unbondValidator(
+    args: UnbondValidatorArgs,
+    signer: Signers,
+    opts?: ActionOptions,
+  ): Promise<TxResult & { unbondingId: string }> {
+    const res = await this.send([unbondValidatorOp(args)], signer, opts);
+    return { ...res, unbondingId: objectIdOf(res.txId) };
+  }
+
+  /**
+   * Submits evidence of a double signature (two conflicting votes of one validator). The
+   * transaction carries no signature and pays no fee: the chain checks the votes' signatures.
+   */
+  submitEvidence(args: EvidenceArgs, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([evidenceOp(args)], [], opts);
   }
 }

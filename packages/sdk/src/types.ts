@@ -26,6 +26,22 @@ export interface StatusJson {
   time: number;
   mempool: number;
   producer: string | null;
+  /** BFT consensus as this node sees it (null before the node takes part). */
+  consensus: {
+    validator: boolean;
+    height: number;
+    round: number;
+    step: string;
+    validators: number;
+    peers: number;
+    syncing: boolean;
+    syncHeight: number;
+    syncTarget: number;
+    decisions: number;
+    maxRound: number;
+    refusedSignatures: number;
+    evidence: number;
+  } | null;
 }
 
 export interface ChainParamsJson {
@@ -116,6 +132,7 @@ export interface BlockHeaderJson {
   txRoot: Hex;
   stateRoot: Hex;
   txCount: number;
+  lastCommitHash: Hex;
 }
 
 export interface BlockJson {
@@ -292,6 +309,59 @@ export interface Page<T> {
 
 export interface Items<T> {
   items: T[];
+}
+
+/** A validator record's standing ('jailed' only by evidence). */
+export type ValidatorStatusJson = 'candidate' | 'active' | 'jailed' | 'removed';
+
+/** A Super Node's validator record (GET /v1/validators, /v1/validators/:account). */
+export interface ValidatorJson {
+  account: string;
+  /** Ed25519 key the node signs consensus messages with. */
+  nodeKey: Hex;
+  /** Bonded UMT, base units. */
+  bond: U64;
+  status: ValidatorStatusJson;
+  /** UMT slashed so far. */
+  slashed: U64;
+  /** Height of the block that jailed it last ("0" = never). */
+  jailedAt: U64;
+  /** UMT in the unbonding queue, not yet paid out. */
+  unbonding: U64;
+  createdAt: U64;
+  updatedAt: U64;
+}
+
+/** A member of the active set, in consensus order (`index` = its index in votes). */
+export interface ActiveValidatorJson {
+  index: number;
+  account: string;
+  nodeKey: Hex;
+  bond: U64;
+  /** libp2p peer id of the node key. */
+  peerId?: string;
+}
+
+/** GET /v1/validators: the set that signs the next block and every validator record. */
+export interface ValidatorSetJson {
+  /** Epoch of `height`. */
+  epoch: number;
+  /** The next block's height (head + 1): the height `active` validates. */
+  height: number;
+  active: ActiveValidatorJson[];
+  /** Every record (candidates, jailed and removed ones too), by account. */
+  records: ValidatorJson[];
+}
+
+/** GET /v1/validators/:account: the record, and whether it is in the set of the next block. */
+export interface ValidatorDetailJson extends ValidatorJson {
+  inSet: boolean;
+  /** Its index in the active set, or null. */
+  index: number | null;
+  peerId?: string;
+  /** Epoch and height (head + 1) `inSet` and `index` refer to. */
+  epoch: number;
+  height: number;
 }
 
 // ---- query parameters ----

@@ -24,6 +24,7 @@ export class FakeApi {
     time: 1_767_225_601_234,
     mempool: 0,
     producer: 'node-1',
+    consensus: null,
   };
   /** Answer of POST /v1/tx for a decoded envelope (default: included). */
   onSubmit: (env: TxEnvelope, call: FakeCall) => { status?: number; body?: unknown } = (env) => ({

@@ -18,7 +18,9 @@ import { describe, expect, it } from 'vitest';
 import {
   apiErrorFromResponse,
   assembleTx,
+  bondValidatorOp,
   chargeOp,
+  evidenceOp,
   objectIdOf,
   offerTerms,
   openProvisioningAsIssuer,
@@ -28,9 +30,12 @@ import {
   RoamClient,
   RoamNetworkError,
   type Signer,
+  setValidatorOp,
   signUnsigned,
   taposOf,
   transferOp,
+  unbondValidatorOp,
+  type VoteInput,
 } from '../src/index.js';
 import { FakeApi } from './fake.js';
 
@@ -153,6 +158,76 @@ describe('operation builders', () => {
     expect(() =>
       chargeOp({ assignee: 'telco-de', contract: 'zz', prev: HEAD, seq: 1, start: 0n, amount: 1n }),
     ).toThrow(/hex/);
+  });
+
+  it('validator_set: optional node key as hex, status checked', () => {
+    expect(setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'candidate', nodeKey: ENC })).toEqual({
+      type: 'validator_set',
+      authority: 'ndf',
+      account: 'node-2',
+      status: 'candidate',
+      nodeKey: hexToBytes(ENC),
+    });
+    const op = setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'active' });
+    expect('nodeKey' in op).toBe(false);
+    expect(requiredSigners([op])).toEqual(['ndf']);
+    expect(() =>
+      setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'active', nodeKey: '00'.repeat(32) }),
+    ).toThrowError(expect.objectContaining({ code: 'VALIDATOR_INVALID' }));
+    expect(() =>
+      setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'jailed' as never }),
+    ).toThrowError(expect.objectContaining({ code: 'VALIDATOR_INVALID' }));
+    expect(() => setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'active', nodeKey: 'abcd' })).toThrow(
+      /32 bytes/,
+    );
+  });
+
+  it('validator_bond / validator_unbond: exact ops, signed by the owner, positive amounts', () => {
+    expect(bondValidatorOp({ account: 'node-1', amount: 5_000_000n })).toEqual({
+      type: 'validator_bond',
+      account: 'node-1',
+      amount: 5_000_000n,
+    });
+    const u = unbondValidatorOp({ account: 'node-1', amount: 1n });
+    expect(u).toEqual({ type: 'validator_unbond', account: 'node-1', amount: 1n });
+    expect(requiredSigners([u])).toEqual(['node-1']);
+    expect(() => bondValidatorOp({ account: 'node-1', amount: 0n })).toThrowError(
+      expect.objectContaining({ code: 'AMOUNT_INVALID' }),
+    );
+    expect(() => unbondValidatorOp({ account: 'node-1', amount: 0n })).toThrowError(
+      expect.objectContaining({ code: 'AMOUNT_INVALID' }),
+    );
+  });
+
+  it('evidence: votes in canonical order (nil first, then by bytes), no signer', () => {
+    const vote = (value: string | null): VoteInput => ({
+      type: 'precommit',
+      height: 7,
+      round: 1,
+      value,
+      validator: 2,
+      signature: 'ee'.repeat(64),
+    });
+    const op = evidenceOp({ a: vote(HEAD), b: vote(null) });
+    expect(op.type).toBe('evidence');
+    expect(op.a).toEqual({
+      type: 'precommit',
+      height: 7n,
+      round: 1,
+      value: null,
+      validator: 2,
+      signature: hexToBytes('ee'.repeat(64)),
+    });
+    expect(op.b.value).toEqual(hexToBytes(HEAD));
+    expect(evidenceOp({ a: vote(HEAD), b: vote(CONTRACT) }).a.value).toEqual(hexToBytes(CONTRACT));
+    expect(requiredSigners([op])).toEqual([]);
+    expect(() => evidenceOp({ a: vote(HEAD), b: vote(HEAD) })).toThrowError(
+      expect.objectContaining({ code: 'EVIDENCE_INVALID' }),
+    );
+    expect(() => evidenceOp({ a: vote(HEAD), b: { ...vote(null), validator: 3 } })).toThrowError(
+      expect.objectContaining({ code: 'EVIDENCE_INVALID' }),
+    );
+    expect(() => evidenceOp({ a: vote(HEAD), b: { ...vote(null), signature: 'ee' } })).toThrow(/64 bytes/);
   });
 
   it('object ids are opHash(txId, opIndex)', () => {
@@ -432,6 +507,89 @@ describe('RoamClient against a fake API', () => {
     });
   });
 
+  it('validator actions: owner-signed bond/unbond, governance set, evidence with no signature', async () => {
+    const api = new FakeApi();
+    const c = new RoamClient({ url: 'http://node.test', fetch: api.fetch });
+    await c.setValidator(
+      { authority: 'ndf', account: 'node-2', status: 'candidate', nodeKey: ENC },
+      signer('ndf'),
+    );
+    expect(api.last().tx.ops[0]).toEqual({
+      type: 'validator_set',
+      authority: 'ndf',
+      account: 'node-2',
+      status: 'candidate',
+      nodeKey: hexToBytes(ENC),
+    });
+    verifies(api.last(), ['ndf']);
+    await c.bondValidator({ account: 'node-2', amount: 3n }, signer('node-2'));
+    expect(api.last().tx.ops[0]).toEqual({ type: 'validator_bond', account: 'node-2', amount: 3n });
+    verifies(api.last(), ['node-2']);
+    const u = await c.unbondValidator({ account: 'node-2', amount: 2n }, signer('node-2'));
+    expect(api.last().tx.ops[0]).toEqual({ type: 'validator_unbond', account: 'node-2', amount: 2n });
+    expect(u.unbondingId).toBe(objectIdOf(api.last().idHex));
+    await expect(c.bondValidator({ account: 'node-2', amount: 3n }, signer('ndf'))).rejects.toMatchObject({
+      code: 'SIG_MISSING',
+    });
+
+    const vote = (value: string | null): VoteInput => ({
+      type: 'prevote',
+      height: 3n,
+      round: 0,
+      value,
+      validator: 0,
+      signature: 'ab'.repeat(64),
+    });
+    const r = await c.submitEvidence({ a: vote(HEAD), b: vote(null) });
+    const env = api.last();
+    expect(env.tx.ops[0]!.type).toBe('evidence');
+    expect(env.tx.signatures).toEqual([]);
+    expect(r.txId).toBe(env.idHex);
+    expect(r.txId).toBe(bytesToHex(txId(env.tx)));
+    // `send` without signers works for operations that need none, and still refuses the others.
+    await c.send([evidenceOp({ a: vote(CONTRACT), b: vote(HEAD) })]);
+    expect(api.last().tx.signatures).toHaveLength(0);
+    await expect(c.send([bondValidatorOp({ account: 'node-2', amount: 1n })])).rejects.toMatchObject({
+      code: 'SIG_MISSING',
+    });
+  });
+
+  it('validators() and validator(account): GET routes, typed 404', async () => {
+    const rec = {
+      account: 'node-1',
+      nodeKey: ENC,
+      bond: '1000000000000',
+      status: 'active',
+      slashed: '0',
+      jailedAt: '0',
+      unbonding: '0',
+      createdAt: '0',
+      updatedAt: '0',
+    };
+    const api = new FakeApi()
+      .on('GET', '/v1/validators', () => ({
+        body: {
+          epoch: 0,
+          height: 42,
+          active: [{ index: 0, account: 'node-1', nodeKey: ENC, bond: rec.bond, peerId: '12D3KooW' }],
+          records: [rec],
+        },
+      }))
+      .on('GET', '/v1/validators/node-1', () => ({
+        body: { ...rec, inSet: true, index: 0, epoch: 0, height: 42 },
+      }))
+      .on('GET', '/v1/validators/bob', () => ({
+        status: 404,
+        body: { code: 'VALIDATOR_UNKNOWN', message: 'bob has no validator record', details: {} },
+      }));
+    const c = new RoamClient({ url: 'http://node.test', fetch: api.fetch });
+    const set = await c.validators();
+    expect(set.active[0]!.account).toBe('node-1');
+    expect(set.records).toHaveLength(1);
+    expect((await c.validator('node-1')).inSet).toBe(true);
+    await expect(c.validator('bob')).rejects.toMatchObject({ code: 'VALIDATOR_UNKNOWN', status: 404 });
+  });
+
   it('has a typed action for every operation', () => {
     const ACTION: Record<OpName, keyof RoamClient> = {
       transfer: 'transfer',
@@ -451,6 +609,10 @@ describe('RoamClient against a fake API', () => {
       demand_cancel: 'cancelDemand',
       identity_attest: 'attestIdentity',
       identity_revoke: 'revokeIdentity',
+      validator_set: 'setValidator',
+      evidence: 'submitEvidence',
+      validator_bond: 'bondValidator',
+      validator_unbond: 'unbondValidator',
     };
     const c = new RoamClient({ url: 'http://node.test', fetch: new FakeApi().fetch });
     for (const n of OP_NAMES) expect(typeof c[ACTION[n]]).toBe('function');

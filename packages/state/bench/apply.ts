@@ -376,6 +376,7 @@ async function run(
       txRoot: merkleRoot(envs.map((e) => e.id)),
       stateRoot: result.stateRoot,
       txCount: envs.length,
+      lastCommitHash: new Uint8Array(32),
     };
     prev = blockId(header);
     finishSeconds += since(tf);

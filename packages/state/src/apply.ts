@@ -21,9 +21,10 @@ import {
   validateTxStateless,
 } from '@roamchain/protocol';
 import { ApplyCtx, type LedgerEvent } from './context.js';
-import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE } from './evaluators.js';
+import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
 import { type LedgerState, Overlay, type StateChange, type Undo } from './ledger.js';
-import { type Account, type ChainMeta, type Contract, K } from './objects.js';
+import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
+import { epochBoundary } from './validators.js';
 
 export interface BlockStart {
   height: bigint;
@@ -147,7 +148,7 @@ export class BlockBuilder {
       const op = tx.ops[i]!;
       const opFee = ctx.params.fees[op.type];
       const feesBefore = ctx.fees;
-      evaluate(op, { ctx, opHash: opHash(env.id, i), fee: opFee });
+      evaluate(op, { ctx, opHash: opHash(env.id, i), fee: opFee, verifier: this.opts.verifier });
       const payer = opFeePayer(op);
       if ('account' in payer) {
         ctx.debit(payer.account, 'UMT', opFee);
@@ -194,7 +195,31 @@ export class BlockBuilder {
       (id) => this.block.get<bigint>(K.seenTx(bytesToHex(id))),
       (id) => this.block.del(K.seenTx(bytesToHex(id))),
     );
-    // 3. Fees: a share to the community fund, the rest to the producer.
+    // 3. Unbonded UMT whose delay is over goes back to the owner's free balance.
+    const unbondingOf = (id: Uint8Array) => this.block.get<Unbonding>(K.unbonding(bytesToHex(id)));
+    this.drainDue(
+      ctx,
+      UNBOND_QUEUE,
+      now,
+      (id) => unbondingOf(id)?.releaseAt,
+      (id) => {
+        const u = unbondingOf(id)!;
+        const vk = K.validator(u.account);
+        const v = this.block.get<Validator>(vk)!;
+        this.block.put(vk, { ...v, unbonding: v.unbonding - u.amount });
+        this.block.del(K.unbonding(bytesToHex(id)));
+        ctx.credit(u.account, 'UMT', u.amount);
+        ctx.emit({
+          type: 'validator_released',
+          account: u.account,
+          amount: u.amount,
+          unbonding: bytesToHex(id),
+        });
+      },
+    );
+    // 4. The last block of an epoch fixes the next epoch's validator set.
+    epochBoundary(ctx);
+    // 5. Fees: a share to the community fund, the rest to the producer.
     const p = ctx.params;
     if (this.fees > 0n) {
       const community = (this.fees * BigInt(p.communityFeeBps)) / 10_000n;

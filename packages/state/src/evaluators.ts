@@ -4,15 +4,19 @@
  * transaction's overlay, so a failure leaves no trace.
  */
 import {
+  BPS,
   bytesToHex,
   contractIdOf,
   equalBytes,
+  nobleVerifier,
   type OfferTerms,
   type Operation,
   type OpName,
   type OpOf,
   RoamError,
+  type SignatureVerifier,
   U64_MAX,
+  voteSignBytes,
 } from '@roamchain/protocol';
 import { type ApplyCtx, issuerFee } from './context.js';
 import {
@@ -25,7 +29,16 @@ import {
   type Offer,
   type OperatorStats,
   type Supply,
+  type Unbonding,
+  type Validator,
 } from './objects.js';
+import {
+  dropFromCurrentSet,
+  epochOf,
+  requireNonEmptyNextSet,
+  setActiveIndex,
+  storedSetAt,
+} from './validators.js';
 
 /** Everything an evaluator needs besides the operation. */
 export interface OpEnv {
@@ -34,10 +47,17 @@ export interface OpEnv {
   opHash: Uint8Array;
   /** The operation's UMT fee; evaluators of contract-paid operations take it from the fee deposit. */
   fee: bigint;
+  /**
+   * The block's signature checker. Signatures inside an operation (evidence) are part of its
+   * validity, so when the envelope checks are skipped (null) they are checked with the pure-JS one.
+   */
+  verifier?: SignatureVerifier | null;
 }
 
 export const EXPIRY_QUEUE = 'ssc';
 export const TX_QUEUE = 'tx';
+/** Unbonded UMT waiting for its release time. */
+export const UNBOND_QUEUE = 'unb';
 /** Queue buckets are whole seconds: an entry due at t ms goes to bucket floor(t / 1000). */
 export const bucketOf = (ms: bigint): bigint => ms / 1000n;
 
@@ -581,6 +601,189 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (d.status !== 'open') throw new RoamError('DEMAND_CLOSED');
     ctx.o.put(key, { ...d, status: 'cancelled' });
     ctx.emit({ type: 'demand_cancelled', demand: bytesToHex(op.demand) });
+  },
+
+  validator_set(op, { ctx }) {
+    const p = ctx.params;
+    if (op.authority !== p.governance) {
+      throw new RoamError('VALIDATOR_NOT_GOVERNANCE', `${op.authority} is not the governance authority`, {
+        governance: p.governance,
+      });
+    }
+    ctx.account(op.account);
+    const key = K.validator(op.account);
+    const prev = ctx.o.get<Validator>(key);
+    if (!prev && op.status === 'removed') {
+      throw new RoamError('VALIDATOR_UNKNOWN', `${op.account} has no validator record`, {
+        account: op.account,
+      });
+    }
+    if (!prev && !op.nodeKey) throw new RoamError('VALIDATOR_INVALID', 'a new validator needs a node key');
+    const keyChanges = op.nodeKey !== undefined && !(prev && equalBytes(prev.nodeKey, op.nodeKey));
+    if (prev && prev.status === op.status && !keyChanges) {
+      throw new RoamError('VALIDATOR_STATUS', `${op.account} is already ${op.status}`);
+    }
+    if (keyChanges) {
+      const kk = K.nodeKey(bytesToHex(op.nodeKey!));
+      const owner = ctx.o.get<string>(kk);
+      if (owner !== undefined && owner !== op.account) {
+        throw new RoamError('VALIDATOR_KEY_TAKEN', `the node key belongs to validator ${owner}`, { owner });
+      }
+      if (prev) ctx.o.del(K.nodeKey(bytesToHex(prev.nodeKey)));
+      ctx.o.put(kk, op.account);
+    }
+    const v: Validator = prev
+      ? { ...prev, status: op.status, nodeKey: op.nodeKey ?? prev.nodeKey, updatedAt: ctx.time }
+      : {
+          account: op.account,
+          nodeKey: op.nodeKey!,
+          bond: 0n,
+          status: op.status,
+          slashed: 0n,
+          jailedAt: 0n,
+          unbonding: 0n,
+          createdAt: ctx.time,
+          updatedAt: ctx.time,
+        };
+    ctx.o.put(key, v);
+    setActiveIndex(ctx, op.account, v.status === 'active');
+    if (prev?.status === 'active' && v.status !== 'active') requireNonEmptyNextSet(ctx);
+    ctx.emit({
+      type: 'validator_status',
+      authority: op.authority,
+      account: op.account,
+      status: v.status,
+      previous: prev?.status ?? null,
+      nodeKey: bytesToHex(v.nodeKey),
+    });
+  },
+
+  validator_bond(op, { ctx }) {
+    const key = K.validator(op.account);
+    const v = ctx.o.get<Validator>(key);
+    if (!v)
+      throw new RoamError('VALIDATOR_UNKNOWN', `${op.account} has no validator record`, {
+        account: op.account,
+      });
+    if (v.status === 'removed') throw new RoamError('VALIDATOR_STATUS', `${op.account} was removed`);
+    const bond = v.bond + op.amount;
+    const min = ctx.params.minValidatorBond;
+    if (bond < min) {
+      throw new RoamError('VALIDATOR_BOND_LOW', `bond ${bond} is below the minimum ${min}`, {
+        bond: bond.toString(),
+        minimum: min.toString(),
+      });
+    }
+    ctx.debit(op.account, 'UMT', op.amount);
+    ctx.o.put(key, { ...v, bond, updatedAt: ctx.time });
+    ctx.emit({ type: 'validator_bonded', account: op.account, amount: op.amount, bond });
+  },
+
+  validator_unbond(op, { ctx, opHash }) {
+    const p = ctx.params;
+    const key = K.validator(op.account);
+    const v = ctx.o.get<Validator>(key);
+    if (!v)
+      throw new RoamError('VALIDATOR_UNKNOWN', `${op.account} has no validator record`, {
+        account: op.account,
+      });
+    if (op.amount > v.bond) {
+      throw new RoamError('BALANCE_LOW', `${op.account} has ${v.bond} bonded, cannot unbond ${op.amount}`, {
+        account: op.account,
+        bond: v.bond.toString(),
+      });
+    }
+    const bond = v.bond - op.amount;
+    if (bond !== 0n && bond < p.minValidatorBond) {
+      throw new RoamError(
+        'VALIDATOR_BOND_LOW',
+        `${bond} would stay bonded, below the minimum ${p.minValidatorBond}: unbond all to exit`,
+        { bond: bond.toString(), minimum: p.minValidatorBond.toString() },
+      );
+    }
+    const releaseAt = ctx.time + p.unbondingDelayMs;
+    const entry: Unbonding = { id: opHash, account: op.account, amount: op.amount, releaseAt };
+    ctx.o.put(K.unbonding(bytesToHex(opHash)), entry);
+    ctx.enqueue(UNBOND_QUEUE, bucketOf(releaseAt), opHash);
+    // A full exit also leaves the set at the next epoch boundary.
+    const status = bond === 0n ? 'removed' : v.status;
+    ctx.o.put(key, { ...v, bond, status, unbonding: v.unbonding + op.amount, updatedAt: ctx.time });
+    if (status !== v.status) {
+      setActiveIndex(ctx, op.account, false);
+      if (v.status === 'active') requireNonEmptyNextSet(ctx);
+    }
+    ctx.emit({
+      type: 'validator_unbonding',
+      account: op.account,
+      amount: op.amount,
+      bond,
+      releaseAt,
+      unbonding: bytesToHex(opHash),
+      exit: bond === 0n,
+    });
+  },
+
+  evidence(op, { ctx, verifier }) {
+    const p = ctx.params;
+    const { a, b } = op;
+    const h = a.height;
+    if (h > ctx.height) throw new RoamError('EVIDENCE_INVALID', `votes for height ${h} are from the future`);
+    const epoch = epochOf(p, h);
+    const now = epochOf(p, ctx.height);
+    if (epoch + BigInt(p.evidenceMaxAgeEpochs) < now) {
+      throw new RoamError(
+        'EVIDENCE_TOO_OLD',
+        `votes of epoch ${epoch}; evidence is accepted from epoch ${now - BigInt(p.evidenceMaxAgeEpochs)}`,
+      );
+    }
+    const member = storedSetAt(ctx.o, p, h)[a.validator];
+    if (!member)
+      throw new RoamError(
+        'EVIDENCE_INVALID',
+        `validator index ${a.validator} is not in the set of height ${h}`,
+      );
+    const chainId = ctx.o.get<ChainMeta>(K.meta)!.chainId;
+    const check = verifier ?? nobleVerifier;
+    for (const [which, vote] of [
+      ['first', a],
+      ['second', b],
+    ] as const) {
+      if (!check.verify(member.nodeKey, voteSignBytes(chainId, vote), vote.signature)) {
+        throw new RoamError('EVIDENCE_INVALID', `the ${which} vote's signature does not verify`);
+      }
+    }
+    const offence = K.evidence(member.account, h, a.round, a.type);
+    if (ctx.o.get(offence) !== undefined) {
+      throw new RoamError('EVIDENCE_DUPLICATE', `${member.account} was already punished for this vote`);
+    }
+    ctx.o.put(offence, ctx.height);
+    const vkey = K.validator(member.account);
+    const v = ctx.o.get<Validator>(vkey);
+    if (!v) throw new RoamError('INTERNAL', `validator record of ${member.account} missing`);
+    const amount = (v.bond * BigInt(p.slashBps)) / BPS;
+    const status = v.status === 'removed' ? 'removed' : 'jailed';
+    ctx.o.put(vkey, {
+      ...v,
+      bond: v.bond - amount,
+      slashed: v.slashed + amount,
+      status,
+      jailedAt: ctx.height,
+      updatedAt: ctx.time,
+    });
+    // Slashed UMT goes to the community fund: the UMT supply stays constant.
+    ctx.credit(p.communityFund, 'UMT', amount);
+    setActiveIndex(ctx, member.account, false);
+    ctx.emit({
+      type: 'validator_slashed',
+      account: member.account,
+      height: h,
+      round: a.round,
+      voteType: a.type,
+      amount,
+      bond: v.bond - amount,
+      to: p.communityFund,
+    });
+    dropFromCurrentSet(ctx, member.account);
   },
 };
 

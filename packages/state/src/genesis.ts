@@ -1,7 +1,16 @@
-import { chainIdOf, type Genesis, RoamError, UMT_ALLOCATION_BPS, UMT_SUPPLY } from '@roamchain/protocol';
-import { bucketOf, EXPIRY_QUEUE, TX_QUEUE } from './evaluators.js';
+import {
+  BPS,
+  bytesToHex,
+  chainIdOf,
+  type Genesis,
+  RoamError,
+  UMT_ALLOCATION_BPS,
+  UMT_SUPPLY,
+} from '@roamchain/protocol';
+import { bucketOf, EXPIRY_QUEUE, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
 import { LedgerState, Overlay, type StateChange } from './ledger.js';
-import { type Account, K } from './objects.js';
+import { type Account, K, type SetMember, type Validator } from './objects.js';
+import { byName } from './validators.js';
 
 function bad(msg: string): never {
   throw new RoamError('GENESIS_INVALID', msg);
@@ -51,7 +60,28 @@ export function genesisState(g: Genesis): {
     if (got !== want) bad(`UMT bucket ${bucket} must total ${want} base units, has ${got}`);
   }
   if (!names.has(g.params.communityFund)) bad(`community fund account ${g.params.communityFund} missing`);
-  for (const v of g.validators) if (!names.has(v.account)) bad(`validator account ${v.account} missing`);
+  if (!names.has(g.params.governance)) bad(`governance account ${g.params.governance} missing`);
+  const p = g.params;
+  if (p.epochLength < 1) bad('epochLength must be at least 1 block');
+  if (p.maxValidators < 1) bad('maxValidators must be at least 1');
+  if (BigInt(p.slashBps) > BPS) bad('slashBps above 100%');
+  if (g.validators.length > p.maxValidators) bad(`${g.validators.length} validators exceed maxValidators`);
+  const nodeKeys = new Set<string>();
+  const bonded = new Set<string>();
+  for (const v of g.validators) {
+    if (!names.has(v.account)) bad(`validator account ${v.account} missing`);
+    if (bonded.has(v.account)) bad(`duplicate validator ${v.account}`);
+    bonded.add(v.account);
+    const k = bytesToHex(v.nodeKey);
+    if (nodeKeys.has(k)) bad(`validator ${v.account}: node key used twice`);
+    nodeKeys.add(k);
+    if (v.bond < p.minValidatorBond)
+      bad(`validator ${v.account}: bond ${v.bond} below ${p.minValidatorBond}`);
+    // The bond comes out of the owner's allocation, never out of UMT still locked by vesting.
+    const free = (umt.get(v.account) ?? 0n) - (vesting.get(v.account) ?? 0n);
+    if (free < v.bond) bad(`validator ${v.account}: bond ${v.bond} exceeds its free UMT allocation ${free}`);
+    umt.set(v.account, umt.get(v.account)! - v.bond);
+  }
 
   o.put(K.meta, { chainId, height: 0n, time: g.genesisTime, genesisTime: g.genesisTime });
   o.put(K.params, g.params);
@@ -69,8 +99,32 @@ export function genesisState(g: Genesis): {
     };
     o.put(K.account(a.name), acct);
   }
-  for (const [n, amt] of umt) o.put(K.balance(n, 'UMT'), amt);
-  for (const q of [EXPIRY_QUEUE, TX_QUEUE]) o.put(K.queueCursor(q), { next: bucketOf(g.genesisTime) });
+  for (const [n, amt] of umt) if (amt > 0n) o.put(K.balance(n, 'UMT'), amt);
+  for (const v of g.validators) {
+    const rec: Validator = {
+      account: v.account,
+      nodeKey: v.nodeKey,
+      bond: v.bond,
+      status: 'active',
+      slashed: 0n,
+      jailedAt: 0n,
+      unbonding: 0n,
+      createdAt: g.genesisTime,
+      updatedAt: g.genesisTime,
+    };
+    o.put(K.validator(v.account), rec);
+    o.put(K.nodeKey(bytesToHex(v.nodeKey)), v.account);
+  }
+  const set: SetMember[] = g.validators
+    .map((v) => ({ account: v.account, nodeKey: v.nodeKey }))
+    .sort((x, y) => byName(x.account, y.account));
+  o.put(
+    K.activeValidators,
+    set.map((m) => m.account),
+  );
+  o.put(K.validatorSet(0n), { epoch: 0n, segments: [{ from: 1n, validators: set }] });
+  for (const q of [EXPIRY_QUEUE, TX_QUEUE, UNBOND_QUEUE])
+    o.put(K.queueCursor(q), { next: bucketOf(g.genesisTime) });
   const { changes } = state.commit(o);
   return { state, changes, chainId };
 }

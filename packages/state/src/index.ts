@@ -7,3 +7,4 @@ export * from './ledger.js';
 export * from './objects.js';
 export * from './rating.js';
 export * from './testkit.js';
+export * from './validators.js';

@@ -41,6 +41,8 @@ export interface StateChange {
 }
 
 export type Undo = [key: string, before: unknown, hash: Uint8Array | undefined][];
+/** The writes of a commit, to be done again after a rollback (`LedgerState.redoOf`). */
+export type Redo = [key: string, after: unknown, hash: Uint8Array | undefined][];
 
 /** Derived, non-consensus lookups kept beside the state (rebuilt on load). */
 class OfferIndex {
@@ -147,6 +149,34 @@ export class LedgerState implements StateReader {
         this.trie.set(keyHash, hash!);
       }
       this.derive(key, now, before);
+    }
+  }
+
+  /**
+   * What a `commit` did, taken right after it, so that the same writes can be put back with
+   * `reapply` after a `rollback`. A BFT node applies a proposed block to check its state root, rolls
+   * it back (the block is not final yet), and reapplies it without re-executing once it is decided.
+   */
+  redoOf(undo: Undo): Redo {
+    return undo.map(([key]) => {
+      const hash = this.trie.get(sha256(utf8(key)));
+      return [key, this.objects.get(key), hash];
+    });
+  }
+
+  /** Put back the writes recorded by `redoOf` (the state must be where it was before that commit). */
+  reapply(redo: Redo): void {
+    for (const [key, after, hash] of redo) {
+      const keyHash = sha256(utf8(key));
+      const before = this.objects.get(key);
+      if (after === undefined) {
+        this.objects.delete(key);
+        this.trie.delete(keyHash);
+      } else {
+        this.objects.set(key, after);
+        this.trie.set(keyHash, hash!);
+      }
+      this.derive(key, before, after);
     }
   }
 

@@ -162,6 +162,50 @@ export const chainMeta = struct({
 });
 export type ChainMeta = Infer<typeof chainMeta>;
 
+export const VALIDATOR_STATUSES = ['candidate', 'active', 'jailed', 'removed'] as const;
+export type ValidatorStatus = (typeof VALIDATOR_STATUSES)[number];
+
+/**
+ * A Super Node: its owner account, the node's consensus key, the bonded UMT and its standing.
+ * Only 'active' validators with a bond of at least `minValidatorBond` enter the next epoch's set.
+ * Records are never deleted (a full exit leaves a 'removed' record with bond 0).
+ */
+export const validator = struct({
+  account: name,
+  nodeKey: bytes32,
+  /** Bonded UMT (base units): counts in the UMT supply, slashable, not spendable. */
+  bond: u64,
+  status: enumOf(VALIDATOR_STATUSES),
+  /** Total UMT slashed so far. */
+  slashed: u64,
+  /** Height of the block that jailed it last (0 = never jailed). */
+  jailedAt: u64,
+  /** UMT in the unbonding queue, not yet released. */
+  unbonding: u64,
+  createdAt: u64,
+  updatedAt: u64,
+});
+export type Validator = Infer<typeof validator>;
+
+/** One member of an active set, in consensus order (index = position). */
+export const setMember = struct({ account: name, nodeKey: bytes32 });
+export type SetMember = Infer<typeof setMember>;
+
+/**
+ * The active set of one epoch. Normally one segment from the epoch's first height; evidence adds a
+ * segment from the next height without the jailed validator (earlier heights keep their set, so
+ * older votes and commits are still checked against the set that signed them).
+ */
+export const validatorSet = struct({
+  epoch: u64,
+  segments: vec(struct({ from: u64, validators: vec(setMember, 65_535, 1) }), 65_535, 1),
+});
+export type ValidatorSetRecord = Infer<typeof validatorSet>;
+
+/** UMT on its way back to its owner: released into the free balance at the first block at/after `releaseAt`. */
+export const unbonding = struct({ id: bytes32, account: name, amount: u64, releaseAt: u64 });
+export type Unbonding = Infer<typeof unbonding>;
+
 /** A time-bucketed queue position: buckets below `next` were drained. */
 export const queueCursor = struct({ next: u64 });
 export const queueChunk = vec(bytes32, 64);
@@ -175,6 +219,16 @@ export const K = {
   meta: 'meta/chain',
   params: 'meta/params',
   supply: 'meta/supply',
+  /** Accounts whose validator status is 'active', sorted: what the next epoch's set is chosen from. */
+  activeValidators: 'meta/validators',
+  validator: (account: string) => `val/${account}`,
+  /** Node key (hex) -> owner account: a key serves one validator only. */
+  nodeKey: (keyHex: string) => `vkey/${keyHex}`,
+  validatorSet: (epoch: bigint) => `valset/${epoch}`,
+  unbonding: (idHex: string) => `unb/${idHex}`,
+  /** A punished offence: validator, height, round, vote type. */
+  evidence: (account: string, height: bigint, round: number, type: string) =>
+    `evd/${account}/${height}/${round}/${type}`,
   account: (n: string) => `acct/${n}`,
   balance: (n: string, t: string) => `bal/${n}/${t}`,
   offer: (idHex: string) => `offer/${idHex}`,
@@ -197,6 +251,12 @@ const CODECS: [string, Codec<any>][] = [
   ['meta/chain', chainMeta],
   ['meta/params', chainParams],
   ['meta/supply', supply],
+  ['meta/validators', vec(name, 65_535)],
+  ['val/', validator],
+  ['vkey/', name],
+  ['valset/', validatorSet],
+  ['unb/', unbonding],
+  ['evd/', marker],
   ['acct/', account],
   ['bal/', amount],
   ['offer/', offer],

@@ -7,6 +7,7 @@ import {
   type Block,
   type BlockHeader,
   blockId,
+  type ChainParams,
   defaultParams,
   envelope,
   type Genesis,
@@ -60,8 +61,17 @@ export interface GenesisSpec {
   accounts: { name: string; roles?: Role[]; homeOperator?: string }[];
   /** UMT from the crowdsale bucket per account; the rest of the bucket stays with "crowdsale". */
   umt?: Record<string, bigint>;
+  /**
+   * Validator owners of epoch 0 (default: the first node_owner, else "ndf"). Each bonds
+   * `params.minValidatorBond`, allocated from the crowdsale bucket on top of its `umt` entry (a fund
+   * account bonds from its own bucket), so its free balance is still what `umt` says. Its node key
+   * is its account signing key here (a node signs blocks with it); real deployments use a
+   * separate node key.
+   */
   validators?: string[];
   seed?: string;
+  /** Overrides of the default chain parameters (e.g. a short epoch or unbonding delay). */
+  params?: Partial<ChainParams>;
 }
 
 export const FUND_ACCOUNTS = ['crowdsale', 'bounty', 'tcdf', 'ndf', 'founders'] as const;
@@ -86,10 +96,16 @@ export function buildGenesis(spec: GenesisSpec): { genesis: Genesis; keys: Map<s
   const validators = spec.validators ?? [
     spec.accounts.find((a) => a.roles?.includes('node_owner'))?.name ?? 'ndf',
   ];
+  const params: ChainParams = { ...defaultParams(), ...spec.params };
+  const bond = params.minValidatorBond;
   const bucket = (b: keyof typeof UMT_ALLOCATION_BPS) => (UMT_SUPPLY * UMT_ALLOCATION_BPS[b]) / 10_000n;
   const allocations: Genesis['allocations'] = [];
+  const crowdsale = new Map(Object.entries(spec.umt ?? {}));
+  for (const v of validators) {
+    if (!(FUND_ACCOUNTS as readonly string[]).includes(v)) crowdsale.set(v, (crowdsale.get(v) ?? 0n) + bond);
+  }
   let crowd = bucket('crowdsale');
-  for (const [name, amount] of Object.entries(spec.umt ?? {})) {
+  for (const [name, amount] of crowdsale) {
     allocations.push({ bucket: 'crowdsale', account: name, amount });
     crowd -= amount;
   }
@@ -102,10 +118,14 @@ export function buildGenesis(spec: GenesisSpec): { genesis: Genesis; keys: Map<s
   const genesis: Genesis = {
     chainName: spec.chainName ?? 'roamchain-test',
     genesisTime: spec.genesisTime ?? 1_767_225_600_000n, // 2026-01-01T00:00:00Z
-    params: defaultParams(),
+    params,
     accounts,
     allocations,
-    validators: validators.map((account) => ({ account, nodeKey: keys.get(account)!.signing.publicKey })),
+    validators: validators.map((account) => ({
+      account,
+      nodeKey: keys.get(account)!.signing.publicKey,
+      bond,
+    })),
   };
   return { genesis, keys };
 }
@@ -187,12 +207,15 @@ export class TestChain {
       txRoot: merkleRoot(envs.map((e) => e.id)),
       stateRoot: result.stateRoot,
       txCount: envs.length,
+      // The state transition does not look at commits (the node checks them); test chains carry none.
+      lastCommitHash: new Uint8Array(32),
     };
     const id = blockId(header);
     const block: Block = {
       header,
       txs: envs.map((e) => e.tx),
       signature: sign(this.keys.get(this.producer)!.signing.secretKey, id),
+      lastCommit: new Uint8Array(0),
     };
     this.headId = id;
     this.blocks.push({ block, envelopes: envs });

@@ -324,6 +324,7 @@ describe('fees', () => {
     const payerBal = (op: Operation): bigint => {
       const p = opFeePayer(op);
       if ('account' in p) return bal(c, p.account);
+      if ('none' in p) return 0n;
       return c.state.get<Contract>(K.contract(hex(p.contract)))!.feeDeposit;
     };
     /** Submit and check the fee; `moves` is what the op itself moves out of the payer's UMT. */

@@ -76,8 +76,9 @@ function rawBlock(c: TestChain, envs: TxEnvelope[], time: bigint): Block {
     txRoot: merkleRoot(envs.map((e) => e.id)),
     stateRoot: new Uint8Array(32),
     txCount: envs.length,
+    lastCommitHash: new Uint8Array(32),
   };
-  return { header, txs: envs.map((e) => e.tx), signature: new Uint8Array(64) };
+  return { header, txs: envs.map((e) => e.tx), signature: new Uint8Array(64), lastCommit: new Uint8Array(0) };
 }
 
 type SubmitOpts = { time?: bigint; signers?: Record<string, Uint8Array> };

@@ -11,8 +11,10 @@ import {
   type OfferTerms,
   type Operation,
   RoamError,
+  sha256,
   type Token,
   UNIT,
+  utf8,
 } from '@roamchain/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +27,7 @@ import {
   type Offer,
   supplyReport,
   TestChain,
+  validatorSetFor,
 } from '../src/index.js';
 import { freshEphemeralKey } from '../src/testkit.js';
 
@@ -53,7 +56,10 @@ const { genesis, keys } = buildGenesis({
     'sub-a': UNIT,
     'sub-b': UNIT,
     user: UNIT,
+    'node-1': 3_000_000n * UNIT,
   },
+  // Short epochs and unbonding delay, so that runs cross epoch boundaries and releases.
+  params: { epochLength: 5, unbondingDelayMs: 120_000n },
 });
 
 const acct = fc.constantFrom(...ACCOUNTS);
@@ -85,6 +91,9 @@ type Action =
   | { k: 'charge'; c: number; amount: bigint; who: number; seq: number }
   | { k: 'refund'; c: number; who: number; bad: boolean; stale: boolean }
   | { k: 'rate'; c: number; score: number; who: number }
+  | { k: 'vset'; who: string; status: 'candidate' | 'active' | 'removed'; gov: boolean }
+  | { k: 'vbond'; who: string; amount: bigint }
+  | { k: 'vunbond'; who: string; amount: bigint }
   | { k: 'jump'; ms: bigint };
 
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
@@ -184,6 +193,26 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       c: idx,
       score: fc.integer({ min: 0, max: 6 }),
       who: fc.nat(3),
+    }),
+  ),
+  w(
+    1,
+    fc.record({
+      k: fc.constant('vset' as const),
+      who: fc.constantFrom('node-1', 'op-a', 'op-b'),
+      status: fc.constantFrom('candidate' as const, 'active' as const, 'removed' as const),
+      gov: fc.oneof(w(5, fc.constant(true)), w(1, fc.constant(false))),
+    }),
+  ),
+  w(
+    2,
+    fc.record({
+      k: fc.constantFrom('vbond' as const, 'vunbond' as const),
+      who: fc.constantFrom('node-1', 'op-a', 'op-b'),
+      amount: fc.oneof(
+        w(3, fc.bigInt(1n, 2_000_000n * UNIT)),
+        w(2, fc.constantFrom(1_000_000n * UNIT, 500_000n * UNIT, 60n * UNIT, 1n)),
+      ),
     }),
   ),
   w(
@@ -373,6 +402,20 @@ function run(actions: Action[]): void {
         const by = a.who === 0 ? ct.assignee : ct.subscriber;
         return [{ type: 'rate', subscriber: by, contract: id, score: a.score }];
       }
+      case 'vset':
+        return [
+          {
+            type: 'validator_set',
+            authority: a.gov ? 'ndf' : a.who,
+            account: a.who,
+            status: a.status,
+            nodeKey: sha256(utf8(`prop-node/${a.who}`)),
+          },
+        ];
+      case 'vbond':
+        return [{ type: 'validator_bond', account: a.who, amount: a.amount }];
+      case 'vunbond':
+        return [{ type: 'validator_unbond', account: a.who, amount: a.amount }];
       case 'jump':
         return null;
     }
@@ -407,6 +450,8 @@ function run(actions: Action[]): void {
     expect(rep.problems).toEqual([]);
     expect(rep.umt.total).toBe(rep.umt.expected);
     for (const [, v] of c.state.entries<bigint>('bal/')) expect(v > 0n).toBe(true);
+    // The next block always has validators; the set is made of eligible records or carried over.
+    expect(validatorSetFor(c.state, c.height + 1n).length).toBeGreaterThan(0);
     for (const id of contracts) {
       const ct = contract(id);
       expect(ct.charged + (ct.charged * BigInt(ct.issuerFeeBps)) / 10_000n <= ct.deposit).toBe(true);
@@ -439,7 +484,18 @@ describe('random operation sequences', () => {
       { seed: 0x5eed_2026, numRuns: 50 },
     );
     // The generator reaches both sides of the important operations.
-    for (const op of ['transfer', 'sdr_issue', 'offer_publish', 'request_open', 'charge', 'refund', 'rate']) {
+    for (const op of [
+      'transfer',
+      'sdr_issue',
+      'offer_publish',
+      'request_open',
+      'charge',
+      'refund',
+      'rate',
+      'validator_set',
+      'validator_bond',
+      'validator_unbond',
+    ]) {
       const t = tally.get(op);
       expect(t?.ok ?? 0, `${op} accepted`).toBeGreaterThan(0);
       expect(t?.rejected.size ?? 0, `${op} rejected`).toBeGreaterThan(0);
@@ -453,6 +509,8 @@ describe('random operation sequences', () => {
       'SSC_NOT_PARTY',
       'SDR_REF_USED',
       'OFFER_FULL',
+      'VALIDATOR_NOT_GOVERNANCE',
+      'VALIDATOR_BOND_LOW',
     ]) {
       expect(codes, code).toContain(code);
     }

@@ -7,9 +7,28 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { blockId, bytesToHex, hexToBytes, type OfferTerms, type Operation, UNIT } from '@roamchain/protocol';
+import {
+  blockId,
+  bytesToHex,
+  hexToBytes,
+  type OfferTerms,
+  type Operation,
+  sign,
+  UNIT,
+  type UnsignedVote,
+  voteSignBytes,
+} from '@roamchain/protocol';
 import { describe, expect, it } from 'vitest';
-import { buildGenesis, type Contract, derivedKeys, K, supplyReport, TestChain } from '../src/index.js';
+import {
+  buildGenesis,
+  type Contract,
+  derivedKeys,
+  K,
+  supplyReport,
+  TestChain,
+  type Validator,
+  validatorSetFor,
+} from '../src/index.js';
 
 const FILE = fileURLToPath(new URL('./golden/transitions.json', import.meta.url));
 const GENESIS_TIME = 1_767_225_600_000n; // 2026-01-01T00:00:00Z
@@ -37,8 +56,17 @@ function compute(): Golden {
       { name: 'gateway', roles: ['gateway'] },
       { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
       { name: 'node-1', roles: ['node_owner'] },
+      { name: 'node-2', roles: ['node_owner'] },
     ],
-    umt: { 'op-de': 1000n * UNIT, 'op-fr': 1000n * UNIT, gateway: 100n * UNIT, alice: 10n * UNIT },
+    umt: {
+      'op-de': 1000n * UNIT,
+      'op-fr': 1000n * UNIT,
+      gateway: 100n * UNIT,
+      alice: 10n * UNIT,
+      'node-2': 2_000_000n * UNIT,
+    },
+    validators: ['node-1'],
+    params: { epochLength: 4, unbondingDelayMs: 10n * SEC },
   });
   const c = new TestChain(genesis, keys, { verifier: null });
   const genesisRoot = hex(c.state.root());
@@ -180,9 +208,42 @@ function compute(): Golden {
   // 10: an empty block past c2's end of life: settled by the chain. 11: long after (tx pruning).
   run([], 900n * SEC);
   run([], 3600n * SEC);
-  expect(supplyReport(c.state).problems).toEqual([]);
   expect(c.state.get<Contract>(K.contract(hex(c2)))).toMatchObject({ status: 'closed', closedBy: '' });
   expect([...c.state.entries('tx/')]).toEqual([]);
+  // 12 (last block of epoch 2): governance admits node-2, which bonds; it validates from epoch 3 (height 13).
+  const node2 = derivedKeys('node-2/node', 'roamchain-golden').signing;
+  run([
+    [
+      {
+        type: 'validator_set',
+        authority: 'ndf',
+        account: 'node-2',
+        status: 'candidate',
+        nodeKey: node2.publicKey,
+      },
+    ],
+    [{ type: 'validator_bond', account: 'node-2', amount: 1_500_000n * UNIT }],
+    [{ type: 'validator_set', authority: 'ndf', account: 'node-2', status: 'active' }],
+  ]);
+  expect(validatorSetFor(c.state, 13n).map((v) => v.account)).toEqual(['node-1', 'node-2']);
+  // 13: node-2 unbonds a third (released 10 s later); 14: it double-signed at 13 and is slashed 5 %.
+  run([[{ type: 'validator_unbond', account: 'node-2', amount: 500_000n * UNIT }]]);
+  const vote = (value: Uint8Array | null) => {
+    const v: UnsignedVote = { type: 'precommit', height: 13n, round: 0, value, validator: 1 };
+    return { ...v, signature: sign(node2.secretKey, voteSignBytes(c.chainId, v)) };
+  };
+  run([[{ type: 'evidence', a: vote(null), b: vote(new Uint8Array(32).fill(0xab)) }]]);
+  expect(validatorSetFor(c.state, 15n).map((v) => v.account)).toEqual(['node-1']);
+  // 15: the unbonded UMT is released; 16: epoch 4 starts with node-1 alone.
+  run([], 10n * SEC);
+  run([]);
+  expect(c.state.get<Validator>(K.validator('node-2'))).toMatchObject({
+    status: 'jailed',
+    bond: 950_000n * UNIT,
+    slashed: 50_000n * UNIT,
+    unbonding: 0n,
+  });
+  expect(supplyReport(c.state).problems).toEqual([]);
   c.blocks.slice(1).forEach(({ block }, i) => {
     expect(hex(block.header.prev)).toBe(hex(blockId(c.blocks[i]!.block.header)));
   });

@@ -91,7 +91,12 @@ describe('UMT genesis buckets', () => {
     });
     const { state } = genesisState(genesis);
     const b = (n: string) => state.get<bigint>(K.balance(n, 'UMT'));
-    expect(b('crowdsale')).toBe(500_000_000_000_000n - 10n * UNIT);
+    // node-1, the validator, bonds 1,000,000 UMT allocated from the crowdsale on top of its (zero) free UMT.
+    const bond = genesis.params.minValidatorBond;
+    expect(bond).toBe(1_000_000n * UNIT);
+    expect(b('crowdsale')).toBe(500_000_000_000_000n - 10n * UNIT - bond);
+    expect(b('node-1')).toBeUndefined();
+    expect(supplyReport(state).umt.bonded).toBe(bond);
     expect(b('carol')).toBe(10n * UNIT);
     expect(b('bounty')).toBe(2_000_000_000_000n);
     expect(b('tcdf')).toBe(78_000_000_000_000n);

@@ -68,6 +68,29 @@ export class Metrics {
         if (s) this.set(s.mempool);
       },
     });
+    // Consensus and block sync (a lagging node shows its sync progress here and on the console).
+    const consensusGauges: [string, string, (c: NonNullable<ReturnType<NodeApi['status']>['consensus']>) => number][] = [
+      ['roamchain_consensus_round', 'Consensus round of the current height', (c) => c.round],
+      ['roamchain_consensus_max_round', 'Highest round any height needed since start', (c) => c.maxRound],
+      ['roamchain_peers', 'Connected peers', (c) => c.peers],
+      ['roamchain_validators', 'Active validators of the next height', (c) => c.validators],
+      ['roamchain_is_validator', '1 if this node is in the active set', (c) => (c.validator ? 1 : 0)],
+      ['roamchain_syncing', '1 while block sync runs', (c) => (c.syncing ? 1 : 0)],
+      ['roamchain_sync_height', 'Height reached by block sync', (c) => c.syncHeight],
+      ['roamchain_sync_target_height', 'Height block sync is catching up to', (c) => c.syncTarget],
+      ['roamchain_evidence_total', 'Equivocations this node has seen', (c) => c.evidence],
+    ];
+    for (const [name, help, get] of consensusGauges) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const c = status()?.consensus;
+          if (c) this.set(get(c));
+        },
+      });
+    }
     const self = this;
     new Gauge({
       name: 'roamchain_tps',

@@ -5,6 +5,7 @@
  * true` so that a field added to a codec is never stripped from an answer.
  */
 import { NAME_RE, OP_NAMES, ROLES, SERVICE_KINDS, UNITS } from '@roamchain/protocol';
+import { VALIDATOR_STATUSES } from '@roamchain/state';
 
 type Schema = Record<string, unknown>;
 
@@ -72,6 +73,7 @@ export const BLOCK_HEADER = obj({
   txRoot: HEX,
   stateRoot: HEX,
   txCount: INT,
+  lastCommitHash: HEX,
 });
 
 export const OFFER_TERMS = obj({
@@ -213,6 +215,23 @@ export const STATUS = obj({
   time: INT,
   mempool: INT,
   producer: nullable(STR),
+  consensus: nullable(
+    obj({
+      validator: BOOL,
+      height: INT,
+      round: INT,
+      step: STR,
+      validators: INT,
+      peers: INT,
+      syncing: BOOL,
+      syncHeight: INT,
+      syncTarget: INT,
+      decisions: INT,
+      maxRound: INT,
+      refusedSignatures: INT,
+      evidence: INT,
+    }),
+  ),
 });
 
 export const TX_STATUS = obj({
@@ -252,5 +271,49 @@ export const RANKED = obj({
 });
 
 export const CONTRACT_TX = obj({ txId: STR, height: INT, index: INT, opIndex: INT, type: STR });
+
+const VALIDATOR_FIELDS = {
+  account: STR,
+  nodeKey: { ...HEX, description: 'Ed25519 key the node signs consensus messages with' },
+  bond: { ...U64, description: 'bonded UMT, base units' },
+  status: { type: 'string', enum: [...VALIDATOR_STATUSES] },
+  slashed: U64,
+  jailedAt: { ...U64, description: 'height of the block that jailed it last, "0" = never' },
+  unbonding: { ...U64, description: 'UMT in the unbonding queue, not yet paid out' },
+  createdAt: U64,
+  updatedAt: U64,
+};
+
+export const VALIDATOR = obj(VALIDATOR_FIELDS, { description: "a Super Node's validator record" });
+
+export const ACTIVE_VALIDATOR = obj(
+  {
+    index: { ...INT, description: 'index in the set = validator index in consensus votes' },
+    account: STR,
+    nodeKey: HEX,
+    bond: U64,
+    peerId: { ...STR, description: 'libp2p peer id of the node key' },
+  },
+  { description: 'a member of the active set, in consensus order' },
+);
+
+export const VALIDATOR_SET = obj({
+  epoch: { ...INT, description: 'epoch of `height`' },
+  height: { ...INT, description: 'the next block (head + 1): the height the active set validates' },
+  active: { type: 'array', items: ACTIVE_VALIDATOR },
+  records: { type: 'array', items: VALIDATOR, description: 'every validator record, by account' },
+});
+
+export const VALIDATOR_DETAIL = obj(
+  {
+    ...VALIDATOR_FIELDS,
+    inSet: { ...BOOL, description: 'in the set that validates `height`' },
+    index: nullable({ ...INT, description: 'its index in that set' }),
+    peerId: STR,
+    epoch: INT,
+    height: INT,
+  },
+  { description: 'a validator record and its place in the set of the next block' },
+);
 
 export const PAGE = { items, nullable };

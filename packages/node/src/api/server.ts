@@ -15,6 +15,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import {
+  bytesToHex,
   type ChainParams,
   type ErrorCode,
   encodeTx,
@@ -26,16 +27,23 @@ import {
   type ServiceKind,
   signedTx,
 } from '@roamchain/protocol';
+import { peerIdOf } from '@roamchain/p2p';
 import {
   type Attestation,
+  type ChainMeta,
   type Contract,
   type Demand,
+  epochOf,
   K,
   type Offer,
   operatorRating,
   type Preference,
   type RankQuery,
   rankOffers,
+  type Validator,
+  validator as validatorCodec,
+  validatorOf,
+  validatorSetFor,
 } from '@roamchain/state';
 import Fastify, {
   type FastifyBaseLogger,
@@ -184,6 +192,7 @@ export async function buildApp(
         { name: 'tx', description: 'transactions' },
         { name: 'chain', description: 'blocks and events' },
         { name: 'ledger', description: 'accounts, offers, contracts, demands, ratings' },
+        { name: 'validators', description: 'Super Nodes: the active set and validator records' },
         { name: 'feed', description: 'WebSocket feed' },
       ],
     },
@@ -749,6 +758,85 @@ export async function buildApp(
       }
       items.sort((a, b) => b.ratingBps - a.ratingBps || (a.operator < b.operator ? -1 : 1));
       return { items: items.map(toJson) };
+    },
+  );
+
+  // ------------------------------------------------------------ validators
+
+  /** The set that validates the next block of the committed state, with its epoch. */
+  const nextSet = () => {
+    const meta = state.get<ChainMeta>(K.meta);
+    const params = state.get<ChainParams>(K.params);
+    if (!meta || !params) throw new RoamError('INTERNAL', 'state is not initialised from a genesis');
+    const height = meta.height + 1n;
+    return { height, epoch: epochOf(params, height), set: validatorSetFor(state, height) };
+  };
+  const peerIdOfKey = (key: Uint8Array): { peerId?: string } => {
+    try {
+      return { peerId: peerIdOf(key) };
+    } catch {
+      return {};
+    }
+  };
+  const validatorJson = (v: Validator): JsonObject => validatorCodec.toJSON(v) as JsonObject;
+  // Validator records are not indexed beyond the active ones: listing them scans the `val/` keys,
+  // at most once per committed block (the state only changes with a block).
+  let records: { height: bigint; items: JsonObject[] } | undefined;
+  const allRecords = (height: bigint): JsonObject[] => {
+    if (records?.height !== height) {
+      const all = [...state.entries<Validator>('val/')].map(([, v]) => v);
+      all.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
+      records = { height, items: all.map(validatorJson) };
+    }
+    return records.items;
+  };
+
+  app.get(
+    '/v1/validators',
+    {
+      schema: {
+        summary: 'The validator set that signs the next block, and every validator record',
+        tags: ['validators'],
+        response: R({ 200: S.VALIDATOR_SET }),
+      },
+    },
+    async () => {
+      const { height, epoch, set } = nextSet();
+      const active = set.map((m, index) => ({
+        index,
+        account: m.account,
+        nodeKey: bytesToHex(m.nodeKey),
+        bond: (validatorOf(state, m.account)?.bond ?? 0n).toString(),
+        ...peerIdOfKey(m.nodeKey),
+      }));
+      return { epoch: Number(epoch), height: Number(height), active, records: allRecords(height) };
+    },
+  );
+
+  app.get(
+    '/v1/validators/:account',
+    {
+      schema: {
+        summary: "A validator's record and its place in the set of the next block",
+        tags: ['validators'],
+        params: { type: 'object', required: ['account'], properties: { account: S.NAME } },
+        response: R({ 200: S.VALIDATOR_DETAIL }),
+      },
+    },
+    async (req) => {
+      const account = fromQuery.name((req.params as Query).account, 'account');
+      const v = validatorOf(state, account);
+      if (!v) throw new RoamError('VALIDATOR_UNKNOWN', `${account} has no validator record`, { account });
+      const { height, epoch, set } = nextSet();
+      const index = set.findIndex((m) => m.account === account);
+      return {
+        ...validatorJson(v),
+        inSet: index >= 0,
+        index: index >= 0 ? index : null,
+        ...peerIdOfKey(v.nodeKey),
+        epoch: Number(epoch),
+        height: Number(height),
+      };
     },
   );
 

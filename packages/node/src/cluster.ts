@@ -1,0 +1,134 @@
+/**
+ * A network of validator processes on one machine: writes each member's config, node key file
+ * and the shared genesis, and starts `roamchain node --config …` processes. Used by the devnet
+ * (`npm start -- --validators 4`), the fault tests and the benchmark. Across machines, operators
+ * write the same config by hand (README "Forming a network").
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { peerIdOf } from '@roamchain/p2p';
+import { bytesToHex, type Genesis, generateSigningKey, genesisToJSON } from '@roamchain/protocol';
+
+export interface ClusterMember {
+  /** The validator's owner account (or a follower's name). */
+  name: string;
+  dir: string;
+  configPath: string;
+  apiPort: number;
+  p2pPort: number;
+  peerId: string;
+  /** Multiaddr others bootstrap from. */
+  addr: string;
+  url: string;
+  validator: boolean;
+}
+
+export interface ClusterPlan {
+  dir: string;
+  genesisPath: string;
+  members: ClusterMember[];
+}
+
+export interface PlanOptions {
+  dir: string;
+  genesis: Genesis;
+  /** Members in order: name, node key seed, whether it validates (default true). */
+  members: { name: string; nodeKey: Uint8Array; validator?: boolean }[];
+  host?: string;
+  apiPorts: number[];
+  p2pPorts: number[];
+  blockIntervalMs?: number;
+  logLevel?: string;
+}
+
+/** Writes genesis.json and, per member, <dir>/<name>/config.json and node-key.json (0600). */
+export function planCluster(o: PlanOptions): ClusterPlan {
+  const dir = resolve(o.dir);
+  mkdirSync(dir, { recursive: true });
+  const genesisPath = join(dir, 'genesis.json');
+  if (!existsSync(genesisPath)) writeFileSync(genesisPath, `${JSON.stringify(genesisToJSON(o.genesis), null, 2)}\n`);
+  const host = o.host ?? '127.0.0.1';
+  const members: ClusterMember[] = o.members.map((m, i) => {
+    const apiPort = o.apiPorts[i]!;
+    const p2pPort = o.p2pPorts[i]!;
+    const peerId = peerIdOf(generateSigningKey(m.nodeKey).publicKey);
+    const mdir = join(dir, m.name);
+    return {
+      name: m.name,
+      dir: mdir,
+      configPath: join(mdir, 'config.json'),
+      apiPort,
+      p2pPort,
+      peerId,
+      addr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
+      url: `http://${host}:${apiPort}`,
+      validator: m.validator ?? true,
+    };
+  });
+  members.forEach((m, i) => {
+    mkdirSync(m.dir, { recursive: true });
+    const nodeKeyFile = join(m.dir, 'node-key.json');
+    writeFileSync(nodeKeyFile, `${JSON.stringify({ nodeKey: bytesToHex(o.members[i]!.nodeKey) })}\n`, {
+      mode: 0o600,
+    });
+    const config = {
+      dataDir: join(m.dir, 'chain'),
+      genesis: genesisPath,
+      host,
+      port: m.apiPort,
+      p2pListen: [`/ip4/127.0.0.1/tcp/${m.p2pPort}`],
+      bootstrap: members.filter((x) => x !== m).map((x) => x.addr),
+      nodeKeyFile,
+      ...(m.validator ? { validator: m.name } : {}),
+      ...(o.blockIntervalMs !== undefined ? { blockIntervalMs: o.blockIntervalMs } : {}),
+      logLevel: o.logLevel ?? 'warn',
+    };
+    writeFileSync(m.configPath, `${JSON.stringify(config, null, 2)}\n`);
+  });
+  return { dir, genesisPath, members };
+}
+
+const CLI_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/src/main.ts');
+
+/** Starts `roamchain node --config <member config>` as a child process; its output goes to <dir>/node.log. */
+export function spawnMember(m: ClusterMember, opts: { detached?: boolean } = {}): ChildProcess {
+  const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return child;
+}
+
+/** Waits until a member's API answers /v1/status. */
+export async function waitForApi(url: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/v1/status`);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > end) throw new Error(`${url} did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}

@@ -1,0 +1,702 @@
+/**
+ * The consensus driver: runs the Tendermint core of @roamchain/consensus for one node.
+ *
+ * Owns: the core's host (values = candidate blocks built and checked by the `Node`; decisions
+ * committed through `Node.commitDecided`), the durable sign state (fsynced before any signature
+ * leaves), timeouts, pacing of heights, gossip of transactions, blocks and consensus messages
+ * over a `ConsensusNetwork`, catch-up (round state from peers) and block sync with progress.
+ * Does not own: the state transition, storage, or libp2p (the network is a narrow interface that
+ * @roamchain/p2p implements; `null` runs a validator set of one with no network).
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Commit,
+  type ConsensusMessage,
+  decodeMessage,
+  decodeSignState,
+  type Evidence,
+  encodeMessage,
+  encodeSignState,
+  type Proposal,
+  type SignState,
+  Tendermint,
+  type TimeoutConfig,
+  type ValidatorSet,
+  verifyProposalSignature,
+  verifyVoteSignature,
+} from '@roamchain/consensus';
+import {
+  type Block,
+  blockId,
+  bytes,
+  bytesToHex,
+  decode,
+  decodeBlock,
+  encode,
+  encodeBlock,
+  equalBytes,
+  opt,
+  RoamError,
+  type SignatureVerifier,
+  struct,
+  u32,
+  u64,
+  vec,
+} from '@roamchain/protocol';
+import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
+import type { AppliedBlock } from './interfaces.js';
+import type { Node } from './node.js';
+
+/** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
+export type Verdict = 'accept' | 'reject' | 'ignore';
+
+/** The network as consensus needs it; @roamchain/p2p's `P2P` implements it. */
+export interface ConsensusNetwork {
+  readonly peerId: string;
+  publish(topic: string, data: Uint8Array): unknown;
+  subscribe(topic: string, handler: (data: Uint8Array, from: string) => Verdict | Promise<Verdict>): unknown;
+  handle(name: string, handler: (req: Uint8Array, from: string) => Promise<Uint8Array>): unknown;
+  request(peer: string, name: string, req: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  peers(): { id: string }[];
+  penalize(peer: string, reason: string): void;
+}
+
+export interface ConsensusOptions {
+  dataDir: string;
+  /** The validator identity (owner account, node key seed); null follows without signing. */
+  identity: { account: string; secretKey: Uint8Array } | null;
+  /** Time between blocks when there is nothing to include (ms). */
+  idleBlockMs: number;
+  /** Time between blocks when transactions are waiting (ms); lets a block collect a batch. */
+  busyBlockMs: number;
+  /** Produce only on `produceOne` (tests, tools); no timers. */
+  manual: boolean;
+  timeouts: Partial<TimeoutConfig>;
+  /** How often a node that makes no progress asks peers for what it misses (ms). */
+  catchUpMs: number;
+  log: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /** Sync progress for the console and /metrics. */
+  onSync?: (p: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  height: number;
+  target: number;
+  done: boolean;
+}
+
+export interface ConsensusStatus {
+  validator: boolean;
+  height: number;
+  round: number;
+  step: string;
+  validators: number;
+  peers: number;
+  syncing: boolean;
+  syncHeight: number;
+  syncTarget: number;
+  decisions: number;
+  maxRound: number;
+  refusedSignatures: number;
+  evidence: number;
+}
+
+const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
+const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as const;
+
+const MAX_MSG = 16 * 1024 * 1024;
+/** Transactions gossiped together in one message (gossip costs per message, not per byte). */
+const txBatch = vec(bytes(65_536), 8192);
+const statusCodec = struct({ height: u64, id: bytes(32) });
+const blocksReq = struct({ from: u64, count: u32 });
+const blocksResp = vec(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) }), 256);
+const roundReq = struct({ height: u64 });
+const roundResp = struct({
+  /** Set when the peer already has the block: the block and its commit. */
+  final: opt(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) })),
+  messages: vec(bytes(1 << 20), 4096),
+  bodies: vec(bytes(MAX_MSG), 16),
+});
+
+const SYNC_BATCH = 64;
+
+/** Sign state on disk: written to a temporary file, fsynced, renamed over, directory fsynced. */
+class SignStateFile {
+  private readonly path: string;
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, 'signstate.bin');
+  }
+  load(): SignState | null {
+    if (!existsSync(this.path)) return null;
+    return decodeSignState(new Uint8Array(readFileSync(this.path)));
+  }
+  save(s: SignState): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, encodeSignState(s));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    const d = openSync(this.dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  }
+}
+
+export class ConsensusDriver {
+  private readonly o: ConsensusOptions;
+  private core: Tendermint | null = null;
+  private coreKey = '';
+  /** The height the core was last started at. */
+  private startedHeight = -1n;
+  /** Block sync is running: the core's decisions and messages wait. */
+  private paused = false;
+  private syncProgress: SyncProgress | null = null;
+  private readonly signFile: SignStateFile;
+  private readonly keys: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
+  private running = false;
+  private stopped = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private nextHeightTimer: NodeJS.Timeout | null = null;
+  private waitingSince = 0;
+  /** Block bodies received for the next height, by id hex. */
+  private bodies = new Map<string, Block>();
+  /** Proposals held until their block body arrives. */
+  private held = new Map<string, Proposal[]>();
+  private decision: Promise<AppliedBlock> | null = null;
+  private decisionWaiters: { resolve: (a: AppliedBlock) => void; reject: (e: unknown) => void }[] = [];
+  private nextTime: bigint | undefined;
+  private txQueue: Uint8Array[] = [];
+  private txFlush: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
+  private lastProgress = Date.now();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly reportedEvidence = new Set<string>();
+  private readonly pendingEvidence: Evidence[] = [];
+  private readonly verifier: SignatureVerifier;
+
+  constructor(
+    private readonly node: Node,
+    private readonly net: ConsensusNetwork | null,
+    opts: Partial<ConsensusOptions> & { dataDir: string },
+  ) {
+    this.o = {
+      identity: null,
+      idleBlockMs: 500,
+      busyBlockMs: 20,
+      manual: false,
+      timeouts: {},
+      catchUpMs: 300,
+      log: () => {},
+      ...opts,
+    };
+    this.signFile = new SignStateFile(join(this.o.dataDir, 'consensus'));
+    this.keys = this.o.identity ? sodiumKeyPair(this.o.identity.secretKey) : null;
+    this.verifier = node.signatureVerifier;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (this.net) this.attachNetwork(this.net);
+    this.unsubscribe.push(this.node.onTx((b, origin) => this.onTx(b, origin)));
+    if (this.o.manual) return;
+    if (this.net) {
+      void this.syncThenRun();
+    } else {
+      this.startHeight();
+    }
+    const tick = setInterval(() => this.catchUp(), this.o.catchUpMs);
+    this.timers.add(tick as unknown as NodeJS.Timeout);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.nextHeightTimer) clearTimeout(this.nextHeightTimer);
+    if (this.txFlush) clearTimeout(this.txFlush);
+    for (const u of this.unsubscribe) u();
+    await this.decision?.catch(() => {});
+    await this.syncing?.catch(() => {});
+  }
+
+  status(): ConsensusStatus {
+    const snap = this.core?.snapshot();
+    const s = this.core?.stats;
+    return {
+      validator: this.selfIndex(this.node.head.height + 1n) !== null,
+      height: Number(snap?.height ?? this.node.head.height + 1n),
+      round: snap?.round ?? 0,
+      step: snap?.step ?? 'propose',
+      validators: this.node.validatorSet(this.node.head.height + 1n).validators.length,
+      peers: this.net?.peers().length ?? 0,
+      syncing: this.syncing !== null,
+      syncHeight: this.syncProgress?.height ?? Number(this.node.head.height),
+      syncTarget: this.syncProgress?.target ?? Number(this.node.head.height),
+      decisions: s?.decisions ?? 0,
+      maxRound: s?.maxRound ?? 0,
+      refusedSignatures: s?.refusedSignatures ?? 0,
+      evidence: s?.evidence ?? 0,
+    };
+  }
+
+  /** Manual mode: run one height to its decision (a set of one decides inside `start`). */
+  async produceOne(at?: bigint): Promise<AppliedBlock> {
+    if (this.decision) await this.decision;
+    this.nextTime = at;
+    const done = new Promise<AppliedBlock>((resolve, reject) => this.decisionWaiters.push({ resolve, reject }));
+    this.startHeight();
+    const d = this.decision as Promise<AppliedBlock> | null;
+    if (!d) throw new RoamError('INTERNAL', 'the validator set did not decide alone (more than one validator?)');
+    return done;
+  }
+
+  // ------------------------------------------------------------------ heights
+
+  private selfIndex(height: bigint): number | null {
+    if (!this.keys) return null;
+    const i = this.node.validatorSet(height).validators.findIndex((v) => equalBytes(v.publicKey, this.keys!.publicKey));
+    return i < 0 ? null : i;
+  }
+
+  /** Start consensus for the next height (a new core when the set or our place in it changed). */
+  private startHeight(): void {
+    if (this.stopped || this.paused) return;
+    if (this.nextHeightTimer) clearTimeout(this.nextHeightTimer);
+    this.nextHeightTimer = null;
+    const height = this.node.head.height + 1n;
+    if (this.startedHeight === height) return;
+    const set = this.node.validatorSet(height);
+    const self = this.selfIndex(height);
+    const key = `${set.validators.map((v) => bytesToHex(v.publicKey)).join(',')}/${self}`;
+    if (!this.core || key !== this.coreKey) {
+      this.coreKey = key;
+      this.core = new Tendermint({
+        chainId: this.node.chainId,
+        validators: set,
+        self,
+        signer: self !== null && this.keys ? { sign: (m) => sodiumSign(this.keys!.secretKey, m) } : null,
+        verifier: this.verifier,
+        host: this.host(),
+        signState: this.signFile.load(),
+        timeouts: this.o.timeouts,
+      });
+    }
+    this.startedHeight = height;
+    this.lastProgress = Date.now();
+    for (const [idHex, body] of this.bodies) if (body.header.height !== height) this.bodies.delete(idHex);
+    this.core.start(height, set);
+  }
+
+  /** After a decision: wait a little so the next block collects a batch, or longer if idle. */
+  private scheduleNextHeight(): void {
+    if (this.stopped || this.o.manual) return;
+    this.waitingSince = Date.now();
+    const wait = this.node.mempoolSize > 0 ? this.o.busyBlockMs : this.o.idleBlockMs;
+    this.nextHeightTimer = setTimeout(() => this.startHeight(), wait);
+  }
+
+  private host() {
+    return {
+      getValue: (height: bigint): Uint8Array => {
+        const c = this.node.buildCandidate(this.nextTime);
+        this.nextTime = undefined;
+        this.bodies.set(c.idHex, c.block);
+        this.net?.publish(TOPIC.block, encodeBlock(c.block));
+        void height;
+        return c.id;
+      },
+      validValue: (value: Uint8Array, height: bigint): boolean | undefined => {
+        if (height !== this.node.head.height + 1n) return false;
+        const idHex = bytesToHex(value);
+        if (this.node.candidate(idHex)) return true;
+        if (this.node.refusedCandidate(idHex)) return false;
+        const body = this.bodies.get(idHex);
+        if (!body) return undefined;
+        try {
+          this.node.checkCandidate(body);
+          return true;
+        } catch (e) {
+          this.o.log('warn', 'proposed block is invalid', { id: idHex, err: String(e) });
+          return false;
+        }
+      },
+      broadcast: (msg: ConsensusMessage): void => {
+        if (!this.paused) this.net?.publish(TOPIC.consensus, encodeMessage(msg));
+      },
+      scheduleTimeout: (kind: 'propose' | 'prevote' | 'precommit', height: bigint, round: number, ms: number) => {
+        if (this.o.manual) return;
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          if (!this.stopped) this.core?.onTimeout(kind, height, round);
+        }, ms);
+        this.timers.add(t);
+      },
+      decide: (_height: bigint, value: Uint8Array, commit: Commit): void => {
+        // While block sync runs, sync commits this height (the core may decide it meanwhile).
+        if (this.paused || this.decision) return;
+        this.lastProgress = Date.now();
+        const idHex = bytesToHex(value);
+        const p = this.node.commitDecided(idHex, commit);
+        this.decision = p;
+        p.then(
+          (a) => {
+            this.decision = null;
+            this.bodies.clear();
+            this.held.clear();
+            const ws = this.decisionWaiters;
+            this.decisionWaiters = [];
+            for (const w of ws) w.resolve(a);
+            this.flushEvidence();
+            this.scheduleNextHeight();
+          },
+          (e) => {
+            this.decision = null;
+            const ws = this.decisionWaiters;
+            this.decisionWaiters = [];
+            for (const w of ws) w.reject(e);
+            this.o.log('error', 'committing a decided block failed', { id: idHex, err: String(e) });
+          },
+        );
+      },
+      persist: (s: SignState): void => this.signFile.save(s),
+      evidence: (ev: Evidence): void => {
+        this.pendingEvidence.push(ev);
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ evidence
+
+  /** Evidence the core saw goes into the chain as an `evidence` transaction (self-authenticating). */
+  private flushEvidence(): void {
+    while (this.pendingEvidence.length > 0) {
+      const ev = this.pendingEvidence.shift()!;
+      const key = `${ev.a.validator}/${ev.a.height}/${ev.a.round}/${ev.a.type}`;
+      if (this.reportedEvidence.has(key)) continue;
+      this.reportedEvidence.add(key);
+      try {
+        this.node.submitEvidence(ev);
+        this.o.log('warn', 'equivocation evidence submitted', { validator: ev.a.validator, height: String(ev.a.height) });
+      } catch (e) {
+        this.o.log('info', 'evidence not submitted', { err: String(e) });
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ network
+
+  private attachNetwork(net: ConsensusNetwork): void {
+    net.subscribe(TOPIC.tx, (data) => this.onTxBatch(data));
+    net.subscribe(TOPIC.block, (data, from) => this.onBlockBody(data, from));
+    net.subscribe(TOPIC.consensus, (data, from) => this.onConsensus(data, from));
+    net.handle(PROTO.status, async () =>
+      encode(statusCodec, { height: this.node.head.height, id: this.node.head.id }),
+    );
+    net.handle(PROTO.blocks, async (req) => this.serveBlocks(req));
+    net.handle(PROTO.round, async (req) => this.serveRound(req));
+  }
+
+  private onTx(bytes: Uint8Array, origin: 'local' | 'peer'): void {
+    if (!this.o.manual && this.nextHeightTimer && Date.now() - this.waitingSince >= this.o.busyBlockMs) {
+      // Idle wait, and now there is something to include: start the next height soon.
+      clearTimeout(this.nextHeightTimer);
+      this.nextHeightTimer = setTimeout(() => this.startHeight(), this.o.busyBlockMs);
+    }
+    if (!this.net || origin !== 'local') return;
+    this.txQueue.push(bytes);
+    if (!this.txFlush) {
+      this.txFlush = setTimeout(() => {
+        this.txFlush = null;
+        const batch = this.txQueue;
+        this.txQueue = [];
+        if (batch.length > 0) this.net?.publish(TOPIC.tx, encode(txBatch, batch, 256 * batch.length));
+      }, 5);
+    }
+  }
+
+  private onTxBatch(data: Uint8Array): Verdict {
+    let txs: Uint8Array[];
+    try {
+      txs = decode(txBatch, data);
+    } catch {
+      return 'reject';
+    }
+    let admitted = 0;
+    for (const t of txs) {
+      try {
+        this.node.submit(t, 'peer');
+        admitted++;
+      } catch {
+        // Duplicates and transactions the local state refuses (not yet or no longer valid here)
+        // are not the sender's fault: a peer's view may be a block ahead or behind.
+      }
+    }
+    return admitted > 0 ? 'accept' : 'ignore';
+  }
+
+  private onBlockBody(data: Uint8Array, _from: string): Verdict {
+    let block: Block;
+    try {
+      block = decodeBlock(data);
+    } catch {
+      return 'reject';
+    }
+    const next = this.node.head.height + 1n;
+    const h = block.header.height;
+    if (h < next) return 'ignore';
+    if (h > next + 1n) {
+      void this.sync();
+      return 'ignore';
+    }
+    const id = bytesToHex(blockIdOf(block));
+    if (h === next) {
+      // Only an active validator of this height may produce it.
+      const set = this.node.validatorSet(h);
+      const p = set.validators.find((v) => v.name === block.header.producer);
+      if (!p || !this.verifier.verify(p.publicKey, blockIdOf(block), block.signature)) return 'reject';
+    }
+    if (this.bodies.size < 64) this.bodies.set(id, block);
+    const waiting = this.held.get(id);
+    if (waiting && this.core && h === next) {
+      this.held.delete(id);
+      for (const p of waiting) this.core.onProposal(p);
+    }
+    if (h === next) this.core?.recheck();
+    return 'accept';
+  }
+
+  private onConsensus(data: Uint8Array, _from: string): Verdict {
+    let m: ConsensusMessage;
+    try {
+      m = decodeMessage(data);
+    } catch {
+      return 'reject';
+    }
+    return this.deliver(m);
+  }
+
+  /** Hand a consensus message to the core (proposals only with their block body). */
+  private deliver(m: ConsensusMessage): Verdict {
+    const next = this.node.head.height + 1n;
+    const h = m.kind === 'proposal' ? m.proposal.height : m.kind === 'vote' ? m.vote.height : m.commit.height;
+    if (h < next) return 'ignore';
+    if (h > next + 1n) {
+      void this.sync();
+      return 'ignore';
+    }
+    if (this.paused) return 'ignore';
+    if (h === next + 1n) {
+      // One ahead: the others started that height; the core buffers it until we are there.
+      this.core?.onMessage(m);
+      return 'accept';
+    }
+    if (this.nextHeightTimer && !this.decision) this.startHeight(); // others moved on: no more waiting
+    // Current height: check the signature here as well, so a bad one costs the sender its score.
+    const set = this.coreSet(h);
+    if (m.kind === 'proposal') {
+      if (!verifyProposalSignature(m.proposal, set, this.verifier, this.node.chainId)) return 'reject';
+      const idHex = bytesToHex(m.proposal.value);
+      if (!this.bodies.has(idHex) && !this.node.candidate(idHex)) {
+        const list = this.held.get(idHex) ?? [];
+        if (list.length < 4) list.push(m.proposal);
+        this.held.set(idHex, list);
+        return 'accept';
+      }
+    } else if (m.kind === 'vote') {
+      if (!verifyVoteSignature(m.vote, set, this.verifier, this.node.chainId)) return 'reject';
+    }
+    this.core?.onMessage(m);
+    return 'accept';
+  }
+
+  private coreSet(height: bigint): ValidatorSet {
+    return this.node.validatorSet(height);
+  }
+
+  // ------------------------------------------------------------------ catch-up and sync
+
+  private async serveBlocks(req: Uint8Array): Promise<Uint8Array> {
+    const { from, count } = decode(blocksReq, req);
+    const out: { block: Uint8Array; commit: Uint8Array }[] = [];
+    const head = Number(this.node.head.height);
+    for (let h = Number(from); h <= head && out.length < Math.min(count, SYNC_BATCH); h++) {
+      const b = await this.node.blockByHeight(h);
+      const c = this.node.commitAt(h);
+      if (!b || !c) break;
+      out.push({ block: encodeBlock(b.block), commit: c });
+    }
+    return encode(blocksResp, out, 1024);
+  }
+
+  private async serveRound(req: Uint8Array): Promise<Uint8Array> {
+    const { height } = decode(roundReq, req);
+    if (height <= this.node.head.height) {
+      const b = await this.node.blockByHeight(Number(height));
+      const c = this.node.commitAt(Number(height));
+      if (b && c) return encode(roundResp, { final: { block: encodeBlock(b.block), commit: c }, messages: [], bodies: [] });
+    }
+    if (!this.core || this.core.height !== height) return encode(roundResp, { final: undefined, messages: [], bodies: [] });
+    const messages = this.core.gossip().map(encodeMessage);
+    const bodies: Uint8Array[] = [];
+    for (const m of this.core.gossip()) {
+      if (m.kind !== 'proposal') continue;
+      const idHex = bytesToHex(m.proposal.value);
+      const b = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
+      if (b && bodies.length < 16) bodies.push(encodeBlock(b));
+    }
+    return encode(roundResp, { final: undefined, messages, bodies }, 4096);
+  }
+
+  /**
+   * Runs every `catchUpMs`: if this height makes no progress, ask a peer for what it has (its
+   * round's messages with the proposal's body, or the final block and commit if it is ahead).
+   * Gossip delivers each message once; this is how lost messages and restarted nodes recover.
+   */
+  private catchUp(): void {
+    if (!this.net || this.stopped || this.syncing || this.decision || this.nextHeightTimer) return;
+    if (Date.now() - this.lastProgress < this.o.catchUpMs) return;
+    const peers = this.net.peers();
+    if (peers.length === 0) return;
+    const peer = peers[Math.floor(Math.random() * peers.length)]!.id;
+    const height = this.node.head.height + 1n;
+    void this.net
+      .request(peer, PROTO.round, encode(roundReq, { height }), 2000)
+      .then(async (raw) => {
+        const r = decode(roundResp, raw);
+        if (this.node.head.height + 1n !== height || this.decision) return;
+        if (r.final) {
+          await this.importFinal(decodeBlock(r.final.block), r.final.commit);
+          return;
+        }
+        for (const b of r.bodies) this.onBlockBody(b, peer);
+        for (const m of r.messages) {
+          try {
+            this.deliver(decodeMessage(m));
+          } catch {
+            this.net?.penalize(peer, 'bad consensus message in round response');
+            return;
+          }
+        }
+      })
+      .catch((e) => this.o.log('info', 'catch-up request failed', { peer, err: String(e) }));
+  }
+
+  private async importFinal(block: Block, commit: Uint8Array): Promise<void> {
+    if (this.decision || this.paused) return;
+    const p = this.node.importFinal(block, commit);
+    this.decision = p;
+    try {
+      await p;
+      this.lastProgress = Date.now();
+      this.bodies.clear();
+      this.held.clear();
+      this.decision = null;
+      this.startHeight();
+    } catch (e) {
+      this.decision = null;
+      throw e;
+    }
+  }
+
+  private async syncThenRun(): Promise<void> {
+    try {
+      await this.sync();
+    } finally {
+      if (!this.stopped) this.startHeight();
+    }
+  }
+
+  private reportSync(p: SyncProgress): void {
+    this.syncProgress = p;
+    this.o.onSync?.(p);
+  }
+
+  /** Block sync: fetch final blocks with their commits from the highest peer until caught up. */
+  sync(): Promise<void> {
+    if (!this.net || this.stopped) return Promise.resolve();
+    if (!this.syncing) {
+      this.syncing = this.syncLoop(this.net).finally(() => {
+        this.syncing = null;
+      });
+    }
+    return this.syncing;
+  }
+
+  private async syncLoop(net: ConsensusNetwork): Promise<void> {
+    try {
+      await this.syncRounds(net);
+    } finally {
+      if (this.paused) {
+        this.paused = false;
+        this.bodies.clear();
+        this.held.clear();
+        this.startedHeight = -1n;
+        this.startHeight();
+      }
+    }
+  }
+
+  private async syncRounds(net: ConsensusNetwork): Promise<void> {
+    // Give the network a moment to connect to bootstrap peers.
+    for (let i = 0; i < 20 && net.peers().length === 0 && !this.stopped; i++) await sleep(100);
+    let target = 0;
+    for (;;) {
+      if (this.stopped) return;
+      const heads = await Promise.all(
+        net.peers().map(async (p) => {
+          try {
+            const s = decode(statusCodec, await net.request(p.id, PROTO.status, new Uint8Array(0), 2000));
+            return { peer: p.id, height: Number(s.height) };
+          } catch {
+            return null;
+          }
+        }),
+      );
+      const best = heads.filter((x) => x !== null).sort((a, b) => b.height - a.height)[0];
+      const mine = Number(this.node.head.height);
+      if (!best || best.height <= mine) break;
+      target = best.height;
+      this.reportSync({ height: mine, target, done: false });
+      // The core waits while blocks come from sync (it would otherwise work on a stale height).
+      this.paused = true;
+      await this.decision?.catch(() => {});
+      const raw = await net.request(best.peer, PROTO.blocks, encode(blocksReq, { from: BigInt(mine + 1), count: SYNC_BATCH }), 10_000);
+      const items = decode(blocksResp, raw);
+      if (items.length === 0) break;
+      for (const it of items) {
+        if (this.stopped) return;
+        const block = decodeBlock(it.block);
+        if (block.header.height <= this.node.head.height) continue;
+        try {
+          await this.node.importFinal(block, it.commit);
+        } catch (e) {
+          net.penalize(best.peer, `sync: ${String(e)}`);
+          throw new RoamError('SYNC_FAILED', `block from ${best.peer} refused: ${String(e)}`);
+        }
+      }
+      this.lastProgress = Date.now();
+      this.reportSync({ height: Number(this.node.head.height), target, done: false });
+    }
+    if (target > 0) this.reportSync({ height: Number(this.node.head.height), target, done: true });
+  }
+}
+
+function blockIdOf(b: Block): Uint8Array {
+  return blockId(b.header);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
