@@ -14,6 +14,7 @@ import {
   hexToBytes,
   makeDisclosures,
   RoamError,
+  VALIDATOR_SET_STATUSES,
 } from '@roamchain/protocol';
 import {
   checkDisclosures,
@@ -32,6 +33,8 @@ import {
   type Signer,
   type Subscription,
   type TxResult,
+  type ValidatorJson,
+  type ValidatorSetStatus,
   verifyRequestIdentity,
 } from '@roamchain/sdk';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -1285,6 +1288,132 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       }),
     );
 
+  // ------------------------------------------------------------------ validators (Super Nodes)
+  const validatorRow = (v: ValidatorJson): string =>
+    `${v.account.padEnd(16)} ${v.status.padEnd(9)} bond ${fmt.amt(v.bond).padStart(16)} UMT` +
+    (v.unbonding !== '0' ? `  unbonding ${fmt.amt(v.unbonding)}` : '') +
+    (v.slashed !== '0' ? `  slashed ${fmt.amt(v.slashed)}` : '');
+  const validator = program
+    .command('validator')
+    .description('Super Nodes: the active validator set, records, bonds and governance admission');
+  validator
+    .command('list')
+    .description('the validator set that signs the next block, and every validator record')
+    .action(
+      a<[]>(async (ctx) => {
+        const v = await ctx.client.validators();
+        ctx.out(v, () =>
+          [
+            `epoch ${v.epoch}, set of height ${v.height} (${v.active.length} validator${v.active.length === 1 ? '' : 's'}):`,
+            ...v.active.map(
+              (m) =>
+                `  #${String(m.index).padEnd(3)} ${m.account.padEnd(16)} ${fmt.amt(m.bond).padStart(16)} UMT  ` +
+                `${m.nodeKey}${m.peerId ? `  ${m.peerId}` : ''}`,
+            ),
+            'records:',
+            ...(v.records.length ? v.records.map((r) => `  ${validatorRow(r)}`) : ['  -']),
+          ].join('\n'),
+        );
+      }),
+    );
+  validator
+    .command('show')
+    .description("a validator's record and its place in the set of the next block")
+    .argument('<account>', 'the validator owner account', nameArg)
+    .action(
+      a<[string]>(async (ctx, _o, [account]) => {
+        const v = await ctx.client.validator(account);
+        ctx.out(v, () =>
+          fmt.table([
+            ['account', v.account],
+            ['status', v.status],
+            ['bond', `${fmt.amt(v.bond)} UMT`],
+            ['unbonding', `${fmt.amt(v.unbonding)} UMT`],
+            ['slashed', `${fmt.amt(v.slashed)} UMT`],
+            ['jailed at', v.jailedAt === '0' ? '-' : `height ${v.jailedAt}`],
+            ['node key', v.nodeKey],
+            ['peer id', v.peerId ?? '-'],
+            [
+              'in set',
+              v.inSet
+                ? `yes, index ${v.index} (height ${v.height}, epoch ${v.epoch})`
+                : `no (height ${v.height})`,
+            ],
+            ['created', fmt.time(v.createdAt)],
+            ['updated', fmt.time(v.updatedAt)],
+          ]),
+        );
+      }),
+    );
+  validator
+    .command('bond')
+    .description('raise your validator bond from your free UMT (signed by <account>)')
+    .argument('<account>', 'the validator owner account (in the keystore)', nameArg)
+    .requiredOption('--amount <UMT>', 'UMT to add to the bond, decimal', positiveAmountArg)
+    .action(
+      a<[string], { amount: bigint }>(async (ctx, o, [account]) => {
+        const r = await ctx.client.bondValidator(
+          { account, amount: o.amount },
+          await ctx.signer(account),
+          ctx.submit,
+        );
+        printTx(ctx, r);
+      }),
+    );
+  validator
+    .command('unbond')
+    .description(
+      'unbond UMT from your validator bond (signed by <account>); paid out after the unbonding delay\n' +
+        'What stays bonded must be at least the minimum bond; --all unbonds everything (a full exit).',
+    )
+    .argument('<account>', 'the validator owner account (in the keystore)', nameArg)
+    .option('--amount <UMT>', 'UMT to unbond, decimal', positiveAmountArg)
+    .option('--all', 'unbond the whole bond and leave the validator set at the next epoch')
+    .action(
+      a<[string], { amount?: bigint; all?: boolean }>(async (ctx, o, [account]) => {
+        if ((o.amount === undefined) === !o.all) throw new UsageError('give either --amount or --all');
+        const amount = o.amount ?? BigInt((await ctx.client.validator(account)).bond);
+        if (amount === 0n) throw new RoamError('VALIDATOR_STATUS', `${account} has nothing bonded`);
+        const r = await ctx.client.unbondValidator(
+          { account, amount },
+          await ctx.signer(account),
+          ctx.submit,
+        );
+        printTx(ctx, r, { unbondingId: r.unbondingId });
+      }),
+    );
+  validator
+    .command('set')
+    .description(
+      'governance: register a candidate (with --node-key), admit, demote or remove a validator, or rotate its node key\n' +
+        'Signed by the governance authority (the `governance` chain parameter); the set changes at the next epoch.',
+    )
+    .argument('<account>', 'the validator owner account', nameArg)
+    .addOption(
+      new Option('--status <status>', 'new status')
+        .choices([...VALIDATOR_SET_STATUSES])
+        .makeOptionMandatory(),
+    )
+    .option('--node-key <hex>', "the node's Ed25519 public key (required for a new validator)", hex32Arg)
+    .requiredOption('--authority <name>', 'the governance authority (in the keystore)', nameArg)
+    .action(
+      a<[string], { status: ValidatorSetStatus; nodeKey?: string; authority: string }>(
+        async (ctx, o, [account]) => {
+          const r = await ctx.client.setValidator(
+            {
+              authority: o.authority,
+              account,
+              status: o.status,
+              ...(o.nodeKey !== undefined ? { nodeKey: o.nodeKey } : {}),
+            },
+            await ctx.signer(o.authority),
+            ctx.submit,
+          );
+          printTx(ctx, r);
+        },
+      ),
+    );
+
   const contract = program.command('contract').description('inspect and watch service smart contracts');
   contract
     .command('show')
@@ -1727,12 +1856,27 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--host <host>', 'API host (env ROAMCHAIN_API_HOST, default 127.0.0.1)')
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
     .option('--store <kind>', 'storage engine (lmdb or level)')
-    .option('--validator <account>', 'validator owner account: this node votes with its node key (env ROAMCHAIN_VALIDATOR)')
-    .option('--node-key-file <file>', 'node key file (env ROAMCHAIN_NODE_KEY_FILE, default <data-dir>/node-key.json)')
-    .option('--p2p-listen <multiaddrs>', 'libp2p listen addresses, comma-separated (env ROAMCHAIN_P2P_LISTEN, default /ip4/0.0.0.0/tcp/26656)')
-    .option('--bootstrap <multiaddrs>', 'peers to connect to, comma-separated /ip4/…/tcp/…/p2p/<peer id> (env ROAMCHAIN_BOOTSTRAP)')
-    .option('--solo', 'no network: this node is the chain\'s only validator')
-    .option('--producer <account>', 'solo validator whose node key is in the keystore (older single-node setups)')
+    .option(
+      '--validator <account>',
+      'validator owner account: this node votes with its node key (env ROAMCHAIN_VALIDATOR)',
+    )
+    .option(
+      '--node-key-file <file>',
+      'node key file (env ROAMCHAIN_NODE_KEY_FILE, default <data-dir>/node-key.json)',
+    )
+    .option(
+      '--p2p-listen <multiaddrs>',
+      'libp2p listen addresses, comma-separated (env ROAMCHAIN_P2P_LISTEN, default /ip4/0.0.0.0/tcp/26656)',
+    )
+    .option(
+      '--bootstrap <multiaddrs>',
+      'peers to connect to, comma-separated /ip4/…/tcp/…/p2p/<peer id> (env ROAMCHAIN_BOOTSTRAP)',
+    )
+    .option('--solo', "no network: this node is the chain's only validator")
+    .option(
+      '--producer <account>',
+      'solo validator whose node key is in the keystore (older single-node setups)',
+    )
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
     .action(async (_o: unknown, cmd: Command) => {
@@ -1746,7 +1890,11 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DEVNET_DIR, default .devnet)')
     .option('--host <host>', 'API host (default 127.0.0.1)')
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
-    .option('--validators <n>', 'Super Nodes: 1 (default) or more, as processes voting over libp2p on loopback', int(1, 32))
+    .option(
+      '--validators <n>',
+      'Super Nodes: 1 (default) or more, as processes voting over libp2p on loopback',
+      int(1, 32),
+    )
     .option('--p2p-port <port>', 'first libp2p port with --validators (default 26656)', int(0, 65_535))
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--quiet', 'no banner, warnings only')

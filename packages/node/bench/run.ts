@@ -1,5 +1,6 @@
 /**
  * Node throughput and latency: `npm run bench` [-- --seconds N] [--rate N] [--inflight N] [--quick]
+ *   [--validators N]   (N > 1: a BFT network of N validator processes; --rate defaults to 1000)
  *
  * Starts a fresh devnet node process (packages/node/bin/devnet.ts: one producer, 500 ms blocks, the
  * embedded level store, libsodium verification with a cache) on a temporary data directory and a free
@@ -30,8 +31,14 @@ const { values: args } = parseArgs({
     inflight: { type: 'string', default: '128' },
     quick: { type: 'boolean', default: false },
     'block-ms': { type: 'string' },
+    validators: { type: 'string' },
   },
 });
+const validators = args.validators !== undefined ? Number(args.validators) : 1;
+if (!Number.isInteger(validators) || validators < 1 || validators > 16)
+  throw new Error('--validators must be 1 to 16');
+// The issue's target for a validator network: p99 to finality <= 1 s at 1,000 tx/s.
+if (validators > 1 && args.rate === undefined) args.rate = '1000';
 
 const MIN_SECONDS = 30;
 let seconds = args.seconds !== undefined ? Number(args.seconds) : args.quick ? 5 : MIN_SECONDS;
@@ -135,6 +142,7 @@ try {
     '0',
     '--quiet',
     ...(args['block-ms'] ? ['--block-ms', args['block-ms']] : []),
+    ...(validators > 1 ? ['--validators', String(validators), '--p2p-port', '0'] : []),
   ];
   node = spawn(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   node.stderr!.on('data', (b: Buffer) => {
@@ -265,8 +273,12 @@ function report(
     .join(', ');
   log();
   log(
-    `roamchain node bench: devnet node (1 producer, libsodium + cache, level store) and a load generator ` +
-      `process on ${availableParallelism()} cores`,
+    validators > 1
+      ? `roamchain node bench: ${validators} validator processes (BFT over libp2p on loopback; load sent to ` +
+          `node-1's API, latency to finality as seen on node-1) and a load generator process on ` +
+          `${availableParallelism()} cores`
+      : `roamchain node bench: devnet node (1 producer, libsodium + cache, level store) and a load generator ` +
+          `process on ${availableParallelism()} cores`,
   );
   log(
     `setup ${r.setup.seconds} s: ${r.config.subscribers} load subscribers of ${r.setup.operators} operators, ` +

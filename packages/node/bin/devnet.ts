@@ -1,6 +1,7 @@
 /**
  * Starts the devnet in this process (used by tests and benchmarks that need a real node process):
  *   node --import tsx packages/node/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet] [--agents]
+ * [--validators N --p2p-port P]
  * (`--agents` runs the demo operators' agents too; off by default so tests drive contracts by hand.)
  * Prints one JSON line `{"ready":true,"url":…,"keystore":…,"height":…}` when it serves.
  */
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     'block-ms': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     agents: { type: 'boolean', default: false },
+    validators: { type: 'string' },
+    'p2p-port': { type: 'string' },
   },
 });
 const r = await runDevnet({
@@ -22,6 +25,8 @@ const r = await runDevnet({
   ...(values['block-ms'] ? { blockIntervalMs: Number(values['block-ms']) } : {}),
   quiet: values.quiet ?? false,
   agents: values.agents ?? false,
+  ...(values.validators ? { validators: Number(values.validators) } : {}),
+  ...(values['p2p-port'] ? { p2pPort: Number(values['p2p-port']) } : {}),
 });
 process.stdout.write(
   `${JSON.stringify({ ready: true, url: r.url, keystore: r.keystore, height: r.node.height })}\n`,

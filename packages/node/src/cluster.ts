@@ -49,7 +49,8 @@ export function planCluster(o: PlanOptions): ClusterPlan {
   const dir = resolve(o.dir);
   mkdirSync(dir, { recursive: true });
   const genesisPath = join(dir, 'genesis.json');
-  if (!existsSync(genesisPath)) writeFileSync(genesisPath, `${JSON.stringify(genesisToJSON(o.genesis), null, 2)}\n`);
+  if (!existsSync(genesisPath))
+    writeFileSync(genesisPath, `${JSON.stringify(genesisToJSON(o.genesis), null, 2)}\n`);
   const host = o.host ?? '127.0.0.1';
   const members: ClusterMember[] = o.members.map((m, i) => {
     const apiPort = o.apiPorts[i]!;

@@ -8,7 +8,16 @@
  * Does not own: the state transition, storage, or libp2p (the network is a narrow interface that
  * @roamchain/p2p implements; `null` runs a validator set of one with no network).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   type Commit,
@@ -255,10 +264,13 @@ export class ConsensusDriver {
   async produceOne(at?: bigint): Promise<AppliedBlock> {
     if (this.decision) await this.decision;
     this.nextTime = at;
-    const done = new Promise<AppliedBlock>((resolve, reject) => this.decisionWaiters.push({ resolve, reject }));
+    const done = new Promise<AppliedBlock>((resolve, reject) =>
+      this.decisionWaiters.push({ resolve, reject }),
+    );
     this.startHeight();
     const d = this.decision as Promise<AppliedBlock> | null;
-    if (!d) throw new RoamError('INTERNAL', 'the validator set did not decide alone (more than one validator?)');
+    if (!d)
+      throw new RoamError('INTERNAL', 'the validator set did not decide alone (more than one validator?)');
     return done;
   }
 
@@ -266,7 +278,9 @@ export class ConsensusDriver {
 
   private selfIndex(height: bigint): number | null {
     if (!this.keys) return null;
-    const i = this.node.validatorSet(height).validators.findIndex((v) => equalBytes(v.publicKey, this.keys!.publicKey));
+    const i = this.node
+      .validatorSet(height)
+      .validators.findIndex((v) => equalBytes(v.publicKey, this.keys!.publicKey));
     return i < 0 ? null : i;
   }
 
@@ -335,7 +349,12 @@ export class ConsensusDriver {
       broadcast: (msg: ConsensusMessage): void => {
         if (!this.paused) this.net?.publish(TOPIC.consensus, encodeMessage(msg));
       },
-      scheduleTimeout: (kind: 'propose' | 'prevote' | 'precommit', height: bigint, round: number, ms: number) => {
+      scheduleTimeout: (
+        kind: 'propose' | 'prevote' | 'precommit',
+        height: bigint,
+        round: number,
+        ms: number,
+      ) => {
         if (this.o.manual) return;
         const t = setTimeout(() => {
           this.timers.delete(t);
@@ -388,7 +407,10 @@ export class ConsensusDriver {
       this.reportedEvidence.add(key);
       try {
         this.node.submitEvidence(ev);
-        this.o.log('warn', 'equivocation evidence submitted', { validator: ev.a.validator, height: String(ev.a.height) });
+        this.o.log('warn', 'equivocation evidence submitted', {
+          validator: ev.a.validator,
+          height: String(ev.a.height),
+        });
       } catch (e) {
         this.o.log('info', 'evidence not submitted', { err: String(e) });
       }
@@ -545,9 +567,15 @@ export class ConsensusDriver {
     if (height <= this.node.head.height) {
       const b = await this.node.blockByHeight(Number(height));
       const c = this.node.commitAt(Number(height));
-      if (b && c) return encode(roundResp, { final: { block: encodeBlock(b.block), commit: c }, messages: [], bodies: [] });
+      if (b && c)
+        return encode(roundResp, {
+          final: { block: encodeBlock(b.block), commit: c },
+          messages: [],
+          bodies: [],
+        });
     }
-    if (!this.core || this.core.height !== height) return encode(roundResp, { final: undefined, messages: [], bodies: [] });
+    if (!this.core || this.core.height !== height)
+      return encode(roundResp, { final: undefined, messages: [], bodies: [] });
     const messages = this.core.gossip().map(encodeMessage);
     const bodies: Uint8Array[] = [];
     for (const m of this.core.gossip()) {
@@ -672,7 +700,12 @@ export class ConsensusDriver {
       // The core waits while blocks come from sync (it would otherwise work on a stale height).
       this.paused = true;
       await this.decision?.catch(() => {});
-      const raw = await net.request(best.peer, PROTO.blocks, encode(blocksReq, { from: BigInt(mine + 1), count: SYNC_BATCH }), 10_000);
+      const raw = await net.request(
+        best.peer,
+        PROTO.blocks,
+        encode(blocksReq, { from: BigInt(mine + 1), count: SYNC_BATCH }),
+        10_000,
+      );
       const items = decode(blocksResp, raw);
       if (items.length === 0) break;
       for (const it of items) {

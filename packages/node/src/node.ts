@@ -12,6 +12,14 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  type Commit,
+  decodeCommit,
+  encodeCommit,
+  type ValidatorSet,
+  type Vote,
+  verifyCommit,
+} from '@roamchain/consensus';
+import {
   type Block,
   type BlockHeader,
   blockId,
@@ -20,6 +28,7 @@ import {
   decodeBlock,
   decodeTx,
   encodeBlock,
+  encodeTx,
   envelope,
   equalBytes,
   type Genesis,
@@ -29,29 +38,23 @@ import {
   merkleRoot,
   nobleVerifier,
   RoamError,
+  refPrefixOf,
+  requiredSigners,
   type SignatureVerifier,
   sign,
-  encodeTx,
-  refPrefixOf,
   signTx,
   type TxEnvelope,
   useSha256,
   utf8,
+  validateTxStateless,
   verify,
 } from '@roamchain/protocol';
-import {
-  type Commit,
-  decodeCommit,
-  encodeCommit,
-  type ValidatorSet,
-  type Vote,
-  verifyCommit,
-} from '@roamchain/consensus';
 import {
   applyBlock,
   BlockBuilder,
   type BlockResult,
   genesisState,
+  K,
   LedgerState,
   type Redo,
   type StateChange,
@@ -74,6 +77,11 @@ export interface NodeConfig {
   blockIntervalMs?: number;
   verifier?: SignatureVerifier;
   mempool?: Partial<MempoolLimits>;
+  /**
+   * Most transactions this node puts in a block it proposes (default 2,000; the chain's limit is
+   * `maxBlockTxs`). Smaller blocks are built, sent and checked faster: lower latency to finality.
+   */
+  maxProposalTxs?: number;
   /** Called with each committed block (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
@@ -139,6 +147,8 @@ export class Node implements NodeApi {
   /** Executed blocks for the next height, by id hex (proposals under vote). */
   private readonly candidates = new Map<string, Candidate>();
   private readonly badCandidates = new Map<string, RoamError>();
+  /** Mempool transactions submitted to this node's API (executed in the pending block). */
+  private readonly localPending = new Set<string>();
   private readonly verifier: SignatureVerifier;
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
@@ -254,8 +264,10 @@ export class Node implements NodeApi {
         { height: this.state.meta.height + 1n, time, prev: this.headId, producer: this.producerName() },
         { verifier: this.verifier },
       );
-      // Re-admit what is still pending on top of the new head; drop what no longer applies.
+      // Re-admit this node's clients' transactions still pending on top of the new head (relayed
+      // ones were never executed here); drop what no longer applies.
       for (const env of this.mempool.fairOrder()) {
+        if (!this.localPending.has(env.idHex)) continue;
         try {
           this.pending.apply(env);
         } catch (e) {
@@ -279,15 +291,44 @@ export class Node implements NodeApi {
     const maxTx = this.state.get<{ maxTxBytes: number }>('meta/params')!.maxTxBytes;
     if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
     const env = decodeTx(bytes);
-    // Stateless checks, signatures and state checks all run once, inside the pending block's apply.
     if (this.store.get(SK.tx(env.idHex)))
       throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+    if (this.mempool.has(env.idHex))
+      throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} is pending`);
     const account = this.mempool.checkRoom(env);
-    this.pendingBuilder().apply(env);
+    // Transactions nobody signs (evidence) are executed even when relayed: a signature check would
+    // not stop a flood of them, executing does (only real equivocations apply, each once).
+    if (origin === 'local' || env.tx.signatures.length === 0) {
+      // A client's transaction: stateless checks, signatures and state checks all run once, inside
+      // the pending block's apply, so the client learns at once whether it applies on the head.
+      this.pendingBuilder().apply(env);
+      this.localPending.add(env.idHex);
+    } else {
+      // A peer's (already checked by the node it came from, relayed by gossip): stateless checks and
+      // signatures only. Executing every relayed transaction on every node a second time would double
+      // the network's work; the proposer's block build drops whatever no longer applies.
+      this.checkRelayed(env);
+    }
     this.mempool.add(env, account);
     this.rejected.delete(env.idHex);
     this.emitter.emit('tx', bytes, origin);
     return env;
+  }
+
+  private checkRelayed(env: TxEnvelope): void {
+    const { tx } = env;
+    validateTxStateless(tx);
+    if (!equalBytes(tx.chainId, this.chainId)) throw new RoamError('TX_WRONG_CHAIN');
+    if (tx.expiration <= this.headTime) throw new RoamError('TX_EXPIRED');
+    if (this.state.get(K.seenTx(env.idHex)) !== undefined) throw new RoamError('TX_DUPLICATE');
+    const signers = requiredSigners(tx.ops);
+    signers.forEach((n, i) => {
+      const a = this.state.get<{ signingKey: Uint8Array }>(K.account(n));
+      if (!a) throw new RoamError('ACCOUNT_UNKNOWN', `signer ${n} does not exist`, { account: n });
+      if (!this.verifier.verify(a.signingKey, env.id, tx.signatures[i]!)) {
+        throw new RoamError('SIG_INVALID', `signature of ${n} does not verify`, { signer: n });
+      }
+    });
   }
 
   /**
@@ -323,6 +364,7 @@ export class Node implements NodeApi {
 
   private drop(env: TxEnvelope, e: unknown): void {
     this.mempool.remove(env.idHex);
+    this.localPending.delete(env.idHex);
     const err = e instanceof RoamError ? e : new RoamError('INTERNAL', (e as Error).message);
     this.rejected.set(env.idHex, { code: err.code, message: err.message });
     if (this.rejected.size > 50_000) this.rejected.delete(this.rejected.keys().next().value!);
@@ -370,7 +412,8 @@ export class Node implements NodeApi {
    */
   start(net: ConsensusNetwork | null = null, opts: Partial<ConsensusOptions> = {}): ConsensusDriver {
     if (this.driver) return this.driver;
-    if (!net && !this.config.producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
+    if (!net && !this.config.producer)
+      throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
     this.driver = new ConsensusDriver(this, net, {
       dataDir: this.config.dataDir,
       identity: this.config.producer ?? null,
@@ -436,12 +479,21 @@ export class Node implements NodeApi {
   buildCandidate(at?: bigint): Candidate {
     const producer = this.config.producer;
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
-    const max = this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs;
+    const max = Math.min(
+      this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs,
+      this.config.maxProposalTxs ?? 2_000,
+    );
     const height = this.state.meta.height + 1n;
     let b: BlockBuilder;
     const p = this.pending;
     const now = at ?? BigInt(Date.now());
-    if (at === undefined && p && p.txCount === this.mempool.size && p.txCount <= max && p.start.time + 1000n > now) {
+    if (
+      at === undefined &&
+      p &&
+      p.txCount === this.mempool.size &&
+      p.txCount <= max &&
+      p.start.time + 1000n > now
+    ) {
       // Everything pending fits in this block, so order cannot keep anyone out: the block is the
       // speculative block admission already built (each transaction executed once, not twice).
       b = p;
@@ -545,7 +597,8 @@ export class Node implements NodeApi {
     // The producer is an active validator of this height and signed the block id.
     const producer = this.validatorSet(height).validators.find((v) => v.name === h.producer);
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `${h.producer} is not an active validator`);
-    if (!this.verifier.verify(producer.publicKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
+    if (!this.verifier.verify(producer.publicKey, id, block.signature))
+      throw new RoamError('BLOCK_BAD_SIGNATURE');
     const envelopes = block.txs.map((tx) => envelope(tx));
     const result = applyBlock(this.state, block, envelopes, this.headId, { verifier: this.verifier });
     const redo = this.state.redoOf(result.undo);
@@ -637,7 +690,10 @@ export class Node implements NodeApi {
     this.headTime = a.block.header.time;
     this.headCommit = commit;
     this.pending = null;
-    for (const e of a.envelopes) this.mempool.remove(e.idHex);
+    for (const e of a.envelopes) {
+      this.mempool.remove(e.idHex);
+      this.localPending.delete(e.idHex);
+    }
     try {
       await this.store.batch(ops);
     } catch (e) {

@@ -12,6 +12,15 @@ import { Keystore, passphraseFromEnv } from '@roamchain/sdk/keystore';
 import { startSmdp } from '@roamchain/smdp';
 import pino from 'pino';
 import { createApi } from './api/server.js';
+import {
+  type ClusterMember,
+  type ClusterPlan,
+  freePort,
+  planCluster,
+  spawnMember,
+  waitForApi,
+} from './cluster.js';
+import type { SyncProgress } from './consensus.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
 import {
   DEMO_OPERATORS,
@@ -25,8 +34,6 @@ import {
   EXTRA_OPERATORS,
   seedDevnet,
 } from './devnet.js';
-import { type ClusterMember, type ClusterPlan, freePort, planCluster, spawnMember, waitForApi } from './cluster.js';
-import type { SyncProgress } from './consensus.js';
 import { Node, type NodeConfig } from './node.js';
 import type { StoreKind } from './store/index.js';
 
@@ -198,7 +205,14 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
   const port = Number(pick('port', 'ROAMCHAIN_API_PORT') ?? 8080);
   const interval = pick('blockIntervalMs', 'ROAMCHAIN_BLOCK_INTERVAL_MS');
   const list = (v: string[] | string | undefined): string[] =>
-    v === undefined ? [] : Array.isArray(v) ? v : v.split(',').map((x) => x.trim()).filter(Boolean);
+    v === undefined
+      ? []
+      : Array.isArray(v)
+        ? v
+        : v
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
   const network: NetworkConfig | undefined = solo
     ? undefined
     : {
@@ -227,7 +241,13 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
   if (running.p2p) running.node.start(running.p2p, { onSync: syncProgressPrinter() });
   else if (producer) running.node.start();
   logger.info(
-    { url: running.url, height: running.node.height, dataDir, peerId: running.p2p?.peerId, addrs: running.p2p?.addrs() },
+    {
+      url: running.url,
+      height: running.node.height,
+      dataDir,
+      peerId: running.p2p?.peerId,
+      addrs: running.p2p?.addrs(),
+    },
     'roamchain node running',
   );
   onSignals(running.close);
@@ -262,7 +282,8 @@ export async function runDevnet(
 ): Promise<Running & { keystore: string; smdpUrl: string }> {
   const dataDir = resolve(opts.dataDir ?? process.env.ROAMCHAIN_DEVNET_DIR ?? '.devnet');
   const n = opts.validators ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 32) throw new RoamError('BAD_REQUEST', '--validators must be 1 to 32');
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw new RoamError('BAD_REQUEST', '--validators must be 1 to 32');
   const { genesis, keys } = devnetGenesis(dataDir, n);
   const logger = makeLogger(opts.quiet ? 'warn' : (process.env.ROAMCHAIN_LOG_LEVEL ?? 'warn'));
   const apiPort0 = opts.port ?? Number(process.env.ROAMCHAIN_API_PORT ?? 8080);
@@ -418,7 +439,9 @@ function printBanner(
     ...(others.length
       ? [
           `  validators ${DEVNET_VALIDATOR} (this process, API above) and ${others.length} more processes, BFT over libp2p:`,
-          ...others.map((m) => `             ${m.name}  API ${m.url}  p2p ${m.addr}  log ${join(m.dir, 'node.log')}`),
+          ...others.map(
+            (m) => `             ${m.name}  API ${m.url}  p2p ${m.addr}  log ${join(m.dir, 'node.log')}`,
+          ),
         ]
       : []),
     `  keystore   ${keystore}  passphrase "${DEVNET_PASSPHRASE}" (public demo keys, seed "${DEVNET_SEED}")`,

@@ -417,6 +417,7 @@ describe('Web-API on a real node', () => {
       [
         'chainId',
         'chainName',
+        'consensus',
         'finalizedHeight',
         'headId',
         'headTime',

@@ -16,7 +16,11 @@ import { CachingVerifier, Node, sodiumVerifier } from '../src/index.js';
 const NAMES = ['node-1', 'node-2', 'node-3', 'node-4'];
 const root = mkdtempSync(join(tmpdir(), 'rc-bft-'));
 const { genesis, keys } = buildGenesis({
-  accounts: [...NAMES.map((name) => ({ name, roles: ['node_owner' as const] })), { name: 'alice' }, { name: 'bob' }],
+  accounts: [
+    ...NAMES.map((name) => ({ name, roles: ['node_owner' as const] })),
+    { name: 'alice' },
+    { name: 'bob' },
+  ],
   umt: { alice: 1_000_000n * UNIT },
   validators: NAMES,
 });
@@ -29,7 +33,12 @@ interface Member {
 }
 const members: Member[] = [];
 
-async function startMember(name: string, dir: string, bootstrap: string[], validator = true): Promise<Member> {
+async function startMember(
+  name: string,
+  dir: string,
+  bootstrap: string[],
+  validator = true,
+): Promise<Member> {
   const secretKey = validator ? keys.get(name)!.signing.secretKey : new Uint8Array(32).fill(7);
   const node = await Node.open({
     dataDir: dir,
@@ -103,7 +112,9 @@ describe('BFT consensus over libp2p', () => {
     expect(c.height).toBe(BigInt(h - 1));
     expect(bytesToHex(c.value)).toBe(bytesToHex(b.block.header.prev));
     expect(c.signatures.length).toBeGreaterThanOrEqual(quorum(4));
-    expect(verifyCommit(c, last.validatorSet(BigInt(h - 1)), last.signatureVerifier, last.chainId).ok).toBe(true);
+    expect(verifyCommit(c, last.validatorSet(BigInt(h - 1)), last.signatureVerifier, last.chainId).ok).toBe(
+      true,
+    );
     const st = last.status();
     expect(st.consensus?.validators).toBe(4);
     expect(st.consensus?.validator).toBe(true);
@@ -116,7 +127,11 @@ describe('BFT consensus over libp2p', () => {
     await until(() => members.every((m) => m.node.height >= h0 + 5), 20_000, 'progress with 3 of 4');
     const env = members[0]!.node.submit(transfer(members[0]!.node, 7n, 99));
     await members[1]!.node.waitFor(env.idHex, 10_000);
-    const back = await startMember(gone.name, gone.dir, members.flatMap((m) => m.p2p.addrs()));
+    const back = await startMember(
+      gone.name,
+      gone.dir,
+      members.flatMap((m) => m.p2p.addrs()),
+    );
     members.push(back);
     const target = Math.max(...members.map((m) => m.node.height));
     await until(() => back.node.height >= target + 2, 30_000, 'restarted validator catching up');
@@ -126,7 +141,12 @@ describe('BFT consensus over libp2p', () => {
   });
 
   it('a non-voting follower syncs from nothing and follows live', async () => {
-    const f = await startMember('follower', join(root, 'follower'), members.flatMap((m) => m.p2p.addrs()), false);
+    const f = await startMember(
+      'follower',
+      join(root, 'follower'),
+      members.flatMap((m) => m.p2p.addrs()),
+      false,
+    );
     members.push(f);
     const target = members[0]!.node.height;
     await until(() => f.node.height >= target + 2, 30_000, 'follower sync');
@@ -134,6 +154,8 @@ describe('BFT consensus over libp2p', () => {
     const a = await f.node.blockByHeight(target);
     const b = await members[0]!.node.blockByHeight(target);
     expect(a!.id).toBe(b!.id);
-    expect(bytesToHex(f.node.state.root())).toBe(bytesToHex((await f.node.blockByHeight(f.node.height))!.block.header.stateRoot));
+    expect(bytesToHex(f.node.state.root())).toBe(
+      bytesToHex((await f.node.blockByHeight(f.node.height))!.block.header.stateRoot),
+    );
   });
 });

@@ -94,7 +94,13 @@ describe('validators API', () => {
     const nodeKey = bytesToHex(keys.get('node-1')!.signing.publicKey);
     expect(r.body).toMatchObject({ epoch: 0, height: 1 });
     expect(r.body.active).toEqual([
-      { index: 0, account: 'node-1', nodeKey, bond: BOND.toString(), peerId: expect.stringMatching(/^12D3KooW/) },
+      {
+        index: 0,
+        account: 'node-1',
+        nodeKey,
+        bond: BOND.toString(),
+        peerId: expect.stringMatching(/^12D3KooW/),
+      },
     ]);
     expect(r.body.records).toEqual([
       {

@@ -46,8 +46,8 @@ async function workerMain(): Promise<void> {
           const run = dv.getUint32(0);
           const sent = dv.getFloat64(8);
           const t = now();
-          let l = lat.get(run);
-          if (l === undefined) lat.set(run, (l = []));
+          const l = lat.get(run) ?? [];
+          lat.set(run, l);
           l.push(t - sent);
           lastAt.set(run, t);
           if (l.length % 50 === 0) port.postMessage({ progress: true, run, n: l.length });
@@ -166,7 +166,13 @@ async function main(): Promise<void> {
       const count = phase === 'latency' ? latCount : tputCount;
       let t0: number;
       if (phase === 'latency') {
-        ({ t0 } = await call<{ t0: number; t1: number }>(pub, { cmd: 'publish', run: r, size, count, intervalMs: 5 }));
+        ({ t0 } = await call<{ t0: number; t1: number }>(pub, {
+          cmd: 'publish',
+          run: r,
+          size,
+          count,
+          intervalMs: 5,
+        }));
       } else {
         const WINDOW = size > 4096 ? 64 : 500;
         const CHUNK = 50;
@@ -189,11 +195,17 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 30_000;
       let reps: { lat: number[]; lastAt: number }[];
       for (;;) {
-        reps = await Promise.all(recv.map((w) => call<{ lat: number[]; lastAt: number }>(w, { cmd: 'report', run: r })));
+        reps = await Promise.all(
+          recv.map((w) => call<{ lat: number[]; lastAt: number }>(w, { cmd: 'report', run: r })),
+        );
         if (reps.every((x) => x.lat.length >= count) || Date.now() > deadline) break;
         await sleep(50);
       }
-      if (process.env.BENCH_DEBUG) console.log('scores', reps.map((x) => (x as unknown as { scores: string[] }).scores));
+      if (process.env.BENCH_DEBUG)
+        console.log(
+          'scores',
+          reps.map((x) => (x as unknown as { scores: string[] }).scores),
+        );
       const all = reps.flatMap((x) => x.lat).sort((a, b) => a - b);
       const delivered = Math.min(...reps.map((x) => x.lat.length));
       const end = Math.max(...reps.map((x) => x.lastAt));

@@ -42,7 +42,13 @@ export interface GossipTuning {
   validationWindowMs: number;
 }
 
-export const DEFAULT_GOSSIP: GossipTuning = { D: 4, Dlo: 3, Dhi: 8, heartbeatMs: 200, validationWindowMs: 5000 };
+export const DEFAULT_GOSSIP: GossipTuning = {
+  D: 4,
+  Dlo: 3,
+  Dhi: 8,
+  heartbeatMs: 200,
+  validationWindowMs: 5000,
+};
 
 export interface P2POptions {
   /** 32-byte Ed25519 seed: the node key. The libp2p identity (and so the peer id) is derived from it. */
@@ -132,7 +138,10 @@ interface GossipSubExt {
   reportMessageValidationResult(msgId: string, propagationSource: string, result: TopicValidatorResult): void;
 }
 
-const sha256 = (data: Uint8Array | undefined): Buffer => createHash('sha256').update(data ?? new Uint8Array()).digest();
+const sha256 = (data: Uint8Array | undefined): Buffer =>
+  createHash('sha256')
+    .update(data ?? new Uint8Array())
+    .digest();
 
 function errName(e: unknown): string {
   return e instanceof Error ? e.name : '';
@@ -291,7 +300,12 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     } catch (e) {
       const delay = backoffDelay(b.attempt, backoff);
       b.attempt++;
-      log('debug', 'p2p bootstrap dial failed', { peer: b.peer, attempt: b.attempt, retryMs: delay, err: errMsg(e) });
+      log('debug', 'p2p bootstrap dial failed', {
+        peer: b.peer,
+        attempt: b.attempt,
+        retryMs: delay,
+        err: errMsg(e),
+      });
       schedule(b, delay);
     } finally {
       b.dialling = false;
@@ -371,7 +385,9 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     } catch (e) {
       if (tooLarge(e)) {
         await lp
-          .write(new Uint8ArrayList(Uint8Array.of(ST_TOO_LARGE), utf8.encode('request too large')), { signal })
+          .write(new Uint8ArrayList(Uint8Array.of(ST_TOO_LARGE), utf8.encode('request too large')), {
+            signal,
+          })
           .catch(() => {});
       }
       stream.abort(e instanceof Error ? e : new Error(String(e)));
@@ -395,7 +411,12 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     }
   };
 
-  const request = async (peer: string, name: string, req: Uint8Array, timeoutMs: number): Promise<Uint8Array> => {
+  const request = async (
+    peer: string,
+    name: string,
+    req: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array> => {
     if (req.length > maxRequestBytes) {
       throw new P2PError('P2P_TOO_LARGE', `request of ${req.length} bytes exceeds ${maxRequestBytes}`);
     }
@@ -412,14 +433,18 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     try {
       stream = await node.dialProtocol(target, proto, { signal });
     } catch (e) {
-      if (signal.aborted) throw new P2PError('P2P_TIMEOUT', `${name} to ${peer}: timed out opening stream`, { cause: e });
+      if (signal.aborted)
+        throw new P2PError('P2P_TIMEOUT', `${name} to ${peer}: timed out opening stream`, { cause: e });
       if (errName(e) === 'UnsupportedProtocolError') {
         throw new P2PError('P2P_REMOTE', `${peer} does not serve ${name}`, { cause: e });
       }
       throw new P2PError('P2P_UNREACHABLE', `${name} to ${peer}: ${errMsg(e)}`, { cause: e });
     }
     try {
-      const lp = lpStream(stream, { maxDataLength: maxResponseBytes + 1, maxBufferSize: maxResponseBytes + 64 });
+      const lp = lpStream(stream, {
+        maxDataLength: maxResponseBytes + 1,
+        maxBufferSize: maxResponseBytes + 64,
+      });
       await lp.write(req, { signal });
       const frame = await lp.read({ signal });
       const status = frame.get(0);
@@ -432,9 +457,12 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     } catch (e) {
       stream.abort(e instanceof Error ? e : new Error(String(e)));
       if (e instanceof P2PError) throw e;
-      if (signal.aborted) throw new P2PError('P2P_TIMEOUT', `${name} to ${peer}: no response in ${timeoutMs} ms`, { cause: e });
+      if (signal.aborted)
+        throw new P2PError('P2P_TIMEOUT', `${name} to ${peer}: no response in ${timeoutMs} ms`, { cause: e });
       if (tooLarge(e)) {
-        throw new P2PError('P2P_TOO_LARGE', `${name} from ${peer}: response exceeds ${maxResponseBytes}`, { cause: e });
+        throw new P2PError('P2P_TOO_LARGE', `${name} from ${peer}: response exceeds ${maxResponseBytes}`, {
+          cause: e,
+        });
       }
       throw new P2PError('P2P_REMOTE', `${name} to ${peer}: ${errMsg(e)}`, { cause: e });
     }
@@ -465,9 +493,13 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
       return r.recipients.length;
     },
     async handle(name, handler) {
-      await node.handle(protocolName(chainId, name), (stream, connection) => serve(handler, stream, connection), {
-        maxInboundStreams: 64,
-      });
+      await node.handle(
+        protocolName(chainId, name),
+        (stream, connection) => serve(handler, stream, connection),
+        {
+          maxInboundStreams: 64,
+        },
+      );
     },
     request,
     penalize: (peer, reason) => strike(peer, reason),
@@ -484,7 +516,9 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     },
     async ping(peer, timeoutMs = 5000) {
       try {
-        return await node.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(timeoutMs) });
+        return await node.services.ping.ping(peerIdFromString(peer), {
+          signal: AbortSignal.timeout(timeoutMs),
+        });
       } catch (e) {
         throw new P2PError('P2P_UNREACHABLE', `ping ${peer}: ${errMsg(e)}`, { cause: e });
       }

@@ -110,7 +110,10 @@ describe('identity', () => {
 describe('gossip', () => {
   it('three nodes in a line relay A -> B -> C; rejects stop relaying and get the sender banned', async () => {
     const a = await node();
-    const b = await node({ bootstrap: a.addrs(), scoring: { threshold: 5, windowMs: 60_000, banMs: 60_000 } });
+    const b = await node({
+      bootstrap: a.addrs(),
+      scoring: { threshold: 5, windowMs: 60_000, banMs: 60_000 },
+    });
     const c = await node({ bootstrap: b.addrs() });
     await until(() => b.peers().length === 2, 5000, 'line to form');
     expect(a.peers().map((p) => p.id)).toEqual([b.peerId]);
@@ -128,7 +131,7 @@ describe('gossip', () => {
     });
     c.subscribe('tx', async (d, from, meta) => {
       atC.push({ data: dec.decode(d), from, origin: meta.origin });
-      return 'accept';
+      return 'accept' as const;
     });
 
     await publishUntil(a, 'good', () => atC.length > 0);
@@ -196,7 +199,9 @@ describe('request / response', () => {
   it('answers, reports remote errors, times out, bounds sizes', async () => {
     const a = await node({ maxResponseBytes: 2 * 1024 * 1024 });
     const b = await node({ bootstrap: a.addrs(), maxRequestBytes: 1024 * 1024 });
-    await b.handle('status', async (req, from) => enc.encode(`h=42 len=${req.length} from=${from === a.peerId}`));
+    await b.handle('status', async (req, from) =>
+      enc.encode(`h=42 len=${req.length} from=${from === a.peerId}`),
+    );
     await b.handle('slow', async () => {
       await sleep(2000);
       return new Uint8Array(1);
@@ -207,7 +212,9 @@ describe('request / response', () => {
     await b.handle('big', async () => new Uint8Array(3 * 1024 * 1024));
     await until(() => a.peers().length === 1);
 
-    expect(dec.decode(await a.request(b.peerId, 'status', new Uint8Array(7), 2000))).toBe('h=42 len=7 from=true');
+    expect(dec.decode(await a.request(b.peerId, 'status', new Uint8Array(7), 2000))).toBe(
+      'h=42 len=7 from=true',
+    );
     // a 1 MiB request (the responder's limit) round-trips
     await b.handle('echo', async (req) => req);
     const mb = randomBytes(1024 * 1024);

@@ -161,7 +161,9 @@ describe('operation builders', () => {
   });
 
   it('validator_set: optional node key as hex, status checked', () => {
-    expect(setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'candidate', nodeKey: ENC })).toEqual({
+    expect(
+      setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'candidate', nodeKey: ENC }),
+    ).toEqual({
       type: 'validator_set',
       authority: 'ndf',
       account: 'node-2',
@@ -177,9 +179,9 @@ describe('operation builders', () => {
     expect(() =>
       setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'jailed' as never }),
     ).toThrowError(expect.objectContaining({ code: 'VALIDATOR_INVALID' }));
-    expect(() => setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'active', nodeKey: 'abcd' })).toThrow(
-      /32 bytes/,
-    );
+    expect(() =>
+      setValidatorOp({ authority: 'ndf', account: 'node-2', status: 'active', nodeKey: 'abcd' }),
+    ).toThrow(/32 bytes/);
   });
 
   it('validator_bond / validator_unbond: exact ops, signed by the owner, positive amounts', () => {

@@ -292,7 +292,7 @@ describe('governance admits validators at epoch boundaries', () => {
     rejects(c, [admit('node-2', 'candidate', false)], 'VALIDATOR_STATUS');
     rejects(
       c,
-      [{ ...admit('node-3', 'candidate'), nodeKey: nodeKey('node-2').publicKey }],
+      [{ ...admit('node-3', 'candidate'), nodeKey: nodeKey('node-2').publicKey } as Operation],
       'VALIDATOR_KEY_TAKEN',
     );
     rejects(c, [{ ...admit('node-3', 'candidate'), account: 'ghost' } as Operation], 'ACCOUNT_UNKNOWN');

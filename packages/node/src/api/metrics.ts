@@ -69,7 +69,11 @@ export class Metrics {
       },
     });
     // Consensus and block sync (a lagging node shows its sync progress here and on the console).
-    const consensusGauges: [string, string, (c: NonNullable<ReturnType<NodeApi['status']>['consensus']>) => number][] = [
+    const consensusGauges: [
+      string,
+      string,
+      (c: NonNullable<ReturnType<NodeApi['status']>['consensus']>) => number,
+    ][] = [
       ['roamchain_consensus_round', 'Consensus round of the current height', (c) => c.round],
       ['roamchain_consensus_max_round', 'Highest round any height needed since start', (c) => c.maxRound],
       ['roamchain_peers', 'Connected peers', (c) => c.peers],

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
+import { peerIdOf } from '@roamchain/p2p';
 import {
   bytesToHex,
   type ChainParams,
@@ -27,7 +28,6 @@ import {
   type ServiceKind,
   signedTx,
 } from '@roamchain/protocol';
-import { peerIdOf } from '@roamchain/p2p';
 import {
   type Attestation,
   type ChainMeta,
