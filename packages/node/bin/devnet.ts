@@ -29,5 +29,12 @@ const r = await runDevnet({
   ...(values['p2p-port'] ? { p2pPort: Number(values['p2p-port']) } : {}),
 });
 process.stdout.write(
-  `${JSON.stringify({ ready: true, url: r.url, keystore: r.keystore, height: r.node.height })}\n`,
+  `${JSON.stringify({
+    ready: true,
+    url: r.url,
+    keystore: r.keystore,
+    height: r.node.height,
+    // With --validators N: every validator's API (node-1's first), and the member processes' pids.
+    urls: [r.url, ...r.members.slice(1).map((m) => m.url)],
+  })}\n`,
 );

@@ -97,10 +97,16 @@ const CLI_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/src
 /** Starts `roamchain node --config <member config>` as a child process; its output goes to <dir>/node.log. */
 export function spawnMember(m: ClusterMember, opts: { detached?: boolean } = {}): ChildProcess {
   const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: opts.detached ?? false,
-  });
+  // ROAMCHAIN_MEMBER_NODE_ARGS: extra `node` flags for member processes (e.g. --cpu-prof for profiling).
+  const extra = (process.env.ROAMCHAIN_MEMBER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...extra, '--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached ?? false,
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;

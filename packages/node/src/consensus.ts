@@ -45,6 +45,7 @@ import {
   encode,
   encodeBlock,
   equalBytes,
+  hexToBytes,
   opt,
   RoamError,
   type SignatureVerifier,
@@ -120,7 +121,8 @@ const txBatch = vec(bytes(65_536), 8192);
 const statusCodec = struct({ height: u64, id: bytes(32) });
 const blocksReq = struct({ from: u64, count: u32 });
 const blocksResp = vec(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) }), 256);
-const roundReq = struct({ height: u64 });
+/** The requester names the block bodies it already has, so they are not sent again. */
+const roundReq = struct({ height: u64, have: vec(bytes(32), 16) });
 const roundResp = struct({
   /** Set when the peer already has the block: the block and its commit. */
   final: opt(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) })),
@@ -129,6 +131,21 @@ const roundResp = struct({
 });
 
 const SYNC_BATCH = 64;
+
+/**
+ * Timeouts of the node (ms; timeout(r) = base + r * delta). They never delay a block on the happy
+ * path (a block is final as soon as 2/3 of precommits arrive); timeoutPropose only bounds how long
+ * validators wait for a proposer that may be down, and must cover building, sending and checking a
+ * full proposal on a loaded machine — a shorter one turns slow proposers into extra rounds.
+ */
+export const NODE_TIMEOUTS: TimeoutConfig = {
+  proposeBase: 1000,
+  proposeDelta: 500,
+  prevoteBase: 200,
+  prevoteDelta: 200,
+  precommitBase: 200,
+  precommitDelta: 200,
+};
 
 /** Sign state on disk: written to a temporary file, fsynced, renamed over, directory fsynced. */
 class SignStateFile {
@@ -168,6 +185,7 @@ export class ConsensusDriver {
   private startedHeight = -1n;
   /** Block sync is running: the core's decisions and messages wait. */
   private paused = false;
+  private heightStartedAt = 0;
   private syncProgress: SyncProgress | null = null;
   private readonly signFile: SignStateFile;
   private readonly keys: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
@@ -202,8 +220,8 @@ export class ConsensusDriver {
       idleBlockMs: 500,
       busyBlockMs: 20,
       manual: false,
-      timeouts: {},
-      catchUpMs: 300,
+      timeouts: NODE_TIMEOUTS,
+      catchUpMs: 1000,
       log: () => {},
       ...opts,
     };
@@ -309,6 +327,7 @@ export class ConsensusDriver {
     }
     this.startedHeight = height;
     this.lastProgress = Date.now();
+    this.heightStartedAt = Date.now();
     for (const [idHex, body] of this.bodies) if (body.header.height !== height) this.bodies.delete(idHex);
     this.core.start(height, set);
   }
@@ -362,9 +381,15 @@ export class ConsensusDriver {
         }, ms);
         this.timers.add(t);
       },
-      decide: (_height: bigint, value: Uint8Array, commit: Commit): void => {
+      decide: (height: bigint, value: Uint8Array, commit: Commit): void => {
         // While block sync runs, sync commits this height (the core may decide it meanwhile).
         if (this.paused || this.decision) return;
+        this.o.log('info', 'decided', {
+          height: Number(height),
+          round: commit.round,
+          ms: Date.now() - this.heightStartedAt,
+          txs: this.node.candidate(bytesToHex(value))?.envelopes.length,
+        });
         this.lastProgress = Date.now();
         const idHex = bytesToHex(value);
         const p = this.node.commitDecided(idHex, commit);
@@ -563,7 +588,8 @@ export class ConsensusDriver {
   }
 
   private async serveRound(req: Uint8Array): Promise<Uint8Array> {
-    const { height } = decode(roundReq, req);
+    const { height, have } = decode(roundReq, req);
+    const had = new Set(have.map(bytesToHex));
     if (height <= this.node.head.height) {
       const b = await this.node.blockByHeight(Number(height));
       const c = this.node.commitAt(Number(height));
@@ -581,6 +607,7 @@ export class ConsensusDriver {
     for (const m of this.core.gossip()) {
       if (m.kind !== 'proposal') continue;
       const idHex = bytesToHex(m.proposal.value);
+      if (had.has(idHex)) continue;
       const b = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
       if (b && bodies.length < 16) bodies.push(encodeBlock(b));
     }
@@ -600,7 +627,12 @@ export class ConsensusDriver {
     const peer = peers[Math.floor(Math.random() * peers.length)]!.id;
     const height = this.node.head.height + 1n;
     void this.net
-      .request(peer, PROTO.round, encode(roundReq, { height }), 2000)
+      .request(
+        peer,
+        PROTO.round,
+        encode(roundReq, { height, have: [...this.bodies.keys()].slice(0, 16).map(hexToBytes) }),
+        2000,
+      )
       .then(async (raw) => {
         const r = decode(roundResp, raw);
         if (this.node.head.height + 1n !== height || this.decision) return;

@@ -78,7 +78,7 @@ export interface NodeConfig {
   verifier?: SignatureVerifier;
   mempool?: Partial<MempoolLimits>;
   /**
-   * Most transactions this node puts in a block it proposes (default 2,000; the chain's limit is
+   * Most transactions this node puts in a block it proposes (default 1,000; the chain's limit is
    * `maxBlockTxs`). Smaller blocks are built, sent and checked faster: lower latency to finality.
    */
   maxProposalTxs?: number;
@@ -118,6 +118,9 @@ export interface Candidate {
   result: BlockResult;
   redo: Redo;
 }
+
+/** Pending transactions re-executed on a new head for admission, at most (see `pendingBuilder`). */
+const MAX_READMIT = 256;
 
 /** How far ahead of this node's clock a proposed block's time may be (a liveness rule, not safety). */
 const MAX_CLOCK_DRIFT_MS = 5_000n;
@@ -265,8 +268,11 @@ export class Node implements NodeApi {
         { verifier: this.verifier },
       );
       // Re-admit this node's clients' transactions still pending on top of the new head (relayed
-      // ones were never executed here); drop what no longer applies.
-      for (const env of this.mempool.fairOrder()) {
+      // ones were never executed here); drop what no longer applies. Under a backlog this would
+      // execute the whole backlog again after every block: then admission checks against the head
+      // only, and the next block's build (which executes everything anyway) drops what fails.
+      const backlog = this.localPending.size > MAX_READMIT;
+      for (const env of backlog ? [] : this.mempool.fairOrder()) {
         if (!this.localPending.has(env.idHex)) continue;
         try {
           this.pending.apply(env);
@@ -481,7 +487,7 @@ export class Node implements NodeApi {
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
     const max = Math.min(
       this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs,
-      this.config.maxProposalTxs ?? 2_000,
+      this.config.maxProposalTxs ?? 1_000,
     );
     const height = this.state.meta.height + 1n;
     let b: BlockBuilder;

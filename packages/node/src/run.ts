@@ -106,6 +106,11 @@ export function syncProgressPrinter(out: NodeJS.WriteStream = process.stderr): (
   let lastDecile = -1;
   return (p) => {
     if (start === 0) start = p.height;
+    // A node a block or two behind catches up by sync in a moment: no bar for that.
+    if (p.target - start < 10) {
+      if (p.done) start = 0;
+      return;
+    }
     const total = Math.max(1, p.target - start);
     const done = Math.min(total, p.height - start);
     const pct = Math.floor((done * 100) / total);
@@ -279,7 +284,7 @@ export const DEVNET_PASSPHRASE = 'devnet';
 /** `npm start`: an embedded single-node devnet with funded demo accounts, and the API + web app. */
 export async function runDevnet(
   opts: DevnetOptions = {},
-): Promise<Running & { keystore: string; smdpUrl: string }> {
+): Promise<Running & { keystore: string; smdpUrl: string; members: ClusterMember[] }> {
   const dataDir = resolve(opts.dataDir ?? process.env.ROAMCHAIN_DEVNET_DIR ?? '.devnet');
   const n = opts.validators ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > 32)
@@ -415,7 +420,7 @@ export async function runDevnet(
   if (!opts.quiet)
     printBanner(running.url, keystore, running.node.height, agentUrls, smdp.url, plan?.members.slice(1));
   onSignals(running.close);
-  return { ...running, keystore, smdpUrl: smdp.url };
+  return { ...running, keystore, smdpUrl: smdp.url, members: plan?.members ?? [] };
 }
 
 function printBanner(
