@@ -1,9 +1,19 @@
 /**
  * Load generator of the node bench (started by run.ts in its own process; usable alone against any
  * devnet node):
- *   node --import tsx packages/node/bench/loadgen.ts --url http://127.0.0.1:8080 [--seconds 30]
- *     [--rate N] [--inflight 128] [--subscribers 840] [--group 400] [--depth 2] [--node-pid PID]
+ *   node --import tsx packages/node/bench/loadgen.ts --url http://127.0.0.1:8080[,URL2,…] [--seconds 30]
+ *     [--rate N] [--inflight 128] [--subscribers 840] [--group 400] [--depth 2] [--node-pid PID[,PID2,…]]
  *     [--presign-rate 3000] [--wait-sample 50]
+ *
+ * Several APIs (`--url` a comma-separated list, e.g. every validator of a network): the load is spread
+ * over them the way operators would submit to their own nodes. Each transaction goes to one node: a
+ * contract's request_open and every later step of it to the node of its subscriber (subscriber index
+ * mod N), SDR transfers to the sender's node, top-ups to the receiver's, offer operations to the
+ * operator's (operator index mod N). The setup waves go to the first node and count as done when every
+ * node's feed has delivered them. A WebSocket feed is open on every node; a transaction's latency ends
+ * when the feed of the node it was sent to delivers its block, and a dependent step is released when
+ * that node (the one it goes to) has committed its predecessor. /metrics sums are over all nodes;
+ * thread CPU is of the first --node-pid, process CPU of each.
  *
  * 1. Setup (not measured): creates load subscribers (account_create by their home operators), funds
  *    them (sdr_issue from the gateway, UMT from the home operator) and publishes load offers, in two
@@ -29,7 +39,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { hexToBytes, type Operation, type OpName, opHash, UNIT } from '@roamchain/protocol';
+import { decodeTx, hexToBytes, type Operation, type OpName, opHash, UNIT } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
 import WebSocket from 'ws';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
@@ -59,7 +69,16 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.url) throw new Error('--url is required');
-const BASE = new URL(args.url);
+const URLS = args.url
+  .split(',')
+  .map((u) => u.trim())
+  .filter(Boolean)
+  .map((u) => new URL(u));
+const N = URLS.length;
+if (N < 1 || N > 30) throw new Error('--url: 1 to 30 URLs');
+/** Bit mask of all nodes (LiveTx.seen). */
+const ALL_NODES = 2 ** N - 1;
+const label = (k: number) => `node-${k + 1}`;
 const SECONDS = Number(args.seconds);
 const RATE = args.rate !== undefined ? Number(args.rate) : undefined;
 const INFLIGHT = Number(args.inflight);
@@ -67,7 +86,11 @@ const SUBSCRIBERS = Number(args.subscribers);
 const GROUP = Number(args.group);
 const DEPTH = Number(args.depth);
 const PRESIGN_RATE = RATE ?? Number(args['presign-rate']);
-const NODE_PID = args['node-pid'] !== undefined ? Number(args['node-pid']) : undefined;
+const NODE_PIDS = (args['node-pid'] ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((x) => Number(x));
+const NODE_PID = NODE_PIDS[0];
 const WAIT_SAMPLE = Number(args['wait-sample']);
 const DEP_TIMEOUT_MS = 20_000;
 const DRAIN_MS = 15_000;
@@ -84,12 +107,14 @@ function request(
   path: string,
   body?: Buffer,
   ag: http.Agent = agent,
+  node = 0,
 ): Promise<{ status: number; text: string }> {
+  const base = URLS[node]!;
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        host: BASE.hostname,
-        port: BASE.port,
+        host: base.hostname,
+        port: base.port,
         method,
         path,
         agent: ag,
@@ -107,8 +132,8 @@ function request(
   });
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const r = await request('GET', path, undefined, waitAgent);
+async function getJson<T>(path: string, node = 0): Promise<T> {
+  const r = await request('GET', path, undefined, waitAgent, node);
   if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 200)}`);
   return JSON.parse(r.text) as T;
 }
@@ -138,11 +163,16 @@ interface LiveTx extends SignedTxOut {
   includedAt: number;
   /** Answer time of a ?wait=true submission (cross-check), else 0. */
   waitAnswerAt: number;
+  /** Index of the node (--url) it is sent to. */
+  node: number;
+  /** Bit k set: the feed of node k has delivered the block holding it. */
+  seen: number;
   waiters?: ((ok: boolean) => void)[] | undefined;
 }
 
 const byId = new Map<string, LiveTx>();
 const rejectedCodes = new Map<string, number>();
+const rejectedByNode = URLS.map(() => new Map<string, number>());
 const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
 
 function settle(t: LiveTx, state: number): void {
@@ -178,11 +208,16 @@ interface BlockSeen {
   at: number;
   txCount: number;
 }
-const blocks: BlockSeen[] = [];
-const blockAt = new Map<number, number>();
+/** Blocks as each node's feed delivered them; the chain's throughput is counted on the first node's. */
+const blocksByNode: BlockSeen[][] = URLS.map(() => []);
+const blockAtByNode = URLS.map(() => new Map<number, number>());
+const blocks = blocksByNode[0]!;
 
-async function openFeed(): Promise<WebSocket> {
-  const wsUrl = new URL('/v1/ws', BASE);
+async function openFeed(node: number): Promise<WebSocket> {
+  const blocks = blocksByNode[node]!;
+  const blockAt = blockAtByNode[node]!;
+  const bit = 2 ** node;
+  const wsUrl = new URL('/v1/ws', URLS[node]!);
   wsUrl.protocol = 'ws:';
   const ws = new WebSocket(wsUrl);
   let subscribed = 0;
@@ -203,7 +238,10 @@ async function openFeed(): Promise<WebSocket> {
       if (m.type === 'event') {
         if (!m.txId) return;
         const t = byId.get(m.txId);
-        if (t && t.state !== INCLUDED) {
+        if (!t || t.seen & bit) return;
+        t.seen |= bit;
+        // Latency and dependencies count on the node the transaction was sent to.
+        if (t.node === node && t.state !== INCLUDED) {
           t.includedAt = blockAt.get(m.height!) ?? at;
           settle(t, INCLUDED);
         }
@@ -218,7 +256,7 @@ async function openFeed(): Promise<WebSocket> {
     });
   });
   ws.on('close', () => {
-    if (!closingFeed) log('feed: WebSocket closed by the node (client too slow?)');
+    if (!closingFeed) log(`feed: WebSocket closed by ${label(node)} (client too slow?)`);
   });
   return ws;
 }
@@ -262,8 +300,12 @@ function onAnswer(t: LiveTx, r: { status: number; text: string }, wait: boolean)
     if (t.state === INFLIGHT_STATE) t.state = ACCEPTED;
     return;
   }
-  if (!rejectedCodes.has(code)) log(`first ${code} rejection (${t.kind} #${t.seq}): ${r.text.slice(0, 300)}`);
+  if (!rejectedCodes.has(code))
+    log(
+      `first ${code} rejection (${t.kind} #${t.seq}${N > 1 ? ` by ${label(t.node)}` : ''}): ${r.text.slice(0, 300)}`,
+    );
   bump(rejectedCodes, code);
+  bump(rejectedByNode[t.node]!, code);
   settle(t, REJECTED);
 }
 
@@ -273,19 +315,21 @@ function send(t: LiveTx, wait = false): void {
   t.submitAt = now();
   if (wait) {
     waitInflight++;
-    request('POST', '/v1/tx?wait=true&timeoutMs=30000', t.body, waitAgent)
+    request('POST', '/v1/tx?wait=true&timeoutMs=30000', t.body, waitAgent, t.node)
       .then((r) => onAnswer(t, r, true))
       .catch((e: unknown) => {
         bump(rejectedCodes, `NETWORK: ${(e as Error).message}`);
+        bump(rejectedByNode[t.node]!, 'NETWORK');
         settle(t, REJECTED);
       })
       .finally(() => waitInflight--);
     return;
   }
-  request('POST', '/v1/tx', t.body)
+  request('POST', '/v1/tx', t.body, agent, t.node)
     .then((r) => onAnswer(t, r, false))
     .catch((e: unknown) => {
       bump(rejectedCodes, `NETWORK: ${(e as Error).message}`);
+      bump(rejectedByNode[t.node]!, 'NETWORK');
       settle(t, REJECTED);
     })
     .finally(release);
@@ -300,7 +344,7 @@ async function until(cond: () => boolean, ms: number, step = 20): Promise<boolea
   return true;
 }
 
-/** Setup wave: send everything, then wait until all of it is committed. */
+/** Setup wave: send everything (to the first node), then wait until every node's feed has delivered all of it. */
 async function wave(name: string, txs: SignedTxOut[]): Promise<void> {
   const t0 = now();
   const live = txs.map((s, i) => track({ ...s, kind: 'setup' as const, dep: -1, seq: -1 - i }));
@@ -312,13 +356,21 @@ async function wave(name: string, txs: SignedTxOut[]): Promise<void> {
   const bad = live.filter((t) => t.state === REJECTED);
   if (bad.length > 0)
     throw new Error(`setup ${name}: ${bad.length} rejected (${[...rejectedCodes].join(', ')})`);
-  const ok = await until(() => live.every((t) => t.state === INCLUDED), 30_000);
-  if (!ok) throw new Error(`setup ${name}: not all committed within 30 s`);
+  const ok = await until(() => live.every((t) => t.seen === ALL_NODES), 30_000);
+  if (!ok) {
+    const missing = URLS.map((_, k) => live.filter((t) => !(t.seen & (2 ** k))).length);
+    throw new Error(
+      `setup ${name}: not all committed within 30 s (missing per node: ${missing.join(' / ')})`,
+    );
+  }
   log(`setup ${name}: ${live.length} txs committed in ${((now() - t0) / 1000).toFixed(1)} s`);
 }
 
-function track(t: Omit<LiveTx, 'state' | 'submitAt' | 'includedAt' | 'waitAnswerAt'>): LiveTx {
-  const live: LiveTx = { ...t, state: UNSENT, submitAt: 0, includedAt: 0, waitAnswerAt: 0 };
+function track(
+  t: Omit<LiveTx, 'state' | 'submitAt' | 'includedAt' | 'waitAnswerAt' | 'node' | 'seen'>,
+  node = 0,
+): LiveTx {
+  const live: LiveTx = { ...t, state: UNSENT, submitAt: 0, includedAt: 0, waitAnswerAt: 0, node, seen: 0 };
   byId.set(live.idHex, live);
   return live;
 }
@@ -340,10 +392,16 @@ function threadTicks(pid: number): Map<string, number> | undefined {
   }
 }
 
+const totalTicks = (m: Map<string, number> | undefined) =>
+  m ? [...m.values()].reduce((a, b) => a + b, 0) : undefined;
+
+/** The block and POST /v1/tx timing sums of /metrics, summed over all nodes. */
 async function metricSums(): Promise<Record<string, number>> {
-  const r = await request('GET', '/metrics', undefined, waitAgent);
+  const texts = await Promise.all(
+    URLS.map((_, k) => request('GET', '/metrics', undefined, waitAgent, k).then((r) => r.text)),
+  );
   const out: Record<string, number> = {};
-  for (const line of r.text.split('\n')) {
+  for (const line of texts.join('\n').split('\n')) {
     const m =
       /^(roamchain_block_apply_seconds_(?:sum|count)|roamchain_api_request_seconds_(?:sum|count)\{[^}]*route="\/v1\/tx"[^}]*\}) ([0-9.e+-]+)$/.exec(
         line,
@@ -381,9 +439,10 @@ const signer = new Signer(chainId, secrets, BigInt(Date.now()) + 50n * 60_000n);
 const chunk = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
 
-const feed = await openFeed();
+const feeds = await Promise.all(URLS.map((_, k) => openFeed(k)));
 log(
-  `loadgen: ${SUBSCRIBERS} load subscribers of ${operators.length} operators; chain ${status.chainId.slice(0, 16)}… height ${status.height}`,
+  `loadgen: ${SUBSCRIBERS} load subscribers of ${operators.length} operators; chain ${status.chainId.slice(0, 16)}… height ${status.height}` +
+    (N > 1 ? `; ${N} APIs (${URLS.map((u) => u.host).join(', ')}), load round-robin by subscriber` : ''),
 );
 
 // Wave 1: accounts (16 operations per transaction, by each home operator).
@@ -483,8 +542,37 @@ const mix = new ContractMix({
   runTag,
 });
 const txs: LiveTx[] = [];
+const subscriberIndex = new Map(subscribers.map((s, i) => [s.name, i]));
+const operatorIndex = new Map(operators.map((o, i) => [o, i]));
+let roundRobin = 0;
+/**
+ * The node a planned transaction goes to: a contract step to the node of its predecessor (so the steps
+ * of one contract all go to its subscriber's node), anything else to the node of the account it is
+ * about (subscriber or operator index mod N).
+ */
+function nodeOf(p: PlannedTx): number {
+  if (N === 1) return 0;
+  if (p.dep >= 0) return txs[p.dep]!.node;
+  const hex = p.body.toString('latin1', '{"tx":"'.length, p.body.length - '"}'.length);
+  const op = decodeTx(hexToBytes(hex)).tx.ops[0]!;
+  const sub = (name: string) => subscriberIndex.get(name);
+  const i =
+    op.type === 'request_open'
+      ? sub(op.subscriber)
+      : op.type === 'transfer'
+        ? sub(op.from)
+        : op.type === 'sdr_issue'
+          ? sub(op.to)
+          : op.type === 'offer_publish' || op.type === 'offer_replace'
+            ? operatorIndex.get(op.operator)
+            : undefined;
+  return (i ?? roundRobin++) % N;
+}
 const addRound = () => {
-  for (const p of mix.nextRound()) txs.push(track(p as PlannedTx));
+  for (const p of mix.nextRound()) {
+    const planned = p as PlannedTx;
+    txs.push(track(planned, nodeOf(planned)));
+  }
 };
 const steadyRounds = Math.ceil((SECONDS * PRESIGN_RATE) / mix.steadyRoundTxs) + 1;
 const tSign = now();
@@ -507,7 +595,14 @@ let signedDuringRun = 0;
 let skipped = 0;
 let sent = 0;
 let progress: NodeJS.Timeout | undefined;
-let cpu0: { self: NodeJS.CpuUsage; node: Map<string, number> | undefined; at: number } | undefined;
+let cpu0:
+  | {
+      self: NodeJS.CpuUsage;
+      node: Map<string, number> | undefined;
+      procs: (number | undefined)[];
+      at: number;
+    }
+  | undefined;
 let metrics0: Record<string, number> = {};
 const paceStart = now();
 
@@ -518,6 +613,7 @@ function startWindow(): void {
   cpu0 = {
     self: process.cpuUsage(),
     node: NODE_PID !== undefined ? threadTicks(NODE_PID) : undefined,
+    procs: NODE_PIDS.map((pid) => totalTicks(threadTicks(pid))),
     at: windowStart,
   };
   void metricSums().then((m) => {
@@ -534,14 +630,30 @@ function startProgress(): void {
     let committed = 0;
     for (let i = lastBlocks; i < blocks.length; i++) committed += blocks[i]!.txCount;
     const dt = (t - lastAt) / 1000;
-    const mp = getJson<{ mempool: number; height: number }>('/v1/status').catch(() => undefined);
+    type St = { mempool: number; height: number; consensus?: { round: number; maxRound: number } | null };
+    const mp =
+      N === 1
+        ? getJson<St>('/v1/status').catch(() => undefined)
+        : Promise.all(URLS.map((_, k) => getJson<St>('/v1/status', k).catch(() => undefined))).then((ss) => {
+            const f = (g: (s: St) => number | undefined) =>
+              ss.map((s) => (s ? (g(s) ?? '?') : '?')).join('/');
+            return {
+              text:
+                `mempool ${f((s) => s.mempool)}, height ${f((s) => s.height)}, ` +
+                `round ${f((s) => s.consensus?.round)} (max ${f((s) => s.consensus?.maxRound)})`,
+            };
+          });
     const phase = windowStart ? `${((t - windowStart) / 1000).toFixed(0).padStart(3)} s` : 'ramp ';
     const line =
       `[${phase}] sent ${Math.round((sent - lastSent) / dt)} tx/s, ` +
       `committed ${Math.round(committed / dt)} tx/s in ${blocks.length - lastBlocks} blocks, ` +
       `in flight ${inflight}${blockedOnDep ? ', waiting for a dependency' : ''}` +
       `${skipped ? `, skipped ${skipped}` : ''}${rejectedCodes.size ? `, rejected ${[...rejectedCodes].join(' ')}` : ''}`;
-    void mp.then((s) => log(s ? `${line}; mempool ${s.mempool}, height ${s.height}` : line));
+    void mp.then((s) =>
+      log(
+        !s ? line : 'text' in s ? `${line}; ${s.text}` : `${line}; mempool ${s.mempool}, height ${s.height}`,
+      ),
+    );
     lastAt = t;
     lastBlocks = blocks.length;
     lastSent = sent;
@@ -561,6 +673,7 @@ for (let i = 0; ; i++) {
   }
   const t = txs[i]!;
   if (t.dep >= 0) {
+    // INCLUDED = committed on the node the predecessor was sent to, which is the node `t` goes to.
     const d = txs[t.dep]!;
     if (d.state !== INCLUDED) {
       blockedOnDep = true;
@@ -592,6 +705,7 @@ windowEnd = now();
 clearInterval(progress);
 const cpuSelf = process.cpuUsage(cpu0?.self);
 const nodeTicks = NODE_PID !== undefined ? threadTicks(NODE_PID) : undefined;
+const procTicks = NODE_PIDS.map((pid) => totalTicks(threadTicks(pid)));
 const metrics1 = await metricSums();
 log(`window over after ${((windowEnd - windowStart) / 1000).toFixed(1)} s; draining`);
 
@@ -634,7 +748,7 @@ for (const t of submitted) {
 const notIncluded = submitted.filter((t) => t.state === ACCEPTED || t.state === INFLIGHT_STATE);
 const lostCodes = new Map<string, number>();
 for (const t of notIncluded.slice(0, 30)) {
-  const r = await request('GET', `/v1/tx/${t.idHex}`, undefined, waitAgent);
+  const r = await request('GET', `/v1/tx/${t.idHex}`, undefined, waitAgent, t.node);
   const s = r.status === 200 ? (JSON.parse(r.text) as { status: string; code?: string }) : undefined;
   bump(lostCodes, s ? (s.code ?? s.status) : `HTTP_${r.status}`);
 }
@@ -647,6 +761,56 @@ if (cpu0?.node && nodeTicks) {
   }
 }
 const d = (k: string) => (metrics1[k] ?? 0) - (metrics0[k] ?? 0);
+const procPct = NODE_PIDS.map((_, k) => {
+  const a = cpu0?.procs[k];
+  const b = procTicks[k];
+  return a !== undefined && b !== undefined ? Math.round(((b - a) / CLK_TCK / W) * 100) : null;
+});
+// Per node (several APIs): what was sent there and how it fared, how far its feed trailed the first
+// node to deliver each block of the window, and its consensus counters at the end.
+let perNode: Record<string, unknown>[] | undefined;
+if (N > 1) {
+  const heights = blocks.filter((b) => inWindow(b.at)).map((b) => b.height);
+  const lags: number[][] = URLS.map(() => []);
+  for (const h of heights) {
+    const ats = blockAtByNode.map((m) => m.get(h));
+    if (ats.some((a) => a === undefined)) continue;
+    const first = Math.min(...(ats as number[]));
+    for (let k = 0; k < N; k++) lags[k]!.push(ats[k]! - first);
+  }
+  const statuses = await Promise.all(
+    URLS.map((_, k) =>
+      getJson<{ height: number; consensus?: { round: number; maxRound: number; decisions: number } | null }>(
+        '/v1/status',
+        k,
+      ).catch(() => undefined),
+    ),
+  );
+  perNode = URLS.map((u, k) => {
+    const mine = submitted.filter((t) => t.node === k);
+    const l = Float64Array.from(
+      mine.filter((t) => t.state === INCLUDED).map((t) => t.includedAt - t.submitAt),
+    ).sort();
+    const lag = Float64Array.from(lags[k]!).sort();
+    const st = statuses[k];
+    return {
+      url: u.origin,
+      submitted: mine.length,
+      accepted: mine.filter((t) => t.state === ACCEPTED || t.state === INCLUDED).length,
+      included: l.length,
+      rejected: Object.fromEntries(rejectedByNode[k]!),
+      latencyP50: pct(l, 50),
+      latencyP99: pct(l, 99),
+      feedLagP50: pct(lag, 50),
+      feedLagMax: pct(lag, 100),
+      blocksSeen: blocksByNode[k]!.filter((b) => inWindow(b.at)).length,
+      height: st?.height ?? null,
+      maxRound: st?.consensus?.maxRound ?? null,
+      decisions: st?.consensus?.decisions ?? null,
+      cpuPct: procPct[k] ?? null,
+    };
+  });
+}
 const result = {
   config: {
     seconds: SECONDS,
@@ -703,16 +867,19 @@ const result = {
   cpu: {
     loadgenPct: Math.round(((cpuSelf.user + cpuSelf.system) / 1e6 / W) * 100),
     nodeThreadsPct: nodeCpu ?? null,
+    ...(NODE_PIDS.length > 1 ? { nodesPct: procPct } : {}),
   },
   node: {
     blockBuildCommitSeconds: Math.round(d('roamchain_block_apply_seconds_sum') * 100) / 100,
     blocks: d('roamchain_block_apply_seconds_count'),
     txApiSeconds: Math.round(d('tx_api_sum') * 100) / 100,
     txApiRequests: d('tx_api_count'),
+    ...(N > 1 ? { nodes: N } : {}),
   },
+  ...(perNode ? { perNode } : {}),
 };
 closingFeed = true;
-feed.close();
+for (const f of feeds) f.close();
 agent.destroy();
 waitAgent.destroy();
 log(`RESULT_JSON ${JSON.stringify(result)}`);

@@ -10,13 +10,17 @@
  * this machine is measured (same run, with the node stopped so it does not compete), and a table and
  * the line `RESULT tps=… p50_ms=… p99_ms=… verify_bound=…` are printed.
  *
+ * With --validators N > 1 the load generator gets every validator's API (the ready line's `urls`) and
+ * spreads the load over them round-robin by subscriber (each contract's steps go to one node), with a
+ * WebSocket feed on each; latency is measured against the feed of the node a transaction was sent to.
+ *
  * Environment: ROAMCHAIN_NODE_ARGS / ROAMCHAIN_LOADGEN_ARGS are extra `node` flags for the two
  * processes, e.g. ROAMCHAIN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (the node is stopped with
  * SIGTERM, so the profile is written); `node --import tsx packages/node/bench/profile-top.ts FILE`
  * summarises a profile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -92,8 +96,64 @@ interface LoadResult {
   notIncludedCodes: Record<string, number>;
   drained: boolean;
   drainSeconds: number;
-  cpu: { loadgenPct: number; nodeThreadsPct: Record<string, number> | null };
-  node: { blockBuildCommitSeconds: number; blocks: number; txApiSeconds: number; txApiRequests: number };
+  cpu: {
+    loadgenPct: number;
+    nodeThreadsPct: Record<string, number> | null;
+    /** Process CPU of each validator (several --node-pid), % of one core. */
+    nodesPct?: (number | null)[];
+  };
+  /** /metrics sums, over all nodes when the load went to several. */
+  node: {
+    blockBuildCommitSeconds: number;
+    blocks: number;
+    txApiSeconds: number;
+    txApiRequests: number;
+    nodes?: number;
+  };
+  /** With several APIs: per node, what was sent there (in the window) and how it fared. */
+  perNode?: {
+    url: string;
+    submitted: number;
+    accepted: number;
+    included: number;
+    rejected: Record<string, number>;
+    latencyP50: number;
+    latencyP99: number;
+    feedLagP50: number;
+    feedLagMax: number;
+    blocksSeen: number;
+    height: number | null;
+    maxRound: number | null;
+    decisions: number | null;
+    cpuPct: number | null;
+  }[];
+}
+
+/**
+ * The pids of the validator processes in the order of `urls`: the devnet process serves the first; its
+ * children (`roamchain node --config <member>/config.json`) are matched to the others by API port.
+ * Falls back to the devnet pid alone when /proc does not tell.
+ */
+function validatorPids(devnetPid: number, urls: string[]): number[] {
+  try {
+    const children: number[] = [];
+    for (const tid of readdirSync(`/proc/${devnetPid}/task`)) {
+      const c = readFileSync(`/proc/${devnetPid}/task/${tid}/children`, 'utf8').trim();
+      if (c) children.push(...c.split(/\s+/).map(Number));
+    }
+    const byPort = new Map<string, number>();
+    for (const pid of children) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const i = argv.indexOf('--config');
+      if (i < 0 || !argv[i + 1]) continue;
+      const cfg = JSON.parse(readFileSync(argv[i + 1]!, 'utf8')) as { port?: number };
+      if (cfg.port !== undefined) byPort.set(String(cfg.port), pid);
+    }
+    const pids = urls.map((u, k) => (k === 0 ? devnetPid : byPort.get(new URL(u).port)));
+    return pids.every((p) => p !== undefined) ? (pids as number[]) : [devnetPid];
+  } catch {
+    return [devnetPid];
+  }
 }
 
 /** Resolves when the child exits (or at once if it already has). */
@@ -149,12 +209,12 @@ try {
     nodeErr.push(b.toString());
     if (nodeErr.length > 200) nodeErr.shift();
   });
-  const ready = await new Promise<{ url: string; height: number }>((res, rej) => {
+  const ready = await new Promise<{ url: string; height: number; urls?: string[] }>((res, rej) => {
     const timer = setTimeout(() => rej(new Error('the devnet node did not get ready within 60 s')), 60_000);
     const rl = createInterface({ input: node!.stdout! });
     rl.on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const m = JSON.parse(line) as { ready?: boolean; url: string; height: number };
+      const m = JSON.parse(line) as { ready?: boolean; url: string; height: number; urls?: string[] };
       if (m.ready) {
         clearTimeout(timer);
         res(m);
@@ -166,6 +226,18 @@ try {
     `node: devnet pid ${node.pid} at ${ready.url} (height ${ready.height}, ready in ` +
       `${((performance.now() - t0) / 1000).toFixed(1)} s, data ${dataDir})`,
   );
+  // Several validators: the load goes to every validator's API, as each operator submits to its own node.
+  const urls = validators > 1 ? (ready.urls ?? [ready.url]) : [ready.url];
+  if (validators > 1 && urls.length !== validators)
+    throw new Error(`the devnet's ready line lists ${urls.length} APIs for ${validators} validators`);
+  const pids = urls.length > 1 ? validatorPids(node.pid!, urls) : [node.pid!];
+  if (urls.length > 1)
+    log(
+      `validators' APIs: ${urls.join(', ')}` +
+        (pids.length === urls.length
+          ? ` (pids ${pids.join(', ')})`
+          : ' (child pids not found: CPU of node-1 only)'),
+    );
 
   // ---- load generator
   const lgArgs = [
@@ -174,13 +246,13 @@ try {
     'tsx',
     join(here, 'loadgen.ts'),
     '--url',
-    ready.url,
+    urls.join(','),
     '--seconds',
     String(seconds),
     '--inflight',
     args.inflight ?? '128',
     '--node-pid',
-    String(node.pid),
+    pids.join(','),
     ...(args.rate ? ['--rate', args.rate] : []),
   ];
   loadgen = spawn(process.execPath, lgArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -252,7 +324,12 @@ function report(
         .map(([k, v]) => `${k} ${v}%`)
         .join(', ')
     : 'n/a';
-  row('node CPU by thread (% of one core)', cpu);
+  row(`node CPU by thread (% of one core)${r.cpu.nodesPct ? ', node-1' : ''}`, cpu);
+  if (r.cpu.nodesPct)
+    row(
+      'validator process CPU, node-1 .. node-N (% of one core)',
+      r.cpu.nodesPct.map((v) => (v === null ? '?' : `${v}%`)).join(' / '),
+    );
   const main = r.cpu.nodeThreadsPct?.main;
   if (main !== undefined && w.tps > 0) {
     const us = ((main / 100) * 1e6) / w.tps;
@@ -261,11 +338,48 @@ function report(
   }
   row('load generator CPU (% of one core)', `${r.cpu.loadgenPct}%`);
   const perMs = (sec: number, n: number) => (n > 0 ? ((sec / n) * 1000).toFixed(1) : 'n/a');
+  const all = r.node.nodes ? ` (all ${r.node.nodes} nodes)` : '';
   row(
-    'node: block build + commit, mean per block (ms)',
+    `node: block build + commit, mean per block (ms)${all}`,
     perMs(r.node.blockBuildCommitSeconds, r.node.blocks),
   );
-  row('node: POST /v1/tx answer time, mean (ms)', perMs(r.node.txApiSeconds, r.node.txApiRequests));
+  row(`node: POST /v1/tx answer time, mean (ms)${all}`, perMs(r.node.txApiSeconds, r.node.txApiRequests));
+  if (r.perNode) {
+    const per = (f: (p: NonNullable<LoadResult['perNode']>[number]) => string | number) =>
+      r.perNode!.map(f).join(' / ');
+    row(
+      'per node (node-1 / … / node-N): sent in window',
+      per((p) => p.submitted),
+    );
+    row(
+      '  accepted',
+      per((p) => p.accepted),
+    );
+    row(
+      '  committed (seen on its own feed)',
+      per((p) => p.included),
+    );
+    row(
+      '  rejected at submit',
+      per((p) => codes(p.rejected)),
+    );
+    row(
+      '  submit -> inclusion p50 (ms)',
+      per((p) => p.latencyP50),
+    );
+    row(
+      '  submit -> inclusion p99 (ms)',
+      per((p) => p.latencyP99),
+    );
+    row(
+      '  feed behind the first node, p50 / max (ms)',
+      per((p) => `${p.feedLagP50}/${p.feedLagMax}`),
+    );
+    row(
+      '  consensus max round at the end',
+      per((p) => p.maxRound ?? '?'),
+    );
+  }
 
   const mix = Object.entries(w.mix)
     .sort((a, b) => b[1] - a[1])
@@ -274,9 +388,9 @@ function report(
   log();
   log(
     validators > 1
-      ? `roamchain node bench: ${validators} validator processes (BFT over libp2p on loopback; load sent to ` +
-          `node-1's API, latency to finality as seen on node-1) and a load generator process on ` +
-          `${availableParallelism()} cores`
+      ? `roamchain node bench: ${validators} validator processes (BFT over libp2p on loopback; load spread ` +
+          `over ${r.perNode?.length ?? 1} validators' APIs, latency to finality as seen on the node each tx ` +
+          `was sent to) and a load generator process on ${availableParallelism()} cores`
       : `roamchain node bench: devnet node (1 producer, libsodium + cache, level store) and a load generator ` +
           `process on ${availableParallelism()} cores`,
   );
@@ -286,14 +400,21 @@ function report(
       `${r.setup.signSeconds} s, ramp ${r.setup.rampTxs} txs before the window` +
       (r.setup.signedDuringRun ? `; ${r.setup.signedDuringRun} more signed during the run` : ''),
   );
+  if (r.perNode)
+    log(
+      `load: sent round-robin by subscriber to ${r.perNode.length} validators' APIs (a contract's steps, a ` +
+        `subscriber's transfers and top-ups to node (subscriber index mod ${r.perNode.length}), offer ` +
+        `operations by operator; setup to node-1); a WebSocket feed on each`,
+    );
   log(
     `load: one tx per POST /v1/tx, <= ${r.config.inflight} in flight, ${r.config.rate ? `paced to ${r.config.rate} tx/s` : 'unpaced'}; ` +
       `dependent contract steps sent once their predecessor is committed`,
   );
   log(`mix (sent in window): ${mix}`);
   log(
-    'latency = from handing the POST to the socket until the WebSocket feed delivers the block that ' +
-      'holds the tx (the node notifies after the durable commit)',
+    'latency = from handing the POST to the socket until the WebSocket feed ' +
+      (r.perNode ? 'of the node it was sent to ' : '') +
+      'delivers the block that holds the tx (the node notifies after the durable commit)',
   );
   log();
   const kw = Math.max(...rows.map(([k]) => k.length));
