@@ -6,9 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCommit, quorum, verifyCommit } from '@roamchain/consensus';
+import { decodeCommit, encodeMessage, quorum, signVote, verifyCommit } from '@roamchain/consensus';
 import { createP2P, type P2P } from '@roamchain/p2p';
-import { bytesToHex, encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
+import {
+  bytesToHex,
+  encodeTx,
+  hexToBytes,
+  refPrefixOf,
+  sha256,
+  sign,
+  signTx,
+  UNIT,
+  utf8,
+} from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CachingVerifier, Node, sodiumVerifier } from '../src/index.js';
@@ -61,7 +71,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -156,6 +166,58 @@ describe('BFT consensus over libp2p', () => {
     expect(a!.id).toBe(b!.id);
     expect(bytesToHex(f.node.state.root())).toBe(
       bytesToHex((await f.node.blockByHeight(f.node.height))!.block.header.stateRoot),
+    );
+  });
+
+  it('an equivocating validator is reported, slashed and removed from the set', async () => {
+    const a = members[0]!.node;
+    const offender = 'node-4';
+    const secret = keys.get(offender)!.signing.secretKey;
+    const bondBefore = (a.state.get(`val/${offender}`) as { bond: bigint }).bond;
+    let tries = 0;
+    // Two prevotes of node-4 for different blocks in one round, published by another node: every
+    // validator that receives both turns them into an evidence transaction.
+    await until(
+      () => {
+        if (members.some((m) => (m.node.status().consensus?.evidence ?? 0) > 0)) return true;
+        const height = BigInt(a.height + 1);
+        const set = a.validatorSet(height).validators;
+        const index = set.findIndex((v) => v.name === offender);
+        for (const tag of ['x', 'y']) {
+          const vote = signVote(
+            a.chainId,
+            { sign: (m) => sign(secret, m) },
+            {
+              type: 'prevote',
+              height,
+              round: 0,
+              value: sha256(utf8(`${tag}${tries}`)),
+              validator: index,
+            },
+          );
+          void members[0]!.p2p.publish('consensus', encodeMessage({ kind: 'vote', vote }));
+        }
+        tries++;
+        return false;
+      },
+      20_000,
+      'an equivocation to be seen',
+    );
+    await until(
+      () => !a.validatorSet(BigInt(a.height + 1)).validators.some((v) => v.name === offender),
+      20_000,
+      'the offender to leave the active set',
+    );
+    const rec = a.state.get(`val/${offender}`) as { bond: bigint; status: string };
+    expect(rec.status).toBe('jailed');
+    const slashBps = BigInt((a.state.get('meta/params') as { slashBps: number }).slashBps);
+    expect(rec.bond).toBe(bondBefore - (bondBefore * slashBps) / 10_000n);
+    // The other three go on finalising.
+    const h = a.height;
+    await until(
+      () => members.filter((m) => m.name !== offender).every((m) => m.node.height >= h + 3),
+      20_000,
+      'progress',
     );
   });
 });
