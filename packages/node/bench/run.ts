@@ -371,8 +371,14 @@ function report(
       '  submit -> inclusion p99 (ms)',
       per((p) => p.latencyP99),
     );
-    row('  its feed behind the first to deliver a block, p50 (ms)', per((p) => p.feedLagP50));
-    row('  its feed behind the first to deliver a block, max (ms)', per((p) => p.feedLagMax));
+    row(
+      '  its feed behind the first to deliver a block, p50 (ms)',
+      per((p) => p.feedLagP50),
+    );
+    row(
+      '  its feed behind the first to deliver a block, max (ms)',
+      per((p) => p.feedLagMax),
+    );
     row(
       '  consensus max round at the end',
       per((p) => p.maxRound ?? '?'),

@@ -75,6 +75,8 @@ export interface NodeApi {
   waitFor(txId: string, timeoutMs: number): Promise<TxStatus & { status: 'included' }>;
   txStatus(txId: string): Promise<TxStatus | undefined>;
   blockByHeight(height: number): Promise<AppliedBlock | undefined>;
+  /** The encoded commit that finalised block `height` (more than 2/3 of its validators' precommits). */
+  commitAt(height: number): Uint8Array | undefined;
   blockById(idHex: string): Promise<AppliedBlock | undefined>;
   /** Transactions of a contract in chain order (Request, Charges, Refund). */
   contractTxs(contractIdHex: string): Promise<ContractTxRef[]>;

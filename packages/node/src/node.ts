@@ -890,21 +890,48 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
   return ops;
 }
 
-/** Re-applies every stored block to a fresh genesis state and checks each root. */
+/**
+ * Re-applies every stored block to a fresh genesis state and checks each root, and checks finality
+ * from the blocks alone: each block's `lastCommit` must be a valid commit of its parent by that
+ * height's active set, and the newest block's stored commit one of it.
+ */
 export async function replayStore(
   store: KvStore,
   genesis: Genesis,
   verifier: SignatureVerifier = nobleVerifier,
-): Promise<{ height: number; root: string }> {
+): Promise<{ height: number; root: string; commits: number }> {
   const { state, chainId } = genesisState(genesis);
   let headId = chainId;
   let height = 0;
+  let commits = 0;
+  const check = (bytes: Uint8Array, h: bigint, value: Uint8Array) => {
+    const c = decodeCommit(bytes);
+    const set: ValidatorSet = {
+      validators: validatorSetFor(state, h).map((v) => ({ publicKey: v.nodeKey, name: v.account })),
+    };
+    if (c.height !== h || !equalBytes(c.value, value)) {
+      throw new RoamError('BLOCK_BAD_COMMIT', `commit of block ${h} names another block`);
+    }
+    const v = verifyCommit(c, set, verifier, chainId);
+    if (!v.ok) throw new RoamError('BLOCK_BAD_COMMIT', `block ${h}: ${v.reason}`);
+    commits++;
+  };
   for await (const [, raw] of store.range('b/')) {
     const block = decodeBlock(raw);
+    const h = block.header.height;
+    if (!equalBytes(lastCommitHashOf(block.lastCommit), block.header.lastCommitHash)) {
+      throw new RoamError('BLOCK_INVALID', `block ${h}: lastCommitHash does not match`);
+    }
+    if (h > 1n) check(block.lastCommit, h - 1n, block.header.prev);
     const envs = block.txs.map((tx) => envelope(tx));
     applyBlock(state, block, envs, headId, { verifier });
     headId = blockId(block.header);
-    height = Number(block.header.height);
+    height = Number(h);
   }
-  return { height, root: bytesToHex(state.root()) };
+  if (height > 0) {
+    const last = store.get(SK.commit(height));
+    if (!last) throw new RoamError('BLOCK_BAD_COMMIT', `no commit stored for block ${height}`);
+    check(last, BigInt(height), headId); // the state keeps the sets of recent heights (validatorSetFor)
+  }
+  return { height, root: bytesToHex(state.root()), commits };
 }

@@ -55,6 +55,7 @@ function delegate(node: Node, over: Partial<NodeApi>): NodeApi {
     waitFor: (id, t) => node.waitFor(id, t),
     txStatus: (id) => node.txStatus(id),
     blockByHeight: (h) => node.blockByHeight(h),
+    commitAt: (h) => node.commitAt(h),
     blockById: (id) => node.blockById(id),
     contractTxs: (id) => node.contractTxs(id),
     contractsOf: (a, l, b) => node.contractsOf(a, l, b),

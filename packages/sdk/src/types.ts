@@ -135,10 +135,22 @@ export interface BlockHeaderJson {
   lastCommitHash: Hex;
 }
 
+export interface CommitJson {
+  height: number;
+  round: number;
+  blockId: Hex;
+  /** Precommit signatures; `validator` is the index in that height's active set. */
+  signatures: { validator: number; signature: Hex }[];
+}
+
 export interface BlockJson {
   id: Hex;
   height: number;
   header: BlockHeaderJson;
+  /** The parent's commit this block carries (null in block 1). */
+  lastCommit: CommitJson | null;
+  /** The commit that finalised this block, when the node has it. */
+  commit: CommitJson | null;
   txs: { id: Hex; tx: SignedTxJson }[];
   receipts: ReceiptJson[];
   endEvents: LedgerEventJson[];

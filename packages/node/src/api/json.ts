@@ -3,6 +3,8 @@
  * lowercase hex. Ledger objects go through their codecs' `toJSON` so that the API, the SDK and the
  * CLI agree field by field; events and receipts (free-form records) go through `toJson`.
  */
+
+import { decodeCommit } from '@roamchain/consensus';
 import {
   blockHeader,
   bytesToHex,
@@ -110,11 +112,29 @@ export function rankedJson(r: RankedOffer): JsonObject {
   };
 }
 
-export function blockJson(b: AppliedBlock): JsonObject {
+/** An encoded commit as JSON (null for none): who signed which block in which round. */
+export function commitJson(bytes: Uint8Array | undefined): JsonObject | null {
+  if (!bytes || bytes.length === 0) return null;
+  const c = decodeCommit(bytes);
+  return {
+    height: Number(c.height),
+    round: c.round,
+    blockId: bytesToHex(c.value),
+    signatures: c.signatures.map((x) => ({ validator: x.validator, signature: bytesToHex(x.signature) })),
+  };
+}
+
+/**
+ * A block. `lastCommit` is the parent's commit the block carries; `commit`, when the node has it,
+ * is the commit that finalised this block (the next block carries one too, maybe other signatures).
+ */
+export function blockJson(b: AppliedBlock, commit?: Uint8Array): JsonObject {
   return {
     id: b.id,
     height: b.height,
     header: blockHeader.toJSON(b.block.header) as JsonObject,
+    lastCommit: commitJson(b.block.lastCommit),
+    commit: commitJson(commit),
     txs: b.envelopes.map((e) => ({ id: e.idHex, tx: txJson(e.tx) })),
     receipts: b.receipts.map(receiptJson),
     endEvents: b.endEvents.map(toJson),

@@ -246,10 +246,25 @@ export const TX_STATUS = obj({
   message: STR,
 });
 
+export const COMMIT = obj(
+  {
+    height: INT,
+    round: INT,
+    blockId: HEX,
+    signatures: { type: 'array', items: obj({ validator: INT, signature: HEX }) },
+  },
+  {
+    description:
+      'more than 2/3 of the active set precommitted blockId at height (validator = index in the set)',
+  },
+);
+
 export const BLOCK = obj({
   id: HEX,
   height: INT,
   header: BLOCK_HEADER,
+  lastCommit: nullable(COMMIT),
+  commit: nullable(COMMIT),
   txs: { type: 'array', items: obj({ id: HEX, tx: SIGNED_TX }) },
   receipts: { type: 'array', items: RECEIPT },
   endEvents: { type: 'array', items: EVENT },

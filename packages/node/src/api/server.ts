@@ -431,7 +431,7 @@ export async function buildApp(
       let b: AppliedBlock | undefined;
       if (ref.length === 64) b = await node.blockById(ref.toLowerCase());
       else b = await node.blockByHeight(fromQuery.int(ref, 'ref', 0, Number.MAX_SAFE_INTEGER));
-      return b ? blockJson(b) : notFound('block', ref);
+      return b ? blockJson(b, node.commitAt(b.height)) : notFound('block', ref);
     },
   );
 
