@@ -150,6 +150,8 @@ export class Node implements NodeApi {
   /** Executed blocks for the next height, by id hex (proposals under vote). */
   private readonly candidates = new Map<string, Candidate>();
   private readonly badCandidates = new Map<string, RoamError>();
+  /** Transactions of the block whose storage batch is being written. */
+  private readonly committing = new Set<string>();
   /** Mempool transactions submitted to this node's API (executed in the pending block). */
   private readonly localPending = new Set<string>();
   private readonly verifier: SignatureVerifier;
@@ -699,6 +701,13 @@ export class Node implements NodeApi {
     for (const e of a.envelopes) {
       this.mempool.remove(e.idHex);
       this.localPending.delete(e.idHex);
+      // Until the batch is durable the transaction is neither in the store nor pending: say pending.
+      this.committing.add(e.idHex);
+    }
+    // Relayed transactions that never make it into a block (a node that does not propose never
+    // tries them) leave when they expire: a sweep every 64 blocks.
+    if (a.height % 64 === 0) {
+      for (const env of this.mempool.evictExpired(a.block.header.time)) this.drop(env, new RoamError('TX_EXPIRED'));
     }
     try {
       await this.store.batch(ops);
@@ -708,6 +717,7 @@ export class Node implements NodeApi {
       this.closed = true;
       throw e;
     }
+    for (const e of a.envelopes) this.committing.delete(e.idHex);
     // Only what is on disk is reported as the head: a crash cannot take back what clients saw.
     this.durable = { height: a.height, id: a.id, time: Number(a.block.header.time) };
     a.envelopes.forEach((e, i) => {
@@ -756,7 +766,7 @@ export class Node implements NodeApi {
         };
       }
     }
-    if (this.mempool.has(txId)) return { status: 'pending', txId };
+    if (this.mempool.has(txId) || this.committing.has(txId)) return { status: 'pending', txId };
     const r = this.rejected.get(txId);
     if (r) return { status: 'rejected', txId, ...r };
     return undefined;
