@@ -131,6 +131,7 @@ const roundResp = struct({
 });
 
 const SYNC_BATCH = 64;
+const TRACE = process.env.ROAMCHAIN_TRACE_CONSENSUS === '1';
 
 /**
  * Timeouts of the node (ms; timeout(r) = base + r * delta). They never delay a block on the happy
@@ -186,6 +187,7 @@ export class ConsensusDriver {
   /** Block sync is running: the core's decisions and messages wait. */
   private paused = false;
   private heightStartedAt = 0;
+  private lastFetch = 0;
   private syncProgress: SyncProgress | null = null;
   private readonly signFile: SignStateFile;
   private readonly keys: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
@@ -343,7 +345,9 @@ export class ConsensusDriver {
   private host() {
     return {
       getValue: (height: bigint): Uint8Array => {
+        const t0 = Date.now();
         const c = this.node.buildCandidate(this.nextTime);
+        this.trace('built', { txs: c.envelopes.length, buildMs: Date.now() - t0 });
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
         this.net?.publish(TOPIC.block, encodeBlock(c.block));
@@ -356,9 +360,15 @@ export class ConsensusDriver {
         if (this.node.candidate(idHex)) return true;
         if (this.node.refusedCandidate(idHex)) return false;
         const body = this.bodies.get(idHex);
-        if (!body) return undefined;
+        if (!body) {
+          // Votes or a commit name a block we do not have: fetch it from a peer now.
+          setImmediate(() => this.catchUp(true));
+          return undefined;
+        }
         try {
+          const t0 = Date.now();
           this.node.checkCandidate(body);
+          this.trace('checked', { txs: body.txs.length, checkMs: Date.now() - t0 });
           return true;
         } catch (e) {
           this.o.log('warn', 'proposed block is invalid', { id: idHex, err: String(e) });
@@ -377,6 +387,10 @@ export class ConsensusDriver {
         if (this.o.manual) return;
         const t = setTimeout(() => {
           this.timers.delete(t);
+          const snap = this.core?.snapshot();
+          if (snap && snap.height === height && snap.round === round && !snap.decided) {
+            this.trace('timeout', { kind, round, step: snap.step });
+          }
           if (!this.stopped) this.core?.onTimeout(kind, height, round);
         }, ms);
         this.timers.add(t);
@@ -392,6 +406,9 @@ export class ConsensusDriver {
         });
         this.lastProgress = Date.now();
         const idHex = bytesToHex(value);
+        // Tell the others at once: a node that missed some precommits decides on this commit
+        // instead of waiting for them (or for a timeout).
+        this.net?.publish(TOPIC.consensus, encodeMessage({ kind: 'commit', commit }));
         const p = this.node.commitDecided(idHex, commit);
         this.decision = p;
         p.then(
@@ -508,6 +525,7 @@ export class ConsensusDriver {
       return 'ignore';
     }
     const id = bytesToHex(blockIdOf(block));
+    this.trace('body', { txs: block.txs.length, h: Number(h), bytes: data.length });
     if (h === next) {
       // Only an active validator of this height may produce it.
       const set = this.node.validatorSet(h);
@@ -531,6 +549,8 @@ export class ConsensusDriver {
     } catch {
       return 'reject';
     }
+    if (m.kind === 'proposal')
+      this.trace('proposal', { round: m.proposal.round, h: Number(m.proposal.height) });
     return this.deliver(m);
   }
 
@@ -619,9 +639,14 @@ export class ConsensusDriver {
    * round's messages with the proposal's body, or the final block and commit if it is ahead).
    * Gossip delivers each message once; this is how lost messages and restarted nodes recover.
    */
-  private catchUp(): void {
+  private catchUp(now = false): void {
     if (!this.net || this.stopped || this.syncing || this.decision || this.nextHeightTimer) return;
-    if (Date.now() - this.lastProgress < this.o.catchUpMs) return;
+    if (!now && Date.now() - this.lastProgress < this.o.catchUpMs) return;
+    if (now) {
+      // Asked for at once (a body is missing): at most every 200 ms.
+      if (Date.now() - this.lastFetch < 200) return;
+      this.lastFetch = Date.now();
+    }
     const peers = this.net.peers();
     if (peers.length === 0) return;
     const peer = peers[Math.floor(Math.random() * peers.length)]!.id;
@@ -676,6 +701,16 @@ export class ConsensusDriver {
     } finally {
       if (!this.stopped) this.startHeight();
     }
+  }
+
+  /** Timeline of the current height for diagnosis (ROAMCHAIN_TRACE_CONSENSUS=1): ms since its start. */
+  private trace(what: string, data: Record<string, unknown>): void {
+    if (!TRACE) return;
+    this.o.log('info', `trace ${what}`, {
+      ...data,
+      at: Date.now() - this.heightStartedAt,
+      height: Number(this.startedHeight),
+    });
   }
 
   private reportSync(p: SyncProgress): void {

@@ -78,7 +78,7 @@ export interface NodeConfig {
   verifier?: SignatureVerifier;
   mempool?: Partial<MempoolLimits>;
   /**
-   * Most transactions this node puts in a block it proposes (default 1,000; the chain's limit is
+   * Most transactions this node puts in a block it proposes (default 500; the chain's limit is
    * `maxBlockTxs`). Smaller blocks are built, sent and checked faster: lower latency to finality.
    */
   maxProposalTxs?: number;
@@ -489,7 +489,7 @@ export class Node implements NodeApi {
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
     const max = Math.min(
       this.state.get<{ maxBlockTxs: number }>('meta/params')!.maxBlockTxs,
-      this.config.maxProposalTxs ?? 1_000,
+      this.config.maxProposalTxs ?? 500,
     );
     const height = this.state.meta.height + 1n;
     let b: BlockBuilder;
@@ -707,7 +707,8 @@ export class Node implements NodeApi {
     // Relayed transactions that never make it into a block (a node that does not propose never
     // tries them) leave when they expire: a sweep every 64 blocks.
     if (a.height % 64 === 0) {
-      for (const env of this.mempool.evictExpired(a.block.header.time)) this.drop(env, new RoamError('TX_EXPIRED'));
+      for (const env of this.mempool.evictExpired(a.block.header.time))
+        this.drop(env, new RoamError('TX_EXPIRED'));
     }
     try {
       await this.store.batch(ops);

@@ -14,6 +14,13 @@ export function useSha256(fn: (data: Uint8Array) => Uint8Array): void {
   const got = fn(probe);
   if (got.length !== 32 || got.some((b, i) => b !== want[i])) throw new Error('useSha256: not SHA-256');
   sha256Impl = fn;
+  sha256Native = true;
+}
+
+let sha256Native = false;
+/** True once `useSha256` plugged in another (native) implementation. */
+export function sha256IsReplaced(): boolean {
+  return sha256Native;
 }
 
 export interface KeyPair {

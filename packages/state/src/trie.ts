@@ -21,6 +21,7 @@
  * internal nodes per key, the cached hashes and growth slack.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 as protocolSha256, sha256IsReplaced } from '@roamchain/protocol';
 
 const HASH_BYTES = 32;
 const LEAF_BYTES = 2 * HASH_BYTES; // key || valueHash
@@ -42,6 +43,11 @@ const PRISTINE = sha256.create();
 const WORK = sha256.create();
 const DIGEST = new Uint8Array(HASH_BYTES);
 function sha256Into(msg: Uint8Array, out: Uint8Array, outOff: number): void {
+  // A node plugs libsodium into @roamchain/protocol (`useSha256`): ~3x faster than this path there.
+  if (sha256IsReplaced()) {
+    out.set(protocolSha256(msg), outOff);
+    return;
+  }
   PRISTINE._cloneInto(WORK);
   WORK.update(msg);
   WORK.digestInto(DIGEST);
