@@ -8,17 +8,11 @@
  * - `outbox`: webhook deliveries not yet acknowledged;
  * - `demands`: demands already answered.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+
+export { writeFileAtomic };
 
 export interface ContractUsage {
   subscriber: string;
@@ -53,19 +47,6 @@ export interface AgentStateData {
   demands: string[];
   /** Webhook deliveries that gave up after the attempt limit. */
   dead: OutboxItem[];
-}
-
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export class AgentStore {

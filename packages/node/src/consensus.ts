@@ -8,17 +8,9 @@
  * Does not own: the state transition, storage, or libp2p (the network is a narrow interface that
  * @roamchain/p2p implements; `null` runs a validator set of one with no network).
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@roamchain/agent/atomic';
 import {
   type Commit,
   type ConsensusMessage,
@@ -33,7 +25,6 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
   verifyProposalSignature,
-  verifyVoteSignature,
 } from '@roamchain/consensus';
 import {
   type Block,
@@ -148,10 +139,10 @@ export const NODE_TIMEOUTS: TimeoutConfig = {
   precommitDelta: 200,
 };
 
-/** Sign state on disk: written to a temporary file, fsynced, renamed over, directory fsynced. */
+/** Sign state on disk, written durably and atomically (`writeFileAtomic`: temp file, fsync, rename, fsync dir). */
 class SignStateFile {
   private readonly path: string;
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, 'signstate.bin');
   }
@@ -160,21 +151,7 @@ class SignStateFile {
     return decodeSignState(new Uint8Array(readFileSync(this.path)));
   }
   save(s: SignState): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, encodeSignState(s));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
-    const d = openSync(this.dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
+    writeFileAtomic(this.path, encodeSignState(s));
   }
 }
 
@@ -570,22 +547,24 @@ export class ConsensusDriver {
       return 'accept';
     }
     if (this.nextHeightTimer && !this.decision) this.startHeight(); // others moved on: no more waiting
-    // Current height: check the signature here as well, so a bad one costs the sender its score.
-    const set = this.coreSet(h);
+    // Current height. A proposal waits for its block body (checked here, since the core does not
+    // see it yet); everything else goes to the core, which checks the signature once: a bad one
+    // (its counter moves) costs the sender its score.
     if (m.kind === 'proposal') {
-      if (!verifyProposalSignature(m.proposal, set, this.verifier, this.node.chainId)) return 'reject';
       const idHex = bytesToHex(m.proposal.value);
       if (!this.bodies.has(idHex) && !this.node.candidate(idHex)) {
+        if (!verifyProposalSignature(m.proposal, this.coreSet(h), this.verifier, this.node.chainId)) {
+          return 'reject';
+        }
         const list = this.held.get(idHex) ?? [];
         if (list.length < 4) list.push(m.proposal);
         this.held.set(idHex, list);
         return 'accept';
       }
-    } else if (m.kind === 'vote') {
-      if (!verifyVoteSignature(m.vote, set, this.verifier, this.node.chainId)) return 'reject';
     }
+    const bad = this.core?.stats.badSignatures ?? 0;
     this.core?.onMessage(m);
-    return 'accept';
+    return (this.core?.stats.badSignatures ?? 0) > bad ? 'reject' : 'accept';
   }
 
   private coreSet(height: bigint): ValidatorSet {
