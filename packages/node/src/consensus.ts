@@ -122,6 +122,9 @@ const roundResp = struct({
 });
 
 const SYNC_BATCH = 64;
+/** Transaction gossip: a batch leaves after this long, or at once when this many are waiting. */
+const TX_FLUSH_MS = 25;
+const TX_BATCH = 256;
 const TRACE = process.env.ROAMCHAIN_TRACE_CONSENSUS === '1';
 
 /**
@@ -456,15 +459,19 @@ export class ConsensusDriver {
       this.nextHeightTimer = setTimeout(() => this.startHeight(), this.o.busyBlockMs);
     }
     if (!this.net || origin !== 'local') return;
+    // Gossip costs per message (the publisher's signature, every receiver's check, encryption per
+    // link), not per byte: transactions go out in batches, every TX_FLUSH_MS or TX_BATCH at once.
     this.txQueue.push(bytes);
-    if (!this.txFlush) {
-      this.txFlush = setTimeout(() => {
-        this.txFlush = null;
-        const batch = this.txQueue;
-        this.txQueue = [];
-        if (batch.length > 0) this.net?.publish(TOPIC.tx, encode(txBatch, batch, 256 * batch.length));
-      }, 5);
-    }
+    if (this.txQueue.length >= TX_BATCH) this.flushTxs();
+    else if (!this.txFlush) this.txFlush = setTimeout(() => this.flushTxs(), TX_FLUSH_MS);
+  }
+
+  private flushTxs(): void {
+    if (this.txFlush) clearTimeout(this.txFlush);
+    this.txFlush = null;
+    const batch = this.txQueue;
+    this.txQueue = [];
+    if (batch.length > 0) this.net?.publish(TOPIC.tx, encode(txBatch, batch, 256 * batch.length));
   }
 
   private onTxBatch(data: Uint8Array): Verdict {
