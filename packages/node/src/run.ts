@@ -243,8 +243,12 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
     undefined,
     network,
   );
-  if (running.p2p) running.node.start(running.p2p, { onSync: syncProgressPrinter() });
-  else if (producer) running.node.start();
+  if (running.p2p) {
+    running.node.start(running.p2p, { onSync: syncProgressPrinter() });
+    // Fault drill: SIGUSR2 cuts this node off from its peers for ROAMCHAIN_ISOLATE_MS (default 10 s).
+    const p2p = running.p2p;
+    process.on('SIGUSR2', () => p2p.isolate(Number(process.env.ROAMCHAIN_ISOLATE_MS ?? 10_000)));
+  } else if (producer) running.node.start();
   logger.info(
     {
       url: running.url,

@@ -3,9 +3,11 @@
  * of signed transfers:
  *  1. every few seconds one validator is killed with SIGKILL and restarted on its data directory
  *     (it must never sign a conflicting vote: its sign state is fsynced before each signature);
- *  2. then one validator is cut off from its peers for a while: the process is frozen with
- *     SIGSTOP (no message in or out, its peers' connections to it stall) and resumed with SIGCONT,
- *     after which it must catch up.
+ *  2. then one validator is cut off from its peers for a while: SIGUSR2 makes it close and refuse
+ *     every connection for ROAMCHAIN_ISOLATE_MS while it keeps running (its timeouts fire, it
+ *     moves through rounds alone), then it reconnects and must catch up;
+ *  3. then one validator is frozen with SIGSTOP (its peers' connections to it stall) and resumed
+ *     with SIGCONT, after which it must catch up.
  * At the end every node has the same block id and state root at the final height, every
  * transaction the load generator saw final is in the chain (same block on every node), and no
  * validator was caught equivocating.
@@ -87,6 +89,7 @@ describe('validator processes under kill -9 and a partition', () => {
       blockIntervalMs: 200,
       logLevel: 'info',
     });
+    process.env.ROAMCHAIN_ISOLATE_MS = '6000'; // the members inherit it: SIGUSR2 cuts one off for 6 s
     for (const m of plan.members) start(m);
     await Promise.all(plan.members.map((m) => waitForApi(m.url, 90_000)));
     await until(
@@ -152,7 +155,36 @@ describe('validator processes under kill -9 and a partition', () => {
     }
     const beforePartition = final.size;
 
-    // ---- 2. cut one validator off for a while (frozen), the others go on, then it catches up
+    // ---- 2. cut one validator off from its peers (it keeps running), then it catches up
+    const iso = plan.members[2]!;
+    const hIso = await heightOf(iso);
+    procs.get(iso.name)!.kill('SIGUSR2');
+    const others = plan.members.filter((m) => m !== iso);
+    const hOthers = Math.max(...(await Promise.all(others.map(heightOf))));
+    await until(
+      'the others to finalise while it is cut off',
+      async () => {
+        const hs = await Promise.all(others.map(heightOf));
+        return hs.every((h) => h >= hOthers + 5) ? true : undefined;
+      },
+      60_000,
+    );
+    // While cut off it cannot have finalised anything new beyond what it had.
+    expect(await heightOf(iso)).toBeLessThanOrEqual(hOthers + 1);
+    await until(
+      `${iso.name} to catch up after the partition`,
+      async () => {
+        const target = Math.max(...(await Promise.all(others.map(heightOf))));
+        return (await heightOf(iso)) >= target - 1 ? true : undefined;
+      },
+      60_000,
+    );
+    expect(await heightOf(iso)).toBeGreaterThan(hIso + 5);
+    const isoLog = readFileSync(join(iso.dir, 'node.log'), 'utf8');
+    expect(isoLog).toMatch(/p2p isolated from every peer/);
+    expect(isoLog).toMatch(/p2p isolation over/);
+
+    // ---- 3. freeze one validator (no message in or out), the others go on, then it catches up
     const cut = plan.members[1]!;
     const hCut = await heightOf(cut);
     procs.get(cut.name)!.kill('SIGSTOP');

@@ -95,6 +95,12 @@ export interface P2P {
   penalize(peer: string, reason: string): void;
   /** The gossipsub score of a peer (includes the strike penalty; cached for one heartbeat); 0 if unknown. */
   peerScore(peer: string): number;
+  /**
+   * Cut this node off from every peer for `ms` (fault drills: a network partition of one node, the
+   * process running on): all connections are closed and refused until then, then bootstrap peers
+   * are dialled again.
+   */
+  isolate(ms: number): void;
   /** Whether a peer is currently banned (disconnected and refused). */
   isBanned(peer: string): boolean;
   /** Connected peers and their remote addresses. */
@@ -170,7 +176,9 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
 
   const privateKey = await generateKeyPairFromSeed('Ed25519', opts.nodeSecretKey);
   const strikes = new StrikeBook(scoring);
-  const banned = (p: PeerId): boolean => strikes.isBanned(p.toString());
+  /** Until when this node is cut off from every peer (`isolate`, fault drills), ms since epoch. */
+  let isolatedUntil = 0;
+  const banned = (p: PeerId): boolean => Date.now() < isolatedUntil || strikes.isBanned(p.toString());
 
   // Rejected messages cost (count^2 * 1) per topic in gossipsub's own score; the rest of the topic score
   // terms (mesh time, first deliveries, mesh delivery deficits) are off: on a small, quiet validator
@@ -287,7 +295,7 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
       b.attempt = 0;
       return;
     }
-    const until = strikes.bannedUntil(b.peer);
+    const until = Date.now() < isolatedUntil ? isolatedUntil : strikes.bannedUntil(b.peer);
     if (until !== undefined) {
       schedule(b, Math.max(0, until - Date.now()) + backoffDelay(0, backoff));
       return;
@@ -503,6 +511,25 @@ export async function createP2P(opts: P2POptions): Promise<P2P> {
     },
     request,
     penalize: (peer, reason) => strike(peer, reason),
+    isolate(ms) {
+      isolatedUntil = Date.now() + ms;
+      log('warn', 'p2p isolated from every peer', { ms });
+      for (const p of node.getPeers()) {
+        node
+          .hangUp(p)
+          .catch((e: unknown) => log('debug', 'p2p hangUp failed', { peer: p.toString(), err: errMsg(e) }));
+      }
+      const end = setTimeout(() => {
+        log('warn', 'p2p isolation over; reconnecting', {});
+        for (const b of boots.values()) {
+          b.attempt = 0;
+          if (b.timer !== undefined) clearTimeout(b.timer);
+          b.timer = undefined;
+          void dialBoot(b);
+        }
+      }, ms + 10);
+      end.unref?.();
+    },
     peerScore: (peer) => pubsubExt.getScore(peer),
     isBanned: (peer) => strikes.isBanned(peer),
     peers: () =>
