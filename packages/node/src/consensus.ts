@@ -325,13 +325,14 @@ export class ConsensusDriver {
   private host() {
     return {
       getValue: (height: bigint): Uint8Array => {
+        // The core proposes only at the height it was started at, which is always head + 1.
+        if (height !== this.node.head.height + 1n) throw new Error(`asked to propose at ${height}`);
         const t0 = Date.now();
         const c = this.node.buildCandidate(this.nextTime);
         this.trace('built', { txs: c.envelopes.length, buildMs: Date.now() - t0 });
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
         this.net?.publish(TOPIC.block, encodeBlock(c.block));
-        void height;
         return c.id;
       },
       validValue: (value: Uint8Array, height: bigint): boolean | undefined => {
