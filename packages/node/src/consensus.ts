@@ -188,8 +188,6 @@ export class ConsensusDriver {
   private syncing: Promise<void> | null = null;
   private lastProgress = Date.now();
   private readonly unsubscribe: (() => void)[] = [];
-  private readonly reportedEvidence = new Set<string>();
-  private readonly pendingEvidence: Evidence[] = [];
   private readonly verifier: SignatureVerifier;
 
   constructor(
@@ -243,12 +241,14 @@ export class ConsensusDriver {
   status(): ConsensusStatus {
     const snap = this.core?.snapshot();
     const s = this.core?.stats;
+    const next = this.node.head.height + 1n;
+    const set = this.node.validatorSet(next);
     return {
-      validator: this.selfIndex(this.node.head.height + 1n) !== null,
-      height: Number(snap?.height ?? this.node.head.height + 1n),
+      validator: this.selfIndex(set) !== null,
+      height: Number(snap?.height ?? next),
       round: snap?.round ?? 0,
       step: snap?.step ?? 'propose',
-      validators: this.node.validatorSet(this.node.head.height + 1n).validators.length,
+      validators: set.validators.length,
       peers: this.net?.peers().length ?? 0,
       syncing: this.syncing !== null,
       syncHeight: this.syncProgress?.height ?? Number(this.node.head.height),
@@ -276,11 +276,10 @@ export class ConsensusDriver {
 
   // ------------------------------------------------------------------ heights
 
-  private selfIndex(height: bigint): number | null {
-    if (!this.keys) return null;
-    const i = this.node
-      .validatorSet(height)
-      .validators.findIndex((v) => equalBytes(v.publicKey, this.keys!.publicKey));
+  private selfIndex(set: ValidatorSet): number | null {
+    const keys = this.keys;
+    if (!keys) return null;
+    const i = set.validators.findIndex((v) => equalBytes(v.publicKey, keys.publicKey));
     return i < 0 ? null : i;
   }
 
@@ -292,7 +291,7 @@ export class ConsensusDriver {
     const height = this.node.head.height + 1n;
     if (this.startedHeight === height) return;
     const set = this.node.validatorSet(height);
-    const self = this.selfIndex(height);
+    const self = this.selfIndex(set);
     const key = `${set.validators.map((v) => bytesToHex(v.publicKey)).join(',')}/${self}`;
     if (!this.core || key !== this.coreKey) {
       this.coreKey = key;
@@ -400,7 +399,6 @@ export class ConsensusDriver {
             const ws = this.decisionWaiters;
             this.decisionWaiters = [];
             for (const w of ws) w.resolve(a);
-            this.flushEvidence();
             this.scheduleNextHeight();
           },
           (e) => {
@@ -413,30 +411,24 @@ export class ConsensusDriver {
         );
       },
       persist: (s: SignState): void => this.signFile.save(s),
-      evidence: (ev: Evidence): void => {
-        this.pendingEvidence.push(ev);
-      },
+      // The core reports each equivocation once; submitting goes through admission, so not from
+      // inside the core's call (the state refuses a second report of one offence anyway).
+      evidence: (ev: Evidence): void => queueMicrotask(() => this.submitEvidence(ev)),
     };
   }
 
   // ------------------------------------------------------------------ evidence
 
   /** Evidence the core saw goes into the chain as an `evidence` transaction (self-authenticating). */
-  private flushEvidence(): void {
-    while (this.pendingEvidence.length > 0) {
-      const ev = this.pendingEvidence.shift()!;
-      const key = `${ev.a.validator}/${ev.a.height}/${ev.a.round}/${ev.a.type}`;
-      if (this.reportedEvidence.has(key)) continue;
-      this.reportedEvidence.add(key);
-      try {
-        this.node.submitEvidence(ev);
-        this.o.log('warn', 'equivocation evidence submitted', {
-          validator: ev.a.validator,
-          height: String(ev.a.height),
-        });
-      } catch (e) {
-        this.o.log('info', 'evidence not submitted', { err: String(e) });
-      }
+  private submitEvidence(ev: Evidence): void {
+    try {
+      this.node.submitEvidence(ev);
+      this.o.log('warn', 'equivocation evidence submitted', {
+        validator: ev.a.validator,
+        height: String(ev.a.height),
+      });
+    } catch (e) {
+      this.o.log('info', 'evidence not submitted', { err: String(e) });
     }
   }
 
@@ -509,13 +501,13 @@ export class ConsensusDriver {
       void this.sync();
       return 'ignore';
     }
-    const id = bytesToHex(blockIdOf(block));
+    const idBytes = blockId(block.header);
+    const id = bytesToHex(idBytes);
     this.trace('body', { txs: block.txs.length, h: Number(h), bytes: data.length });
     if (h === next) {
-      // Only an active validator of this height may produce it.
-      const set = this.node.validatorSet(h);
-      const p = set.validators.find((v) => v.name === block.header.producer);
-      if (!p || !this.verifier.verify(p.publicKey, blockIdOf(block), block.signature)) return 'reject';
+      // Only an active validator of this height may produce it (a forged body costs the sender).
+      const p = this.node.validatorSet(h).validators.find((v) => v.name === block.header.producer);
+      if (!p || !this.verifier.verify(p.publicKey, idBytes, block.signature)) return 'reject';
     }
     if (this.bodies.size < 64) this.bodies.set(id, block);
     const waiting = this.held.get(id);
@@ -561,7 +553,9 @@ export class ConsensusDriver {
     if (m.kind === 'proposal') {
       const idHex = bytesToHex(m.proposal.value);
       if (!this.bodies.has(idHex) && !this.node.candidate(idHex)) {
-        if (!verifyProposalSignature(m.proposal, this.coreSet(h), this.verifier, this.node.chainId)) {
+        if (
+          !verifyProposalSignature(m.proposal, this.node.validatorSet(h), this.verifier, this.node.chainId)
+        ) {
           return 'reject';
         }
         const list = this.held.get(idHex) ?? [];
@@ -575,10 +569,6 @@ export class ConsensusDriver {
     return (this.core?.stats.badSignatures ?? 0) > bad ? 'reject' : 'accept';
   }
 
-  private coreSet(height: bigint): ValidatorSet {
-    return this.node.validatorSet(height);
-  }
-
   // ------------------------------------------------------------------ catch-up and sync
 
   private async serveBlocks(req: Uint8Array): Promise<Uint8Array> {
@@ -586,10 +576,10 @@ export class ConsensusDriver {
     const out: { block: Uint8Array; commit: Uint8Array }[] = [];
     const head = Number(this.node.head.height);
     for (let h = Number(from); h <= head && out.length < Math.min(count, SYNC_BATCH); h++) {
-      const b = await this.node.blockByHeight(h);
-      const c = this.node.commitAt(h);
-      if (!b || !c) break;
-      out.push({ block: encodeBlock(b.block), commit: c });
+      const block = this.node.blockBytes(h);
+      const commit = this.node.commitAt(h);
+      if (!block || !commit) break;
+      out.push({ block, commit });
     }
     return encode(blocksResp, out, 1024);
   }
@@ -598,20 +588,16 @@ export class ConsensusDriver {
     const { height, have } = decode(roundReq, req);
     const had = new Set(have.map(bytesToHex));
     if (height <= this.node.head.height) {
-      const b = await this.node.blockByHeight(Number(height));
-      const c = this.node.commitAt(Number(height));
-      if (b && c)
-        return encode(roundResp, {
-          final: { block: encodeBlock(b.block), commit: c },
-          messages: [],
-          bodies: [],
-        });
+      const block = this.node.blockBytes(Number(height));
+      const commit = this.node.commitAt(Number(height));
+      if (block && commit) return encode(roundResp, { final: { block, commit }, messages: [], bodies: [] });
     }
     if (!this.core || this.core.height !== height)
       return encode(roundResp, { final: undefined, messages: [], bodies: [] });
-    const messages = this.core.gossip().map(encodeMessage);
+    const gossip = this.core.gossip();
+    const messages = gossip.map(encodeMessage);
     const bodies: Uint8Array[] = [];
-    for (const m of this.core.gossip()) {
+    for (const m of gossip) {
       if (m.kind !== 'proposal') continue;
       const idHex = bytesToHex(m.proposal.value);
       if (had.has(idHex)) continue;
@@ -778,10 +764,6 @@ export class ConsensusDriver {
     }
     if (target > 0) this.reportSync({ height: Number(this.node.head.height), target, done: true });
   }
-}
-
-function blockIdOf(b: Block): Uint8Array {
-  return blockId(b.header);
 }
 
 function sleep(ms: number): Promise<void> {

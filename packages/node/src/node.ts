@@ -39,25 +39,24 @@ import {
   nobleVerifier,
   RoamError,
   refPrefixOf,
-  requiredSigners,
   type SignatureVerifier,
   sign,
   signTx,
   type TxEnvelope,
   useSha256,
   utf8,
-  validateTxStateless,
   verify,
 } from '@roamchain/protocol';
 import {
   applyBlock,
   BlockBuilder,
   type BlockResult,
+  checkTxEnvelope,
   genesisState,
-  K,
   LedgerState,
   type Redo,
   type StateChange,
+  type StateReader,
   type TxReceipt,
   validatorOf,
   validatorSetFor,
@@ -312,31 +311,25 @@ export class Node implements NodeApi {
       this.pendingBuilder().apply(env);
       this.localPending.add(env.idHex);
     } else {
-      // A peer's (already checked by the node it came from, relayed by gossip): stateless checks and
-      // signatures only. Executing every relayed transaction on every node a second time would double
+      // A peer's (already checked by the node it came from, relayed by gossip): the envelope checks
+      // of a block (chain, expiry, TaPoS, replay, signatures) without executing it. Executing every relayed transaction on every node a second time would double
       // the network's work; the proposer's block build drops whatever no longer applies.
-      this.checkRelayed(env);
+      const now = BigInt(Date.now());
+      checkTxEnvelope(
+        this.state,
+        env,
+        {
+          height: this.state.meta.height + 1n,
+          time: now > this.headTime ? now : this.headTime + 1n,
+          prev: this.headId,
+        },
+        this.verifier,
+      );
     }
     this.mempool.add(env, account);
     this.rejected.delete(env.idHex);
     this.emitter.emit('tx', bytes, origin);
     return env;
-  }
-
-  private checkRelayed(env: TxEnvelope): void {
-    const { tx } = env;
-    validateTxStateless(tx);
-    if (!equalBytes(tx.chainId, this.chainId)) throw new RoamError('TX_WRONG_CHAIN');
-    if (tx.expiration <= this.headTime) throw new RoamError('TX_EXPIRED');
-    if (this.state.get(K.seenTx(env.idHex)) !== undefined) throw new RoamError('TX_DUPLICATE');
-    const signers = requiredSigners(tx.ops);
-    signers.forEach((n, i) => {
-      const a = this.state.get<{ signingKey: Uint8Array }>(K.account(n));
-      if (!a) throw new RoamError('ACCOUNT_UNKNOWN', `signer ${n} does not exist`, { account: n });
-      if (!this.verifier.verify(a.signingKey, env.id, tx.signatures[i]!)) {
-        throw new RoamError('SIG_INVALID', `signature of ${n} does not verify`, { signer: n });
-      }
-    });
   }
 
   /**
@@ -420,25 +413,8 @@ export class Node implements NodeApi {
    */
   start(net: ConsensusNetwork | null = null, opts: Partial<ConsensusOptions> = {}): ConsensusDriver {
     if (this.driver) return this.driver;
-    if (!net && !this.config.producer)
-      throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
-    this.driver = new ConsensusDriver(this, net, {
-      dataDir: this.config.dataDir,
-      identity: this.config.producer ?? null,
-      idleBlockMs: this.blockIntervalMs,
-      ...(this.config.log ? { log: this.config.log } : {}),
-      ...opts,
-    });
+    this.driver = this.makeDriver(net, opts);
     this.driver.start();
-    return this.driver;
-  }
-
-  /** The signature verifier this node checks transactions, blocks and votes with. */
-  get signatureVerifier(): SignatureVerifier {
-    return this.verifier;
-  }
-
-  get consensus(): ConsensusDriver | null {
     return this.driver;
   }
 
@@ -447,28 +423,35 @@ export class Node implements NodeApi {
    * core as a network (proposal, prevote, precommit, persisted sign state) with a set of one.
    */
   async produceBlock(at?: bigint): Promise<AppliedBlock> {
-    if (!this.driver) {
-      if (!this.config.producer) throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
-      this.driver = new ConsensusDriver(this, null, {
-        dataDir: this.config.dataDir,
-        identity: this.config.producer,
-        manual: true,
-        ...(this.config.log ? { log: this.config.log } : {}),
-      });
-    }
+    this.driver ??= this.makeDriver(null, { manual: true });
     return this.driver.produceOne(at);
+  }
+
+  private makeDriver(net: ConsensusNetwork | null, opts: Partial<ConsensusOptions>): ConsensusDriver {
+    if (!net && !this.config.producer)
+      throw new RoamError('BLOCK_BAD_PRODUCER', 'this node has no producer key');
+    return new ConsensusDriver(this, net, {
+      dataDir: this.config.dataDir,
+      identity: this.config.producer ?? null,
+      idleBlockMs: this.blockIntervalMs,
+      ...(this.config.log ? { log: this.config.log } : {}),
+      ...opts,
+    });
+  }
+
+  /** The signature verifier this node checks transactions, blocks and votes with. */
+  get signatureVerifier(): SignatureVerifier {
+    return this.verifier;
   }
 
   /** The active validator set that signs block `height` (from the state; see @roamchain/state). */
   validatorSet(height: bigint): ValidatorSet {
-    return {
-      validators: validatorSetFor(this.state, height).map((v) => ({ publicKey: v.nodeKey, name: v.account })),
-    };
+    return activeSet(this.state, height);
   }
 
-  /** Encoded commit of the head block (what the next block carries as `lastCommit`). */
-  get lastCommit(): Uint8Array {
-    return this.headCommit;
+  /** A committed block's stored encoding (block sync serves it as it is, without decoding). */
+  blockBytes(height: number): Uint8Array | undefined {
+    return this.store.get(SK.block(height));
   }
 
   /** The stored commit that finalised block `height`. */
@@ -593,15 +576,7 @@ export class Node implements NodeApi {
     if (clock && h.time > BigInt(Date.now()) + MAX_CLOCK_DRIFT_MS) {
       throw new RoamError('BLOCK_BAD_TIME', `block time ${h.time} is ahead of this node's clock`);
     }
-    // The parent's commit: anyone can check from the blocks alone that the parent is final.
-    if (!equalBytes(lastCommitHashOf(block.lastCommit), h.lastCommitHash)) {
-      throw new RoamError('BLOCK_INVALID', 'lastCommitHash does not match lastCommit');
-    }
-    if (height === 1n) {
-      if (block.lastCommit.length !== 0) throw new RoamError('BLOCK_INVALID', 'block 1 has no parent commit');
-    } else {
-      this.checkCommit(block.lastCommit, height - 1n, this.headId);
-    }
+    checkParentCommit(this.state, this.chainId, this.verifier, block);
     // The producer is an active validator of this height and signed the block id.
     const producer = this.validatorSet(height).validators.find((v) => v.name === h.producer);
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `${h.producer} is not an active validator`);
@@ -612,21 +587,6 @@ export class Node implements NodeApi {
     const redo = this.state.redoOf(result.undo);
     this.state.rollback(result.undo);
     return { block, id, idHex, envelopes, result, redo };
-  }
-
-  /** Verify an encoded commit for block `height` with id `value` against that height's active set. */
-  checkCommit(bytes: Uint8Array, height: bigint, value: Uint8Array): Commit {
-    let c: Commit;
-    try {
-      c = decodeCommit(bytes);
-    } catch (e) {
-      throw new RoamError('BLOCK_BAD_COMMIT', `commit does not decode: ${(e as Error).message}`);
-    }
-    if (c.height !== height) throw new RoamError('BLOCK_BAD_COMMIT', `commit is for height ${c.height}`);
-    if (!equalBytes(c.value, value)) throw new RoamError('BLOCK_BAD_COMMIT', 'commit is for another block');
-    const v = verifyCommit(c, this.validatorSet(height), this.verifier, this.chainId);
-    if (!v.ok) throw new RoamError('BLOCK_BAD_COMMIT', v.reason);
-    return c;
   }
 
   /** Commit a decided candidate (consensus reached `commit` on it): apply, persist, notify. */
@@ -659,7 +619,14 @@ export class Node implements NodeApi {
    */
   async importFinal(block: Block, commitBytes: Uint8Array): Promise<AppliedBlock> {
     const id = blockId(block.header);
-    const commit = this.checkCommit(commitBytes, block.header.height, id);
+    const commit = verifyBlockCommit(
+      this.state,
+      this.chainId,
+      this.verifier,
+      commitBytes,
+      block.header.height,
+      id,
+    );
     this.checkCandidate(block, { clock: false });
     return this.commitDecided(bytesToHex(id), commit);
   }
@@ -915,25 +882,10 @@ export async function replayStore(
   let headId = chainId;
   let height = 0;
   let commits = 0;
-  const check = (bytes: Uint8Array, h: bigint, value: Uint8Array) => {
-    const c = decodeCommit(bytes);
-    const set: ValidatorSet = {
-      validators: validatorSetFor(state, h).map((v) => ({ publicKey: v.nodeKey, name: v.account })),
-    };
-    if (c.height !== h || !equalBytes(c.value, value)) {
-      throw new RoamError('BLOCK_BAD_COMMIT', `commit of block ${h} names another block`);
-    }
-    const v = verifyCommit(c, set, verifier, chainId);
-    if (!v.ok) throw new RoamError('BLOCK_BAD_COMMIT', `block ${h}: ${v.reason}`);
-    commits++;
-  };
   for await (const [, raw] of store.range('b/')) {
     const block = decodeBlock(raw);
     const h = block.header.height;
-    if (!equalBytes(lastCommitHashOf(block.lastCommit), block.header.lastCommitHash)) {
-      throw new RoamError('BLOCK_INVALID', `block ${h}: lastCommitHash does not match`);
-    }
-    if (h > 1n) check(block.lastCommit, h - 1n, block.header.prev);
+    if (checkParentCommit(state, chainId, verifier, block)) commits++;
     const envs = block.txs.map((tx) => envelope(tx));
     applyBlock(state, block, envs, headId, { verifier });
     headId = blockId(block.header);
@@ -942,7 +894,61 @@ export async function replayStore(
   if (height > 0) {
     const last = store.get(SK.commit(height));
     if (!last) throw new RoamError('BLOCK_BAD_COMMIT', `no commit stored for block ${height}`);
-    check(last, BigInt(height), headId); // the state keeps the sets of recent heights (validatorSetFor)
+    verifyBlockCommit(state, chainId, verifier, last, BigInt(height), headId); // recent sets are kept in the state
+    commits++;
   }
   return { height, root: bytesToHex(state.root()), commits };
+}
+
+/** The active set that signs block `height`, as consensus takes it (from the state after `height` - 1). */
+export function activeSet(state: StateReader, height: bigint): ValidatorSet {
+  return {
+    validators: validatorSetFor(state, height).map((v) => ({ publicKey: v.nodeKey, name: v.account })),
+  };
+}
+
+/** Verify an encoded commit of block `height` with id `value` against that height's active set. */
+export function verifyBlockCommit(
+  state: StateReader,
+  chainId: Uint8Array,
+  verifier: SignatureVerifier,
+  bytes: Uint8Array,
+  height: bigint,
+  value: Uint8Array,
+): Commit {
+  let c: Commit;
+  try {
+    c = decodeCommit(bytes);
+  } catch (e) {
+    throw new RoamError('BLOCK_BAD_COMMIT', `commit does not decode: ${(e as Error).message}`);
+  }
+  if (c.height !== height) throw new RoamError('BLOCK_BAD_COMMIT', `commit is for height ${c.height}`);
+  if (!equalBytes(c.value, value))
+    throw new RoamError('BLOCK_BAD_COMMIT', `commit of block ${height} names another block`);
+  const v = verifyCommit(c, activeSet(state, height), verifier, chainId);
+  if (!v.ok) throw new RoamError('BLOCK_BAD_COMMIT', `block ${height}: ${v.reason}`);
+  return c;
+}
+
+/**
+ * The parent commit a block carries (`lastCommit`, hashed into the header): none in block 1, else a
+ * valid commit of the parent by its active set — so finality can be checked from the blocks alone.
+ * `state` is the state after the parent. Returns whether there was a commit to check.
+ */
+export function checkParentCommit(
+  state: StateReader,
+  chainId: Uint8Array,
+  verifier: SignatureVerifier,
+  block: Block,
+): boolean {
+  const h = block.header;
+  if (!equalBytes(lastCommitHashOf(block.lastCommit), h.lastCommitHash)) {
+    throw new RoamError('BLOCK_INVALID', `block ${h.height}: lastCommitHash does not match lastCommit`);
+  }
+  if (h.height === 1n) {
+    if (block.lastCommit.length !== 0) throw new RoamError('BLOCK_INVALID', 'block 1 has no parent commit');
+    return false;
+  }
+  verifyBlockCommit(state, chainId, verifier, block.lastCommit, h.height - 1n, h.prev);
+  return true;
 }

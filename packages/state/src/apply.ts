@@ -9,6 +9,7 @@ import {
   type Block,
   blockId,
   bytesToHex,
+  type ChainParams,
   equalBytes,
   merkleRoot,
   opFeePayer,
@@ -100,6 +101,29 @@ function checkEnvelope(
   }
 }
 
+/** Remember the parent's id for TaPoS (a block's own id depends on its root, so it comes next block). */
+function rememberParent(o: Overlay, taposWindow: number, next: Pick<BlockStart, 'height' | 'prev'>): void {
+  o.put(K.blockId(Number((next.height - 1n) % BigInt(taposWindow))), next.prev);
+}
+
+/**
+ * The envelope checks of `BlockBuilder.apply` alone — chain, expiry, TaPoS, replay, signatures —
+ * against the state as the next block (`next`) would see it; no operation is executed and nothing
+ * is written. A node uses it for transactions relayed by peers (the block that includes them
+ * executes them).
+ */
+export function checkTxEnvelope(
+  state: LedgerState,
+  env: TxEnvelope,
+  next: Pick<BlockStart, 'height' | 'time' | 'prev'>,
+  verifier: SignatureVerifier,
+): void {
+  const o = new Overlay(state);
+  const params = state.get<ChainParams>(K.params)!;
+  rememberParent(o, params.taposWindow, next);
+  checkEnvelope(o, state.meta, new ApplyCtx(o, params, next.height, next.time), env, { verifier });
+}
+
 export class BlockBuilder {
   private readonly block: Overlay;
   private readonly meta: ChainMeta;
@@ -123,13 +147,12 @@ export class BlockBuilder {
     const params = this.params;
     const producer = this.block.get<Account>(K.account(start.producer));
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);
-    // Remember the parent's id for TaPoS (the block's own id depends on the root, so it comes next block).
-    this.block.put(K.blockId(Number((start.height - 1n) % BigInt(params.taposWindow))), start.prev);
+    rememberParent(this.block, params.taposWindow, start);
     this.block.put(K.meta, { ...meta, height: start.height, time: start.time });
   }
 
   get params() {
-    return this.state.get<import('@roamchain/protocol').ChainParams>(K.params)!;
+    return this.state.get<ChainParams>(K.params)!;
   }
 
   get txCount(): number {
