@@ -10,15 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { type Io, run } from '../src/index.js';
+import { type Ran, runInProcess } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../bin/roamchain.js', import.meta.url));
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let env: Record<string, string> = {};
 const children = new Set<ChildProcess>();
@@ -53,22 +47,7 @@ type Runner = (args: string[]) => Promise<Ran>;
 const spawned: Runner = (args) => start(args).done;
 
 /** The same CLI in this process (`run(argv, io)`): quicker, for the commands beyond the contract flow. */
-const inProcess: Runner = async (args) => {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    env: { ...process.env, ...env },
-    interactive: false,
-  };
-  const code = await run(args, io);
-  return { code, stdout, stderr };
-};
+const inProcess: Runner = (args) => runInProcess(args, env);
 
 async function roam(runner: Runner, args: string[]): Promise<Ran2> {
   const r = await runner([...args, '--json']);

@@ -10,41 +10,15 @@ import { bytesToHex, generateSigningKey, sha256, utf8 } from '@roamchain/protoco
 import { derivedKeys } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { type Io, run } from '../src/index.js';
+import { inProcessCli } from './harness.js';
 
 describe('roamchain validator commands', () => {
   let tn: TestNode;
   let dir: string;
   let env: Record<string, string> = {};
 
-  async function cli(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const io: Io = {
-      stdout: (s) => {
-        stdout += s;
-      },
-      stderr: (s) => {
-        stderr += s;
-      },
-      env: { ...process.env, ...env },
-      interactive: false,
-    };
-    const code = await run([...args, '--json'], io);
-    // biome-ignore lint/suspicious/noExplicitAny: parsed --json output of many shapes
-    let json: any;
-    try {
-      json = JSON.parse(stdout);
-    } catch {
-      json = undefined;
-    }
-    return { code, stdout, stderr, json };
-  }
-  async function ok(...args: string[]) {
-    const r = await cli(...args);
-    if (r.code !== 0) throw new Error(`roamchain ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    return r.json;
-  }
+  const { cli, ok } = inProcessCli(() => env);
+
   async function fails(code: string, ...args: string[]) {
     const r = await cli(...args);
     expect(r.code, `roamchain ${args.join(' ')}: ${r.stderr}`).toBe(1);
