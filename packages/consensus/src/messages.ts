@@ -18,6 +18,7 @@ import {
   encode,
   enumOf,
   equalBytes,
+  equivocationProblem,
   nullable,
   RoamError,
   roundOrNone,
@@ -368,18 +369,8 @@ export function compareValues(a: Value | null, b: Value | null): number {
 
 /** Evidence from two votes, in canonical order (nil first, then by value bytes); null if they do not conflict. */
 export function makeEvidence(x: Vote, y: Vote): Evidence | null {
-  if (!conflicting(x, y)) return null;
-  return compareValues(x.value, y.value) < 0 ? { a: x, b: y } : { a: y, b: x };
-}
-
-function conflicting(x: Vote, y: Vote): boolean {
-  return (
-    x.validator === y.validator &&
-    x.height === y.height &&
-    x.round === y.round &&
-    x.type === y.type &&
-    !sameValue(x.value, y.value)
-  );
+  const [a, b] = compareValues(x.value, y.value) < 0 ? [x, y] : [y, x];
+  return equivocationProblem(a, b) === undefined ? { a, b } : null;
 }
 
 /** Two validly signed votes of one validator for the same height, round and type with different values. */
@@ -390,11 +381,8 @@ export function verifyEvidence(
   chainId: Uint8Array,
 ): Verdict {
   const { a, b } = ev;
-  if (a.validator !== b.validator) return no('votes of different validators');
-  if (a.height !== b.height || a.round !== b.round) return no('votes for different heights or rounds');
-  if (a.type !== b.type) return no('votes of different types');
-  if (sameValue(a.value, b.value)) return no('votes for the same value');
-  if (compareValues(a.value, b.value) >= 0) return no('votes not in canonical order');
+  const problem = equivocationProblem(a, b);
+  if (problem) return no(problem);
   if (!set.validators[a.validator]) return no(`validator ${a.validator} not in the set`);
   if (!verifyVoteSignature(a, set, verifier, chainId)) return no('first vote has a bad signature');
   if (!verifyVoteSignature(b, set, verifier, chainId)) return no('second vote has a bad signature');

@@ -22,7 +22,7 @@ import {
   type Writer,
 } from './codec.js';
 import { RoamError } from './errors.js';
-import { compareVoteValues, voteCodec } from './votes.js';
+import { equivocationProblem, voteCodec } from './votes.js';
 
 export const NAME_RE = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 export const name = str(32, NAME_RE);
@@ -380,14 +380,9 @@ export const OPS = {
     signers: () => [],
     feePayer: () => ({ none: true }),
     validate({ a, b }) {
-      if (a.validator !== b.validator) bad('EVIDENCE_INVALID', 'votes of different validators');
-      if (a.height !== b.height || a.round !== b.round)
-        bad('EVIDENCE_INVALID', 'votes for different heights or rounds');
-      if (a.type !== b.type) bad('EVIDENCE_INVALID', 'votes of different types');
+      const problem = equivocationProblem(a, b);
+      if (problem) bad('EVIDENCE_INVALID', problem);
       if (a.height === 0n) bad('EVIDENCE_INVALID', 'height 0 has no votes');
-      const order = compareVoteValues(a.value, b.value);
-      if (order === 0) bad('EVIDENCE_INVALID', 'votes for the same value');
-      if (order > 0) bad('EVIDENCE_INVALID', 'votes not in canonical order (nil first, then by bytes)');
     },
   }),
   /** The owner raises its validator bond from its free UMT. */

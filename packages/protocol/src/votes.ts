@@ -132,3 +132,18 @@ export function compareVoteValues(a: Uint8Array | null, b: Uint8Array | null): n
   if (b === null) return 1;
   return compareBytes(a, b);
 }
+
+/**
+ * Why two votes are not evidence of equivocation, or undefined if they are: one validator, one
+ * height, round and type, two different values, in canonical order (nil first, then by bytes).
+ * The `evidence` operation's stateless check and the consensus core's `verifyEvidence` both use it.
+ */
+export function equivocationProblem(a: UnsignedVote, b: UnsignedVote): string | undefined {
+  if (a.validator !== b.validator) return 'votes of different validators';
+  if (a.height !== b.height || a.round !== b.round) return 'votes for different heights or rounds';
+  if (a.type !== b.type) return 'votes of different types';
+  const order = compareVoteValues(a.value, b.value);
+  if (order === 0) return 'votes for the same value';
+  if (order > 0) return 'votes not in canonical order (nil first, then by bytes)';
+  return undefined;
+}

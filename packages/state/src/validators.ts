@@ -6,16 +6,10 @@
  * state) and stored under `valset/<epoch>`; evidence can shorten the current epoch's set from the
  * next height on. Sets older than `evidenceMaxAgeEpochs` epochs are pruned.
  */
-import { type ChainParams, RoamError } from '@roamchain/protocol';
+import { type ChainParams, equalBytes, RoamError } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
 import type { StateReader } from './ledger.js';
 import { type ChainMeta, K, type SetMember, type Validator, type ValidatorSetRecord } from './objects.js';
-
-/** A member of the active set as the node sees it: index in the list = validator index in votes. */
-export interface ActiveValidator {
-  account: string;
-  nodeKey: Uint8Array;
-}
 
 /** Epoch of a block height (height 1 is the first block of epoch 0). */
 export function epochOf(params: Pick<ChainParams, 'epochLength'>, height: bigint): bigint {
@@ -48,11 +42,12 @@ export function storedSetAt(s: StateReader, params: ChainParams, height: bigint)
 }
 
 /**
- * The active set that validates (signs) block `height`, in consensus order. The state after block
+ * The active set that validates (signs) block `height`, in consensus order (index in the list =
+ * validator index in votes). The state after block
  * h - 1 answers for h (the next block) and for earlier heights whose epoch is still kept; any other
  * height throws VALIDATOR_SET_UNKNOWN.
  */
-export function validatorSetFor(state: StateReader, height: bigint): ActiveValidator[] {
+export function validatorSetFor(state: StateReader, height: bigint): readonly SetMember[] {
   const meta = state.get<ChainMeta>(K.meta);
   const params = state.get<ChainParams>(K.params);
   if (!meta || !params) throw new RoamError('INTERNAL', 'state is not initialised from a genesis');
@@ -63,7 +58,8 @@ export function validatorSetFor(state: StateReader, height: bigint): ActiveValid
       { height: height.toString() },
     );
   }
-  return storedSetAt(state, params, height).map((m) => ({ account: m.account, nodeKey: m.nodeKey }));
+  // Stored objects are never mutated (evaluators write new ones), so the stored list is returned as is.
+  return storedSetAt(state, params, height);
 }
 
 /** The validator record of an account, if it has one. */
@@ -110,7 +106,7 @@ export function requireNonEmptyNextSet(ctx: ApplyCtx): void {
 
 const sameSet = (a: readonly SetMember[], b: readonly SetMember[]): boolean =>
   a.length === b.length &&
-  a.every((m, i) => m.account === b[i]!.account && m.nodeKey.every((x, j) => x === b[i]!.nodeKey[j]));
+  a.every((m, i) => m.account === b[i]!.account && equalBytes(m.nodeKey, b[i]!.nodeKey));
 
 /**
  * Evidence jailed `account` in block `ctx.height`: from the next height on, if that height is still

@@ -771,13 +771,6 @@ export async function buildApp(
     const height = meta.height + 1n;
     return { height, epoch: epochOf(params, height), set: validatorSetFor(state, height) };
   };
-  const peerIdOfKey = (key: Uint8Array): { peerId?: string } => {
-    try {
-      return { peerId: peerIdOf(key) };
-    } catch {
-      return {};
-    }
-  };
   const validatorJson = (v: Validator): JsonObject => validatorCodec.toJSON(v) as JsonObject;
   // Validator records are not indexed beyond the active ones: listing them scans the `val/` keys,
   // at most once per committed block (the state only changes with a block).
@@ -807,7 +800,7 @@ export async function buildApp(
         account: m.account,
         nodeKey: bytesToHex(m.nodeKey),
         bond: (validatorOf(state, m.account)?.bond ?? 0n).toString(),
-        ...peerIdOfKey(m.nodeKey),
+        peerId: peerIdOf(m.nodeKey),
       }));
       return { epoch: Number(epoch), height: Number(height), active, records: allRecords(height) };
     },
@@ -833,7 +826,7 @@ export async function buildApp(
         ...validatorJson(v),
         inSet: index >= 0,
         index: index >= 0 ? index : null,
-        ...peerIdOfKey(v.nodeKey),
+        peerId: peerIdOf(v.nodeKey),
         epoch: Number(epoch),
         height: Number(height),
       };
