@@ -24,6 +24,9 @@ export interface ClusterMember {
   addr: string;
   url: string;
   validator: boolean;
+  /** Its libp2p listen address and the others' addresses it bootstraps from (as in its config). */
+  listen: string[];
+  bootstrap: string[];
 }
 
 export interface ClusterPlan {
@@ -40,6 +43,8 @@ export interface PlanOptions {
   host?: string;
   apiPorts: number[];
   p2pPorts: number[];
+  /** An existing genesis file of `genesis` to point the configs at (else <dir>/genesis.json is written). */
+  genesisPath?: string;
   blockIntervalMs?: number;
   logLevel?: string;
 }
@@ -48,7 +53,7 @@ export interface PlanOptions {
 export function planCluster(o: PlanOptions): ClusterPlan {
   const dir = resolve(o.dir);
   mkdirSync(dir, { recursive: true });
-  const genesisPath = join(dir, 'genesis.json');
+  const genesisPath = o.genesisPath ?? join(dir, 'genesis.json');
   if (!existsSync(genesisPath))
     writeFileSync(genesisPath, `${JSON.stringify(genesisToJSON(o.genesis), null, 2)}\n`);
   const host = o.host ?? '127.0.0.1';
@@ -67,8 +72,11 @@ export function planCluster(o: PlanOptions): ClusterPlan {
       addr: `/ip4/127.0.0.1/tcp/${p2pPort}/p2p/${peerId}`,
       url: `http://${host}:${apiPort}`,
       validator: m.validator ?? true,
+      listen: [`/ip4/127.0.0.1/tcp/${p2pPort}`],
+      bootstrap: [],
     };
   });
+  for (const m of members) m.bootstrap = members.filter((x) => x !== m).map((x) => x.addr);
   members.forEach((m, i) => {
     mkdirSync(m.dir, { recursive: true });
     const nodeKeyFile = join(m.dir, 'node-key.json');
@@ -80,8 +88,8 @@ export function planCluster(o: PlanOptions): ClusterPlan {
       genesis: genesisPath,
       host,
       port: m.apiPort,
-      p2pListen: [`/ip4/127.0.0.1/tcp/${m.p2pPort}`],
-      bootstrap: members.filter((x) => x !== m).map((x) => x.addr),
+      p2pListen: m.listen,
+      bootstrap: m.bootstrap,
       nodeKeyFile,
       ...(m.validator ? { validator: m.name } : {}),
       ...(o.blockIntervalMs !== undefined ? { blockIntervalMs: o.blockIntervalMs } : {}),

@@ -141,8 +141,10 @@ export function devnetValidators(n: number): string[] {
  * signs blocks and votes with it and its libp2p peer id derives from it. Public demo keys.
  */
 export function devnetNodeKey(validator: string): Uint8Array {
-  return derivedKeys(validator, `${DEVNET_SEED}/node-key`).signing.secretKey;
+  return devnetNodeKeyPair(validator).secretKey;
 }
+
+const devnetNodeKeyPair = (validator: string) => derivedKeys(validator, `${DEVNET_SEED}/node-key`).signing;
 
 /**
  * Devnet genesis: built once per data directory and stored there, so a resumed devnet is the same
@@ -185,7 +187,7 @@ export function devnetGenesis(
   });
   built.genesis.validators = built.genesis.validators.map((v) => ({
     ...v,
-    nodeKey: derivedKeys(v.account, `${DEVNET_SEED}/node-key`).signing.publicKey,
+    nodeKey: devnetNodeKeyPair(v.account).publicKey,
   }));
   if (existsSync(file)) {
     const genesis = genesisFromJSON(JSON.parse(readFileSync(file, 'utf8')));

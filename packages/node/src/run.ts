@@ -218,13 +218,12 @@ export async function runNode(opts: RunNodeOptions): Promise<Running> {
             .split(',')
             .map((x) => x.trim())
             .filter(Boolean);
+  const listen = list(pick('p2pListen', 'ROAMCHAIN_P2P_LISTEN'));
   const network: NetworkConfig | undefined = solo
     ? undefined
     : {
         nodeKey: producer?.secretKey ?? loadNodeKey(nodeKeyFile, true),
-        listen: list(pick('p2pListen', 'ROAMCHAIN_P2P_LISTEN')).length
-          ? list(pick('p2pListen', 'ROAMCHAIN_P2P_LISTEN'))
-          : ['/ip4/0.0.0.0/tcp/26656'],
+        listen: listen.length > 0 ? listen : ['/ip4/0.0.0.0/tcp/26656'],
         bootstrap: list(pick('bootstrap', 'ROAMCHAIN_BOOTSTRAP')),
       };
   const running = await serve(
@@ -312,6 +311,7 @@ export async function runDevnet(
     plan = planCluster({
       dir: join(dataDir, 'nodes'),
       genesis,
+      genesisPath: join(dataDir, 'genesis.json'),
       members: devnetValidators(n).map((name) => ({ name, nodeKey: devnetNodeKey(name) })),
       host: opts.host ?? '127.0.0.1',
       apiPorts,
@@ -327,8 +327,8 @@ export async function runDevnet(
     chainDir = join(me.dir, 'chain');
     network = {
       nodeKey: devnetNodeKey(DEVNET_VALIDATOR),
-      listen: [`/ip4/127.0.0.1/tcp/${me.p2pPort}`],
-      bootstrap: plan.members.slice(1).map((m) => m.addr),
+      listen: me.listen,
+      bootstrap: me.bootstrap,
     };
   }
   const running = await serve(

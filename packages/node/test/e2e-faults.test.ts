@@ -73,171 +73,188 @@ async function heightOf(m: ClusterMember): Promise<number> {
 
 describe('validator processes under kill -9 and a partition', () => {
   it('stay safe and live; every final transaction is in every copy of the chain', async () => {
-    const { genesis } = devnetGenesis(join(root, 'genesis'), N);
-    const apiPorts: number[] = [];
-    const p2pPorts: number[] = [];
-    for (let i = 0; i < N; i++) {
-      apiPorts.push(await freePort());
-      p2pPorts.push(await freePort());
-    }
-    plan = planCluster({
-      dir: join(root, 'nodes'),
-      genesis,
-      members: devnetValidators(N).map((name) => ({ name, nodeKey: devnetNodeKey(name) })),
-      apiPorts,
-      p2pPorts,
-      blockIntervalMs: 200,
-      logLevel: 'info',
-    });
-    process.env.ROAMCHAIN_ISOLATE_MS = '6000'; // the members inherit it: SIGUSR2 cuts one off for 6 s
-    for (const m of plan.members) start(m);
-    await Promise.all(plan.members.map((m) => waitForApi(m.url, 90_000)));
-    await until(
-      'height 3 on every node',
-      async () => {
-        const hs = await Promise.all(plan.members.map(heightOf));
-        return hs.every((h) => h >= 3) ? true : undefined;
-      },
-      60_000,
-    );
-
-    // ---- load: each sender sends transfers one after another to a running node, waiting for finality
-    const final = new Map<string, { height: number; blockId: string }>();
-    let stopLoad = false;
-    let seq = 0;
-    const sender = async (from: string) => {
-      while (!stopLoad) {
-        const alive = plan.members.filter(running);
-        const m = alive[seq++ % Math.max(1, alive.length)];
-        if (!m) {
-          await sleep(100);
-          continue;
-        }
-        try {
-          const base = await txBase(m.url);
-          const tx = signWith(
-            base,
-            [{ type: 'transfer', from, to: 'alice', token: 'UMT', amount: UNIT, memo: utf8(`f${seq}`) }],
-            [from],
-          );
-          const a = await submit(m.url, tx, true, 8000);
-          if (a.status === 200 && a.body.status === 'included') {
-            final.set(envelope(tx).idHex, {
-              height: a.body.height as number,
-              blockId: a.body.blockId as string,
-            });
-          }
-        } catch {
-          // The node was killed or frozen under us: try another.
-          await sleep(50);
-        }
+    try {
+      await scenario();
+    } catch (e) {
+      // What each node was doing: the tail of its log.
+      for (const m of plan?.members ?? []) {
+        const log = readFileSync(join(m.dir, 'node.log'), 'utf8').trimEnd().split('\n');
+        const decided = log.filter((l) => l.includes('"msg":"decided"'));
+        const rest = log.filter((l) => !l.includes('"msg":"decided"'));
+        process.stderr.write(
+          `---- ${m.name}: last decision ${decided.at(-1) ?? 'none'}\n${rest.slice(-30).join('\n')}\n`,
+        );
       }
-    };
-    const load = Promise.all(SENDERS.map(sender));
-
-    // ---- 1. kill -9 one validator every few seconds, restart it, let it catch up
-    for (let k = 0; k < KILLS; k++) {
-      await sleep(2500);
-      const victim = plan.members[k % N]!;
-      await kill9(victim);
-      await sleep(1500);
-      start(victim);
-      await waitForApi(victim.url, 60_000);
-      const others = plan.members.filter((m) => m !== victim);
-      await until(
-        `${victim.name} to catch up after kill -9 #${k + 1}`,
-        async () => {
-          const target = Math.max(...(await Promise.all(others.map(heightOf))));
-          return (await heightOf(victim)) >= target - 1 ? true : undefined;
-        },
-        60_000,
-      );
+      throw e;
     }
-    const beforePartition = final.size;
-
-    // ---- 2. cut one validator off from its peers (it keeps running), then it catches up
-    const iso = plan.members[2]!;
-    const hIso = await heightOf(iso);
-    procs.get(iso.name)!.kill('SIGUSR2');
-    const others = plan.members.filter((m) => m !== iso);
-    const hOthers = Math.max(...(await Promise.all(others.map(heightOf))));
-    await until(
-      'the others to finalise while it is cut off',
-      async () => {
-        const hs = await Promise.all(others.map(heightOf));
-        return hs.every((h) => h >= hOthers + 5) ? true : undefined;
-      },
-      60_000,
-    );
-    // While cut off it cannot have finalised anything new beyond what it had.
-    expect(await heightOf(iso)).toBeLessThanOrEqual(hOthers + 1);
-    await until(
-      `${iso.name} to catch up after the partition`,
-      async () => {
-        const target = Math.max(...(await Promise.all(others.map(heightOf))));
-        return (await heightOf(iso)) >= target - 1 ? true : undefined;
-      },
-      60_000,
-    );
-    expect(await heightOf(iso)).toBeGreaterThan(hIso + 5);
-    const isoLog = readFileSync(join(iso.dir, 'node.log'), 'utf8');
-    expect(isoLog).toMatch(/p2p isolated from every peer/);
-    expect(isoLog).toMatch(/p2p isolation over/);
-
-    // ---- 3. freeze one validator (no message in or out), the others go on, then it catches up
-    const cut = plan.members[1]!;
-    const hCut = await heightOf(cut);
-    procs.get(cut.name)!.kill('SIGSTOP');
-    frozen.add(cut.name);
-    const rest = plan.members.filter((m) => m !== cut);
-    const hRest = Math.max(...(await Promise.all(rest.map(heightOf))));
-    await until(
-      'the others to finalise without it',
-      async () => {
-        const hs = await Promise.all(rest.map(heightOf));
-        return hs.every((h) => h >= hRest + 5) ? true : undefined;
-      },
-      60_000,
-    );
-    await sleep(3000);
-    procs.get(cut.name)!.kill('SIGCONT');
-    frozen.delete(cut.name);
-    await until(
-      `${cut.name} to catch up after the partition`,
-      async () => {
-        const target = Math.max(...(await Promise.all(rest.map(heightOf))));
-        return (await heightOf(cut)) >= target - 1 ? true : undefined;
-      },
-      60_000,
-    );
-    expect(await heightOf(cut)).toBeGreaterThan(hCut + 5);
-
-    await sleep(1500);
-    stopLoad = true;
-    await load;
-    expect(final.size).toBeGreaterThan(beforePartition);
-    expect(final.size).toBeGreaterThan(20);
-
-    // ---- the same chain everywhere
-    const H = Math.min(...(await Promise.all(plan.members.map(heightOf))));
-    expect(H).toBeGreaterThanOrEqual(Math.max(...[...final.values()].map((f) => f.height)));
-    const heads = await Promise.all(plan.members.map((m) => http(m.url, `/v1/blocks/${H}`)));
-    expect(new Set(heads.map((h) => h.body.id)).size).toBe(1);
-    expect(new Set(heads.map((h) => h.body.header.stateRoot)).size).toBe(1);
-    for (const [id, f] of final) {
-      for (const m of plan.members) {
-        const s = await http(m.url, `/v1/tx/${id}`);
-        expect(s.body.status).toBe('included');
-        expect(s.body.height).toBe(f.height);
-        expect(s.body.blockId).toBe(f.blockId);
-      }
-    }
-    // No validator signed conflicting votes (an equivocation would have become evidence).
-    for (const m of plan.members) {
-      const st = await http(m.url, '/v1/status');
-      expect(st.body.consensus.evidence).toBe(0);
-    }
-    const logs = plan.members.map((m) => readFileSync(join(m.dir, 'node.log'), 'utf8')).join('\n');
-    expect(logs).not.toMatch(/equivocation evidence submitted/);
   }, 420_000);
 });
+
+async function scenario(): Promise<void> {
+  const { genesis } = devnetGenesis(join(root, 'genesis'), N);
+  const apiPorts: number[] = [];
+  const p2pPorts: number[] = [];
+  for (let i = 0; i < N; i++) {
+    apiPorts.push(await freePort());
+    p2pPorts.push(await freePort());
+  }
+  plan = planCluster({
+    dir: join(root, 'nodes'),
+    genesis,
+    members: devnetValidators(N).map((name) => ({ name, nodeKey: devnetNodeKey(name) })),
+    apiPorts,
+    p2pPorts,
+    blockIntervalMs: 200,
+    logLevel: 'info',
+  });
+  process.env.ROAMCHAIN_ISOLATE_MS = '6000'; // the members inherit it: SIGUSR2 cuts one off for 6 s
+  for (const m of plan.members) start(m);
+  await Promise.all(plan.members.map((m) => waitForApi(m.url, 90_000)));
+  await until(
+    'height 3 on every node',
+    async () => {
+      const hs = await Promise.all(plan.members.map(heightOf));
+      return hs.every((h) => h >= 3) ? true : undefined;
+    },
+    60_000,
+  );
+
+  // ---- load: each sender sends transfers one after another to a running node, waiting for finality
+  const final = new Map<string, { height: number; blockId: string }>();
+  let stopLoad = false;
+  let seq = 0;
+  const sender = async (from: string) => {
+    while (!stopLoad) {
+      const alive = plan.members.filter(running);
+      const m = alive[seq++ % Math.max(1, alive.length)];
+      if (!m) {
+        await sleep(100);
+        continue;
+      }
+      try {
+        const base = await txBase(m.url);
+        const tx = signWith(
+          base,
+          [{ type: 'transfer', from, to: 'alice', token: 'UMT', amount: UNIT, memo: utf8(`f${seq}`) }],
+          [from],
+        );
+        const a = await submit(m.url, tx, true, 8000);
+        if (a.status === 200 && a.body.status === 'included') {
+          final.set(envelope(tx).idHex, {
+            height: a.body.height as number,
+            blockId: a.body.blockId as string,
+          });
+        }
+      } catch {
+        // The node was killed or frozen under us: try another.
+        await sleep(50);
+      }
+    }
+  };
+  const load = Promise.all(SENDERS.map(sender));
+
+  // ---- 1. kill -9 one validator every few seconds, restart it, let it catch up
+  for (let k = 0; k < KILLS; k++) {
+    await sleep(2500);
+    const victim = plan.members[k % N]!;
+    await kill9(victim);
+    await sleep(1500);
+    start(victim);
+    await waitForApi(victim.url, 60_000);
+    const others = plan.members.filter((m) => m !== victim);
+    await until(
+      `${victim.name} to catch up after kill -9 #${k + 1}`,
+      async () => {
+        const target = Math.max(...(await Promise.all(others.map(heightOf))));
+        return (await heightOf(victim)) >= target - 1 ? true : undefined;
+      },
+      60_000,
+    );
+  }
+  const beforePartition = final.size;
+
+  // ---- 2. cut one validator off from its peers (it keeps running), then it catches up
+  const iso = plan.members[2]!;
+  const hIso = await heightOf(iso);
+  procs.get(iso.name)!.kill('SIGUSR2');
+  const others = plan.members.filter((m) => m !== iso);
+  const hOthers = Math.max(...(await Promise.all(others.map(heightOf))));
+  await until(
+    'the others to finalise while it is cut off',
+    async () => {
+      const hs = await Promise.all(others.map(heightOf));
+      return hs.every((h) => h >= hOthers + 5) ? true : undefined;
+    },
+    60_000,
+  );
+  // While cut off it cannot have finalised anything new beyond what it had.
+  expect(await heightOf(iso)).toBeLessThanOrEqual(hOthers + 1);
+  await until(
+    `${iso.name} to catch up after the partition`,
+    async () => {
+      const target = Math.max(...(await Promise.all(others.map(heightOf))));
+      return (await heightOf(iso)) >= target - 1 ? true : undefined;
+    },
+    60_000,
+  );
+  expect(await heightOf(iso)).toBeGreaterThan(hIso + 5);
+  const isoLog = readFileSync(join(iso.dir, 'node.log'), 'utf8');
+  expect(isoLog).toMatch(/p2p isolated from every peer/);
+  expect(isoLog).toMatch(/p2p isolation over/);
+
+  // ---- 3. freeze one validator (no message in or out), the others go on, then it catches up
+  const cut = plan.members[1]!;
+  const hCut = await heightOf(cut);
+  procs.get(cut.name)!.kill('SIGSTOP');
+  frozen.add(cut.name);
+  const rest = plan.members.filter((m) => m !== cut);
+  const hRest = Math.max(...(await Promise.all(rest.map(heightOf))));
+  await until(
+    'the others to finalise without it',
+    async () => {
+      const hs = await Promise.all(rest.map(heightOf));
+      return hs.every((h) => h >= hRest + 5) ? true : undefined;
+    },
+    60_000,
+  );
+  await sleep(3000);
+  procs.get(cut.name)!.kill('SIGCONT');
+  frozen.delete(cut.name);
+  await until(
+    `${cut.name} to catch up after the partition`,
+    async () => {
+      const target = Math.max(...(await Promise.all(rest.map(heightOf))));
+      return (await heightOf(cut)) >= target - 1 ? true : undefined;
+    },
+    60_000,
+  );
+  expect(await heightOf(cut)).toBeGreaterThan(hCut + 5);
+
+  await sleep(1500);
+  stopLoad = true;
+  await load;
+  expect(final.size).toBeGreaterThan(beforePartition);
+  expect(final.size).toBeGreaterThan(20);
+
+  // ---- the same chain everywhere
+  const H = Math.min(...(await Promise.all(plan.members.map(heightOf))));
+  expect(H).toBeGreaterThanOrEqual(Math.max(...[...final.values()].map((f) => f.height)));
+  const heads = await Promise.all(plan.members.map((m) => http(m.url, `/v1/blocks/${H}`)));
+  expect(new Set(heads.map((h) => h.body.id)).size).toBe(1);
+  expect(new Set(heads.map((h) => h.body.header.stateRoot)).size).toBe(1);
+  for (const [id, f] of final) {
+    for (const m of plan.members) {
+      const s = await http(m.url, `/v1/tx/${id}`);
+      expect(s.body.status).toBe('included');
+      expect(s.body.height).toBe(f.height);
+      expect(s.body.blockId).toBe(f.blockId);
+    }
+  }
+  // No validator signed conflicting votes (an equivocation would have become evidence).
+  for (const m of plan.members) {
+    const st = await http(m.url, '/v1/status');
+    expect(st.body.consensus.evidence).toBe(0);
+  }
+  const logs = plan.members.map((m) => readFileSync(join(m.dir, 'node.log'), 'utf8')).join('\n');
+  expect(logs).not.toMatch(/equivocation evidence submitted/);
+}

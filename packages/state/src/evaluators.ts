@@ -36,6 +36,7 @@ import {
   dropFromCurrentSet,
   epochOf,
   requireNonEmptyNextSet,
+  requireValidator,
   setActiveIndex,
   storedSetAt,
 } from './validators.js';
@@ -660,11 +661,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
 
   validator_bond(op, { ctx }) {
     const key = K.validator(op.account);
-    const v = ctx.o.get<Validator>(key);
-    if (!v)
-      throw new RoamError('VALIDATOR_UNKNOWN', `${op.account} has no validator record`, {
-        account: op.account,
-      });
+    const v = requireValidator(ctx.o, op.account);
     if (v.status === 'removed') throw new RoamError('VALIDATOR_STATUS', `${op.account} was removed`);
     const bond = v.bond + op.amount;
     const min = ctx.params.minValidatorBond;
@@ -682,11 +679,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   validator_unbond(op, { ctx, opHash }) {
     const p = ctx.params;
     const key = K.validator(op.account);
-    const v = ctx.o.get<Validator>(key);
-    if (!v)
-      throw new RoamError('VALIDATOR_UNKNOWN', `${op.account} has no validator record`, {
-        account: op.account,
-      });
+    const v = requireValidator(ctx.o, op.account);
     if (op.amount > v.bond) {
       throw new RoamError('BALANCE_LOW', `${op.account} has ${v.bond} bonded, cannot unbond ${op.amount}`, {
         account: op.account,

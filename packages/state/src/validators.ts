@@ -67,6 +67,13 @@ export function validatorOf(state: StateReader, account: string): Validator | un
   return state.get<Validator>(K.validator(account));
 }
 
+/** The validator record of an account, or VALIDATOR_UNKNOWN. */
+export function requireValidator(state: StateReader, account: string): Validator {
+  const v = validatorOf(state, account);
+  if (!v) throw new RoamError('VALIDATOR_UNKNOWN', `${account} has no validator record`, { account });
+  return v;
+}
+
 /** Code-unit order of account names (ASCII), independent of any locale. */
 export const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -40,6 +40,7 @@ import {
   type Preference,
   type RankQuery,
   rankOffers,
+  requireValidator,
   type Validator,
   validator as validatorCodec,
   validatorOf,
@@ -818,8 +819,7 @@ export async function buildApp(
     },
     async (req) => {
       const account = fromQuery.name((req.params as Query).account, 'account');
-      const v = validatorOf(state, account);
-      if (!v) throw new RoamError('VALIDATOR_UNKNOWN', `${account} has no validator record`, { account });
+      const v = requireValidator(state, account);
       const { height, epoch, set } = nextSet();
       const index = set.findIndex((m) => m.account === account);
       return {
