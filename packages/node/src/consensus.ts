@@ -371,7 +371,11 @@ export class ConsensusDriver {
           if (snap && snap.height === height && snap.round === round && !snap.decided) {
             this.trace('timeout', { kind, round, step: snap.step });
           }
-          if (!this.stopped) this.core?.onTimeout(kind, height, round);
+          // A timeout of a height the node has left (block sync or catch-up imported it) is void:
+          // the core would otherwise start a round there, and propose for a height that is past.
+          if (!this.stopped && !this.paused && height === this.startedHeight) {
+            this.core?.onTimeout(kind, height, round);
+          }
         }, ms);
         this.timers.add(t);
       },
@@ -510,12 +514,14 @@ export class ConsensusDriver {
       if (!p || !this.verifier.verify(p.publicKey, idBytes, block.signature)) return 'reject';
     }
     if (this.bodies.size < 64) this.bodies.set(id, block);
+    // Held proposals go to the core only while it runs this height (not during block sync).
+    const live = h === next && !this.paused && this.startedHeight === next;
     const waiting = this.held.get(id);
-    if (waiting && this.core && h === next) {
+    if (waiting && this.core && live) {
       this.held.delete(id);
       for (const p of waiting) this.core.onProposal(p);
     }
-    if (h === next) this.core?.recheck();
+    if (live) this.core?.recheck();
     return 'accept';
   }
 
