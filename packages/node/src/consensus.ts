@@ -371,9 +371,11 @@ export class ConsensusDriver {
           if (snap && snap.height === height && snap.round === round && !snap.decided) {
             this.trace('timeout', { kind, round, step: snap.step });
           }
-          // A timeout of a height the node has left (block sync or catch-up imported it) is void:
-          // the core would otherwise start a round there, and propose for a height that is past.
-          if (!this.stopped && !this.paused && height === this.startedHeight) {
+          // A timeout of a height the node has left (block sync or catch-up imported it, even while
+          // that block is still being written) is void: the core would otherwise start a round
+          // there, and propose for a height that is past.
+          const live = height === this.startedHeight && height === this.node.head.height + 1n;
+          if (!this.stopped && !this.paused && live) {
             this.core?.onTimeout(kind, height, round);
           }
         }, ms);
