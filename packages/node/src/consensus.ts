@@ -473,24 +473,17 @@ export class ConsensusDriver {
     if (batch.length > 0) this.net?.publish(TOPIC.tx, encode(txBatch, batch, 256 * batch.length));
   }
 
-  private onTxBatch(data: Uint8Array): Verdict {
+  private async onTxBatch(data: Uint8Array): Promise<Verdict> {
     let txs: Uint8Array[];
     try {
       txs = decode(txBatch, data);
     } catch {
       return 'reject';
     }
-    let admitted = 0;
-    for (const t of txs) {
-      try {
-        this.node.submit(t, 'peer');
-        admitted++;
-      } catch {
-        // Duplicates and transactions the local state refuses (not yet or no longer valid here)
-        // are not the sender's fault: a peer's view may be a block ahead or behind.
-      }
-    }
-    return admitted > 0 ? 'accept' : 'ignore';
+    // Duplicates and transactions the local state refuses (not yet or no longer valid here) are not
+    // the sender's fault: a peer's view may be a block ahead or behind.
+    const results = await this.node.submitBatch(txs, 'peer');
+    return results.some((r) => r.ok) ? 'accept' : 'ignore';
   }
 
   private onBlockBody(data: Uint8Array, _from: string): Verdict {

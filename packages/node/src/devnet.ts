@@ -280,7 +280,7 @@ export async function seedDevnet(
     return node.submit(encodeTx(tx));
   };
   const envs = [
-    send(
+    await send(
       DEMO_SUBSCRIBERS.map((s, i) => ({
         type: 'sdr_issue' as const,
         gateway: DEVNET_GATEWAY,
@@ -294,7 +294,7 @@ export async function seedDevnet(
   for (const o of [...DEMO_OPERATORS, ...EXTRA_OPERATORS]) {
     const k = keys.get(o.name) ?? derivedKeys(o.name, DEVNET_SEED);
     envs.push(
-      send(
+      await send(
         o.offers.map((_, i) => ({
           type: 'offer_publish' as const,
           operator: o.name,
@@ -310,7 +310,7 @@ export async function seedDevnet(
     const claims = DEMO_IDENTITIES[sub.name];
     if (!claims) continue;
     const { disclosures, digests } = makeDisclosures(claims);
-    const env = send(
+    const env = await send(
       [
         {
           type: 'identity_attest' as const,

@@ -63,14 +63,22 @@ export interface ContractTxRef {
   type: string;
 }
 
+/** What admission says of one transaction of a batch. */
+export type SubmitResult = { ok: true; txId: string } | { ok: false; code: string; message: string };
+
 export interface NodeApi {
   readonly genesis: Genesis;
   readonly chainId: Uint8Array;
   /** Read-only use: the committed ledger state. */
   readonly state: LedgerState;
   status(): NodeStatus;
-  /** Admission: stateless checks, signatures, checks against pending state. Throws RoamError. */
-  submit(bytes: Uint8Array): TxEnvelope;
+  /** Admission: stateless checks, signatures, checks against the head. Rejects with a RoamError. */
+  submit(bytes: Uint8Array): Promise<TxEnvelope>;
+  /**
+   * Admission of many transactions at once (the binary batch route): one result per transaction, in
+   * order; a bad one does not stop the others.
+   */
+  submitBatch(txs: Uint8Array[]): Promise<SubmitResult[]>;
   /** Resolves when the transaction is in a committed block; rejects with RoamError (WAIT_TIMEOUT, or its rejection code). */
   waitFor(txId: string, timeoutMs: number): Promise<TxStatus & { status: 'included' }>;
   txStatus(txId: string): Promise<TxStatus | undefined>;

@@ -63,7 +63,15 @@ import {
 } from '@roamchain/state';
 import { ConsensusDriver, type ConsensusNetwork, type ConsensusOptions } from './consensus.js';
 import { sodiumSha256 } from './crypto/sodium.js';
-import type { AppliedBlock, ContractTxRef, FeedEvent, NodeApi, NodeStatus, TxStatus } from './interfaces.js';
+import type {
+  AppliedBlock,
+  ContractTxRef,
+  FeedEvent,
+  NodeApi,
+  NodeStatus,
+  SubmitResult,
+  TxStatus,
+} from './interfaces.js';
 import { Mempool, type MempoolLimits } from './mempool.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind, u64Key } from './store/index.js';
 
@@ -293,7 +301,23 @@ export class Node implements NodeApi {
    * Admission. `origin` says where the bytes came from: 'local' (this node's API: consensus gossips
    * them to peers) or 'peer' (already gossiped).
    */
-  submit(bytes: Uint8Array, origin: 'local' | 'peer' = 'local'): TxEnvelope {
+  async submit(bytes: Uint8Array, origin: 'local' | 'peer' = 'local'): Promise<TxEnvelope> {
+    return this.admit(bytes, origin);
+  }
+
+  /** Admission of many transactions: one result each, in order (see `NodeApi.submitBatch`). */
+  async submitBatch(txs: Uint8Array[], origin: 'local' | 'peer' = 'local'): Promise<SubmitResult[]> {
+    return txs.map((bytes) => {
+      try {
+        return { ok: true as const, txId: this.admit(bytes, origin).idHex };
+      } catch (e) {
+        const err = e instanceof RoamError ? e : new RoamError('INTERNAL', (e as Error).message);
+        return { ok: false as const, code: err.code, message: err.message };
+      }
+    });
+  }
+
+  private admit(bytes: Uint8Array, origin: 'local' | 'peer'): TxEnvelope {
     if (this.closed) throw new RoamError('INTERNAL', 'node is closing');
     const maxTx = this.state.get<{ maxTxBytes: number }>('meta/params')!.maxTxBytes;
     if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
@@ -350,7 +374,7 @@ export class Node implements NodeApi {
       },
       {},
     );
-    return this.submit(encodeTx(tx), 'local');
+    return this.admit(encodeTx(tx), 'local');
   }
 
   /** Subscribe to admitted transactions (consensus gossips local ones and paces blocks). */

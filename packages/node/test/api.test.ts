@@ -52,6 +52,7 @@ function delegate(node: Node, over: Partial<NodeApi>): NodeApi {
     state: node.state,
     status: () => node.status(),
     submit: (b) => node.submit(b),
+    submitBatch: (b) => node.submitBatch(b),
     waitFor: (id, t) => node.waitFor(id, t),
     txStatus: (id) => node.txStatus(id),
     blockByHeight: (h) => node.blockByHeight(h),
@@ -890,8 +891,8 @@ describe('WebSocket /v1/ws', () => {
       const subscribed = c.messages.find((m) => m.topic === 'events')!;
       expect(subscribed.cursor).toBe('0:0');
 
-      env.node.submit(encodeTx(transfer('op-de', 'bob', 1n)));
-      env.node.submit(encodeTx(transfer('op-fr', 'alice', 2n)));
+      await env.node.submit(encodeTx(transfer('op-de', 'bob', 1n)));
+      await env.node.submit(encodeTx(transfer('op-fr', 'alice', 2n)));
       const b1 = await env.node.produceBlock();
       await c.until((x) => x.events().length === 1 && x.messages.some((m) => m.type === 'block'));
       expect(c.messages.find((m) => m.type === 'block')).toEqual({
@@ -919,9 +920,9 @@ describe('WebSocket /v1/ws', () => {
 
       // While disconnected: more blocks, some for bob, some not.
       for (let i = 0; i < 4; i++) {
-        env.node.submit(encodeTx(transfer('op-de', 'bob', BigInt(10 + i))));
-        env.node.submit(encodeTx(transfer('op-fr', 'alice', BigInt(20 + i))));
-        if (i % 2 === 0) env.node.submit(encodeTx(transfer('bob', 'alice', BigInt(30 + i))));
+        await env.node.submit(encodeTx(transfer('op-de', 'bob', BigInt(10 + i))));
+        await env.node.submit(encodeTx(transfer('op-fr', 'alice', BigInt(20 + i))));
+        if (i % 2 === 0) await env.node.submit(encodeTx(transfer('bob', 'alice', BigInt(30 + i))));
         await env.node.produceBlock();
       }
       const all = (await get(env, '/v1/events?limit=1000')).body.items as J[];
@@ -937,7 +938,7 @@ describe('WebSocket /v1/ws', () => {
       await c2.until((x) => x.events().length >= missed.length);
       expect(c2.messages[0]).toEqual({ type: 'subscribed', topic: 'events', cursor: last });
       // then live again
-      env.node.submit(encodeTx(transfer('op-de', 'bob', 99n)));
+      await env.node.submit(encodeTx(transfer('op-de', 'bob', 99n)));
       const b6 = await env.node.produceBlock();
       await c2.until((x) => x.events().length >= missed.length + 1);
       await new Promise((r) => setTimeout(r, 100));
@@ -980,7 +981,7 @@ describe('WebSocket /v1/ws', () => {
         },
         { 'op-de': keys.get('op-de')!.signing.secretKey },
       );
-      node.submit(encodeTx(tx));
+      await node.submit(encodeTx(tx));
       await node.produceBlock();
     };
     const env = await start({
@@ -1062,7 +1063,7 @@ describe('WebSocket /v1/ws', () => {
             },
             keysOf(from),
           );
-          env.node.submit(encodeTx(tx));
+          await env.node.submit(encodeTx(tx));
           if (i % 7 === 0) await new Promise((r) => setTimeout(r, 3));
         }
       };

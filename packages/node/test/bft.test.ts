@@ -104,7 +104,9 @@ describe('BFT consensus over libp2p', () => {
     }
     await until(() => members.every((m) => m.node.height >= 4), 20_000, 'height 4 on all');
     // Transactions sent to different validators are final on all of them.
-    const envs = members.map((m, i) => m.node.submit(transfer(m.node, BigInt(i + 1) * UNIT, i)));
+    const envs = await Promise.all(
+      members.map((m, i) => m.node.submit(transfer(m.node, BigInt(i + 1) * UNIT, i))),
+    );
     const last = members[3]!.node;
     const included = await Promise.all(envs.map((e) => last.waitFor(e.idHex, 10_000)));
     expect(included.every((s) => s.status === 'included')).toBe(true);
@@ -135,7 +137,7 @@ describe('BFT consensus over libp2p', () => {
     await stopMember(gone);
     const h0 = Math.max(...members.map((m) => m.node.height));
     await until(() => members.every((m) => m.node.height >= h0 + 5), 20_000, 'progress with 3 of 4');
-    const env = members[0]!.node.submit(transfer(members[0]!.node, 7n, 99));
+    const env = await members[0]!.node.submit(transfer(members[0]!.node, 7n, 99));
     await members[1]!.node.waitFor(env.idHex, 10_000);
     const back = await startMember(
       gone.name,

@@ -48,10 +48,10 @@ describe('Node', () => {
           { 'op-de': keys.get('op-de')!.signing.secretKey },
         ),
       );
-    const env = node.submit(mk(5n));
-    expect(() => node.submit(mk(5n))).toThrow(RoamError);
+    const env = await node.submit(mk(5n));
+    await expect(node.submit(mk(5n))).rejects.toThrow(RoamError);
     try {
-      node.submit(mk(10_000n * UNIT));
+      await node.submit(mk(10_000n * UNIT));
       expect.unreachable();
     } catch (e) {
       expect((e as RoamError).code).toBe('BALANCE_LOW');
@@ -70,7 +70,7 @@ describe('Node', () => {
     expect(bytesToHex(node.state.root())).toBe(root);
     expect((await node.txStatus(env.idHex))?.status).toBe('included');
     try {
-      node.submit(mk(5n));
+      await node.submit(mk(5n));
       expect.unreachable();
     } catch (e) {
       expect((e as RoamError).code).toBe('TX_DUPLICATE');

@@ -370,7 +370,7 @@ export async function buildApp(
           throw new RoamError('CODEC_BAD_JSON', (e as Error).message);
         }
       }
-      const env = node.submit(bytes);
+      const env = await node.submit(bytes);
       if (!fromQuery.bool(q.wait, 'wait')) {
         return reply.status(202).send({ txId: env.idHex, status: 'pending' });
       }
