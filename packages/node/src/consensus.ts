@@ -11,6 +11,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@roamchain/agent/atomic';
+import type { Candidate } from '@roamchain/chain';
+import type { Vote } from '@roamchain/consensus';
 import {
   type Commit,
   type ConsensusMessage,
@@ -46,8 +48,34 @@ import {
   vec,
 } from '@roamchain/protocol';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
-import type { AppliedBlock } from './interfaces.js';
-import type { Node } from './node.js';
+import type { AppliedBlock, SubmitResult } from './interfaces.js';
+
+/**
+ * All the driver sees of the node that hosts it (the node assembles the Application, storage and
+ * the mempool behind it; see node.ts).
+ */
+export interface ConsensusHost {
+  readonly chainId: Uint8Array;
+  readonly head: { height: bigint; id: Uint8Array; time: bigint };
+  readonly signatureVerifier: SignatureVerifier;
+  readonly mempoolSize: number;
+  validatorSet(height: bigint): ValidatorSet;
+  /** prepareProposal: this node's block for the next height. */
+  buildCandidate(at?: bigint): Candidate;
+  /** processProposal: valid(v); throws a RoamError when the block is not valid. */
+  checkCandidate(block: Block, opts?: { clock?: boolean }): Candidate;
+  candidate(idHex: string): Candidate | undefined;
+  refusedCandidate(idHex: string): RoamError | undefined;
+  /** finalizeBlock + commit: the decided block becomes the head and is stored. */
+  commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
+  /** Block sync: a block of the next height with the commit that finalised it. */
+  importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
+  submitBatch(txs: Uint8Array[], origin: 'local' | 'peer'): Promise<SubmitResult[]>;
+  submitEvidence(ev: { a: Vote; b: Vote }): Promise<unknown>;
+  onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void;
+  blockBytes(height: number): Uint8Array | undefined;
+  commitAt(height: number): Uint8Array | undefined;
+}
 
 /** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
 export type Verdict = 'accept' | 'reject' | 'ignore';
@@ -191,7 +219,7 @@ export class ConsensusDriver {
   private readonly verifier: SignatureVerifier;
 
   constructor(
-    private readonly node: Node,
+    private readonly node: ConsensusHost,
     private readonly net: ConsensusNetwork | null,
     opts: Partial<ConsensusOptions> & { dataDir: string },
   ) {
@@ -427,15 +455,14 @@ export class ConsensusDriver {
 
   /** Evidence the core saw goes into the chain as an `evidence` transaction (self-authenticating). */
   private submitEvidence(ev: Evidence): void {
-    try {
-      this.node.submitEvidence(ev);
-      this.o.log('warn', 'equivocation evidence submitted', {
-        validator: ev.a.validator,
-        height: String(ev.a.height),
-      });
-    } catch (e) {
-      this.o.log('info', 'evidence not submitted', { err: String(e) });
-    }
+    this.node.submitEvidence(ev).then(
+      () =>
+        this.o.log('warn', 'equivocation evidence submitted', {
+          validator: ev.a.validator,
+          height: String(ev.a.height),
+        }),
+      (e) => this.o.log('info', 'evidence not submitted', { err: String(e) }),
+    );
   }
 
   // ------------------------------------------------------------------ network
