@@ -86,8 +86,6 @@ export interface ApplicationOptions {
   producer: { account: string; secretKey: Uint8Array } | null;
 }
 
-/** How far ahead of this node's clock a proposed block's time may be (a liveness rule, not safety). */
-export const MAX_CLOCK_DRIFT_MS = 5_000n;
 /** Candidates of the next height kept (proposals of several rounds); refused ids remembered. */
 const MAX_CANDIDATES = 64;
 const MAX_REFUSED = 1_000;
@@ -262,9 +260,9 @@ export class Application {
   /**
    * valid(v) of consensus: header, producer in the active set and its signature, the parent commit,
    * every transaction, the state root. Executed on an overlay of the head and staged; cached by id.
-   * `clock` checks the block time against this node's clock (live proposals, not block sync).
+   * Deterministic: the block time is judged against clocks by consensus (PBTS `timely`), not here.
    */
-  processProposal(block: Block, opts: { clock?: boolean; now?: bigint } = {}): Candidate {
+  processProposal(block: Block): Candidate {
     const id = blockId(block.header);
     const idHex = bytesToHex(id);
     const known = this.candidates.get(idHex);
@@ -272,7 +270,7 @@ export class Application {
     const bad = this.refused.get(idHex);
     if (bad) throw bad;
     try {
-      return this.keep(this.execute(block, id, idHex, opts.clock ?? true, opts.now ?? BigInt(Date.now())));
+      return this.keep(this.execute(block, id, idHex));
     } catch (e) {
       const err = e instanceof RoamError ? e : new RoamError('BLOCK_INVALID', (e as Error).message);
       if (this.refused.size >= MAX_REFUSED) this.refused.delete(this.refused.keys().next().value!);
@@ -287,15 +285,12 @@ export class Application {
     return c;
   }
 
-  private execute(block: Block, id: Uint8Array, idHex: string, clock: boolean, now: bigint): Candidate {
+  private execute(block: Block, id: Uint8Array, idHex: string): Candidate {
     const h = block.header;
     const height = this.state.meta.height + 1n;
     if (h.version !== 1) throw new RoamError('BLOCK_INVALID', `unknown block version ${h.version}`);
     if (h.height !== height) throw new RoamError('BLOCK_BAD_HEIGHT', `expected ${height}, got ${h.height}`);
     if (!equalBytes(h.prev, this.headId)) throw new RoamError('BLOCK_BAD_PREV');
-    if (clock && h.time > now + MAX_CLOCK_DRIFT_MS) {
-      throw new RoamError('BLOCK_BAD_TIME', `block time ${h.time} is ahead of this node's clock`);
-    }
     const verifier = this.opts.verifier;
     checkParentCommit(this.state, this.chainId, verifier, block);
     const producer = this.validatorSet(height).validators.find((v) => v.name === h.producer);

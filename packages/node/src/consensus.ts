@@ -131,6 +131,20 @@ export interface ConsensusStatus {
   evidence: number;
 }
 
+/**
+ * Proposer-based timestamps (PBTS, CometBFT's ADR-071): a block's time is its proposer's clock, and a
+ * validator prevotes for a fresh proposal only if that time is within `PBTS_PRECISION_MS` ahead of its
+ * own clock and at most precision + message delay behind it when the proposal arrived. The allowed
+ * delay grows with the round so that a slow network still decides. See DEVIATIONS.md.
+ */
+export const PBTS_PRECISION_MS = 500;
+export const PBTS_MSG_DELAY_MS = 2_000;
+export function isTimely(blockTime: bigint, receivedAt: number, round: number): boolean {
+  const t = Number(blockTime);
+  const delay = PBTS_MSG_DELAY_MS * (1 + round);
+  return t <= receivedAt + PBTS_PRECISION_MS && t >= receivedAt - PBTS_PRECISION_MS - delay;
+}
+
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
 const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as const;
 
@@ -211,6 +225,8 @@ export class ConsensusDriver {
   private decision: Promise<AppliedBlock> | null = null;
   private decisionWaiters: { resolve: (a: AppliedBlock) => void; reject: (e: unknown) => void }[] = [];
   private nextTime: bigint | undefined;
+  /** When each proposal of the current height was first judged timely or not (PBTS). */
+  private readonly timelyAt = new Map<string, number>();
   private txQueue: Uint8Array[] = [];
   private txFlush: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
@@ -338,6 +354,7 @@ export class ConsensusDriver {
     this.lastProgress = Date.now();
     this.heightStartedAt = Date.now();
     for (const [idHex, body] of this.bodies) if (body.header.height !== height) this.bodies.delete(idHex);
+    this.timelyAt.clear();
     this.core.start(height, set);
   }
 
@@ -382,6 +399,24 @@ export class ConsensusDriver {
           this.o.log('warn', 'proposed block is invalid', { id: idHex, err: String(e) });
           return false;
         }
+      },
+      timely: (value: Uint8Array, height: bigint, round: number): boolean => {
+        const idHex = bytesToHex(value);
+        const block = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
+        if (!block || block.header.height !== height) return false;
+        // This node's own block carries its own clock (or the time a tool asked for: produceOne(at)).
+        if (block.header.producer === this.o.identity?.account && this.node.candidate(idHex)) return true;
+        // The clock reading when the proposal was first judged (it reaches the core with its body).
+        let at = this.timelyAt.get(idHex);
+        if (at === undefined) {
+          at = Date.now();
+          if (this.timelyAt.size >= 256) this.timelyAt.clear();
+          this.timelyAt.set(idHex, at);
+        }
+        const ok = isTimely(block.header.time, at, round);
+        if (!ok)
+          this.o.log('warn', 'proposal is not timely', { id: idHex, time: String(block.header.time), at });
+        return ok;
       },
       broadcast: (msg: ConsensusMessage): void => {
         if (!this.paused) this.net?.publish(TOPIC.consensus, encodeMessage(msg));

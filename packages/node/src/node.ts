@@ -410,9 +410,9 @@ export class Node implements NodeApi, ConsensusHost {
     return this.app.refusedCandidate(idHex);
   }
 
-  /** processProposal: valid(v) of consensus (see `Application.processProposal`). */
-  checkCandidate(block: Block, opts: { clock?: boolean } = {}): Candidate {
-    return this.app.processProposal(block, opts);
+  /** processProposal: valid(v) of consensus (see `Application.processProposal`; deterministic). */
+  checkCandidate(block: Block, _opts: { clock?: boolean } = {}): Candidate {
+    return this.app.processProposal(block);
   }
 
   /** Commit a decided candidate (consensus reached `commit` on it): adopt, persist, notify. */
