@@ -4,7 +4,7 @@
  */
 import { blockId, bytesToHex, decodeBlock, envelope, RoamError } from '@roamchain/protocol';
 import type { AppliedBlock, ContractTxRef, FeedEvent, TxStatus } from './interfaces.js';
-import { dec, SK, type StoredReceipts } from './storage.js';
+import { dec, decodeReceipts, SK } from './storage.js';
 import type { KvStore } from './store/index.js';
 
 export class ChainReader {
@@ -20,14 +20,14 @@ export class ChainReader {
     const b = raw ? decodeBlock(raw) : undefined;
     const tx = b?.txs[index];
     if (!b || !tx) return undefined;
-    const r = dec<StoredReceipts>(this.store.get(SK.receipts(height))!).receipts[index]!;
+    const receipt = decodeReceipts(this.store.get(SK.receipts(height))!).receipts[index]!;
     return {
       status: 'included',
       txId,
       height,
       index,
       blockId: bytesToHex(blockId(b.header)),
-      receipt: { ...r, fee: BigInt(r.fee) },
+      receipt,
       tx: envelope(tx),
     };
   }
@@ -37,13 +37,13 @@ export class ChainReader {
     const raw = this.store.get(SK.block(height));
     if (!raw) return undefined;
     const block = decodeBlock(raw);
-    const r = dec<StoredReceipts>(this.store.get(SK.receipts(height))!);
+    const r = decodeReceipts(this.store.get(SK.receipts(height))!);
     return {
       block,
       id: bytesToHex(blockId(block.header)),
       height,
       envelopes: block.txs.map((tx) => envelope(tx)),
-      receipts: r.receipts.map((x) => ({ ...x, fee: BigInt(x.fee) })),
+      receipts: r.receipts,
       endEvents: r.endEvents as AppliedBlock['endEvents'],
     };
   }
@@ -86,7 +86,7 @@ export class ChainReader {
     const out: FeedEvent[] = [];
     for await (const [k, v] of this.store.range('r/', { gte: SK.receipts(fromH) })) {
       const h = Number.parseInt(k.slice(2), 16);
-      for (const ev of feedOf(h, dec<StoredReceipts>(v))) {
+      for (const ev of feedOf(h, decodeReceipts(v))) {
         if (h === fromH && Number(ev.cursor.split(':')[1]) <= afterI) continue;
         out.push(ev);
         if (out.length >= limit) return out;

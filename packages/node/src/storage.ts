@@ -3,6 +3,7 @@
  * durable batch with the state changes, the block and its commit, the transaction index, receipts,
  * the contract/party indexes and the head.
  */
+import { deserialize, serialize } from 'node:v8';
 import { bytesToHex, contractIdOf, encodeBlock, jsonSafe, utf8 } from '@roamchain/protocol';
 import type { StateChange, TxReceipt } from '@roamchain/state';
 import type { AppliedBlock, ContractTxRef } from './interfaces.js';
@@ -28,8 +29,37 @@ export const SK = {
 };
 
 export interface StoredReceipts {
-  receipts: (Omit<TxReceipt, 'fee'> & { fee: string })[];
+  receipts: TxReceipt[];
   endEvents: Record<string, unknown>[];
+}
+
+/**
+ * Receipts are stored in binary (V8's serializer: bigints and byte arrays kept as they are, no JSON
+ * on the block path), tagged with a format byte. Not consensus data: only this node reads them. Old
+ * data directories hold JSON (first byte `{`), still read.
+ */
+const RECEIPTS_V8 = 0x01;
+export function encodeReceipts(r: StoredReceipts): Uint8Array {
+  const body = serialize(r);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = RECEIPTS_V8;
+  out.set(body, 1);
+  return out;
+}
+export function decodeReceipts(b: Uint8Array): StoredReceipts {
+  if (b[0] === RECEIPTS_V8) {
+    const r = deserialize(b.subarray(1)) as StoredReceipts;
+    // Readers get events as the JSON route always gave them (bigints and bytes as strings).
+    return {
+      receipts: r.receipts.map((x) => ({ ...x, events: jsonSafe(x.events) as TxReceipt['events'] })),
+      endEvents: jsonSafe(r.endEvents) as Record<string, unknown>[],
+    };
+  }
+  const j = dec<{
+    receipts: (Omit<TxReceipt, 'fee'> & { fee: string })[];
+    endEvents: Record<string, unknown>[];
+  }>(b);
+  return { receipts: j.receipts.map((x) => ({ ...x, fee: BigInt(x.fee) })), endEvents: j.endEvents };
 }
 
 export interface HeadRecord {
@@ -51,11 +81,11 @@ export function blockBatch(a: AppliedBlock, changes: StateChange[], commit: Uint
   a.envelopes.forEach((e, i) => {
     ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) });
   });
-  const stored: StoredReceipts = {
-    receipts: a.receipts.map((r) => ({ ...r, fee: r.fee.toString() })),
-    endEvents: a.endEvents,
-  };
-  ops.push({ type: 'put', key: SK.receipts(a.height), value: enc(stored) });
+  ops.push({
+    type: 'put',
+    key: SK.receipts(a.height),
+    value: encodeReceipts({ receipts: a.receipts, endEvents: a.endEvents }),
+  });
   ops.push(...indexOps(a));
   ops.push({
     type: 'put',
