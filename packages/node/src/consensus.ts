@@ -147,6 +147,12 @@ export function isTimely(blockTime: bigint, receivedAt: number, round: number): 
 
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
 
+/** What a relayed transaction batch deserves, from admission's results for it. */
+export function txBatchVerdict(results: SubmitResult[]): Verdict {
+  if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
+  return results.some((r) => r.ok) ? 'accept' : 'ignore';
+}
+
 /** Refusals of a relayed transaction that are the relaying peer's fault on any view of the chain. */
 const PEER_FAULT = new Set([
   'CODEC_TRUNCATED',
@@ -563,9 +569,7 @@ export class ConsensusDriver {
     // chain — is the sender's fault whatever its view of the chain: the batch is rejected (gossipsub
     // scores the sender down) and nothing of it is relayed. Duplicates and transactions the local
     // state refuses (not yet or no longer valid here) are not: a peer may be a block ahead or behind.
-    const results = await this.node.submitBatch(txs, 'peer');
-    if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
-    return results.some((r) => r.ok) ? 'accept' : 'ignore';
+    return txBatchVerdict(await this.node.submitBatch(txs, 'peer'));
   }
 
   private onBlockBody(data: Uint8Array, _from: string): Verdict {
