@@ -782,9 +782,9 @@ for (let i = 0; ; i++) {
     nextDue = now();
   }
   await slot();
-  if (RATE) {
-    // With --flood a steady rate (no catch-up burst after waiting for a dependency); else the
-    // schedule from the start.
+  if (RATE && !(FLOOD && i < firstSteady)) {
+    // With --flood the ramp goes unpaced (it is committed before the window) and the window at a
+    // steady rate (no catch-up burst after waiting for a dependency); else the schedule from the start.
     const due = FLOOD ? nextDue : paceStart + (sent * 1000) / RATE;
     const wait = due - now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
