@@ -64,6 +64,7 @@ import {
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
 import { registerOperatorCommands } from './operator.js';
+import { registerSubmitCommand } from './submit.js';
 
 /** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
 export const contractKeyName = (contractId: string) => `ssc/${contractId}`;
@@ -107,6 +108,8 @@ export class UsageError extends Error {}
 
 interface RunState {
   ctx?: Ctx;
+  /** Exit code of a command that finished but reports a partial failure (e.g. `submit`). */
+  exitCode?: number;
 }
 
 const int =
@@ -1912,6 +1915,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     }
   };
   registerOperatorCommands(program, io);
+  registerSubmitCommand(program, io, (code) => {
+    state.exitCode = code;
+  });
   summarize(program);
   return program;
 }
@@ -1946,7 +1952,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io, state);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return state.exitCode ?? 0;
   } catch (e) {
     const d = describeError(e);
     if (d.exitCode !== 0 && d.message) {
