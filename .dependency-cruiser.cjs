@@ -70,7 +70,8 @@ function workspaceDeps(pkg, section) {
     .filter((n) => n.startsWith(SCOPE))
     .map((n) => n.slice(SCOPE.length));
   for (const d of deps) {
-    if (!packages.includes(d)) throw new Error(`packages/${pkg}/package.json names ${SCOPE}${d}: no such package`);
+    if (!packages.includes(d))
+      throw new Error(`packages/${pkg}/package.json names ${SCOPE}${d}: no such package`);
   }
   return deps;
 }
