@@ -48,7 +48,8 @@ const LAYERS = [
 const CYCLE_EXCEPTION = '^packages/node/src/(node|consensus|interfaces)[.]ts$';
 
 const PRODUCTION = '(src|bin)/';
-const ROOT = __dirname;
+/** The workspace: where `depcruise` runs (npm runs scripts at the root; the rules' test runs it in fixtures). */
+const ROOT = process.cwd();
 const SCOPE = '@roamchain/';
 
 const packages = readdirSync(join(ROOT, 'packages'), { withFileTypes: true })
