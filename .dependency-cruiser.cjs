@@ -8,8 +8,9 @@
  *  (c) a package imports only workspace packages its package.json lists: `dependencies` from src/
  *      and bin/, also `devDependencies` from tests, benches and scripts. A test or bench may use a
  *      higher package as a harness (the node's end-to-end tests start the devnet, the SDK's tests a
- *      node), so long as it declares it and forms no cycle. npm packages likewise: declared, and no
- *      devDependency from production code.
+ *      node), so long as it declares it and forms no cycle. npm packages imported by production code
+ *      are in its package's `dependencies` (tests may also use the root's devDependencies: vitest,
+ *      fast-check).
  *
  * The order, bottom to top, and why (ARCHITECTURE.md, "Layers"):
  *   protocol, fsutil   the wire format (runs in browsers too); node-only durable file writes
@@ -140,9 +141,9 @@ module.exports = {
     },
     {
       name: 'npm-declared',
-      comment: 'an npm package that no package.json on the way up declares',
+      comment: "production code imports an npm package missing from its package's package.json",
       severity: 'error',
-      from: {},
+      from: { path: `^packages/[^/]+/${PRODUCTION}` },
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
     {
@@ -155,10 +156,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|coverage)/' },
+    exclude: { path: '^packages/[^/]+/(dist|coverage)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    combinedDependencies: true,
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],

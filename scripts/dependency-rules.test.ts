@@ -86,6 +86,8 @@ function check(changes: Record<string, string | null> = {}, extraPackages: strin
     writeFileSync(join(dir, path), text);
   }
   mkdirSync(join(dir, 'node_modules/@roamchain'), { recursive: true });
+  // One real npm package for the npm rules.
+  symlinkSync(join(ROOT, 'node_modules/commander'), join(dir, 'node_modules/commander'), 'dir');
   for (const name of Object.keys(pkgs)) {
     symlinkSync(join(dir, 'packages', name), join(dir, 'node_modules/@roamchain', name), 'dir');
   }
@@ -164,6 +166,24 @@ describe('the dependency check (npm run lint:deps)', () => {
     const t = check({ 'packages/state/test/h.ts': "import { A } from '@roamchain/agent';\nexport { A };\n" });
     expect(t.status).not.toBe(0);
     expect(t.out).toContain('error declared-dev/state');
+  });
+
+  it('fails on an npm import its package.json does not declare, or declares as a devDependency', () => {
+    const r = check({ 'packages/state/src/cmd.ts': "export { Command } from 'commander';\n" });
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/error npm-declared: packages\/state\/src\/cmd\.ts → \S*node_modules\/commander\//);
+    const dev = check({
+      'packages/state/package.json': JSON.stringify({
+        name: '@roamchain/state',
+        dependencies: { '@roamchain/protocol': '*' },
+        devDependencies: { commander: '*' },
+      }),
+      'packages/state/src/cmd.ts': "export { Command } from 'commander';\n",
+      'packages/state/test/cmd.ts': "export { Command } from 'commander';\n",
+    });
+    expect(dev.status).not.toBe(0);
+    expect(dev.out).toContain('error npm-not-dev-from-production: packages/state/src/cmd.ts');
+    expect(dev.out).not.toContain('packages/state/test/cmd.ts');
   });
 
   it('excuses only the temporary node.ts / consensus.ts / interfaces.ts cycle, nothing through another file', () => {
