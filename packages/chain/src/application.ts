@@ -74,6 +74,11 @@ export interface ProposalLimits {
   maxTxs: number;
   /** Sum of the transactions' encoded sizes. */
   maxBytes: number;
+  /**
+   * Execution cost: asked every few transactions; true ends the block. The host measures it (the
+   * proposer's own choice of what to include; validity never depends on it).
+   */
+  full?: () => boolean;
 }
 
 export interface ApplicationOptions {
@@ -214,6 +219,7 @@ export class Application {
     let bytes = 0;
     for (const env of pending) {
       if (b.txCount >= limits.maxTxs || bytes + env.bytes.length > limits.maxBytes) break;
+      if (limits.full && (b.txCount & 63) === 63 && limits.full()) break;
       if (env.tx.expiration <= time) {
         drop(env, new RoamError('TX_EXPIRED', `expired at ${env.tx.expiration}, block time ${time}`));
         continue;

@@ -146,6 +146,28 @@ export function isTimely(blockTime: bigint, receivedAt: number, round: number): 
 }
 
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
+
+/** What a relayed transaction batch deserves, from admission's results for it. */
+export function txBatchVerdict(results: SubmitResult[]): Verdict {
+  if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
+  return results.some((r) => r.ok) ? 'accept' : 'ignore';
+}
+
+/** Refusals of a relayed transaction that are the relaying peer's fault on any view of the chain. */
+const PEER_FAULT = new Set([
+  'CODEC_TRUNCATED',
+  'CODEC_TRAILING',
+  'CODEC_TOO_LARGE',
+  'CODEC_NONCANONICAL',
+  'CODEC_BAD_VALUE',
+  'CODEC_UNKNOWN_OP',
+  'CODEC_VERSION',
+  'TX_TOO_LARGE',
+  'TX_WRONG_CHAIN',
+  'SIG_INVALID',
+  'SIG_MISSING',
+  'SIG_EXTRA',
+]);
 const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as const;
 
 const MAX_MSG = 16 * 1024 * 1024;
@@ -542,10 +564,12 @@ export class ConsensusDriver {
     } catch {
       return 'reject';
     }
-    // Duplicates and transactions the local state refuses (not yet or no longer valid here) are not
-    // the sender's fault: a peer's view may be a block ahead or behind.
-    const results = await this.node.submitBatch(txs, 'peer');
-    return results.some((r) => r.ok) ? 'accept' : 'ignore';
+    // Every transaction is verified (signatures in the worker pool) before anything is relayed.
+    // A deterministic failure — bytes that do not decode, a signature that does not verify, another
+    // chain — is the sender's fault whatever its view of the chain: the batch is rejected (gossipsub
+    // scores the sender down) and nothing of it is relayed. Duplicates and transactions the local
+    // state refuses (not yet or no longer valid here) are not: a peer may be a block ahead or behind.
+    return txBatchVerdict(await this.node.submitBatch(txs, 'peer'));
   }
 
   private onBlockBody(data: Uint8Array, _from: string): Verdict {

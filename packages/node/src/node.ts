@@ -74,12 +74,18 @@ export interface NodeConfig {
   maxProposalTxs?: number;
   /** Most bytes of transactions in a block this node proposes (default 4 MiB). */
   maxProposalBytes?: number;
+  /**
+   * Most milliseconds this node spends executing the transactions of a block it proposes (default
+   * 150): validators spend about as long again, so this bounds the time to finality under load.
+   */
+  maxProposalMs?: number;
   /** Called with each committed block (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
 const DEFAULT_PROPOSAL_BYTES = 4 * 1024 * 1024;
+const DEFAULT_PROPOSAL_MS = 150;
 const MAX_REJECTED = 50_000;
 
 export class Node implements NodeApi, ConsensusHost {
@@ -390,11 +396,13 @@ export class Node implements NodeApi, ConsensusHost {
    */
   buildCandidate(at?: bigint): Candidate {
     const p = this.app.params;
+    const until = performance.now() + (this.config.maxProposalMs ?? DEFAULT_PROPOSAL_MS);
     return this.app.prepareProposal(
       this.mempool.fairOrder(),
       {
         maxTxs: Math.min(p.maxBlockTxs, this.config.maxProposalTxs ?? p.maxBlockTxs),
         maxBytes: this.config.maxProposalBytes ?? DEFAULT_PROPOSAL_BYTES,
+        full: () => performance.now() > until,
       },
       at ?? BigInt(Date.now()),
       (env, e) => this.drop(env, e),
