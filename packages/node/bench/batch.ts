@@ -74,7 +74,7 @@ export class BatchSender {
         node,
         part.map((p) => p.bytes),
       ).then((answers) => {
-        part.forEach((p, i) => p.done(answers[i]!));
+        for (let i = 0; i < part.length; i++) part[i]!.done(answers[i]!);
       });
     }
   }

@@ -46,11 +46,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { DEMO_OPERATORS, DEVNET_GATEWAY, DEVNET_SEED, EXTRA_OPERATORS } from '@roamchain/devnet';
 import { decodeTx, hexToBytes, type Operation, type OpName, opHash, UNIT } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
 import WebSocket from 'ws';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
-import { DEMO_OPERATORS, DEVNET_GATEWAY, DEVNET_SEED, EXTRA_OPERATORS } from '../src/devnet.js';
 import { BatchSender, Flooder, type TxAnswer } from './batch.js';
 import {
   ContractMix,

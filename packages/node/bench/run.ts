@@ -5,7 +5,7 @@
  *                       at full speed; the others send the mix at --rate, default 300 tx/s; prints the
  *                       others' p99 loaded against unloaded: `RESULT mode=flood … p99_ratio=…`)
  *
- * Starts a fresh devnet node process (packages/node/bin/devnet.ts: one producer, 500 ms blocks, the
+ * Starts a fresh devnet node process (packages/devnet/bin/devnet.ts: one producer, 500 ms blocks, the
  * embedded level store, libsodium verification with a cache) on a temporary data directory and a free
  * port, waits for its ready line, then runs the load generator (loadgen.ts) in a second process: it
  * creates load accounts, pre-signs a contract mix and sends it over HTTP for --seconds (at least 30;
@@ -229,7 +229,7 @@ try {
     ...extraArgs(process.env.ROAMCHAIN_NODE_ARGS),
     '--import',
     'tsx',
-    join(root, 'packages/node/bin/devnet.ts'),
+    join(root, 'packages/devnet/bin/devnet.ts'),
     '--data-dir',
     dataDir,
     '--port',

@@ -10,7 +10,6 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@roamchain/agent/atomic';
 import type { Candidate } from '@roamchain/chain';
 import type { Vote } from '@roamchain/consensus';
 import {
@@ -28,6 +27,7 @@ import {
   type ValidatorSet,
   verifyProposalSignature,
 } from '@roamchain/consensus';
+import { writeFileAtomic } from '@roamchain/fsutil';
 import {
   type Block,
   blockId,

@@ -79,7 +79,9 @@ describe('client.submitTxs against a fake node', () => {
   function fakeFetch(answer: (batch: Uint8Array[], n: number) => Response) {
     const batches: Uint8Array[][] = [];
     const f = async (_url: string, init?: RequestInit) => {
-      expect((init?.headers as Record<string, string>)['content-type']).toBe('application/octet-stream');
+      expect((init?.headers as Record<string, string> | undefined)?.['content-type']).toBe(
+        'application/octet-stream',
+      );
       const body = new Uint8Array(await new Response(init?.body as BodyInit).arrayBuffer());
       const batch = decodeTxBatch(body, 4 * 1024 * 1024);
       batches.push(batch);
