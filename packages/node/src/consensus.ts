@@ -46,7 +46,7 @@ import {
   vec,
 } from '@roamchain/protocol';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
-import { BodyStore, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
+import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
 import type { AppliedBlock } from './interfaces.js';
 import type { Node } from './node.js';
 import {
@@ -120,8 +120,6 @@ const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
 
 /** Transactions gossiped together in one message (gossip costs per message, not per byte). */
 const txBatch = vec(bytes(65_536), 8192);
-/** A gossiped block body names the round it is proposed in: its producer must be proposer(h, r). */
-const bodyMsg = struct({ round: u32, block: bytes(MAX_MSG) });
 /** The requester names the block bodies it already has, so they are not sent again. */
 const roundReq = struct({ height: u64, have: vec(bytes(32), 16) });
 const roundResp = struct({
@@ -352,7 +350,7 @@ export class ConsensusDriver {
         this.trace('built', { txs: c.envelopes.length, buildMs: Date.now() - t0 });
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
-        this.net?.publish(TOPIC.block, encode(bodyMsg, { round, block: encodeBlock(c.block) }));
+        this.net?.publish(TOPIC.block, encode(bodyCodec, { round, block: encodeBlock(c.block) }));
         return c.id;
       },
       validValue: (value: Uint8Array, height: bigint): boolean | undefined => {
@@ -517,7 +515,7 @@ export class ConsensusDriver {
     let block: Block;
     let round: number;
     try {
-      const msg = decode(bodyMsg, data);
+      const msg = decode(bodyCodec, data);
       round = msg.round;
       block = decodeBlock(msg.block);
     } catch {

@@ -20,9 +20,20 @@ import {
   verifyProposalSignature,
   verifyVoteSignature,
 } from '@roamchain/consensus';
-import { type Block, blockId, bytesToHex, type SignatureVerifier } from '@roamchain/protocol';
+import {
+  type Block,
+  blockId,
+  bytes,
+  bytesToHex,
+  type SignatureVerifier,
+  struct,
+  u32,
+} from '@roamchain/protocol';
 
 export type Verdict = 'accept' | 'reject' | 'ignore';
+
+/** A gossiped block body names the round it is proposed in: its producer must be proposer(h, r). */
+export const bodyCodec = struct({ round: u32, block: bytes(16 * 1024 * 1024) });
 
 /** Distinct values kept per validator, height, round and step (a second one is evidence already). */
 export const MAX_VALUES_PER_STEP = 2;
