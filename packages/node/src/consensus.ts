@@ -41,7 +41,6 @@ import {
   RoamError,
   type SignatureVerifier,
   struct,
-  u32,
   u64,
   vec,
 } from '@roamchain/protocol';

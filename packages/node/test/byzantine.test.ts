@@ -93,7 +93,12 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
     members.push(first);
     const boot = first.p2p.addrs();
     for (const name of ['node-2', 'node-3']) {
-      members.push(await startMember(name, members.flatMap((m) => m.p2p.addrs())));
+      members.push(
+        await startMember(
+          name,
+          members.flatMap((m) => m.p2p.addrs()),
+        ),
+      );
     }
     const addrs = members.flatMap((m) => m.p2p.addrs());
     const key = keys.get(ATTACKER)!.signing.secretKey;
