@@ -27,7 +27,7 @@ export const SYNC_BATCH = 64;
 export const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as const;
 /** How long a peer may take to answer a status and a batch of blocks (ms). */
 export const STATUS_TIMEOUT_MS = 2000;
-export const BLOCKS_TIMEOUT_MS = 5000;
+export const BLOCKS_TIMEOUT_MS = 10_000;
 
 /** Requests to peers, at most one outstanding per peer (a second one is refused at once: null). */
 export class PeerRequests {
