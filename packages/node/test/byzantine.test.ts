@@ -9,10 +9,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeMessage, verifyVoteSignature } from '@roamchain/consensus';
 import { createP2P, type P2P } from '@roamchain/p2p';
-import { UNIT } from '@roamchain/protocol';
+import { blockId, decode, decodeBlock, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bodyCodec } from '../src/gossip.js';
 import { CachingVerifier, Node, sodiumVerifier } from '../src/index.js';
 import { ByzantinePeer, type ChainView } from './support/byzantine.js';
 
@@ -78,7 +80,56 @@ async function keepsFinalising(blocks: number, what: string, attack: () => void)
   expect(worst, `a height needed ${worst + 1} rounds during ${what}`).toBeLessThanOrEqual(MAX_ROUND);
 }
 
+/**
+ * A passive peer connected to the honest nodes only (the attacker does not know it): anything
+ * unverifiable that reaches it was relayed by an honest node. Counts such messages.
+ */
+async function startObserver(
+  bootstrap: string[],
+): Promise<{ p2p: P2P; relayedJunk: () => number; relayed: () => number }> {
+  let junk = 0;
+  let seen = 0;
+  const a = members[0]!.node;
+  const p2p = await createP2P({ nodeSecretKey: new Uint8Array(32).fill(11), bootstrap, chainId: a.chainId });
+  p2p.subscribe('block', (data, from) => {
+    if (from === attacker?.peerId) return 'ignore'; // only what honest nodes relay counts
+    try {
+      const { block } = decode(bodyCodec, data);
+      const b = decodeBlock(block);
+      const h = b.header.height;
+      const set = a.validatorSet(h <= BigInt(a.height + 1) ? h : BigInt(a.height + 1));
+      const p = set.validators.find((v) => v.name === b.header.producer);
+      if (!p || !a.signatureVerifier.verify(p.publicKey, blockId(b.header), b.signature)) junk++;
+    } catch {
+      junk++;
+    }
+    return 'ignore';
+  });
+  p2p.subscribe('consensus', (data, from) => {
+    if (from === attacker?.peerId) return 'ignore';
+    seen++;
+    try {
+      const m = decodeMessage(data);
+      const next = BigInt(a.height + 1);
+      const h =
+        m.kind === 'proposal' ? m.proposal.height : m.kind === 'vote' ? m.vote.height : m.commit.height;
+      if (h > next + 3n)
+        junk++; // far ahead: nobody can verify it
+      else if (m.kind === 'vote' && h <= next) {
+        if (!verifyVoteSignature(m.vote, a.validatorSet(h), a.signatureVerifier, a.chainId)) junk++;
+      }
+    } catch {
+      junk++;
+    }
+    return 'ignore';
+  });
+  p2p.subscribe('tx', () => 'ignore');
+  return { p2p, relayedJunk: () => junk, relayed: () => seen };
+}
+let observer: P2P | null = null;
+
 afterAll(async () => {
+  await observer?.stop().catch(() => {});
   for (const m of members.splice(0)) {
     await m.node.close().catch(() => {});
     await m.p2p.stop().catch(() => {});
@@ -101,6 +152,8 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
       );
     }
     const addrs = members.flatMap((m) => m.p2p.addrs());
+    const watch = await startObserver(addrs);
+    observer = watch.p2p;
     const key = keys.get(ATTACKER)!.signing.secretKey;
     attacker = await ByzantinePeer.start({
       chainId: first.node.chainId,
@@ -167,6 +220,9 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
       },
     );
     await keepsFinalising(3, 'after the ban', () => {});
+    // Nothing unverifiable was relayed by an honest node.
+    expect(watch.relayed()).toBeGreaterThan(0);
+    expect(watch.relayedJunk()).toBe(0);
     console.log(
       `byzantine: ${a.sent} attack messages; ${decisions.length} decisions, highest round ${Math.max(
         ...decisions.map((d) => d.round),
