@@ -20,14 +20,14 @@ import {
   type Evidence,
   encodeMessage,
   encodeSignState,
-  type Proposal,
   type SignState,
+  skipThreshold,
   Tendermint,
   type TimeoutConfig,
   type ValidatorSet,
-  verifyProposalSignature,
 } from '@roamchain/consensus';
 import { writeFileAtomic } from '@roamchain/fsutil';
+import { peerIdOf } from '@roamchain/p2p';
 import {
   type Block,
   blockId,
@@ -43,12 +43,24 @@ import {
   RoamError,
   type SignatureVerifier,
   struct,
-  u32,
   u64,
   vec,
 } from '@roamchain/protocol';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
+import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
 import type { AppliedBlock, SubmitResult } from './interfaces.js';
+import {
+  blocksReq,
+  blocksResp,
+  MAX_MSG,
+  PeerRequests,
+  PROTO,
+  peerHeads,
+  runSync,
+  SYNC_BATCH,
+  type SyncItem,
+  statusCodec,
+} from './sync.js';
 
 /**
  * All the driver sees of the node that hosts it (the node assembles the Application, storage and
@@ -78,7 +90,7 @@ export interface ConsensusHost {
 }
 
 /** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
-export type Verdict = 'accept' | 'reject' | 'ignore';
+export type { Verdict };
 
 /** The network as consensus needs it; @roamchain/p2p's `P2P` implements it. */
 export interface ConsensusNetwork {
@@ -168,14 +180,9 @@ const PEER_FAULT = new Set([
   'SIG_MISSING',
   'SIG_EXTRA',
 ]);
-const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as const;
 
-const MAX_MSG = 16 * 1024 * 1024;
 /** Transactions gossiped together in one message (gossip costs per message, not per byte). */
 const txBatch = vec(bytes(65_536), 8192);
-const statusCodec = struct({ height: u64, id: bytes(32) });
-const blocksReq = struct({ from: u64, count: u32 });
-const blocksResp = vec(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) }), 256);
 /** The requester names the block bodies it already has, so they are not sent again. */
 const roundReq = struct({ height: u64, have: vec(bytes(32), 16) });
 const roundResp = struct({
@@ -185,7 +192,8 @@ const roundResp = struct({
   bodies: vec(bytes(MAX_MSG), 16),
 });
 
-const SYNC_BATCH = 64;
+/** A node that makes no progress for this many catch-up periods asks the validators for their heads. */
+const STALL_PERIODS = 3;
 /** Transaction gossip: a batch leaves after this long, or at once when this many are waiting. */
 const TX_FLUSH_MS = 25;
 const TX_BATCH = 256;
@@ -240,10 +248,17 @@ export class ConsensusDriver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextHeightTimer: NodeJS.Timeout | null = null;
   private waitingSince = 0;
-  /** Block bodies received for the next height, by id hex. */
-  private bodies = new Map<string, Block>();
-  /** Proposals held until their block body arrives. */
-  private held = new Map<string, Proposal[]>();
+  /** Block bodies of the current and the next height, verified before they are kept (by id hex). */
+  private readonly bodies = new BodyStore();
+  /** Proposals held until their block body arrives; block ids the core waits for. */
+  private readonly held = new HeldProposals();
+  /** Checks consensus messages before they reach the core or are relayed. */
+  private readonly guard: MessageGuard;
+  /** At most one request outstanding per peer (catch-up and sync). */
+  private readonly requests: PeerRequests | null;
+  /** Peer ids of the current set's validators (their node keys), for the f + 1 status rule. */
+  private validatorPeers: { key: string; peers: Map<string, number> } = { key: '', peers: new Map() };
+  private lastStatusPoll = 0;
   private decision: Promise<AppliedBlock> | null = null;
   private decisionWaiters: { resolve: (a: AppliedBlock) => void; reject: (e: unknown) => void }[] = [];
   private nextTime: bigint | undefined;
@@ -274,6 +289,8 @@ export class ConsensusDriver {
     this.signFile = new SignStateFile(join(this.o.dataDir, 'consensus'));
     this.keys = this.o.identity ? sodiumKeyPair(this.o.identity.secretKey) : null;
     this.verifier = node.signatureVerifier;
+    this.guard = new MessageGuard(node.chainId, this.verifier);
+    this.requests = net ? new PeerRequests(net) : null;
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -375,7 +392,8 @@ export class ConsensusDriver {
     this.startedHeight = height;
     this.lastProgress = Date.now();
     this.heightStartedAt = Date.now();
-    for (const [idHex, body] of this.bodies) if (body.header.height !== height) this.bodies.delete(idHex);
+    this.bodies.prune(height);
+    this.guard.prune(height);
     this.timelyAt.clear();
     this.core.start(height, set);
   }
@@ -390,7 +408,7 @@ export class ConsensusDriver {
 
   private host() {
     return {
-      getValue: (height: bigint): Uint8Array => {
+      getValue: (height: bigint, round: number): Uint8Array => {
         // The core proposes only at the height it was started at, which is always head + 1.
         if (height !== this.node.head.height + 1n) throw new Error(`asked to propose at ${height}`);
         const t0 = Date.now();
@@ -398,7 +416,7 @@ export class ConsensusDriver {
         this.trace('built', { txs: c.envelopes.length, buildMs: Date.now() - t0 });
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
-        this.net?.publish(TOPIC.block, encodeBlock(c.block));
+        this.net?.publish(TOPIC.block, encode(bodyCodec, { round, block: encodeBlock(c.block) }));
         return c.id;
       },
       validValue: (value: Uint8Array, height: bigint): boolean | undefined => {
@@ -409,6 +427,7 @@ export class ConsensusDriver {
         const body = this.bodies.get(idHex);
         if (!body) {
           // Votes or a commit name a block we do not have: fetch it from a peer now.
+          this.held.want(idHex);
           setImmediate(() => this.catchUp(true));
           return undefined;
         }
@@ -572,38 +591,48 @@ export class ConsensusDriver {
     return txBatchVerdict(await this.node.submitBatch(txs, 'peer'));
   }
 
+  /**
+   * A gossiped block body (with the round it is proposed in). Kept and relayed only when its
+   * producer is proposer(h, r) of the set of h and signed it; a body of the next height only
+   * provisionally (see MessageGuard), anything further ahead or behind is ignored.
+   */
   private onBlockBody(data: Uint8Array, _from: string): Verdict {
     let block: Block;
+    let round: number;
     try {
-      block = decodeBlock(data);
+      const msg = decode(bodyCodec, data);
+      round = msg.round;
+      block = decodeBlock(msg.block);
     } catch {
       return 'reject';
     }
     const next = this.node.head.height + 1n;
     const h = block.header.height;
-    if (h < next) return 'ignore';
-    if (h > next + 1n) {
-      void this.sync();
-      return 'ignore';
-    }
-    const idBytes = blockId(block.header);
-    const id = bytesToHex(idBytes);
+    if (h < next || h > next + 1n) return 'ignore';
     this.trace('body', { txs: block.txs.length, h: Number(h), bytes: data.length });
-    if (h === next) {
-      // Only an active validator of this height may produce it (a forged body costs the sender).
-      const p = this.node.validatorSet(h).validators.find((v) => v.name === block.header.producer);
-      if (!p || !this.verifier.verify(p.publicKey, idBytes, block.signature)) return 'reject';
-    }
-    if (this.bodies.size < 64) this.bodies.set(id, block);
+    const { verdict, idHex } = this.bodies.admitGossiped(
+      block,
+      round,
+      this.node.validatorSet(next),
+      next,
+      this.verifier,
+    );
+    if (verdict !== 'accept') return verdict;
+    this.bodyArrived(idHex, h);
+    return 'accept';
+  }
+
+  /** A verified body of height `h` is here: proposals held for it go to the core. */
+  private bodyArrived(idHex: string, h: bigint): void {
+    const next = this.node.head.height + 1n;
     // Held proposals go to the core only while it runs this height (not during block sync).
     const live = h === next && !this.paused && this.startedHeight === next;
-    const waiting = this.held.get(id);
+    const waiting = this.held.get(idHex);
     if (waiting && this.core && live) {
-      this.held.delete(id);
+      this.held.delete(idHex);
       for (const p of waiting) this.core.onProposal(p);
     }
     if (live) this.core?.recheck();
-    return 'accept';
   }
 
   private onConsensus(data: Uint8Array, _from: string): Verdict {
@@ -618,42 +647,38 @@ export class ConsensusDriver {
     return this.deliver(m);
   }
 
-  /** Hand a consensus message to the core (proposals only with their block body). */
+  /**
+   * Check a consensus message (MessageGuard: signature against the set of its height, duplicates,
+   * bounds) and hand it to the core (proposals only with their block body). A verified commit of
+   * the next height means the others are ahead: block sync starts.
+   */
   private deliver(m: ConsensusMessage): Verdict {
     const next = this.node.head.height + 1n;
-    const h = m.kind === 'proposal' ? m.proposal.height : m.kind === 'vote' ? m.vote.height : m.commit.height;
-    if (h < next) return 'ignore';
-    if (h > next + 1n) {
-      void this.sync();
-      return 'ignore';
-    }
+    const h = heightOf(m);
+    // Behind us: nothing to do. Further ahead than the next height: the set that signs it is not
+    // known here, so it cannot be verified (block sync starts on verified evidence only).
+    if (h < next || h > next + 1n) return 'ignore';
     if (this.paused) return 'ignore';
+    const base = this.core && this.core.height === h ? this.core.snapshot().round : 0;
+    const verdict = this.guard.admit(m, this.node.validatorSet(next), base, h !== next);
+    if (verdict !== 'accept') return verdict;
     if (h === next + 1n) {
       // One ahead: the others started that height; the core buffers it until we are there.
       this.core?.onMessage(m);
+      if (m.kind === 'commit') void this.sync(); // a verified commit of a later height
       return 'accept';
     }
     if (this.nextHeightTimer && !this.decision) this.startHeight(); // others moved on: no more waiting
-    // Current height. A proposal waits for its block body (checked here, since the core does not
-    // see it yet); everything else goes to the core, which checks the signature once: a bad one
-    // (its counter moves) costs the sender its score.
+    // Current height. A proposal waits for its block body.
     if (m.kind === 'proposal') {
       const idHex = bytesToHex(m.proposal.value);
       if (!this.bodies.has(idHex) && !this.node.candidate(idHex)) {
-        if (
-          !verifyProposalSignature(m.proposal, this.node.validatorSet(h), this.verifier, this.node.chainId)
-        ) {
-          return 'reject';
-        }
-        const list = this.held.get(idHex) ?? [];
-        if (list.length < 4) list.push(m.proposal);
-        this.held.set(idHex, list);
+        this.held.hold(idHex, m.proposal);
         return 'accept';
       }
     }
-    const bad = this.core?.stats.badSignatures ?? 0;
     this.core?.onMessage(m);
-    return (this.core?.stats.badSignatures ?? 0) > bad ? 'reject' : 'accept';
+    return 'accept';
   }
 
   // ------------------------------------------------------------------ catch-up and sync
@@ -698,44 +723,112 @@ export class ConsensusDriver {
    * Runs every `catchUpMs`: if this height makes no progress, ask a peer for what it has (its
    * round's messages with the proposal's body, or the final block and commit if it is ahead).
    * Gossip delivers each message once; this is how lost messages and restarted nodes recover.
+   * Everything in the answer is checked as if it came by gossip; a bad answer costs the peer.
    */
   private catchUp(now = false): void {
-    if (!this.net || this.stopped || this.syncing || this.decision || this.nextHeightTimer) return;
+    const net = this.net;
+    const req = this.requests;
+    if (!net || !req || this.stopped || this.syncing || this.decision || this.nextHeightTimer) return;
     if (!now && Date.now() - this.lastProgress < this.o.catchUpMs) return;
     if (now) {
       // Asked for at once (a body is missing): at most every 200 ms.
       if (Date.now() - this.lastFetch < 200) return;
       this.lastFetch = Date.now();
+    } else if (Date.now() - this.lastProgress >= STALL_PERIODS * this.o.catchUpMs) {
+      this.pollValidators(req);
     }
-    const peers = this.net.peers();
+    const peers = net.peers().filter((p) => !req.outstanding(p.id));
     if (peers.length === 0) return;
     const peer = peers[Math.floor(Math.random() * peers.length)]!.id;
     const height = this.node.head.height + 1n;
-    void this.net
-      .request(
-        peer,
-        PROTO.round,
-        encode(roundReq, { height, have: [...this.bodies.keys()].slice(0, 16).map(hexToBytes) }),
-        2000,
-      )
+    const have = [...this.bodies.keys()].slice(0, 16).map(hexToBytes);
+    void req
+      .request(peer, PROTO.round, encode(roundReq, { height, have }), 2000)
       .then(async (raw) => {
-        const r = decode(roundResp, raw);
-        if (this.node.head.height + 1n !== height || this.decision) return;
-        if (r.final) {
-          await this.importFinal(decodeBlock(r.final.block), r.final.commit);
+        if (raw === null) return;
+        let r: ReturnType<typeof decodeRound>;
+        try {
+          r = decodeRound(raw);
+        } catch {
+          net.penalize(peer, 'catch-up: undecodable answer');
           return;
         }
-        for (const b of r.bodies) this.onBlockBody(b, peer);
-        for (const m of r.messages) {
+        if (this.node.head.height + 1n !== height || this.decision) return;
+        if (r.final) {
           try {
-            this.deliver(decodeMessage(m));
-          } catch {
-            this.net?.penalize(peer, 'bad consensus message in round response');
+            await this.importFinal(decodeBlock(r.final.block), r.final.commit);
+          } catch (e) {
+            net.penalize(peer, `catch-up: bad final block (${String(e)})`);
             return;
           }
+          // A verified commit of a height we did not have: the others may be further ahead.
+          void this.sync();
+          return;
         }
+        this.takeRound(net, peer, height, r.messages, r.bodies);
       })
       .catch((e) => this.o.log('info', 'catch-up request failed', { peer, err: String(e) }));
+  }
+
+  /** A round answer: messages first (checked like gossip), then the bodies verified messages name. */
+  private takeRound(
+    net: ConsensusNetwork,
+    peer: string,
+    height: bigint,
+    messages: Uint8Array[],
+    bodies: Uint8Array[],
+  ): void {
+    let bad = 0;
+    for (const raw of messages) {
+      let m: ConsensusMessage;
+      try {
+        m = decodeMessage(raw);
+      } catch {
+        bad++;
+        continue;
+      }
+      if (this.deliver(m) === 'reject') bad++;
+    }
+    for (const raw of bodies) {
+      let block: Block;
+      try {
+        block = decodeBlock(raw);
+      } catch {
+        bad++;
+        continue;
+      }
+      if (block.header.height !== height || this.node.head.height + 1n !== height) continue;
+      const set = this.node.validatorSet(height);
+      if (this.bodies.admitNamed(block, set, (id) => this.held.named(id), this.verifier)) {
+        this.bodyArrived(bytesToHex(blockId(block.header)), height);
+      }
+    }
+    if (bad > 0) net.penalize(peer, `catch-up: ${bad} bad message(s)`);
+  }
+
+  /**
+   * Stalled for a while: ask the current set's validators for their heads; block sync starts when
+   * f + 1 of them (at least one correct) are ahead. Heads claimed by other peers start nothing.
+   */
+  private pollValidators(req: PeerRequests): void {
+    if (!this.net || Date.now() - this.lastStatusPoll < STALL_PERIODS * this.o.catchUpMs) return;
+    this.lastStatusPoll = Date.now();
+    const set = this.node.validatorSet(this.node.head.height + 1n);
+    const key = set.validators.map((v) => bytesToHex(v.publicKey)).join(',');
+    if (this.validatorPeers.key !== key) {
+      this.validatorPeers = { key, peers: new Map(set.validators.map((v, i) => [peerIdOf(v.publicKey), i])) };
+    }
+    const mine = this.validatorPeers.peers;
+    const need = skipThreshold(set.validators.length);
+    const peers = this.net
+      .peers()
+      .map((p) => p.id)
+      .filter((id) => mine.has(id));
+    if (peers.length < need) return;
+    void peerHeads(req, peers).then((heads) => {
+      const ahead = heads.filter((x) => x.height > this.node.head.height).length;
+      if (ahead >= need && !this.stopped) void this.sync();
+    });
   }
 
   private async importFinal(block: Block, commit: Uint8Array): Promise<void> {
@@ -757,6 +850,8 @@ export class ConsensusDriver {
 
   private async syncThenRun(): Promise<void> {
     try {
+      // Give the network a moment to connect to bootstrap peers.
+      for (let i = 0; i < 20 && (this.net?.peers().length ?? 0) === 0 && !this.stopped; i++) await sleep(100);
       await this.sync();
     } finally {
       if (!this.stopped) this.startHeight();
@@ -778,79 +873,60 @@ export class ConsensusDriver {
     this.o.onSync?.(p);
   }
 
-  /** Block sync: fetch final blocks with their commits from the highest peer until caught up. */
+  /**
+   * Block sync (sync.ts): fetch final blocks with their commits from peers until caught up. The
+   * core keeps voting while requests are out; it waits only while fetched blocks are imported.
+   */
   sync(): Promise<void> {
-    if (!this.net || this.stopped) return Promise.resolve();
+    const net = this.net;
+    const req = this.requests;
+    if (!net || !req || this.stopped) return Promise.resolve();
     if (!this.syncing) {
-      this.syncing = this.syncLoop(this.net).finally(() => {
-        this.syncing = null;
-      });
+      this.syncing = runSync(net, req, {
+        head: () => this.node.head.height,
+        stopped: () => this.stopped,
+        importBlocks: (items) => this.importSynced(items),
+        progress: (height, target, done) => this.reportSync({ height, target, done }),
+        log: (level, msg, data) => this.o.log(level, msg, data),
+      })
+        .catch((e) => this.o.log('warn', 'block sync failed', { err: String(e) }))
+        .finally(() => {
+          this.syncing = null;
+        });
     }
     return this.syncing;
   }
 
-  private async syncLoop(net: ConsensusNetwork): Promise<void> {
+  /** Import fetched blocks in order, each against its verified commit; the core waits meanwhile. */
+  private async importSynced(items: SyncItem[]): Promise<void> {
+    this.paused = true;
+    const before = this.node.head.height;
     try {
-      await this.syncRounds(net);
-    } finally {
-      if (this.paused) {
-        this.paused = false;
-        this.bodies.clear();
-        this.held.clear();
-        this.startedHeight = -1n;
-        this.startHeight();
-      }
-    }
-  }
-
-  private async syncRounds(net: ConsensusNetwork): Promise<void> {
-    // Give the network a moment to connect to bootstrap peers.
-    for (let i = 0; i < 20 && net.peers().length === 0 && !this.stopped; i++) await sleep(100);
-    let target = 0;
-    for (;;) {
-      if (this.stopped) return;
-      const heads = await Promise.all(
-        net.peers().map(async (p) => {
-          try {
-            const s = decode(statusCodec, await net.request(p.id, PROTO.status, new Uint8Array(0), 2000));
-            return { peer: p.id, height: Number(s.height) };
-          } catch {
-            return null;
-          }
-        }),
-      );
-      const best = heads.filter((x) => x !== null).sort((a, b) => b.height - a.height)[0];
-      const mine = Number(this.node.head.height);
-      if (!best || best.height <= mine) break;
-      target = best.height;
-      this.reportSync({ height: mine, target, done: false });
-      // The core waits while blocks come from sync (it would otherwise work on a stale height).
-      this.paused = true;
       await this.decision?.catch(() => {});
-      const raw = await net.request(
-        best.peer,
-        PROTO.blocks,
-        encode(blocksReq, { from: BigInt(mine + 1), count: SYNC_BATCH }),
-        10_000,
-      );
-      const items = decode(blocksResp, raw);
-      if (items.length === 0) break;
       for (const it of items) {
         if (this.stopped) return;
         const block = decodeBlock(it.block);
-        if (block.header.height <= this.node.head.height) continue;
-        try {
-          await this.node.importFinal(block, it.commit);
-        } catch (e) {
-          net.penalize(best.peer, `sync: ${String(e)}`);
-          throw new RoamError('SYNC_FAILED', `block from ${best.peer} refused: ${String(e)}`);
+        const head = this.node.head.height;
+        if (block.header.height <= head) continue;
+        if (block.header.height !== head + 1n) {
+          throw new RoamError('SYNC_FAILED', `block ${block.header.height} does not follow ${head}`);
         }
+        await this.node.importFinal(block, it.commit);
+        this.lastProgress = Date.now();
       }
-      this.lastProgress = Date.now();
-      this.reportSync({ height: Number(this.node.head.height), target, done: false });
+    } finally {
+      this.paused = false;
+      if (this.node.head.height !== before) {
+        this.bodies.clear();
+        this.held.clear();
+      }
+      this.startHeight();
     }
-    if (target > 0) this.reportSync({ height: Number(this.node.head.height), target, done: true });
   }
+}
+
+function decodeRound(raw: Uint8Array) {
+  return decode(roundResp, raw);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -78,6 +78,7 @@ export const ERRORS = {
   EVIDENCE_INVALID: [400, 'Evidence does not prove a double signature'],
   EVIDENCE_DUPLICATE: [409, 'This offence was already punished'],
   EVIDENCE_TOO_OLD: [409, 'Evidence is older than the evidence window'],
+  VALIDATOR_UNBONDING_LIMIT: [409, 'Too many unbonding entries of this validator are pending'],
   // blocks and genesis
   BLOCK_INVALID: [400, 'Block is invalid'],
   BLOCK_BAD_HEIGHT: [400, 'Block height is not the next one'],

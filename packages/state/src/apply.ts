@@ -247,6 +247,10 @@ export class BlockBuilder {
         const v = this.block.get<Validator>(vk)!;
         this.block.put(vk, { ...v, unbonding: v.unbonding - u.amount });
         this.block.del(K.unbonding(bytesToHex(id)));
+        const pk = K.pendingUnbonding(u.account);
+        const left = (this.block.get<Uint8Array[]>(pk) ?? []).filter((x) => !equalBytes(x, id));
+        if (left.length > 0) this.block.put(pk, left);
+        else this.block.del(pk);
         ctx.credit(u.account, 'UMT', u.amount);
         ctx.emit({
           type: 'validator_released',

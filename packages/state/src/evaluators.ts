@@ -26,6 +26,7 @@ import {
   type Contract,
   type Demand,
   K,
+  MAX_PENDING_UNBONDING,
   type Offer,
   type OperatorStats,
   type Supply,
@@ -35,6 +36,7 @@ import {
 import {
   dropFromCurrentSet,
   epochOf,
+  evidenceWindowOpen,
   requireNonEmptyNextSet,
   requireValidator,
   setActiveIndex,
@@ -693,9 +695,19 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
         { bond: bond.toString(), minimum: p.minValidatorBond.toString() },
       );
     }
+    // Evidence cuts every pending entry, so they are listed per validator (and bounded).
+    const pending = ctx.o.get<Uint8Array[]>(K.pendingUnbonding(op.account)) ?? [];
+    if (pending.length >= MAX_PENDING_UNBONDING) {
+      throw new RoamError(
+        'VALIDATOR_UNBONDING_LIMIT',
+        `${op.account} has ${pending.length} unbonding entries pending; wait for one to be released`,
+        { account: op.account, pending: pending.length },
+      );
+    }
     const releaseAt = ctx.time + p.unbondingDelayMs;
     const entry: Unbonding = { id: opHash, account: op.account, amount: op.amount, releaseAt };
     ctx.o.put(K.unbonding(bytesToHex(opHash)), entry);
+    ctx.o.put(K.pendingUnbonding(op.account), [...pending, opHash]);
     ctx.enqueue(UNBOND_QUEUE, bucketOf(releaseAt), opHash);
     // A full exit also leaves the set at the next epoch boundary.
     const status = bond === 0n ? 'removed' : v.status;
@@ -722,10 +734,13 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (h > ctx.height) throw new RoamError('EVIDENCE_INVALID', `votes for height ${h} are from the future`);
     const epoch = epochOf(p, h);
     const now = epochOf(p, ctx.height);
-    if (epoch + BigInt(p.evidenceMaxAgeEpochs) < now) {
+    // Accepted as long as the stake bonded then could still be slashed (the unbonding delay after
+    // the epoch ended, in block time), and never fewer than evidenceMaxAgeEpochs epochs back.
+    if (!evidenceWindowOpen(ctx.o, p, epoch, now, ctx.time)) {
       throw new RoamError(
         'EVIDENCE_TOO_OLD',
-        `votes of epoch ${epoch}; evidence is accepted from epoch ${now - BigInt(p.evidenceMaxAgeEpochs)}`,
+        `votes of epoch ${epoch}: its stake was released ${p.unbondingDelayMs} ms after the epoch ended`,
+        { epoch: epoch.toString() },
       );
     }
     const member = storedSetAt(ctx.o, p, h)[a.validator];
@@ -752,11 +767,15 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     const vkey = K.validator(member.account);
     const v = ctx.o.get<Validator>(vkey);
     if (!v) throw new RoamError('INTERNAL', `validator record of ${member.account} missing`);
-    const amount = (v.bond * BigInt(p.slashBps)) / BPS;
+    // The bond and every pending unbonding entry lose slashBps (stake that is leaving is still at stake).
+    const bondCut = (v.bond * BigInt(p.slashBps)) / BPS;
+    const unbondingCut = slashUnbonding(ctx, member.account, p.slashBps);
+    const amount = bondCut + unbondingCut;
     const status = v.status === 'removed' ? 'removed' : 'jailed';
     ctx.o.put(vkey, {
       ...v,
-      bond: v.bond - amount,
+      bond: v.bond - bondCut,
+      unbonding: v.unbonding - unbondingCut,
       slashed: v.slashed + amount,
       status,
       jailedAt: ctx.height,
@@ -772,12 +791,28 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       round: a.round,
       voteType: a.type,
       amount,
-      bond: v.bond - amount,
+      bond: v.bond - bondCut,
+      unbondingSlashed: unbondingCut,
       to: p.communityFund,
     });
     dropFromCurrentSet(ctx, member.account);
   },
 };
+
+/** Cut every pending unbonding entry of `account` by `bps`; returns the total cut. */
+function slashUnbonding(ctx: ApplyCtx, account: string, bps: number): bigint {
+  let total = 0n;
+  for (const id of ctx.o.get<Uint8Array[]>(K.pendingUnbonding(account)) ?? []) {
+    const key = K.unbonding(bytesToHex(id));
+    const u = ctx.o.get<Unbonding>(key);
+    if (!u) continue;
+    const cut = (u.amount * BigInt(bps)) / BPS;
+    if (cut === 0n) continue;
+    ctx.o.put(key, { ...u, amount: u.amount - cut });
+    total += cut;
+  }
+  return total;
+}
 
 export function evaluate(op: Operation, env: OpEnv): void {
   (EVALUATORS[op.type] as Evaluator<OpName>)(op as never, env);

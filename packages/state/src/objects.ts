@@ -202,6 +202,9 @@ export const validatorSet = struct({
 });
 export type ValidatorSetRecord = Infer<typeof validatorSet>;
 
+/** Pending unbonding entries kept per validator (evidence cuts each of them; Cosmos allows 7). */
+export const MAX_PENDING_UNBONDING = 32;
+
 /** UMT on its way back to its owner: released into the free balance at the first block at/after `releaseAt`. */
 export const unbonding = struct({ id: bytes32, account: name, amount: u64, releaseAt: u64 });
 export type Unbonding = Infer<typeof unbonding>;
@@ -225,6 +228,12 @@ export const K = {
   /** Node key (hex) -> owner account: a key serves one validator only. */
   nodeKey: (keyHex: string) => `vkey/${keyHex}`,
   validatorSet: (epoch: bigint) => `valset/${epoch}`,
+  /** Block time at which an epoch ended (its last block): its set is kept for the unbonding delay after. */
+  validatorSetEnd: (epoch: bigint) => `valend/${epoch}`,
+  /** The oldest epoch whose set is still kept. */
+  oldestValidatorSet: 'meta/valsetOldest',
+  /** Ids of a validator's pending unbonding entries (at most MAX_PENDING_UNBONDING). */
+  pendingUnbonding: (account: string) => `unbv/${account}`,
   unbonding: (idHex: string) => `unb/${idHex}`,
   /** A punished offence: validator, height, round, vote type. */
   evidence: (account: string, height: bigint, round: number, type: string) =>
@@ -253,8 +262,11 @@ const CODECS: [string, Codec<any>][] = [
   ['meta/validators', vec(name, 65_535)],
   ['val/', validator],
   ['vkey/', name],
+  ['meta/valsetOldest', marker],
   ['valset/', validatorSet],
+  ['valend/', marker],
   ['unb/', unbonding],
+  ['unbv/', vec(bytes32, MAX_PENDING_UNBONDING)],
   ['evd/', marker],
   ['acct/', account],
   ['bal/', amount],

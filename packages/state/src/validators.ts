@@ -4,7 +4,9 @@
  * Epoch of height h: (h - 1) / epochLength (height 1 starts epoch 0). At the end of the last block
  * of an epoch the next epoch's set is computed from the active-validator index (never a scan of the
  * state) and stored under `valset/<epoch>`; evidence can shorten the current epoch's set from the
- * next height on. Sets older than `evidenceMaxAgeEpochs` epochs are pruned.
+ * next height on. A set is kept (and evidence of its heights accepted) while its validators' stake
+ * could still be slashed: for `evidenceMaxAgeEpochs` epochs and at least `unbondingDelayMs` of block
+ * time after the epoch ended (`evidenceWindowOpen`); older sets are pruned at epoch boundaries.
  */
 import { type ChainParams, equalBytes, RoamError } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
@@ -72,6 +74,41 @@ export function requireValidator(state: StateReader, account: string): Validator
   const v = validatorOf(state, account);
   if (!v) throw new RoamError('VALIDATOR_UNKNOWN', `${account} has no validator record`, { account });
   return v;
+}
+
+/**
+ * Whether evidence of votes of `epoch` is still accepted at (`nowEpoch`, block time `time`): within
+ * `evidenceMaxAgeEpochs` epochs, or until `unbondingDelayMs` after the epoch ended — as long as stake
+ * that was bonded during the epoch (now bonded or unbonding) can still be slashed. Its set must be
+ * kept (the evidence is checked against it).
+ */
+export function evidenceWindowOpen(
+  s: StateReader,
+  params: ChainParams,
+  epoch: bigint,
+  nowEpoch: bigint,
+  time: bigint,
+): boolean {
+  if (s.get(K.validatorSet(epoch)) === undefined) return false;
+  if (epoch + BigInt(params.evidenceMaxAgeEpochs) >= nowEpoch) return true;
+  const end = s.get<bigint>(K.validatorSetEnd(epoch));
+  return end !== undefined && end + params.unbondingDelayMs >= time;
+}
+
+/**
+ * Delete the sets that left the evidence window, oldest first (amortised O(1) per boundary: each
+ * epoch is deleted once). `next` is the epoch whose set was just stored; it and the current one stay.
+ */
+function pruneValidatorSets(ctx: ApplyCtx, next: bigint): void {
+  const p = ctx.params;
+  const from = ctx.o.get<bigint>(K.oldestValidatorSet) ?? 0n;
+  let e = from;
+  while (e + 1n < next && !evidenceWindowOpen(ctx.o, p, e, next, ctx.time)) {
+    if (ctx.o.get(K.validatorSet(e)) !== undefined) ctx.o.del(K.validatorSet(e));
+    if (ctx.o.get(K.validatorSetEnd(e)) !== undefined) ctx.o.del(K.validatorSetEnd(e));
+    e++;
+  }
+  if (e !== from) ctx.o.put(K.oldestValidatorSet, e);
 }
 
 /** Code-unit order of account names (ASCII), independent of any locale. */
@@ -159,8 +196,8 @@ export function epochBoundary(ctx: ApplyCtx): void {
   let elected = electSet(ctx.o, p);
   if (elected.length === 0) elected = [...current];
   ctx.o.put(K.validatorSet(next), { epoch: next, segments: [{ from: h + 1n, validators: elected }] });
-  const old = next - BigInt(p.evidenceMaxAgeEpochs) - 1n;
-  if (old >= 0n) ctx.o.del(K.validatorSet(old));
+  ctx.o.put(K.validatorSetEnd(epoch), ctx.time);
+  pruneValidatorSets(ctx, next);
   if (!sameSet(current, elected)) {
     ctx.emit({
       type: 'validator_set_changed',

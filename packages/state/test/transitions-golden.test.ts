@@ -226,7 +226,8 @@ function compute(): Golden {
     [{ type: 'validator_set', authority: 'ndf', account: 'node-2', status: 'active' }],
   ]);
   expect(validatorSetFor(c.state, 13n).map((v) => v.account)).toEqual(['node-1', 'node-2']);
-  // 13: node-2 unbonds a third (released 10 s later); 14: it double-signed at 13 and is slashed 5 %.
+  // 13: node-2 unbonds a third (released 10 s later); 14: it double-signed at 13 and is slashed 5 %
+  // of its bond and of the unbonding entry (stake that is leaving is still at stake).
   run([[{ type: 'validator_unbond', account: 'node-2', amount: 500_000n * UNIT }]]);
   const vote = (value: Uint8Array | null) => {
     const v: UnsignedVote = { type: 'precommit', height: 13n, round: 0, value, validator: 1 };
@@ -240,7 +241,7 @@ function compute(): Golden {
   expect(c.state.get<Validator>(K.validator('node-2'))).toMatchObject({
     status: 'jailed',
     bond: 950_000n * UNIT,
-    slashed: 50_000n * UNIT,
+    slashed: 75_000n * UNIT,
     unbonding: 0n,
   });
   expect(supplyReport(c.state).problems).toEqual([]);

@@ -26,6 +26,7 @@ import {
   genesisState,
   K,
   type LedgerEvent,
+  MAX_PENDING_UNBONDING,
   supplyReport,
   TestChain,
   type Unbonding,
@@ -105,6 +106,10 @@ const unbond = (account: string, amount: bigint): Operation => ({
   account,
   amount,
 });
+
+/** Block time of height `h`. */
+const timeOf = (c: TestChain, h: bigint): bigint =>
+  c.blocks.find((b) => b.block.header.height === h)!.block.header.time;
 
 /** Empty blocks until the chain's height is `h`. */
 function until(c: TestChain, h: bigint): void {
@@ -408,6 +413,7 @@ describe('evidence', () => {
         voteType: 'precommit',
         amount: slash,
         bond: 1_500_000n * UNIT - slash,
+        unbondingSlashed: 0n,
         to: 'tcdf',
       },
       {
@@ -504,13 +510,93 @@ describe('evidence', () => {
       'EVIDENCE_INVALID',
     );
     expect(rec(c, 'node-2')).toMatchObject({ status: 'active', slashed: 0n });
-    // Epoch 1 evidence is accepted through epoch 3 (evidenceMaxAgeEpochs = 2), not in epoch 4.
-    until(c, 15n); // the next block, 16, is in epoch 3
-    const lastChance = c.submit([good]);
+    // Epoch 1 (heights 5-8) evidence is accepted for the unbonding delay after the epoch ended (block
+    // time), however many epochs later; then it is too old.
+    until(c, 15n);
+    const endOfEpoch1 = timeOf(c, 8n);
+    until(c, 20n); // epoch 5 is next: far beyond evidenceMaxAgeEpochs (2)
+    const lastChance = c.submit([good], { time: endOfEpoch1 + DELAY });
     expect(lastChance.events[0]).toMatchObject({ type: 'validator_slashed', account: 'node-2' });
     const late = threeValidators();
-    until(late, 16n); // the next block, 17, is in epoch 4
+    until(late, 16n);
+    late.block([], { time: timeOf(late, 8n) + DELAY + SEC });
     rejects(late, [equivocation(late, 'node-2', 6n, 1)], 'EVIDENCE_TOO_OLD');
+  });
+
+  it('a validator that unbonds and is then proven to have double-signed loses part of the unbonding stake', () => {
+    const c = threeValidators();
+    const u = c.submit([unbond('node-2', 500_000n * UNIT)]); // height 6, released DELAY later
+    const id = u.events[0]!.unbonding as string;
+    const releaseAt = c.time + DELAY;
+    const fund = bal(c, 'tcdf');
+    const before = rec(c, 'node-2');
+    const r = c.submit([equivocation(c, 'node-2', 6n, 1)]);
+    const bondCut = (before.bond * 500n) / BPS;
+    const unbondingCut = (500_000n * UNIT * 500n) / BPS;
+    expect(r.events[0]).toMatchObject({
+      type: 'validator_slashed',
+      amount: bondCut + unbondingCut,
+      bond: before.bond - bondCut,
+      unbondingSlashed: unbondingCut,
+    });
+    expect(rec(c, 'node-2')).toMatchObject({
+      bond: before.bond - bondCut,
+      unbonding: 500_000n * UNIT - unbondingCut,
+      slashed: bondCut + unbondingCut,
+    });
+    expect(c.state.get<Unbonding>(K.unbonding(id))!.amount).toBe(500_000n * UNIT - unbondingCut);
+    expect(bal(c, 'tcdf')).toBe(fund + bondCut + unbondingCut);
+    expect(supplyReport(c.state).problems).toEqual([]);
+    // What is released is what is left of the entry; the pending list is emptied.
+    const owner = bal(c, 'node-2');
+    const on = c.block([], { time: releaseAt });
+    expect(on.result.endEvents.filter((e) => e.type === 'validator_released')).toEqual([
+      {
+        type: 'validator_released',
+        account: 'node-2',
+        amount: 500_000n * UNIT - unbondingCut,
+        unbonding: id,
+      },
+    ]);
+    expect(bal(c, 'node-2')).toBe(owner + 500_000n * UNIT - unbondingCut);
+    expect(rec(c, 'node-2').unbonding).toBe(0n);
+    expect(c.state.get(K.pendingUnbonding('node-2'))).toBeUndefined();
+    expect(supplyReport(c.state).problems).toEqual([]);
+  });
+
+  it('a validator that exits and double-signed on its way out is slashed epochs later, while its stake unbonds', () => {
+    const c = threeValidators();
+    const fullBond = rec(c, 'node-3').bond;
+    c.submit([unbond('node-3', fullBond)]); // height 6: a full exit, leaves the set at epoch 2
+    until(c, 20n); // four epochs later: far beyond evidenceMaxAgeEpochs, inside the unbonding delay
+    expect(setOf(c, 21n)).toEqual(['node-1', 'node-2']);
+    const r = c.submit([equivocation(c, 'node-3', 6n, 2)]);
+    const cut = (fullBond * 500n) / BPS;
+    expect(r.events[0]).toMatchObject({
+      type: 'validator_slashed',
+      account: 'node-3',
+      amount: cut,
+      unbondingSlashed: cut,
+    });
+    expect(rec(c, 'node-3')).toMatchObject({
+      bond: 0n,
+      unbonding: fullBond - cut,
+      slashed: cut,
+      status: 'removed',
+    });
+    expect(supplyReport(c.state).problems).toEqual([]);
+  });
+
+  it('pending unbonding entries per validator are bounded', () => {
+    const c = threeValidators();
+    for (let i = 0; i < MAX_PENDING_UNBONDING; i++) c.submit([unbond('node-2', 1n * UNIT + BigInt(i))]);
+    expect((c.state.get<Uint8Array[]>(K.pendingUnbonding('node-2')) ?? []).length).toBe(
+      MAX_PENDING_UNBONDING,
+    );
+    rejects(c, [unbond('node-2', 1n * UNIT)], 'VALIDATOR_UNBONDING_LIMIT');
+    c.block([], { time: c.time + DELAY + SEC }); // all released
+    expect(c.state.get(K.pendingUnbonding('node-2'))).toBeUndefined();
+    c.submit([unbond('node-2', 1n * UNIT)]);
   });
 
   it('an evidence transaction needs no signature and may sit next to other operations', () => {
@@ -526,18 +612,21 @@ describe('evidence', () => {
 });
 
 describe('pruning and determinism', () => {
-  it('keeps the sets of the evidence window only', () => {
+  it('keeps the sets of the evidence window only: the unbonding delay after their epoch ended', () => {
     const c = threeValidators();
-    until(c, 12n); // sets of epochs 1..3 stored, epoch 0 pruned at the end of block 12
-    expect(c.state.get(K.validatorSet(0n))).toBeUndefined();
-    expect(catchErr(() => validatorSetFor(c.state, 4n)).code).toBe('VALIDATOR_SET_UNKNOWN');
-    expect(setOf(c, 5n)).toEqual(['node-1', 'node-2', 'node-3']);
-    expect(c.state.get(K.validatorSet(3n))).toBeDefined();
+    until(c, 12n); // epochs 0..2 ended less than the unbonding delay ago: all kept
+    expect(setOf(c, 4n)).toEqual(['node-1']);
+    c.block([], { time: c.time + DELAY }); // 13
+    until(c, 16n); // at the end of epoch 3, epochs 0 and 1 ended more than DELAY ago and are > 2 back
+    expect(catchErr(() => validatorSetFor(c.state, 8n)).code).toBe('VALIDATOR_SET_UNKNOWN');
+    expect(setOf(c, 9n)).toEqual(['node-1', 'node-2', 'node-3']);
     expect([...c.state.entries('valset/')].map(([k]) => k).sort()).toEqual([
-      'valset/1',
       'valset/2',
       'valset/3',
+      'valset/4',
     ]);
+    expect([...c.state.entries('valend/')].map(([k]) => k).sort()).toEqual(['valend/2', 'valend/3']);
+    expect(c.state.get(K.oldestValidatorSet)).toBe(2n);
   });
 
   it('a replica replaying the blocks reaches the same roots, sets and records', () => {
