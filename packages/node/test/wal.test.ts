@@ -99,7 +99,7 @@ describe('consensus WAL', () => {
     const path = join(dir, 'wal.bin');
     const full = readFileSync(path);
     const garbled = Buffer.from(full);
-    garbled[garbled.length - 3] ^= 0xff;
+    garbled.writeUInt8(garbled.readUInt8(garbled.length - 3) ^ 0xff, garbled.length - 3);
     writeFileSync(path, garbled);
     let o = Wal.open(dir);
     o.wal.close();
@@ -119,7 +119,7 @@ describe('consensus WAL', () => {
     const path = join(dir, 'wal.bin');
     const full = readFileSync(path);
     const bad = Buffer.from(full);
-    bad[8 + 20] ^= 0x01; // inside the first body's payload
+    bad.writeUInt8(bad.readUInt8(28) ^ 0x01, 28); // inside the first body's payload
     writeFileSync(path, bad);
     let err: unknown;
     try {
