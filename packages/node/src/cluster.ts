@@ -103,18 +103,26 @@ export function planCluster(o: PlanOptions): ClusterPlan {
 const CLI_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/src/main.ts');
 
 /** Starts `roamchain node --config <member config>` as a child process; its output goes to <dir>/node.log. */
-export function spawnMember(m: ClusterMember, opts: { detached?: boolean } = {}): ChildProcess {
+export function spawnMember(
+  m: ClusterMember,
+  opts: {
+    detached?: boolean;
+    /** Extra environment for this process (e.g. ROAMCHAIN_FAILPOINT). */
+    env?: NodeJS.ProcessEnv;
+    /** A command the node runs under (e.g. `ip netns exec <ns>`): it must exec the rest. */
+    wrap?: string[];
+  } = {},
+): ChildProcess {
   const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
   // ROAMCHAIN_MEMBER_NODE_ARGS: extra `node` flags for member processes (e.g. --cpu-prof for profiling).
   const extra = (process.env.ROAMCHAIN_MEMBER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...extra, '--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: opts.detached ?? false,
-    },
-  );
+  const args = [...extra, '--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath];
+  const [cmd, ...rest] = [...(opts.wrap ?? []), process.execPath, ...args];
+  const child = spawn(cmd!, rest, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;
