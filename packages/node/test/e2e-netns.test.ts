@@ -17,7 +17,7 @@
  * otherwise. The namespaces are removed in every case.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UNIT, utf8 } from '@roamchain/protocol';
@@ -191,7 +191,7 @@ describe.skipIf(why !== null)('four validators on four network namespaces, 50–
       await allReach(plan.members, 3, 'start', 90_000);
       phase(`up; one-way delays ${[...delay].map(([k, v]) => `${k}:${v}ms`).join(' ')}`);
 
-      const before = await finality(plan.members[0]!, 8, 'a');
+      const before = await finality(plan.members[0]!, 6, 'a');
       phase(
         `finality before the cut: median ${pct(before, 50)} ms, p90 ${pct(before, 90)} ms (${before.join(', ')})`,
       );
@@ -205,16 +205,22 @@ describe.skipIf(why !== null)('four validators on four network namespaces, 50–
       await sleep(1500); // what was in flight lands
       const hCut = await Promise.all(plan.members.map(heightOf));
       phase(`partitioned at heights ${hCut.join(', ')}`);
-      // Both sides keep trying (rounds climb on every node), and no height is finalised.
+      // Both sides enter the next height and vote (a proposal or nil after the propose timeout), but
+      // with 2 of 4 prevotes neither reaches a quorum: no height is finalised while the cut lasts.
       await until(
-        'rounds to climb on every node during the partition',
+        'every node voting in the next height during the partition',
         async () => {
           const st = await Promise.all(plan.members.map((m) => http(m.url, '/v1/status', undefined, 3000)));
-          return st.every((s) => (s.body.consensus?.round ?? 0) >= 2) ? true : undefined;
+          return st.every(
+            (x, i) => x.body.consensus?.height === hCut[i]! + 1 && x.body.consensus?.step !== 'propose',
+          )
+            ? true
+            : undefined;
         },
         60_000,
         200,
       );
+      await sleep(5000); // the window in which a finalised block would be a safety failure
       const hDuring = await Promise.all(plan.members.map(heightOf));
       expect(hDuring, 'no side of a 2–2 cut finalises').toEqual(hCut);
 
@@ -224,7 +230,7 @@ describe.skipIf(why !== null)('four validators on four network namespaces, 50–
       const top = Math.max(...hDuring);
       await allReach(plan.members, top + 3, 'every node after the heal', 90_000);
       phase(`healed: 3 new heights on every node ${Date.now() - tHeal} ms after the heal`);
-      const after = await finality(plan.members[2]!, 8, 'b');
+      const after = await finality(plan.members[2]!, 6, 'b');
       phase(
         `finality after the heal: median ${pct(after, 50)} ms, p90 ${pct(after, 90)} ms (${after.join(', ')})`,
       );
@@ -244,6 +250,9 @@ describe.skipIf(why !== null)('four validators on four network namespaces, 50–
       const chunks = [...links.values()].reduce((a, l) => a + l.stats.chunks, 0);
       phase(`safe at height ${H}; relay chunks ${chunks}, retransmitted ${lost}`);
     } catch (e) {
+      // ROAMCHAIN_NETNS_KEEP=<dir>: keep the nodes' logs there for diagnosis.
+      const keep = process.env.ROAMCHAIN_NETNS_KEEP;
+      if (keep) for (const m of plan.members) cpSync(join(m.dir, 'node.log'), join(keep, `${m.name}.log`));
       for (const m of plan.members) {
         const f = join(m.dir, 'node.log');
         if (existsSync(f))

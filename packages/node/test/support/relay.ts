@@ -40,7 +40,7 @@ export class Link {
   constructor(private readonly o: LinkOptions) {}
 
   async listen(): Promise<number> {
-    const server = createServer((client) => this.accept(client));
+    const server = createServer({ allowHalfOpen: true }, (client) => this.accept(client));
     this.server = server;
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
@@ -73,40 +73,61 @@ export class Link {
       client.destroy();
       return;
     }
-    const upstream = createConnection({ host: this.o.toHost, port: this.o.toPort });
+    const upstream = createConnection({ host: this.o.toHost, port: this.o.toPort, allowHalfOpen: true });
     for (const s of [client, upstream]) {
       this.sockets.add(s);
       s.setNoDelay(true);
       s.on('error', () => {});
       s.on('close', () => {
         this.sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
+        // What is still in the delay line goes out first (a half-close arrives as 'end' above).
+        setTimeout(
+          () => {
+            client.destroy();
+            upstream.destroy();
+          },
+          this.o.delayMs + this.o.rtoMs + this.o.jitterMs,
+        );
       });
     }
     this.pipe(client, upstream);
     this.pipe(upstream, client);
   }
 
-  /** Forwards `from` → `to` through the delay line, keeping order. */
+  /**
+   * Forwards `from` → `to` through the delay line. One queue and one timer per direction: separate
+   * timers per chunk could fire out of order (timer granularity) and corrupt the stream.
+   */
   private pipe(from: Socket, to: Socket): void {
+    const queue: { due: number; chunk: Buffer | null }[] = [];
+    let timer: NodeJS.Timeout | null = null;
     let last = 0;
+    const drain = () => {
+      timer = null;
+      const now = Date.now();
+      while (queue.length > 0 && queue[0]!.due <= now) {
+        const { chunk } = queue.shift()!;
+        if (to.destroyed) continue;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (queue.length > 0) timer = setTimeout(drain, queue[0]!.due - now);
+    };
+    const push = (due: number, chunk: Buffer | null) => {
+      last = Math.max(due, last);
+      queue.push({ due: last, chunk });
+      if (!timer) timer = setTimeout(drain, Math.max(0, last - Date.now()));
+    };
     from.on('data', (chunk: Buffer) => {
       this.stats.chunks++;
-      let due = Date.now() + this.o.delayMs + this.o.random() * this.o.jitterMs;
+      let due = Date.now() + this.o.delayMs + Math.floor(this.o.random() * this.o.jitterMs);
       if (this.o.random() < this.o.loss) {
         this.stats.lost++;
         due += this.o.rtoMs;
       }
-      due = Math.max(due, last);
-      last = due;
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, due - Date.now());
+      push(due, chunk);
     });
-    from.on('end', () => {
-      setTimeout(() => to.end(), Math.max(0, last - Date.now()));
-    });
+    from.on('end', () => push(Date.now() + this.o.delayMs, null));
   }
 }
 
