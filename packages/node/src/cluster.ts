@@ -105,13 +105,25 @@ export function planCluster(o: PlanOptions): ClusterPlan {
 const NODE_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/node.ts');
 
 /** Starts a node process from a member's config (`bin/node.ts --config …`); its output goes to <dir>/node.log. */
-export function spawnMember(m: ClusterMember, opts: { detached?: boolean } = {}): ChildProcess {
+export function spawnMember(
+  m: ClusterMember,
+  opts: {
+    detached?: boolean;
+    /** Extra environment for this process (e.g. ROAMCHAIN_FAILPOINT). */
+    env?: NodeJS.ProcessEnv;
+    /** A command the node runs under (e.g. `ip netns exec <ns>`): it must exec the rest. */
+    wrap?: string[];
+  } = {},
+): ChildProcess {
   const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
   // ROAMCHAIN_MEMBER_NODE_ARGS: extra `node` flags for member processes (e.g. --cpu-prof for profiling).
   const extra = (process.env.ROAMCHAIN_MEMBER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', NODE_MAIN, '--config', m.configPath], {
+  const args = [...extra, '--import', 'tsx', NODE_MAIN, '--config', m.configPath];
+  const [cmd, ...rest] = [...(opts.wrap ?? []), process.execPath, ...args];
+  const child = spawn(cmd!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

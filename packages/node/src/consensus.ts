@@ -18,6 +18,7 @@ import {
   decodeMessage,
   decodeSignState,
   type Evidence,
+  encodeCommit,
   encodeMessage,
   encodeSignState,
   type SignState,
@@ -47,6 +48,7 @@ import {
   vec,
 } from '@roamchain/protocol';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
+import { failpoint } from './failpoint.js';
 import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
 import type { AppliedBlock, SubmitResult } from './interfaces.js';
 import {
@@ -61,6 +63,7 @@ import {
   type SyncItem,
   statusCodec,
 } from './sync.js';
+import { Wal, type WalRecord } from './wal.js';
 
 /**
  * All the driver sees of the node that hosts it (the node assembles the Application, storage and
@@ -270,6 +273,11 @@ export class ConsensusDriver {
   private lastProgress = Date.now();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly verifier: SignatureVerifier;
+  /** The consensus write-ahead log (packages/node/src/wal.ts): bodies and decisions before votes and batches. */
+  private readonly wal: Wal;
+  /** Records found in the WAL at start, consumed by `recover()`. */
+  private replayed: WalRecord[];
+  private recovered: Promise<void> | null = null;
 
   constructor(
     private readonly node: ConsensusHost,
@@ -287,6 +295,12 @@ export class ConsensusDriver {
       ...opts,
     };
     this.signFile = new SignStateFile(join(this.o.dataDir, 'consensus'));
+    // A damaged record in the middle of the log stops start-up here (WAL_CORRUPT); a torn tail is cut.
+    const { wal, replay } = Wal.open(join(this.o.dataDir, 'consensus'));
+    this.wal = wal;
+    this.replayed = replay.records;
+    if (replay.truncated > 0)
+      this.o.log('warn', 'consensus WAL: torn last record truncated', { bytes: replay.truncated });
     this.keys = this.o.identity ? sodiumKeyPair(this.o.identity.secretKey) : null;
     this.verifier = node.signatureVerifier;
     this.guard = new MessageGuard(node.chainId, this.verifier);
@@ -298,16 +312,76 @@ export class ConsensusDriver {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.net) this.attachNetwork(this.net);
     this.unsubscribe.push(this.node.onTx((b, origin) => this.onTx(b, origin)));
-    if (this.o.manual) return;
-    if (this.net) {
-      void this.syncThenRun();
-    } else {
-      this.startHeight();
-    }
-    const tick = setInterval(() => this.catchUp(), this.o.catchUpMs);
-    this.timers.add(tick as unknown as NodeJS.Timeout);
+    // The WAL of the height the node was in is replayed before anything else can drive consensus:
+    // the network is attached and the first height started only afterwards.
+    void this.recover().then(
+      () => {
+        if (this.stopped) return;
+        if (this.net) this.attachNetwork(this.net);
+        if (this.o.manual) return;
+        if (this.net) {
+          void this.syncThenRun();
+        } else {
+          this.startHeight();
+        }
+        const tick = setInterval(() => this.catchUp(), this.o.catchUpMs);
+        this.timers.add(tick as unknown as NodeJS.Timeout);
+      },
+      (e) => this.o.log('error', 'consensus WAL recovery failed', { err: String(e) }),
+    );
+  }
+
+  /**
+   * Replays the WAL of the height the node was in (head + 1), once: the bodies it may have voted
+   * or locked on are available again (so a lock never names a body the node lacks), and a block
+   * decided but not stored (crash between the decision and the storage batch) is committed now,
+   * with the commit that decided it (checked again against the validator set, like a synced block).
+   */
+  private recover(): Promise<void> {
+    this.recovered ??= (async () => {
+      const records = this.replayed;
+      this.replayed = [];
+      const next = this.node.head.height + 1n;
+      let decided: { id: string; commit: Uint8Array } | null = null;
+      let bodies = 0;
+      for (const r of records) {
+        if (r.height !== next) continue;
+        if (r.kind === 'decided') decided = { id: bytesToHex(r.id), commit: r.commit };
+        if (r.kind !== 'body') continue;
+        try {
+          const b = decodeBlock(r.block);
+          const idHex = bytesToHex(blockId(b.header));
+          this.bodies.set(idHex, b);
+          this.wal.remember(next, idHex);
+          bodies++;
+        } catch (e) {
+          this.o.log('warn', 'consensus WAL: a body does not decode', { err: String(e) });
+        }
+      }
+      if (records.length > 0)
+        this.o.log('info', 'consensus WAL replayed', {
+          records: records.length,
+          height: Number(next),
+          bodies,
+        });
+      const body = decided && this.bodies.get(decided.id);
+      if (decided && body) {
+        try {
+          const a = await this.node.importFinal(body, decided.commit);
+          this.wal.end(next);
+          this.bodies.clear();
+          this.o.log('info', 'decided block committed from the WAL', { height: a.height, id: a.id });
+        } catch (e) {
+          // Cannot happen with a log this node wrote (checksummed); if it does, consensus and
+          // block sync still get the block: the node goes on without the shortcut.
+          this.o.log('error', 'consensus WAL: the decided block was refused', { err: String(e) });
+        }
+      } else if (decided) {
+        this.o.log('warn', 'consensus WAL: a decision without its body', { height: Number(next) });
+      }
+    })();
+    return this.recovered;
   }
 
   async stop(): Promise<void> {
@@ -319,6 +393,8 @@ export class ConsensusDriver {
     for (const u of this.unsubscribe) u();
     await this.decision?.catch(() => {});
     await this.syncing?.catch(() => {});
+    await this.recovered?.catch(() => {});
+    this.wal.close();
   }
 
   status(): ConsensusStatus {
@@ -345,6 +421,7 @@ export class ConsensusDriver {
 
   /** Manual mode: run one height to its decision (a set of one decides inside `start`). */
   async produceOne(at?: bigint): Promise<AppliedBlock> {
+    await this.recover();
     if (this.decision) await this.decision;
     this.nextTime = at;
     const done = new Promise<AppliedBlock>((resolve, reject) =>
@@ -390,6 +467,7 @@ export class ConsensusDriver {
       });
     }
     this.startedHeight = height;
+    this.wal.beginHeight(height);
     this.lastProgress = Date.now();
     this.heightStartedAt = Date.now();
     this.bodies.prune(height);
@@ -416,13 +494,24 @@ export class ConsensusDriver {
         this.trace('built', { txs: c.envelopes.length, buildMs: Date.now() - t0 });
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
-        this.net?.publish(TOPIC.block, encode(bodyCodec, { round, block: encodeBlock(c.block) }));
+        const raw = encodeBlock(c.block);
+        // Into the WAL before the proposal is signed (the core's persist fsyncs it): a proposer that
+        // restarts re-sends the proposal it signed, and must still hold its body.
+        this.wal.body(height, c.idHex, raw);
+        failpoint('wal-body');
+        this.net?.publish(TOPIC.block, encode(bodyCodec, { round, block: raw }));
         return c.id;
       },
       validValue: (value: Uint8Array, height: bigint): boolean | undefined => {
         if (height !== this.node.head.height + 1n) return false;
         const idHex = bytesToHex(value);
-        if (this.node.candidate(idHex)) return true;
+        const own = this.node.candidate(idHex);
+        if (own) {
+          // Checked before (or built here); its body may not be in the WAL yet (a body checked by
+          // catch-up's import, or a candidate left from before a core restart).
+          if (!this.wal.has(height, idHex)) this.wal.body(height, idHex, encodeBlock(own.block));
+          return true;
+        }
         if (this.node.refusedCandidate(idHex)) return false;
         const body = this.bodies.get(idHex);
         if (!body) {
@@ -431,10 +520,16 @@ export class ConsensusDriver {
           setImmediate(() => this.catchUp(true));
           return undefined;
         }
+        failpoint('body-received');
         try {
           const t0 = Date.now();
           this.node.checkCandidate(body);
           this.trace('checked', { txs: body.txs.length, checkMs: Date.now() - t0 });
+          // The node may vote and lock on it from now on: into the WAL (fsynced before any vote).
+          if (!this.wal.has(height, idHex)) {
+            this.wal.body(height, idHex, encodeBlock(body));
+            failpoint('wal-body');
+          }
           return true;
         } catch (e) {
           this.o.log('warn', 'proposed block is invalid', { id: idHex, err: String(e) });
@@ -499,10 +594,21 @@ export class ConsensusDriver {
         // Tell the others at once: a node that missed some precommits decides on this commit
         // instead of waiting for them (or for a timeout).
         this.net?.publish(TOPIC.consensus, encodeMessage({ kind: 'commit', commit }));
+        failpoint('decided');
+        // The decision is durable before the storage batch: a crash in between commits it at start
+        // (`recover`) instead of re-running the height, whose body the others may have dropped.
+        try {
+          this.wal.decided(height, value, encodeCommit(commit));
+        } catch (e) {
+          this.o.log('error', 'consensus WAL: the decision could not be written', { err: String(e) });
+        }
+        failpoint('before-batch');
         const p = this.node.commitDecided(idHex, commit);
         this.decision = p;
         p.then(
           (a) => {
+            failpoint('after-batch');
+            this.wal.end(height);
             this.decision = null;
             this.bodies.clear();
             this.held.clear();
@@ -520,7 +626,19 @@ export class ConsensusDriver {
           },
         );
       },
-      persist: (s: SignState): void => this.signFile.save(s),
+      persist: (s: SignState): void => {
+        // One fsync of the WAL covers every body appended since the last signature (see wal.ts).
+        this.wal.sync();
+        failpoint('wal-synced');
+        this.signFile.save(s);
+        failpoint(
+          s.step === 'propose'
+            ? 'proposal-signed'
+            : s.step === 'prevote'
+              ? 'prevote-signed'
+              : 'precommit-signed',
+        );
+      },
       // The core reports each equivocation once; submitting goes through admission, so not from
       // inside the core's call (the state refuses a second report of one offence anyway).
       evidence: (ev: Evidence): void => queueMicrotask(() => this.submitEvidence(ev)),
@@ -911,7 +1029,9 @@ export class ConsensusDriver {
         if (block.header.height !== head + 1n) {
           throw new RoamError('SYNC_FAILED', `block ${block.header.height} does not follow ${head}`);
         }
+        failpoint('sync-import');
         await this.node.importFinal(block, it.commit);
+        failpoint('sync-imported');
         this.lastProgress = Date.now();
       }
     } finally {

@@ -91,6 +91,7 @@ export const ERRORS = {
   BLOCK_TOO_LARGE: [413, 'Block exceeds its limits'],
   BLOCK_BAD_COMMIT: [400, 'Block commit (more than 2/3 of precommit signatures) does not verify'],
   SYNC_FAILED: [502, 'Block sync from peers failed'],
+  WAL_CORRUPT: [500, 'The consensus write-ahead log is damaged'],
   GENESIS_INVALID: [400, 'Genesis is invalid'],
   // node and API
   NOT_FOUND: [404, 'Not found'],
