@@ -37,6 +37,8 @@ export interface WsLimits {
   subscribes: RateWindow;
   /** Replay pages read at the same time over all connections (the others wait their turn). */
   maxConcurrentReplays: number;
+  /** A replay whose client reads nothing for this long is dropped (1013). */
+  stallTimeoutMs: number;
 }
 
 export interface ApiLimits {
@@ -99,6 +101,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
     messages: { max: 100, windowMs: 10_000 },
     subscribes: { max: 20, windowMs: 10_000 },
     maxConcurrentReplays: 8,
+    stallTimeoutMs: 30_000,
   },
 };
 
@@ -120,7 +123,12 @@ export function resolveLimits(input: LimitsInput = {}): ApiLimits {
     positive((input[k] as number | undefined) ?? (d[k] as number), k);
   const w = input.ws ?? {};
   const wsNum = (
-    k: 'maxConnections' | 'maxConnectionsPerClient' | 'maxSendBufferBytes' | 'maxConcurrentReplays',
+    k:
+      | 'maxConnections'
+      | 'maxConnectionsPerClient'
+      | 'maxSendBufferBytes'
+      | 'maxConcurrentReplays'
+      | 'stallTimeoutMs',
   ) => positive(w[k] ?? d.ws[k], `ws.${k}`);
   const apiKeys = input.apiKeys ?? d.apiKeys;
   for (const k of apiKeys) {
@@ -151,6 +159,7 @@ export function resolveLimits(input: LimitsInput = {}): ApiLimits {
       messages: window(d.ws.messages, w.messages, 'ws.messages'),
       subscribes: window(d.ws.subscribes, w.subscribes, 'ws.subscribes'),
       maxConcurrentReplays: Math.max(1, wsNum('maxConcurrentReplays')),
+      stallTimeoutMs: Math.max(1, wsNum('stallTimeoutMs')),
     },
   };
 }

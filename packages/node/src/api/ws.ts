@@ -67,6 +67,7 @@ const INDEX_WAIT_MS = 30_000;
 /** A connection closed for a policy reason that does not finish its close handshake is cut. */
 const CLOSE_GRACE_MS = 5_000;
 const OPEN = 1;
+const releaseKey = Symbol('roamchain.ws.release');
 
 /** Cursor as numbers; `Infinity` as index stands after every event of that height. */
 type Pos = [number, number];
@@ -140,6 +141,7 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
   const { metrics, limits, indexer } = opts;
   const pageSize = opts.replayPageSize ?? REPLAY_PAGE;
   const slots = new Slots(limits.maxConcurrentReplays);
+  const highWater = Math.min(REPLAY_HIGH_WATER, Math.floor(limits.maxSendBufferBytes / 2));
   const perClient = new Map<string, number>();
   let total = 0;
 
@@ -159,12 +161,18 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
       return refuse(429, 'RATE_LIMITED', `at most ${limits.maxConnectionsPerClient} WebSockets per client`);
     total++;
     perClient.set(client, n + 1);
-    req.raw.socket.once('close', () => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       total--;
       const m = (perClient.get(client) ?? 1) - 1;
       if (m <= 0) perClient.delete(client);
       else perClient.set(client, m);
-    });
+    };
+    // The TCP socket (an injected test connection has none: its WebSocket's close releases it).
+    if (req.raw.socket) req.raw.socket.once('close', release);
+    else (req.raw as { [releaseKey]?: () => void })[releaseKey] = release;
   };
 
   app.get(
@@ -180,8 +188,10 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
         tags: ['feed'],
       },
     },
-    (socket: WebSocket) => {
+    (socket: WebSocket, req: FastifyRequest) => {
       metrics?.wsConnections.inc();
+      const release = (req.raw as { [releaseKey]?: () => void })[releaseKey];
+      if (release) socket.once('close', release);
       let blocks = false;
       let events: EventSub | null = null;
       let closing = false;
@@ -231,10 +241,19 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
         }
       });
 
-      /** A slow client slows its replay down, not the node: wait until the socket drained. */
+      /**
+       * A slow client slows its replay down, not the node: wait until the socket drained. One that
+       * reads nothing for `stallTimeoutMs` is dropped.
+       */
       const drained = async (sub: EventSub) => {
-        while (socket.readyState === OPEN && socket.bufferedAmount > REPLAY_HIGH_WATER && !sub.cancelled)
+        const until = Date.now() + limits.stallTimeoutMs;
+        while (socket.readyState === OPEN && socket.bufferedAmount > highWater && !sub.cancelled) {
+          if (Date.now() > until) {
+            drop(WS_CLOSE.TOO_SLOW, 'client too slow: resubscribe from your last cursor');
+            return;
+          }
           await new Promise((r) => setTimeout(r, 5));
+        }
       };
 
       /** Replays from the stored blocks until their end. */
