@@ -55,13 +55,13 @@ const p90 = (xs: number[]) => {
 };
 
 /** Honest client: GET /v1/status with its API key, one at a time, until stopped. */
-function sampler() {
+function sampler(url = api.url) {
   const times: number[] = [];
   let stop = false;
   const done = (async () => {
     while (!stop) {
       const t0 = performance.now();
-      const r = await fetch(`${api.url}/v1/status`, { headers: { 'x-api-key': MONITOR_KEY } });
+      const r = await fetch(`${url}/v1/status`, { headers: { 'x-api-key': MONITOR_KEY } });
       await r.arrayBuffer();
       times.push(performance.now() - t0);
       expect(r.status).toBe(200);
@@ -169,11 +169,26 @@ afterAll(async () => {
 
 describe('API attacks', () => {
   it('2,000 WebSockets re-subscribing from 0:0 with an account filter are capped; replay is served from the index', async () => {
+    // An API of its own whose read limit admits every upgrade: the WebSocket caps do the refusing.
+    const wsApi = await createApi(node, {
+      port: 0,
+      indexer,
+      limits: {
+        reads: { max: 100_000, windowMs: 60_000 },
+        apiKeys: [{ client: 'monitor', key: MONITOR_KEY }],
+        maxConnectionsPerIp: 4_000,
+        ws: {
+          maxConnectionsPerClient: WS_PER_CLIENT,
+          maxConnections: 1_000,
+          subscribes: { max: 5, windowMs: 10_000 },
+        },
+      },
+    });
     const scans = vi.spyOn(node, 'eventsSince');
     const rss0 = process.memoryUsage().rss;
-    const s = sampler();
+    const s = sampler(wsApi.url);
     // An honest subscriber (own key) replays alice's events from 0:0 during the attack.
-    const honest = new WebSocket(`${api.url.replace('http', 'ws')}/v1/ws`, {
+    const honest = new WebSocket(`${wsApi.url.replace('http', 'ws')}/v1/ws`, {
       headers: { 'x-api-key': MONITOR_KEY },
     });
     const honestEvents: string[] = [];
@@ -188,7 +203,7 @@ describe('API attacks', () => {
     let peakConnections = 0;
     const one = () =>
       new Promise<void>((resolve) => {
-        const ws = new WebSocket(`${api.url.replace('http', 'ws')}/v1/ws`);
+        const ws = new WebSocket(`${wsApi.url.replace('http', 'ws')}/v1/ws`);
         ws.on('unexpected-response', (_req, res) => {
           if (res.statusCode === 429 && Number(res.headers['retry-after']) > 0) outcome.refused429++;
           else outcome.errors++;
@@ -196,10 +211,15 @@ describe('API attacks', () => {
           ws.terminate();
           resolve();
         });
+        const resubscribe = (n: number) => {
+          for (let i = 0; i < n && ws.readyState === WebSocket.OPEN; i++)
+            ws.send(JSON.stringify({ op: 'subscribe', topic: 'events', account: 'alice', cursor: '0:0' }));
+        };
         ws.on('open', () => {
           outcome.opened++;
-          for (let i = 0; i < 20; i++)
-            ws.send(JSON.stringify({ op: 'subscribe', topic: 'events', account: 'alice', cursor: '0:0' }));
+          // Re-subscribe within the limit while holding the connection, then flood.
+          resubscribe(4);
+          setTimeout(() => resubscribe(20), 300);
         });
         ws.on('message', (d) => {
           if (String(d).startsWith('{"type":"event"')) outcome.events++;
@@ -211,17 +231,23 @@ describe('API attacks', () => {
         });
         ws.on('error', () => {});
       });
-    const { peak } = await peakRss(async () => {
-      for (let wave = 0; wave < 10; wave++) {
-        await Promise.all(Array.from({ length: 200 }, one));
-        const g = await api.metrics.wsConnections.get();
+    const gauge = setInterval(() => {
+      void wsApi.metrics.wsConnections.get().then((g) => {
         peakConnections = Math.max(peakConnections, g.values[0]?.value ?? 0);
-      }
+      });
+    }, 20);
+    const { peak } = await peakRss(async () => {
+      for (let wave = 0; wave < 10; wave++) await Promise.all(Array.from({ length: 200 }, one));
     });
+    clearInterval(gauge);
     const end = Date.now() + 30_000;
     while (honestEvents.length < aliceEvents && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     await s.stop();
     honest.close();
+    const text = await wsApi.metrics.text();
+    await wsApi.close();
+    const refused = (reason: string) =>
+      Number(new RegExp(`roamchain_api_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 
     const loaded = p90(s.times);
     figures['ws attack: opened / refused 429 / closed 1008 / other'] =
@@ -229,6 +255,10 @@ describe('API attacks', () => {
     figures['ws attack: GET /v1/status p90 (ms), bound'] = `${loaded.toFixed(2)}, ${bound().toFixed(0)}`;
     figures['ws attack: RSS before / peak (MB)'] = `${(rss0 / MB).toFixed(0)} / ${(peak / MB).toFixed(0)}`;
     figures['ws attack: store scans for filtered replays'] = scans.mock.calls.length;
+    figures['ws attack: peak open WebSockets (cap)'] =
+      `${peakConnections} (${WS_PER_CLIENT} + 1 honest keyed)`;
+    figures['ws attack: metrics refused ws_per_client / ws_policy'] =
+      `${refused('ws_per_client')} / ${refused('ws_policy')}`;
 
     expect(outcome.opened + outcome.refused429).toBe(2000);
     expect(outcome.errors).toBe(0);
@@ -236,6 +266,8 @@ describe('API attacks', () => {
     // Every admitted socket subscribed 20 times in a burst: closed by policy after the 5th.
     expect(outcome.closedPolicy).toBe(outcome.opened);
     expect(peakConnections).toBeLessThanOrEqual(WS_PER_CLIENT + 1);
+    expect(refused('ws_per_client')).toBe(outcome.refused429);
+    expect(refused('ws_policy')).toBe(outcome.closedPolicy);
     // The honest subscriber got exactly alice's events, each once, in order.
     expect(honestEvents.length).toBe(aliceEvents);
     expect(new Set(honestEvents).size).toBe(aliceEvents);
@@ -289,6 +321,17 @@ describe('API attacks', () => {
       body: JSON.stringify({ tx: 'ab'.repeat(1024 * 1024) }),
     });
     await s.stop();
+    const metrics = await (
+      await fetch(`${api.url}/metrics`, { headers: { 'x-api-key': MONITOR_KEY } })
+    ).text();
+    const refused = (reason: string) =>
+      Number(
+        new RegExp(`roamchain_api_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0,
+      );
+    figures['flood: metrics refused rate_limit / api_key'] =
+      `${refused('rate_limit')} / ${refused('api_key')}`;
+    expect(refused('rate_limit')).toBe(reads429 + writes429);
+    expect(refused('api_key')).toBe(1);
     const loaded = p90(s.times);
     figures['flood: reads 200 / 429; writes 400 / 429'] =
       `${reads200} / ${reads429}; ${writes400} / ${writes429}`;

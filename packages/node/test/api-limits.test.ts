@@ -4,6 +4,7 @@
  * floods and slow consumers are dropped with their close codes, bad limit settings are refused.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
@@ -41,9 +42,9 @@ beforeAll(async () => {
     blockIntervalMs: 3_600_000,
   });
   // Blocks with many events, for the slow consumer to be sent.
-  for (let b = 0; b < 30; b++) {
+  for (let b = 0; b < 20; b++) {
     const st = node.status();
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 30; i++) {
       await node.submit(
         encodeTx(
           signTx(
@@ -150,6 +151,36 @@ describe('HTTP limits per client', () => {
         expect(bad.body.code).toBe('API_KEY_INVALID');
       },
     );
+  });
+
+  it('bounds TCP connections per IP: beyond the bound a new connection is closed at once', async () => {
+    await withApi({ limits: { maxConnectionsPerIp: 5, headersTimeoutMs: 60_000 } }, async (api) => {
+      const { port } = new URL(api.url);
+      const socks = Array.from({ length: 10 }, () => {
+        const s = connect(Number(port), '127.0.0.1');
+        const closed = new Promise<boolean>((r) => s.on('close', () => r(true)));
+        s.on('error', () => {});
+        return { s, closed };
+      });
+      const early = await Promise.all(
+        socks.map((x) =>
+          Promise.race([x.closed, new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]),
+        ),
+      );
+      expect(early.filter(Boolean).length).toBe(5);
+      for (const x of socks) x.s.destroy();
+      // The places are free again.
+      const end = Date.now() + 10_000;
+      let ok = false;
+      while (!ok && Date.now() < end) {
+        ok = await status(api).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (!ok) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ok).toBe(true);
+    });
   });
 
   it('refuses bad limit settings', () => {

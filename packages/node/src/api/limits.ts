@@ -228,6 +228,7 @@ export async function registerRateLimits(
   app: FastifyInstance,
   l: ApiLimits,
   clients: Clients,
+  onRefused: (reason: 'rate_limit' | 'api_key') => void = () => {},
 ): Promise<void> {
   await app.register(fastifyRateLimit, { global: false });
   app.decorateRequest('client', null);
@@ -237,6 +238,7 @@ export async function registerRateLimits(
       timeWindow: w.windowMs,
       cache: l.trackedClients,
       keyGenerator: (req) => req.client?.id ?? `ip:${req.ip}`,
+      onExceeded: () => onRefused('rate_limit'),
       errorResponseBuilder: (_req, ctx) => {
         const retry = Math.max(1, Math.ceil(ctx.ttl / 1000));
         return new RoamError(
@@ -252,19 +254,29 @@ export async function registerRateLimits(
   const reads = limiter(l.reads);
   const writes = limiter(l.writes);
   app.addHook('onRequest', async (req, reply) => {
-    req.client = clients.of(req);
+    try {
+      req.client = clients.of(req);
+    } catch (e) {
+      onRefused('api_key');
+      throw e;
+    }
     await (isRead(req.method) ? reads : writes).call(app, req, reply);
   });
 }
 
 /** Bounds open TCP connections in total and per IP: over the bound a new connection is closed at once. */
-export function guardConnections(server: Server, l: ApiLimits): () => number {
+export function guardConnections(
+  server: Server,
+  l: ApiLimits,
+  onRefused: () => void = () => {},
+): () => number {
   server.maxConnections = l.maxConnections;
   const perIp = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const ip = socket.remoteAddress ?? '?';
     const n = perIp.get(ip) ?? 0;
     if (n >= l.maxConnectionsPerIp) {
+      onRefused();
       socket.destroy();
       return;
     }

@@ -231,7 +231,7 @@ export async function buildApp(
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   const clients = new Clients(limits.apiKeys);
-  await registerRateLimits(app, limits, clients);
+  await registerRateLimits(app, limits, clients, (reason) => metrics.refused.inc({ reason }));
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorAnswer(err);
@@ -899,7 +899,8 @@ export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<A
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp(node, { ...rest, metrics, hub, limits, ...(indexer ? { indexer } : {}) });
-    guardConnections(app.server, limits);
+    guardConnections(app.server, limits, () => metrics.refused.inc({ reason: 'tcp_per_ip' }));
+    if (indexer) metrics.indexHeight = () => indexer.height;
     await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   } catch (e) {
     stopCounting();

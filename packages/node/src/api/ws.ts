@@ -155,10 +155,14 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
         .header('retry-after', '5')
         .header('connection', 'close')
         .send({ code, message, details: { retryAfterSeconds: 5 } });
-    if (total >= limits.maxConnections)
+    if (total >= limits.maxConnections) {
+      metrics?.refused.inc({ reason: 'ws_total' });
       return refuse(503, 'API_BUSY', `the node serves ${limits.maxConnections} WebSockets already`);
-    if (n >= limits.maxConnectionsPerClient)
+    }
+    if (n >= limits.maxConnectionsPerClient) {
+      metrics?.refused.inc({ reason: 'ws_per_client' });
       return refuse(429, 'RATE_LIMITED', `at most ${limits.maxConnectionsPerClient} WebSockets per client`);
+    }
     total++;
     perClient.set(client, n + 1);
     let released = false;
@@ -201,6 +205,7 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
       const drop = (code: number, reason: string): void => {
         if (closing) return;
         closing = true;
+        metrics?.refused.inc({ reason: code === WS_CLOSE.TOO_SLOW ? 'ws_slow' : 'ws_policy' });
         if (events) events.cancelled = true;
         socket.close(code, reason);
         setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
