@@ -225,6 +225,24 @@ describe('WebSocket limits', () => {
     );
   });
 
+  it('a peer that does not answer pings is cut; one that does stays', async () => {
+    await withApi({ limits: { ws: { pingIntervalMs: 200 } } }, async (api) => {
+      const url = `${api.url.replace('http', 'ws')}/v1/ws`;
+      const dead = new WebSocket(url, { autoPong: false });
+      const live = new WebSocket(url);
+      const deadClosed = new Promise<number>((r) => dead.once('close', (code) => r(code)));
+      let liveClosed = false;
+      live.once('close', () => {
+        liveClosed = true;
+      });
+      await new Promise((r) => live.once('open', r));
+      expect(await deadClosed).toBe(1006);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(liveClosed).toBe(false);
+      live.close();
+    });
+  });
+
   it('a subscribe flood on one connection is refused and the connection closed (1008)', async () => {
     await withApi({ limits: { ws: { subscribes: { max: 3, windowMs: 60_000 } } } }, async (api) => {
       const c = ws(api);

@@ -39,6 +39,8 @@ export interface WsLimits {
   maxConcurrentReplays: number;
   /** A replay whose client reads nothing for this long is dropped (1013). */
   stallTimeoutMs: number;
+  /** The server pings every connection this often; one that did not answer the last ping is cut. */
+  pingIntervalMs: number;
 }
 
 export interface ApiLimits {
@@ -102,6 +104,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
     subscribes: { max: 20, windowMs: 10_000 },
     maxConcurrentReplays: 8,
     stallTimeoutMs: 30_000,
+    pingIntervalMs: 30_000,
   },
 };
 
@@ -128,7 +131,8 @@ export function resolveLimits(input: LimitsInput = {}): ApiLimits {
       | 'maxConnectionsPerClient'
       | 'maxSendBufferBytes'
       | 'maxConcurrentReplays'
-      | 'stallTimeoutMs',
+      | 'stallTimeoutMs'
+      | 'pingIntervalMs',
   ) => positive(w[k] ?? d.ws[k], `ws.${k}`);
   const apiKeys = input.apiKeys ?? d.apiKeys;
   for (const k of apiKeys) {
@@ -160,6 +164,7 @@ export function resolveLimits(input: LimitsInput = {}): ApiLimits {
       subscribes: window(d.ws.subscribes, w.subscribes, 'ws.subscribes'),
       maxConcurrentReplays: Math.max(1, wsNum('maxConcurrentReplays')),
       stallTimeoutMs: Math.max(1, wsNum('stallTimeoutMs')),
+      pingIntervalMs: Math.max(100, wsNum('pingIntervalMs')),
     },
   };
 }

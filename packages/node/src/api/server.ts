@@ -273,7 +273,7 @@ export async function buildApp(
     app.options('/*', { schema: { hide: true } }, async (_req, reply) => {
       reply
         .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type, authorization')
+        .header('access-control-allow-headers', 'content-type, authorization, x-api-key')
         .header('access-control-max-age', '86400')
         .status(204);
       return reply.send();

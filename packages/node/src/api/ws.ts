@@ -199,6 +199,21 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
       let blocks = false;
       let events: EventSub | null = null;
       let closing = false;
+      // Keep-alive: a peer that does not answer a ping within an interval is gone (half-open TCP).
+      let alive = true;
+      socket.on('pong', () => {
+        alive = true;
+      });
+      const heartbeat = setInterval(() => {
+        if (!alive) {
+          metrics?.refused.inc({ reason: 'ws_dead' });
+          socket.terminate();
+          return;
+        }
+        alive = false;
+        socket.ping();
+      }, limits.pingIntervalMs);
+      heartbeat.unref();
       const messages = new Window(limits.messages.max, limits.messages.windowMs);
       const subscribes = new Window(limits.subscribes.max, limits.subscribes.windowMs);
 
@@ -406,6 +421,7 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
         }
       });
       socket.on('close', () => {
+        clearInterval(heartbeat);
         metrics?.wsConnections.dec();
         unsubscribeHub();
         if (events) events.cancelled = true;
