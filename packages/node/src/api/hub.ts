@@ -51,9 +51,16 @@ export class FeedHub {
   }
 
   private deliver(b: AppliedBlock): void {
+    this.lastHeight = b.height;
+    if (this.listeners.size === 0 && !this.indexer) {
+      // Nobody to send to: no conversion, only the feed's position.
+      let count = b.endEvents.length;
+      for (const r of b.receipts) count += r.events.length;
+      this.lastCursor = endCursor(b.height, count);
+      return;
+    }
     const events = prepareFeed(feedOfBlock(b));
     this.indexer?.noteBlock(b, events);
-    this.lastHeight = b.height;
     this.lastCursor = endCursor(b.height, events.length);
     if (this.listeners.size === 0) return;
     const blockWire = Buffer.from(

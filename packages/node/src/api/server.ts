@@ -109,7 +109,8 @@ export interface ApiOptions {
   limits?: LimitsInput;
   /**
    * The feed index serving filtered replays. Default: one opened on the node's store (a node that
-   * exposes `store`) and closed with the API; false: none (filtered replays read the stored blocks).
+   * exposes `store`) and closed with the API, unless ROAMCHAIN_FEED_INDEX=off; false: none
+   * (filtered replays then read the stored blocks, as unfiltered ones do).
    */
   indexer?: FeedIndexer | false;
 }
@@ -890,7 +891,10 @@ export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<A
   const { indexer: _given, limits: _l, ...rest } = opts;
   const store = (node as { store?: KvStore }).store;
   const ownIndexer =
-    opts.indexer === undefined && store && typeof store.range === 'function'
+    opts.indexer === undefined &&
+    process.env.ROAMCHAIN_FEED_INDEX !== 'off' &&
+    store &&
+    typeof store.range === 'function'
       ? new FeedIndexer(node, store, { follow: false })
       : undefined;
   const indexer = opts.indexer || ownIndexer;
