@@ -94,7 +94,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   keepAliveTimeoutMs: 10_000,
   maxRequestsPerSocket: 0,
   maxConnections: 8_192,
-  maxConnectionsPerIp: 512,
+  maxConnectionsPerIp: 2_048,
   trustProxy: false,
   ws: {
     maxConnections: 4_096,
