@@ -10,9 +10,10 @@ import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/prot
 import { type AccountKeys, buildGenesis } from '@roamchain/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../src/index.js';
-import { eventWire, feedOfBlock } from '../src/indexer/events.js';
+import { eventWire, feedOfBlock, prepareFeed } from '../src/indexer/events.js';
 import { FeedIndexer } from '../src/indexer/feed.js';
-import type { KvStore } from '../src/store/index.js';
+import type { AppliedBlock } from '../src/interfaces.js';
+import { type KvStore, LevelStore } from '../src/store/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -164,6 +165,65 @@ describe('FeedIndexer', () => {
     } finally {
       await ix.close();
       await node.close();
+    }
+  });
+
+  it('reads by contract, and by contract and account together, across pages', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'rc-xf-'));
+    dirs.push(d);
+    const store = await LevelStore.open(d);
+    const c1 = 'aa'.repeat(32);
+    const c2 = 'bb'.repeat(32);
+    const block = (height: number): AppliedBlock =>
+      ({
+        height,
+        receipts: [
+          {
+            txId: 'cc'.repeat(32),
+            events: [
+              { type: 'charge', contract: c1, payer: 'alice', amount: BigInt(height) },
+              { type: 'charge', contract: c1, payer: 'bob', amount: 1n },
+              { type: 'charge', contract: c2, payer: 'alice', amount: 2n },
+              { type: 'note', contract: 'not/hex', account: 'a/b' },
+            ],
+          },
+        ],
+        endEvents: [{ type: 'fee_payout', account: 'node-1', amount: 3n }],
+      }) as unknown as AppliedBlock;
+    const source = {
+      onBlock: () => () => {},
+      blockByHeight: async () => undefined,
+      status: () => ({ height: 0 }),
+    };
+    const ix = new FeedIndexer(source as never, store, { follow: false });
+    try {
+      for (let h = 1; h <= 6; h++) ix.noteBlock(block(h), prepareFeed(feedOfBlock(block(h))));
+      await caughtUp(ix, 6);
+      const byContract = await ix.read({ contract: c1 }, '0:0', 100);
+      expect(byContract.events.map((e) => e.cursor)).toEqual(
+        [1, 2, 3, 4, 5, 6].flatMap((h) => [`${h}:0`, `${h}:1`]),
+      );
+      // Both filters: only alice's events of c1, also when a page of the contract holds none of hers.
+      const both: string[] = [];
+      let cursor = '0:0';
+      for (;;) {
+        const { events } = await ix.read({ contract: c1, account: 'alice' }, cursor, 1);
+        if (events.length === 0) break;
+        both.push(...events.map((e) => e.cursor));
+        cursor = events.at(-1)!.cursor;
+      }
+      expect(both).toEqual([1, 2, 3, 4, 5, 6].map((h) => `${h}:0`));
+      expect((await ix.read({ account: 'node-1' }, '3:4', 100)).events.map((e) => e.cursor)).toEqual([
+        '4:4',
+        '5:4',
+        '6:4',
+      ]);
+      // Names and ids that are not valid never become keys.
+      for await (const [k] of store.range('xf/'))
+        expect(k.includes('not/hex') || k.startsWith('xf/a/a/b/')).toBe(false);
+    } finally {
+      await ix.close();
+      await store.close();
     }
   });
 
