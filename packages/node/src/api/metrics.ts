@@ -31,6 +31,12 @@ export class Metrics {
   private readonly applySeconds: Histogram;
   private readonly apiSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly wsConnections: Gauge;
+  /** Requests and connections the API limits refused, by reason (docs/API.md, "Limits"). */
+  readonly refused: Counter<'reason'>;
+  /** Feed index: indexed up to this height (read from `indexHeight` at each scrape). */
+  readonly feedIndexHeight: Gauge;
+  /** Set by the API when it has a feed index. */
+  indexHeight: (() => number) | undefined;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -127,6 +133,22 @@ export class Metrics {
       name: 'roamchain_ws_connections',
       help: 'Open WebSocket connections',
       registers,
+    });
+    this.refused = new Counter({
+      name: 'roamchain_api_refused_total',
+      help: 'Requests and WebSocket connections refused by the per-client limits, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    const indexHeight = () => this.indexHeight?.();
+    this.feedIndexHeight = new Gauge({
+      name: 'roamchain_feed_index_height',
+      help: 'Height the feed index (filtered WebSocket replays) is complete up to',
+      registers,
+      collect() {
+        const h = indexHeight();
+        if (h !== undefined) this.set(h);
+      },
     });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'roamchain_process_' });
   }

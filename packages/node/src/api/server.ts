@@ -53,7 +53,10 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { FeedIndexer } from '../indexer/feed.js';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
+import type { KvStore } from '../store/index.js';
+import { FeedHub } from './hub.js';
 import {
   accountJson,
   attestationJson,
@@ -71,10 +74,20 @@ import {
   toJson,
   txStatusJson,
 } from './json.js';
+import {
+  type ApiLimits,
+  Clients,
+  guardConnections,
+  type LimitsInput,
+  limitsFromEnv,
+  registerRateLimits,
+  resolveLimits,
+  serverOptions,
+} from './limits.js';
 import { Metrics } from './metrics.js';
 import * as S from './schemas.js';
 import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, registerTxBatchRoute, TXS_REQUEST_BODY } from './txs.js';
-import { FeedHub, registerWs } from './ws.js';
+import { registerWs } from './ws.js';
 
 export interface ApiOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -93,6 +106,14 @@ export interface ApiOptions {
   replayPageSize?: number;
   /** Operator agents to advertise at GET /v1/agents (operator name -> agent base URL), e.g. the devnet's. */
   agents?: () => Record<string, string>;
+  /** Per-client limits (api/limits.ts), merged over the defaults; default from ROAMCHAIN_API_LIMITS. */
+  limits?: LimitsInput;
+  /**
+   * The feed index serving filtered replays. Default: one opened on the node's store (a node that
+   * exposes `store`) and closed with the API, unless ROAMCHAIN_FEED_INDEX=off; false: none
+   * (filtered replays then read the stored blocks, as unfiltered ones do).
+   */
+  indexer?: FeedIndexer | false;
 }
 
 export interface Api {
@@ -164,16 +185,21 @@ const notFound = (what: string, id: string): never => {
 /** Builds the Fastify app with every route (not listening yet). */
 export async function buildApp(
   node: NodeApi,
-  opts: Omit<ApiOptions, 'host' | 'port'> & { metrics: Metrics; hub: FeedHub },
+  opts: Omit<ApiOptions, 'host' | 'port' | 'limits' | 'indexer'> & {
+    metrics: Metrics;
+    hub: FeedHub;
+    limits: ApiLimits;
+    indexer?: FeedIndexer;
+  },
 ): Promise<FastifyInstance> {
-  const { metrics, hub } = opts;
+  const { metrics, hub, limits } = opts;
   const app: FastifyInstance = Fastify({
+    ...serverOptions(limits),
     ...(typeof opts.logger === 'object'
       ? { loggerInstance: opts.logger as unknown as FastifyBaseLogger }
       : { logger: opts.logger ?? false }),
     // One log line per request is too much at thousands of tx/s: errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
     exposeHeadRoutes: false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
@@ -208,6 +234,9 @@ export async function buildApp(
     },
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  const clients = new Clients(limits.apiKeys);
+  await registerRateLimits(app, limits, clients, (reason) => metrics.refused.inc({ reason }));
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorAnswer(err);
@@ -252,7 +281,7 @@ export async function buildApp(
     app.options('/*', { schema: { hide: true } }, async (_req, reply) => {
       reply
         .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type, authorization')
+        .header('access-control-allow-headers', 'content-type, authorization, x-api-key')
         .header('access-control-max-age', '86400')
         .status(204);
       return reply.send();
@@ -856,6 +885,9 @@ export async function buildApp(
 
   registerWs(app, node, hub, {
     metrics,
+    limits: limits.ws,
+    clientOf: (req) => req.client?.id ?? `ip:${req.ip}`,
+    ...(opts.indexer ? { indexer: opts.indexer } : {}),
     ...(opts.replayPageSize ? { replayPageSize: opts.replayPageSize } : {}),
   });
   return app;
@@ -864,15 +896,29 @@ export async function buildApp(
 /** Starts the Web-API of a node. */
 export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<Api> {
   const metrics = (opts.metrics ?? new Metrics()).bind(node);
-  const hub = await FeedHub.open(node);
+  const limits = resolveLimits(opts.limits ?? limitsFromEnv());
+  const { indexer: _given, limits: _l, ...rest } = opts;
+  const store = (node as { store?: KvStore }).store;
+  const ownIndexer =
+    opts.indexer === undefined &&
+    process.env.ROAMCHAIN_FEED_INDEX !== 'off' &&
+    store &&
+    typeof store.range === 'function'
+      ? new FeedIndexer(node, store, { follow: false })
+      : undefined;
+  const indexer = opts.indexer || ownIndexer;
+  const hub = await FeedHub.open(node, indexer ? { indexer } : {});
   const stopCounting = node.onBlock((b) => metrics.noteBlock(b.envelopes.length));
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp(node, { ...opts, metrics, hub });
+    app = await buildApp(node, { ...rest, metrics, hub, limits, ...(indexer ? { indexer } : {}) });
+    guardConnections(app.server, limits, () => metrics.refused.inc({ reason: 'tcp_per_ip' }));
+    if (indexer) metrics.indexHeight = () => indexer.height;
     await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   } catch (e) {
     stopCounting();
     hub.close();
+    await ownIndexer?.close();
     await app?.close().catch(() => {});
     throw e;
   }
@@ -891,6 +937,7 @@ export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<A
         stopCounting();
         hub.close();
         await server.close();
+        await ownIndexer?.close();
       })();
       return closed;
     },
