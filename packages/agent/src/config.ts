@@ -8,7 +8,7 @@
  *   "stateDir": "./agent-telco-de",
  *   "host": "127.0.0.1", "port": 8090,
  *   "policy": { "maxDepositPerSubscriber": "100", "allowedCountries": ["DE","FR"], "feeBps": 100, "maxOpenPerSubscriber": 3,
- *               "maxFeeDeposit": "0.5", "maxLifetimeSec": 2592000, "maxStepTimeoutSec": 86400,
+ *               "maxFeeDeposit": "1", "maxLifetimeSec": 2592000, "maxStepTimeoutSec": 86400,
  *               "maxRequestsPerSubscriberPerHour": 20 },
  *   "billing": { "stepBytes": 500000000, "stepSeconds": 3600, "maxLineRateBps": 10000000000 },
  *   "clients": [{ "id": "billing", "keys": ["sha256:<hex of the key>"], "scopes": ["usage", "statement", "admin"] }],
@@ -149,7 +149,7 @@ export function parseConfig(raw: Raw, baseDir = process.cwd()): AgentConfig {
       allowedCountries: Array.isArray(p.allowedCountries) ? (p.allowedCountries as string[]) : [],
       feeBps: typeof p.feeBps === 'number' ? p.feeBps : 100,
       maxOpenPerSubscriber: typeof p.maxOpenPerSubscriber === 'number' ? p.maxOpenPerSubscriber : 5,
-      maxFeeDeposit: amt(p.maxFeeDeposit, '0.5'),
+      maxFeeDeposit: amt(p.maxFeeDeposit, '1'),
       maxLifetimeSec: int(p.maxLifetimeSec, 30 * 86_400, 'policy.maxLifetimeSec'),
       maxStepTimeoutSec: int(p.maxStepTimeoutSec, 86_400, 'policy.maxStepTimeoutSec'),
       maxRequestsPerSubscriberPerHour: int(
