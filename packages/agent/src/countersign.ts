@@ -8,6 +8,8 @@
  * of bad signatures costs one verification each and waits behind nothing); only the final
  * limit check and submission are serialised, per subscriber.
  */
+
+import { createPublicKey, verify as edVerify } from 'node:crypto';
 import {
   assembleTx,
   bytesToHex,
@@ -19,7 +21,6 @@ import {
   sign,
   txId,
   unsignedTx,
-  verify,
 } from '@roamchain/protocol';
 import type { AccountJson, RoamClient, Signer } from '@roamchain/sdk';
 import { WindowCounter } from './auth.js';
@@ -36,21 +37,38 @@ const refuse = (code: ErrorCode, message: string): never => {
   throw new RoamError(code, message);
 };
 
-/** Small TTL cache with a bound on its size (chain id, subscribers' keys). */
+/** Small TTL cache with a bound on its size (chain id, subscribers' keys); concurrent loads coalesce. */
 class TtlCache<V> {
-  readonly #m = new Map<string, { v: V; until: number }>();
+  readonly #m = new Map<string, { v: Promise<V>; until: number }>();
   constructor(
     readonly ttlMs: number,
     readonly max: number,
   ) {}
-  async get(key: string, load: () => Promise<V>): Promise<V> {
+  get(key: string, load: () => Promise<V>): Promise<V> {
     const e = this.#m.get(key);
     if (e && e.until > Date.now()) return e.v;
-    const v = await load();
+    const v = load();
     if (this.#m.size >= this.max) this.#m.delete(this.#m.keys().next().value as string);
     this.#m.set(key, { v, until: Date.now() + this.ttlMs });
+    // A failed load is not kept.
+    v.catch(() => {
+      if (this.#m.get(key)?.v === v) this.#m.delete(key);
+    });
     return v;
   }
+}
+
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Ed25519 (RFC 8032) verification by OpenSSL: a flood of bad signatures costs microseconds each. */
+export function verifyEd25519(publicKeyHex: string, msg: Uint8Array, sig: Uint8Array): boolean {
+  if (sig.length !== 64 || !/^[0-9a-f]{64}$/i.test(publicKeyHex)) return false;
+  const key = createPublicKey({
+    key: Buffer.concat([SPKI_ED25519, Buffer.from(publicKeyHex, 'hex')]),
+    format: 'der',
+    type: 'spki',
+  });
+  return edVerify(null, msg, key, sig);
 }
 
 export class Countersigner {
@@ -103,7 +121,7 @@ export class Countersigner {
     const id = txId(u);
     let sigOk = false;
     try {
-      sigOk = verify(hexToBytes(acct.signingKey), id, hexToBytes(b.signature));
+      sigOk = verifyEd25519(acct.signingKey, id, hexToBytes(b.signature));
     } catch {
       sigOk = false;
     }

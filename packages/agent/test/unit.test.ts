@@ -247,3 +247,18 @@ describe('webhook signatures', () => {
     expect(() => signWebhook('', 1, body)).toThrow();
   });
 });
+
+describe('countersign signature check', () => {
+  it('native Ed25519 agrees with the protocol signatures', async () => {
+    const { bytesToHex, generateSigningKey, sha256, sign, utf8 } = await import('@roamchain/protocol');
+    const { verifyEd25519 } = await import('../src/countersign.js');
+    const k = generateSigningKey(sha256(utf8('k')));
+    const m = sha256(utf8('m'));
+    const s = sign(k.secretKey, m);
+    expect(verifyEd25519(bytesToHex(k.publicKey), m, s)).toBe(true);
+    const t = Uint8Array.from(s);
+    t[0] = (t[0] ?? 0) ^ 1;
+    expect(verifyEd25519(bytesToHex(k.publicKey), m, t)).toBe(false);
+    expect(verifyEd25519('zz', m, s)).toBe(false);
+  });
+});
