@@ -231,7 +231,9 @@ describe('countersigning cannot lock the operator', () => {
     console.log(
       `countersign flood: 400 bad signatures in ${Date.now() - t0} ms; honest countersign ${honestMs} ms (incl. inclusion); node /v1/status p90 ${p90(lat)} ms over ${lat.length} samples`,
     );
+    // Stated bounds (generous: node, agents and the flood share one process on a shared machine).
     expect(honestMs).toBeLessThan(15_000);
+    expect(p90(lat)).toBeLessThan(2_000);
   }, 60_000);
 
   it('per-client rate limit: 429 with Retry-After', async () => {
@@ -351,6 +353,7 @@ describe('the usage feed is closed to strangers', () => {
       `usage post of one record: median ${med(early).toFixed(1)} ms with ${20} records stored, ${med(late).toFixed(1)} ms with ${de.store.counts().usage} stored; node /v1/status p90 ${p90(lat).toFixed(1)} ms during the junk load`,
     );
     expect(med(late)).toBeLessThan(med(early) * 5 + 25);
+    expect(p90(lat)).toBeLessThan(2_000);
   }, 120_000);
 });
 
