@@ -50,6 +50,11 @@ export async function startDevnetAgents(o: DevnetAgentsOptions): Promise<DevnetA
         },
         billing: { stepBytes: 1_000_000_000 },
         smdpUrl: smdp.url,
+        // The devnet is a simulation, said explicitly: demo subscribers disclose no EID, so a
+        // synthetic one is used; the SM-DP+ is the simulated one of @roamchain/smdp.
+        simulation: true,
+        // The web wallet (another origin) calls the public countersign route from the browser.
+        corsOrigins: ['*'],
         // Demo subscribers may buy without disclosing an identity; a mismatching one is still refunded.
         requireIdentity: false,
       });

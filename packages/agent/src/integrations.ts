@@ -31,7 +31,7 @@ export type Provisioner = (a: {
   operator: string;
 }) => Promise<ProvisioningResult>;
 
-/** A contract's EID when the identity disclosed none: a stable synthetic one (simulation). */
+/** A contract's EID when the identity disclosed none: a stable synthetic one (simulation only). */
 export function syntheticEid(contractId: string): string {
   const digits = BigInt(`0x${contractId.slice(0, 24)}`)
     .toString()
@@ -50,9 +50,10 @@ export function defaultIdentityVerifier(): IdentityVerifier {
 
 /**
  * Provisioning through the SM-DP+ at `url` (ES2+ DownloadOrder + ConfirmOrder with the device's EID),
- * or, without a URL, a local simulation that makes up an ICCID and a matching id.
+ * or, only when `simulation` is set explicitly, a local simulation that makes up an ICCID and a
+ * matching id. Neither: an error (an agent never invents profiles by default).
  */
-export function defaultProvisioner(url: string | undefined): Provisioner {
+export function defaultProvisioner(url: string | undefined, simulation = false): Provisioner {
   if (url) {
     const client = smdpClient(url);
     return async ({ eid }) => {
@@ -61,6 +62,7 @@ export function defaultProvisioner(url: string | undefined): Provisioner {
       return { iccid, activationCode: activationCode(smdpAddress, matchingId, false), apn: 'internet' };
     };
   }
+  if (!simulation) throw new Error('provisioning: no smdpUrl and no simulation configured');
   return async ({ contractId, eid, operator }) => {
     const h = bytesToHex(sha256(utf8(`${eid}/${contractId}`)));
     const iccid = `8949${BigInt(`0x${h.slice(0, 20)}`)

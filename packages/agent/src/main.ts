@@ -20,6 +20,15 @@ export async function runAgent(configFile: string): Promise<Agent> {
   const log = (msg: string, data?: Record<string, unknown>) =>
     process.stderr.write(`${JSON.stringify({ time: Date.now(), operator: cfg.operator, msg, ...data })}\n`);
   const agent = await (await Agent.fromConfig(cfg, { log })).start();
+  // SIGHUP: re-read the config's API clients (key rotation without downtime).
+  process.on('SIGHUP', () => {
+    try {
+      agent.reloadClients(loadConfig(configFile).clients);
+      log('credentials reloaded');
+    } catch (e) {
+      log('credentials reload failed (old keys kept)', { err: String(e) });
+    }
+  });
   let closing = false;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {

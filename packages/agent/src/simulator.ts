@@ -22,7 +22,7 @@ export function startUsageSimulator(agents: Agent[], opts: SimulatorOptions = {}
     busy = true;
     void (async () => {
       for (const a of agents) {
-        for (const [cid, u] of Object.entries(a.store.data.contracts)) {
+        for (const [cid, u] of a.store.activeContracts()) {
           if (!u.provisioned || u.closed || u.refused) continue;
           let size = sizes.get(cid);
           if (size === undefined) {
@@ -37,13 +37,16 @@ export function startUsageSimulator(agents: Agent[], opts: SimulatorOptions = {}
             }
           }
           const up = size / 10n;
+          // A duration consistent with the line rate (the agent quarantines faster-than-light usage).
+          const rate = a.cfg.billing.maxLineRateBps;
+          const minSec = Number((size * 8n + rate - 1n) / rate);
           a.ingest([
             {
               recordId: `sim-${cid.slice(0, 16)}-${u.records + 1}`,
               contractId: cid,
               usageType: 'data',
               start: Date.now(),
-              durationSec: Math.round(interval / 1000),
+              durationSec: Math.max(Math.round(interval / 1000), minSec),
               bytesUp: up.toString(),
               bytesDown: (size - up).toString(),
             },

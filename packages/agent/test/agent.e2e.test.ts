@@ -9,7 +9,6 @@
  * - the home agent refuses a Request outside its policy; a Demand gets an Offer addressed to it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +36,7 @@ import { parseActivationCode, type RunningSmdp, smdpClient, startSmdp } from '@r
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Devnet, REPO_ROOT, secretOf } from '../../node/test/support/proc.js';
 import { statement, statementCsv } from '../src/statement.js';
+import { verifyWebhook } from '../src/webhook.js';
 
 const AGENT_MAIN = resolve(REPO_ROOT, 'packages/agent/src/main.ts');
 const GB = 1_000_000_000n;
@@ -107,10 +107,14 @@ class AgentProc {
 
 type Json = Record<string, unknown>;
 
-async function post(url: string, body: unknown): Promise<{ status: number; json: Json }> {
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Json };
@@ -139,7 +143,9 @@ describe('operator agent, end to end', () => {
   const EID = '89049032004008882600003579861234';
   const identity = makeDisclosures({ given_name: 'Alice', family_name: 'Martin', nationality: 'FR' });
   let hookFailures = 0;
-  const hookSecret = 'whsec-test';
+  const hookSecret = 'whsec-test-0123456789';
+  const API_KEY = 'billing-key-0123456789abcdef';
+  const AUTH = { authorization: `Bearer ${API_KEY}` };
   const received = new Map<string, { event: unknown }>();
   let badSignatures = 0;
   const usageDir = () => join(dir, 'usage-de');
@@ -156,10 +162,14 @@ describe('operator agent, end to end', () => {
           return;
         }
         const body = Buffer.concat(chunks).toString('utf8');
-        const sig = createHmac('sha256', hookSecret).update(body).digest('hex');
-        if (sig !== req.headers['x-roamchain-signature']) badSignatures += 1;
-        const key = String(req.headers['x-roamchain-idempotency-key']);
-        received.set(key, JSON.parse(body) as { event: unknown });
+        // The documented receiver check: signature over timestamp + body, replay window, signed key.
+        const v = verifyWebhook({ secret: hookSecret, body, headers: req.headers });
+        if (!v.ok) {
+          badSignatures += 1;
+          res.writeHead(401).end('bad signature');
+          return;
+        }
+        received.set(v.id, JSON.parse(body) as { event: unknown });
         res.writeHead(200).end('ok');
       });
     });
@@ -183,7 +193,14 @@ describe('operator agent, end to end', () => {
       { name: 'telco-fr', secretKey: secretOf('telco-fr') },
     );
     const keystore = join(dn.dataDir, 'keystore.json');
-    const common = { api: dn.url, keystore, port: 0, tickMs: 200 };
+    const common = {
+      api: dn.url,
+      keystore,
+      port: 0,
+      tickMs: 200,
+      smdpUrl: smdp.url,
+      clients: [{ id: 'billing', keys: [API_KEY], scopes: ['usage', 'statement', 'admin'] }],
+    };
     mkdirSync(usageDir(), { recursive: true });
     writeFileSync(
       join(dir, 'de.json'),
@@ -192,7 +209,6 @@ describe('operator agent, end to end', () => {
         operator: 'telco-de',
         stateDir: join(dir, 'state-de'),
         usageDir: usageDir(),
-        smdpUrl: smdp.url,
         billing: { stepBytes: 1_000_000_000 },
         webhooks: [{ url: hookUrl, secret: hookSecret }],
         webhookRetry: { initialMs: 200, maxMs: 1000, maxAttempts: 50 },
@@ -328,7 +344,7 @@ describe('operator agent, end to end', () => {
       bytesUp: (GB / 2n).toString(),
       bytesDown: (GB * 4n + GB / 2n).toString(),
     });
-    const ing = await post(`${de.url}/v1/usage`, { records: [rec(1), rec(2)] });
+    const ing = await post(`${de.url}/v1/usage`, { records: [rec(1), rec(2)] }, AUTH);
     expect(ing.json).toMatchObject({ accepted: 2, duplicates: 0 });
     writeFileSync(join(usageDir(), 'batch-3.json'), JSON.stringify([rec(3)]));
     await until('15 GB billed', async () => {
@@ -339,7 +355,7 @@ describe('operator agent, end to end', () => {
     // Crash the visited agent, restart it, replay every record: nothing is billed twice.
     await de.kill('SIGKILL');
     await de.start();
-    const replay = await post(`${de.url}/v1/usage`, { records: [rec(1), rec(2), rec(3)] });
+    const replay = await post(`${de.url}/v1/usage`, { records: [rec(1), rec(2), rec(3)] }, AUTH);
     expect(replay.json).toMatchObject({ accepted: 0, duplicates: 3 });
     await sleep(1000);
     const c2 = (await client.contract(contractId)).contract;
@@ -347,7 +363,7 @@ describe('operator agent, end to end', () => {
     expect(c2.status).toBe('open');
 
     // The last 5 GB use the package up: the agent closes the contract (SERVICE_COMPLETE).
-    await post(`${de.url}/v1/usage`, [rec(4)]);
+    await post(`${de.url}/v1/usage`, [rec(4)], AUTH);
     const done = await until('closed', async () => {
       const c = (await client.contract(contractId)).contract;
       return c.status === 'closed' && c;
@@ -410,9 +426,9 @@ describe('operator agent, end to end', () => {
     const sum = (pred: (e: Record<string, unknown>) => boolean, f: string) =>
       settled.filter((e) => pred(e.event)).reduce((s, e) => s + BigInt(String(e.event[f])), 0n);
     const to = Date.now() + 60_000;
-    const sDe = (await (await fetch(`${de.url}/v1/statement?from=0&to=${to}`)).json()) as Awaited<
-      ReturnType<typeof statement>
-    >;
+    const sDe = (await (
+      await fetch(`${de.url}/v1/statement?from=0&to=${to}`, { headers: AUTH })
+    ).json()) as Awaited<ReturnType<typeof statement>>;
     expect(BigInt(sDe.served.charged)).toBe(sum((e) => e.assignee === 'telco-de', 'toAssignee'));
     expect(sDe.served.contracts).toBeGreaterThanOrEqual(1);
     const sFr = await statement(client, 'telco-fr', 0, to);

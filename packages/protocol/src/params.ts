@@ -39,6 +39,10 @@ export const chainParams = struct({
   slashBps: u16,
   /** How many epochs back evidence is accepted (and validator sets are kept). */
   evidenceMaxAgeEpochs: u16,
+  /** Longest a demand may stay open (from its posting to its endAt, seconds). */
+  maxDemandLifetimeSec: u32,
+  /** Most open demands a subscriber may have at once. */
+  maxOpenDemandsPerSubscriber: u16,
 });
 export type ChainParams = Infer<typeof chainParams>;
 
@@ -104,6 +108,8 @@ export function defaultParams(): ChainParams {
     unbondingDelayMs: 7n * 86_400_000n,
     slashBps: 500,
     evidenceMaxAgeEpochs: 2,
+    maxDemandLifetimeSec: 30 * 86_400,
+    maxOpenDemandsPerSubscriber: 5,
   };
 }
 

@@ -259,7 +259,10 @@ export interface OpenRequestArgs {
   deposit: bigint;
   /** Issuer fee on charges, basis points (default 0). */
   issuerFeeBps?: number;
-  /** UMT base units that pay the contract's later transactions (default 0). */
+  /**
+   * UMT base units that pay the contract's later transactions (default 0.1 UMT; the chain refuses
+   * less than a provision plus a charge: SSC_FEE_DEPOSIT_LOW).
+   */
   feeDeposit?: bigint;
   attestation?: BytesLike;
   /** X25519 public key; the client generates a fresh one when omitted. */
@@ -294,7 +297,7 @@ export function openRequestOp(
     prev: b32(a.prev, 'prev'),
     deposit: a.deposit,
     issuerFeeBps: a.issuerFeeBps ?? 0,
-    feeDeposit: a.feeDeposit ?? 0n,
+    feeDeposit: a.feeDeposit ?? 100_000n,
     ...(a.attestation !== undefined ? { attestation: b32(a.attestation, 'attestation') } : {}),
     ephemeralKey: b32(a.ephemeralKey, 'ephemeralKey'),
     payload: a.payload ?? new Uint8Array(0),

@@ -467,6 +467,7 @@ export class RoamClient {
         network: q.network,
         kind: q.kind,
         volume: q.volume,
+        subscriber: q.subscriber,
         budget: q.budget,
         preference: q.preference,
         limit: q.limit,

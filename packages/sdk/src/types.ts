@@ -416,6 +416,8 @@ export interface RankQuery {
   budget?: bigint;
   preference?: Preference;
   limit?: number;
+  /** Also list answers to this subscriber's demands (hidden from everyone else). */
+  subscriber?: string;
 }
 
 export interface BlocksQuery {

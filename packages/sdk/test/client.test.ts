@@ -396,7 +396,14 @@ describe('RoamClient against a real node', () => {
       {
         operator: A.visited,
         demand: dem.demandId,
-        terms: { title: 'for you', countries: ['DE'], durationSec: 86_400, price: SDR(8) },
+        // An answer is valid no longer than its demand.
+        terms: {
+          title: 'for you',
+          countries: ['DE'],
+          durationSec: 86_400,
+          price: SDR(8),
+          validUntil: BigInt(st.time) + 7n * 86_400_000n,
+        },
       },
       sig(A.visited),
     );

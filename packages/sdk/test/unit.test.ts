@@ -127,7 +127,7 @@ describe('operation builders', () => {
       subscriber: 'alice',
       deposit: 12_000_000n,
       issuerFeeBps: 0,
-      feeDeposit: 0n,
+      feeDeposit: 100_000n,
       stepTimeoutSec: 3600,
       lifetimeSec: 604_800,
     });

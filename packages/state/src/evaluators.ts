@@ -18,6 +18,16 @@ import {
   U64_MAX,
   voteSignBytes,
 } from '@roamchain/protocol';
+import {
+  admitDemand,
+  demandOf,
+  releaseDemand,
+  requireFeeDepositForSteps,
+  requireOfferFor,
+  requireWithinDemand,
+  withBadService,
+  withRating,
+} from './abuse.js';
 import { type ApplyCtx, issuerFee } from './context.js';
 import {
   type Account,
@@ -70,6 +80,9 @@ const emptyStats = (): OperatorStats => ({
   ratingSum: 0,
   ratingCount: 0,
   charged: 0n,
+  ratingWeight: 0n,
+  ratingScoreWeight: 0n,
+  badServiceWeight: 0n,
 });
 
 function stats(ctx: ApplyCtx, op: string): OperatorStats {
@@ -152,13 +165,8 @@ export function settle(
   putContract(ctx, closed);
   const offer = ctx.o.get<Offer>(K.offer(bytesToHex(c.offer)));
   if (offer) ctx.o.put(K.offer(bytesToHex(c.offer)), { ...offer, openContracts: offer.openContracts - 1 });
-  const s = stats(ctx, c.assignee);
-  ctx.o.put(K.stats(c.assignee), {
-    ...s,
-    closed: s.closed + 1,
-    badService: s.badService + (badService ? 1 : 0),
-    charged: s.charged + c.charged,
-  });
+  const s = withBadService(stats(ctx, c.assignee), c, badService);
+  ctx.o.put(K.stats(c.assignee), { ...s, closed: s.closed + 1, charged: s.charged + c.charged });
   ctx.emit({
     type: 'contract_settled',
     contract: bytesToHex(c.id),
@@ -271,6 +279,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       if (d.status !== 'open' || d.endAt <= ctx.time) throw new RoamError('DEMAND_CLOSED');
       if (!coverageOverlaps(op.terms, d))
         throw new RoamError('OFFER_INVALID', 'offer does not cover the demand');
+      requireWithinDemand(op.terms, d);
       ctx.o.put(dKey, { ...d, answers: d.answers + 1 });
     }
     const o: Offer = {
@@ -294,6 +303,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
     if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
     if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
+    const answered = demandOf(ctx, o);
+    if (answered) requireWithinDemand(op.terms, answered);
     ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, terms: op.terms, version: opHash, updatedAt: ctx.time });
     ctx.emit({
       type: 'offer_replaced',
@@ -329,6 +340,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       });
     }
     if (offer.openContracts >= t.capacity) throw new RoamError('OFFER_FULL');
+    requireOfferFor(ctx, offer, op.subscriber);
+    requireFeeDepositForSteps(ctx, op.feeDeposit);
     if (op.attestation) {
       const att = ctx.o.get<Attestation>(K.attestation(op.subscriber));
       if (!att) throw new RoamError('IDENTITY_UNKNOWN', `${op.subscriber} has no attestation`);
@@ -518,13 +531,9 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (op.subscriber !== c.subscriber) throw new RoamError('SSC_NOT_PARTY', 'only the subscriber rates');
     if (c.status !== 'closed') throw new RoamError('RATE_NOT_CLOSED');
     if (c.score !== 0) throw new RoamError('RATE_DUPLICATE');
+    const s = withRating(stats(ctx, c.assignee), c, op.score);
     putContract(ctx, { ...c, score: op.score });
-    const s = stats(ctx, c.assignee);
-    ctx.o.put(K.stats(c.assignee), {
-      ...s,
-      ratingSum: s.ratingSum + op.score,
-      ratingCount: s.ratingCount + 1,
-    });
+    ctx.o.put(K.stats(c.assignee), s);
     ctx.emit({ type: 'contract_rated', contract: bytesToHex(c.id), assignee: c.assignee, score: op.score });
   },
 
@@ -533,6 +542,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     if (!a.roles.includes('subscriber'))
       throw new RoamError('ROLE_REQUIRED', 'only subscribers post demands');
     if (op.endAt <= ctx.time) throw new RoamError('DEMAND_INVALID', 'demand already over');
+    admitDemand(ctx, op.subscriber, opHash, op.endAt);
     const d: Demand = {
       id: opHash,
       subscriber: op.subscriber,
@@ -602,6 +612,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       throw new RoamError('SSC_NOT_PARTY', 'only its subscriber cancels a demand');
     if (d.status !== 'open') throw new RoamError('DEMAND_CLOSED');
     ctx.o.put(key, { ...d, status: 'cancelled' });
+    releaseDemand(ctx, d.subscriber, d.id);
     ctx.emit({ type: 'demand_cancelled', demand: bytesToHex(op.demand) });
   },
 

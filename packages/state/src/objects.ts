@@ -124,6 +124,10 @@ export const demand = struct({
 });
 export type Demand = Infer<typeof demand>;
 
+/** A subscriber's open demands (id, endAt), for the per-subscriber bound (`maxOpenDemandsPerSubscriber`). */
+export const subscriberDemands = vec(struct({ id: bytes32, endAt: u64 }), 65_535);
+export type SubscriberDemands = Infer<typeof subscriberDemands>;
+
 /** A home operator's attestation of its subscriber's identity (SPEC §4). */
 export const attestation = struct({
   id: bytes32,
@@ -147,6 +151,10 @@ export const operatorStats = struct({
   ratingSum: u32,
   ratingCount: u32,
   charged: u64,
+  /** Rating weights (rating.ts): SDR paid on the rated contracts, sum of score x paid, paid on bad-service refunds. */
+  ratingWeight: u64,
+  ratingScoreWeight: u64,
+  badServiceWeight: u64,
 });
 export type OperatorStats = Infer<typeof operatorStats>;
 
@@ -243,6 +251,7 @@ export const K = {
   offer: (idHex: string) => `offer/${idHex}`,
   contract: (idHex: string) => `ssc/${idHex}`,
   demand: (idHex: string) => `dem/${idHex}`,
+  demandsOf: (subscriber: string) => `dsub/${subscriber}`,
   stats: (n: string) => `stat/${n}`,
   attestation: (subscriber: string) => `att/${subscriber}`,
   paymentRef: (gw: string, ref: string) => `pref/${gw}/${ref}`,
@@ -273,6 +282,7 @@ const CODECS: [string, Codec<any>][] = [
   ['offer/', offer],
   ['ssc/', contract],
   ['dem/', demand],
+  ['dsub/', subscriberDemands],
   ['stat/', operatorStats],
   ['att/', attestation],
   ['pref/', marker],

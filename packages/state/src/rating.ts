@@ -2,11 +2,13 @@
  * Operator rating and offer ranking (SPEC §3 "choosing an operator"). Integer arithmetic only, so
  * every node and SDK gets the same numbers.
  *
- * Rating of an operator, in basis points (0..10,000):
- *   stars  = (ratingSum x 2,000 + 5 x 7,000) / (ratingCount + 5)
- *            — each star is 2,000 bps (5 stars = 10,000); five phantom 3.5-star ratings keep a
- *              newcomer with one 5-star rating from outranking an operator with hundreds;
- *   bad    = badServiceRefunds x 10,000 / (closedContracts + 5)
+ * Rating of an operator, in basis points (0..10,000). Only contracts the operator served
+ * (provisioned or charged) count, each weighted by the SDR paid on it (`charged`), so moving a
+ * rating costs what moving it is worth (see docs/RATING.md):
+ *   stars  = (Σ score x paid x 2,000 + W0 x 7,000) / (Σ paid + W0)     over rated contracts
+ *            — each star is 2,000 bps (5 stars = 10,000); a prior of W0 = 50 SDR paid at 3.5 stars
+ *              keeps a newcomer with one cheap 5-star rating from outranking an operator with hundreds;
+ *   bad    = (Σ paid on bad-service refunds) x 10,000 / (Σ paid on closed contracts + W0)
  *   rating = stars x (10,000 − bad) / 10,000
  *
  * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
@@ -16,9 +18,10 @@
  */
 import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol';
 import type { LedgerState, StateReader } from './ledger.js';
-import { K, type Offer, type OperatorStats } from './objects.js';
+import { type Demand, K, type Offer, type OperatorStats } from './objects.js';
 
-const PRIOR_COUNT = 5n;
+/** Prior weight: 50 SDR paid at 3.5 stars (SDR base units). */
+export const RATING_PRIOR_WEIGHT = 50_000_000n;
 const PRIOR_BPS = 7000n;
 
 export interface OperatorRating {
@@ -30,25 +33,29 @@ export interface OperatorRating {
   contracts: number;
   closed: number;
   badService: number;
+  /** SDR base units paid on the rated contracts (the weight of the ratings). */
+  ratedWeight: string;
 }
 
 export function operatorRating(state: StateReader, operator: string): OperatorRating {
   const s = state.get<OperatorStats>(K.stats(operator));
-  const sum = BigInt(s?.ratingSum ?? 0);
-  const cnt = BigInt(s?.ratingCount ?? 0);
-  const closed = BigInt(s?.closed ?? 0);
-  const bad = BigInt(s?.badService ?? 0);
-  const stars = (sum * 2000n + PRIOR_COUNT * PRIOR_BPS) / (cnt + PRIOR_COUNT);
-  const badBps = (bad * 10_000n) / (closed + PRIOR_COUNT);
-  const rating = (stars * (10_000n - badBps)) / 10_000n;
+  const W0 = RATING_PRIOR_WEIGHT;
+  const w = s?.ratingWeight ?? 0n;
+  const sw = s?.ratingScoreWeight ?? 0n;
+  const paid = s?.charged ?? 0n;
+  const badW = s?.badServiceWeight ?? 0n;
+  const stars = (sw * 2000n + W0 * PRIOR_BPS) / (w + W0);
+  const badBps = (badW * 10_000n) / (paid + W0);
+  const rating = (stars * (10_000n - (badBps > 10_000n ? 10_000n : badBps))) / 10_000n;
   return {
     operator,
     ratingBps: Number(rating),
-    starsX100: Number((sum * 100n + PRIOR_COUNT * 350n) / (cnt + PRIOR_COUNT)),
-    ratingCount: Number(cnt),
+    starsX100: Number((sw * 100n + W0 * 350n) / (w + W0)),
+    ratingCount: s?.ratingCount ?? 0,
     contracts: s?.contracts ?? 0,
-    closed: Number(closed),
-    badService: Number(bad),
+    closed: s?.closed ?? 0,
+    badService: s?.badService ?? 0,
+    ratedWeight: w.toString(),
   };
 }
 
@@ -63,6 +70,8 @@ export interface RankQuery {
   budget?: bigint;
   preference?: Preference;
   limit?: number;
+  /** Who asks: answers to a demand are listed only for the demand's subscriber. */
+  subscriber?: string;
 }
 
 export interface RankedOffer {
@@ -100,6 +109,12 @@ function kindMatches(offerKind: ServiceKind, want: ServiceKind | undefined): boo
   );
 }
 
+/** An answer to a demand is visible only to the demand's subscriber. */
+function answerVisibleTo(state: LedgerState, o: Offer, subscriber: string | undefined): boolean {
+  if (!o.demand || !subscriber) return false;
+  return state.get<Demand>(K.demand(bytesToHex(o.demand)))?.subscriber === subscriber;
+}
+
 /** Live offers matching the query, scored and explained; deterministic for a given state and time. */
 export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): RankedOffer[] {
   // A network query also matches country-wide offers of the query's country, when one is given.
@@ -116,6 +131,7 @@ export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): R
   for (const id of ids) {
     const o = state.get<Offer>(K.offer(id));
     if (!o || o.status !== 'active') continue;
+    if (o.demand && !answerVisibleTo(state, o, query.subscriber)) continue;
     const t = o.terms;
     if (now < t.validFrom || now >= t.validUntil || o.openContracts >= t.capacity) continue;
     if (

@@ -596,12 +596,24 @@ describe('offer_publish', () => {
       },
     ]);
     const dem = hexToBytes(post.events[0]!.demand as string);
-    const r = h.ok([{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: dem }]);
+    const demEnd = h.c.state.get<Demand>(K.demand(hex(dem)))!.endAt;
+    // An answer lives no longer than the demand.
+    h.rejects([{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: dem }], 'OFFER_INVALID');
+    const r = h.ok([
+      { type: 'offer_publish', operator: 'op-de', terms: h.terms({ validUntil: demEnd }), demand: dem },
+    ]);
     const oid = hexToBytes(r.events[0]!.offer as string);
     expect(hex(h.offer(oid).demand!)).toBe(hex(dem));
     expect(h.c.state.get<Demand>(K.demand(hex(dem)))!.answers).toBe(1);
     h.rejects(
-      [{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: new Uint8Array(32).fill(9) }],
+      [
+        {
+          type: 'offer_publish',
+          operator: 'op-de',
+          terms: h.terms({ validUntil: demEnd }),
+          demand: new Uint8Array(32).fill(9),
+        },
+      ],
       'DEMAND_UNKNOWN',
     );
     h.rejects(
@@ -609,14 +621,24 @@ describe('offer_publish', () => {
         {
           type: 'offer_publish',
           operator: 'op-de',
-          terms: h.terms({ countries: ['FR'], networks: [] }),
+          terms: h.terms({ countries: ['FR'], networks: [], validUntil: demEnd }),
           demand: dem,
         },
       ],
       'OFFER_INVALID',
     );
     h.ok([{ type: 'demand_cancel', subscriber: 'alice', demand: dem }]);
-    h.rejects([{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: dem }], 'DEMAND_CLOSED');
+    h.rejects(
+      [
+        {
+          type: 'offer_publish',
+          operator: 'op-de',
+          terms: h.terms({ validUntil: demEnd }),
+          demand: dem,
+        },
+      ],
+      'DEMAND_CLOSED',
+    );
     // A demand whose time is over takes no more answers.
     const short = h.ok([
       {
@@ -633,7 +655,15 @@ describe('offer_publish', () => {
       },
     ]);
     const dem2 = hexToBytes(short.events[0]!.demand as string);
-    h.ok([{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: dem2 }]);
+    const dem2End = h.c.state.get<Demand>(K.demand(hex(dem2)))!.endAt;
+    h.ok([
+      {
+        type: 'offer_publish',
+        operator: 'op-de',
+        terms: h.terms({ validUntil: dem2End }),
+        demand: dem2,
+      },
+    ]);
     h.rejects(
       [{ type: 'offer_publish', operator: 'op-de', terms: h.terms(), demand: dem2 }],
       'DEMAND_CLOSED',
@@ -983,7 +1013,9 @@ describe('charge', () => {
 
   it('an exhausted fee deposit is BALANCE_LOW; an unknown contract SSC_UNKNOWN', () => {
     const h = new Harness();
-    const { cid } = h.contractReady({ feeDeposit: FEES.charge });
+    // The least fee deposit accepted pays a provision and a charge (SSC_FEE_DEPOSIT_LOW below).
+    const { cid } = h.contractReady({ feeDeposit: FEES.charge + FEES.provision });
+    h.ok([h.chargeOp(cid, UNIT)]);
     h.ok([h.chargeOp(cid, UNIT)]);
     expect(h.contract(cid).feeDeposit).toBe(0n);
     h.rejects([h.chargeOp(cid, UNIT)], 'BALANCE_LOW');
@@ -1081,7 +1113,13 @@ describe('refund', () => {
 
   it('works with an empty fee deposit (no fee) and after the lifetime', () => {
     const h = new Harness();
-    const { cid } = h.contractReady({ feeDeposit: 0n, stepTimeoutSec: 300, lifetimeSec: 300 });
+    const { cid } = h.contractReady({
+      feeDeposit: FEES.charge + FEES.provision,
+      stepTimeoutSec: 300,
+      lifetimeSec: 300,
+    });
+    h.ok([h.chargeOp(cid, 0n)]);
+    h.ok([h.chargeOp(cid, 0n)]);
     const exp = h.contract(cid).expiresAt;
     const r = h.ok([h.refundOp(cid, 'op-fr')], { time: exp });
     expect(r.fee).toBe(0n);
@@ -1094,13 +1132,19 @@ describe('rate', () => {
   it('the subscriber rates a closed contract once; stats follow; no fee', () => {
     const h = new Harness();
     const { cid } = h.contractReady();
+    h.ok([h.chargeOp(cid, UNIT)]);
     h.ok([h.refundOp(cid, 'alice')]);
     const alice0 = h.bal('alice', 'UMT');
     const r = h.ok([{ type: 'rate', subscriber: 'alice', contract: cid, score: 4 }]);
     expect(r.fee).toBe(0n);
     expect(h.bal('alice', 'UMT')).toBe(alice0);
     expect(h.contract(cid).score).toBe(4);
-    expect(h.stats('op-de')).toMatchObject({ ratingSum: 4, ratingCount: 1 });
+    expect(h.stats('op-de')).toMatchObject({
+      ratingSum: 4,
+      ratingCount: 1,
+      ratingWeight: UNIT,
+      ratingScoreWeight: 4n * UNIT,
+    });
     h.rejects([{ type: 'rate', subscriber: 'alice', contract: cid, score: 5 }], 'RATE_DUPLICATE');
     expect(h.contract(cid).score).toBe(4);
   });
@@ -1109,6 +1153,7 @@ describe('rate', () => {
     const h = new Harness();
     const { cid } = h.contractReady();
     h.rejects([{ type: 'rate', subscriber: 'alice', contract: cid, score: 3 }], 'RATE_NOT_CLOSED');
+    h.ok([h.chargeOp(cid, 0n)]);
     h.ok([h.refundOp(cid, 'op-de')]);
     h.rejects([{ type: 'rate', subscriber: 'op-fr', contract: cid, score: 3 }], 'SSC_NOT_PARTY');
     h.rejects([{ type: 'rate', subscriber: 'bob', contract: cid, score: 3 }], 'SSC_NOT_PARTY');

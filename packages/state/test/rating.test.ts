@@ -33,6 +33,9 @@ function statsState(stats: Record<string, Partial<OperatorStats>>): LedgerState 
       ratingSum: 0,
       ratingCount: 0,
       charged: 0n,
+      ratingWeight: 0n,
+      ratingScoreWeight: 0n,
+      badServiceWeight: 0n,
       ...st,
     });
   }
@@ -41,16 +44,41 @@ function statsState(stats: Record<string, Partial<OperatorStats>>): LedgerState 
 }
 
 describe('operatorRating', () => {
-  it('computes the documented integer formula', () => {
+  it('computes the documented integer formula, weighted by the SDR paid', () => {
+    const SDR = UNIT;
     const s = statsState({
-      one5: { ratingSum: 5, ratingCount: 1, closed: 1 },
-      many: { ratingSum: 450, ratingCount: 100, closed: 100 },
-      bad: { closed: 15, badService: 5 },
-      allbad: { closed: 5, badService: 5 },
-      mixed: { ratingSum: 2, ratingCount: 2, closed: 2, badService: 2 },
-      low: { ratingSum: 10, ratingCount: 10, closed: 10 },
+      // One 5-star rating on a 1 SDR contract.
+      one5: {
+        ratingSum: 5,
+        ratingCount: 1,
+        closed: 1,
+        charged: SDR,
+        ratingWeight: SDR,
+        ratingScoreWeight: 5n * SDR,
+      },
+      // 100 ratings averaging 4.5 on 10 SDR contracts (1,000 SDR paid).
+      many: {
+        ratingSum: 450,
+        ratingCount: 100,
+        closed: 100,
+        charged: 1000n * SDR,
+        ratingWeight: 1000n * SDR,
+        ratingScoreWeight: 4500n * SDR,
+      },
+      // 50 of 150 SDR paid were on bad-service refunds.
+      bad: { closed: 15, badService: 5, charged: 150n * SDR, badServiceWeight: 50n * SDR },
+      // Bad service on contracts that paid nothing weighs nothing.
+      unpaidBad: { closed: 20, badService: 20, charged: 0n, badServiceWeight: 0n },
+      low: {
+        ratingSum: 10,
+        ratingCount: 10,
+        closed: 10,
+        charged: 100n * SDR,
+        ratingWeight: 100n * SDR,
+        ratingScoreWeight: 100n * SDR,
+      },
     });
-    // No history: five phantom 3.5-star ratings, 7,000 bps.
+    // No history: the prior, 50 SDR at 3.5 stars: 7,000 bps.
     expect(operatorRating(s, 'newcomer')).toEqual({
       operator: 'newcomer',
       ratingBps: 7000,
@@ -59,19 +87,17 @@ describe('operatorRating', () => {
       contracts: 0,
       closed: 0,
       badService: 0,
+      ratedWeight: '0',
     });
-    // One 5-star: (10,000 + 35,000) / 6 = 7,500; stars (500 + 1,750) / 6 = 375.
-    expect(operatorRating(s, 'one5')).toMatchObject({ ratingBps: 7500, starsX100: 375, ratingCount: 1 });
-    // 100 ratings averaging 4.5: 935,000 / 105 = 8,904 (floor).
+    // One 5-star on 1 SDR: (5 x 2,000 + 50 x 7,000) / 51 = 7,058; stars (500 + 17,500) / 51 = 352.
+    expect(operatorRating(s, 'one5')).toMatchObject({ ratingBps: 7058, starsX100: 352, ratingCount: 1 });
+    // 1,000 SDR at 4.5: (4,500 x 2,000 + 350,000) / 1,050 = 8,904.
     expect(operatorRating(s, 'many')).toMatchObject({ ratingBps: 8904, starsX100: 445 });
-    // 5 bad of 15 closed: bad = 50,000 / 20 = 2,500; 7,000 x 7,500 / 10,000 = 5,250.
+    // bad = 50 x 10,000 / (150 + 50) = 2,500; 7,000 x 7,500 / 10,000 = 5,250.
     expect(operatorRating(s, 'bad').ratingBps).toBe(5250);
-    expect(operatorRating(s, 'allbad').ratingBps).toBe(3500);
-    // stars 39,000 / 7 = 5,571; bad 20,000 / 7 = 2,857; 5,571 x 7,143 / 10,000 = 3,979.
-    expect(operatorRating(s, 'mixed')).toMatchObject({ ratingBps: 3979, badService: 2, closed: 2 });
-    // All 1-star: (20,000 + 35,000) / 15 = 3,666.
+    expect(operatorRating(s, 'unpaidBad').ratingBps).toBe(7000);
+    // 100 SDR at 1 star: (100 x 2,000 + 350,000) / 150 = 3,666.
     expect(operatorRating(s, 'low').ratingBps).toBe(3666);
-    // Newcomer with one 5-star does not outrank a long 4.5 record.
     expect(operatorRating(s, 'one5').ratingBps).toBeLessThan(operatorRating(s, 'many').ratingBps);
   });
 });
@@ -165,7 +191,7 @@ function buildWorld(): World {
         prev: id,
         deposit: price,
         issuerFeeBps: 0,
-        feeDeposit: 0n,
+        feeDeposit: 2000n,
         ephemeralKey: freshEphemeralKey(),
         payload: new Uint8Array(),
         stepTimeoutSec: 600,
@@ -175,6 +201,27 @@ function buildWorld(): World {
     return hexToBytes(r.events[0]!.contract as string);
   };
   const close = (cid: Uint8Array, bad: boolean, score: number) => {
+    // Served and paid: the assignee charges the package price (ratings weigh what was paid).
+    const ct = c.state.get<{ head: Uint8Array; assignee: string; price: bigint }>(K.contract(hex(cid)))!;
+    c.submit([
+      {
+        type: 'charge',
+        assignee: ct.assignee,
+        contract: cid,
+        prev: ct.head,
+        record: {
+          seq: 1,
+          usageType: 'package',
+          start: c.time,
+          duration: 0,
+          volumeUp: 0n,
+          volumeDown: 0n,
+          units: 1n,
+          amount: ct.price,
+        },
+        sealed: new Uint8Array(),
+      },
+    ]);
     const head = c.state.get<{ head: Uint8Array }>(K.contract(hex(cid)))!.head;
     const ops: Operation[] = [
       { type: 'refund', by: 'alice', contract: cid, prev: head, badService: bad, reason: 0 },
@@ -202,11 +249,13 @@ const labels = (q: RankQuery, now = W.c.time): string[] => {
 describe('rankOffers', () => {
   it('operators earned the expected ratings on chain', () => {
     expect(operatorRating(W.c.state, 'op-cheap')).toMatchObject({
-      ratingBps: 3979,
+      // 10 SDR paid at 1 star, all of it on bad-service refunds: stars 3.7e11 / 6e7 = 6,166;
+      // bad = 10 x 10,000 / 60 = 1,666; 6,166 x 8,334 / 10,000 = 5,138.
+      ratingBps: 5138,
       closed: 2,
       badService: 2,
     });
-    expect(operatorRating(W.c.state, 'op-good')).toMatchObject({ ratingBps: 7857, closed: 2, badService: 0 });
+    expect(operatorRating(W.c.state, 'op-good')).toMatchObject({ ratingBps: 7580, closed: 2, badService: 0 });
     expect(operatorRating(W.c.state, 'op-it').ratingBps).toBe(7000);
   });
 
@@ -214,15 +263,15 @@ describe('rankOffers', () => {
     const q: RankQuery = { country: 'DE', kind: 'data' };
     const price = rankOffers(W.c.state, { ...q, preference: 'price' }, W.c.time);
     expect(price.map((r) => [r.offer.terms.title, r.score, r.priceScore, r.qualityScore])).toEqual([
-      ['A', 8795, 10_000, 3979],
-      ['B', 8237, 8333, 7857],
+      ['A', 9027, 10_000, 5138],
+      ['B', 8182, 8333, 7580],
       ['E', 5844, 5555, 7000],
     ]);
     const quality = rankOffers(W.c.state, { ...q, preference: 'quality' }, W.c.time);
     expect(quality.map((r) => [r.offer.terms.title, r.score])).toEqual([
-      ['B', 7952],
+      ['B', 7730],
       ['E', 6711],
-      ['A', 5183],
+      ['A', 6110],
     ]);
     expect(labels({ ...q, preference: 'balanced' })).toEqual(['B', 'A', 'E']);
     expect(labels(q)).toEqual(['B', 'A', 'E']);
@@ -302,8 +351,8 @@ describe('rankOffers', () => {
     const [top] = rankOffers(W.c.state, { country: 'DE', kind: 'data', preference: 'price' }, W.c.time);
     expect(top!.reasons).toHaveLength(4);
     expect(top!.reasons[0]).toBe('price 5 SDR: 100% of the best price');
-    expect(top!.reasons[1]).toContain('operator op-cheap rated 2.78★ from 2 rating(s)');
-    expect(top!.reasons[1]).toContain('2 bad-service refund(s) in 2 closed contract(s): quality 39.79%');
+    expect(top!.reasons[1]).toContain('operator op-cheap rated 3.08★ from 2 rating(s)');
+    expect(top!.reasons[1]).toContain('2 bad-service refund(s) in 2 closed contract(s): quality 51.38%');
     expect(top!.reasons[2]).toBe('weights price 80% / quality 20% (price)');
     expect(top!.reasons[3]).toBe('4G/5G, 5 GB for 7 day(s)');
     const withVolume = rankOffers(W.c.state, { network: '262-02', volumeBytes: 2n * GB }, W.c.time);

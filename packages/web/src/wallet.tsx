@@ -334,6 +334,8 @@ function Shop({
             volume: BigInt(Math.round(Number(query.volume) * 1000)) * 1_000_000n,
             preference: query.pref,
             limit: 10,
+            // Answers to this subscriber's own demands are ranked for it (and only for it).
+            subscriber: w.keys.name,
           })
         : Promise.resolve(undefined),
     [query],

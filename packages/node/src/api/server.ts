@@ -634,6 +634,7 @@ export async function buildApp(
             budget: { ...S.U64, description: 'most the subscriber will pay, SDR base units' },
             preference: { type: 'string', enum: ['price', 'quality', 'balanced'], default: 'balanced' },
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
+            subscriber: { ...S.NAME, description: "also list answers to this subscriber's demands" },
           },
         },
         response: R({ 200: S.PAGE.items(S.RANKED) }),
@@ -648,6 +649,7 @@ export async function buildApp(
       if (q.volume !== undefined) query.volumeBytes = fromQuery.u64(q.volume, 'volume');
       if (q.budget !== undefined) query.budget = fromQuery.u64(q.budget, 'budget');
       if (q.preference !== undefined) query.preference = q.preference as Preference;
+      if (q.subscriber !== undefined) query.subscriber = String(q.subscriber);
       return { items: rankOffers(state, query, BigInt(Date.now())).map(rankedJson) };
     },
   );
