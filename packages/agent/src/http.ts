@@ -12,11 +12,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ErrorCode, RoamError } from '@roamchain/protocol';
+import type { RoamClient } from '@roamchain/sdk';
 import { RoamApiError } from '@roamchain/sdk';
-import type { Agent } from './agent.js';
-import { RateLimiter } from './auth.js';
-import type { AgentScope } from './config.js';
+import { type Credentials, RateLimiter } from './auth.js';
+import type { AgentConfig, AgentScope } from './config.js';
+import type { CountersignResult } from './countersign.js';
 import { statement, statementCsv } from './statement.js';
+import type { AgentStore } from './store.js';
 
 const PUBLIC = new Set(['/healthz', '/v1/policy', '/v1/countersign']);
 const SCOPES: Record<string, AgentScope> = {
@@ -60,7 +62,18 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
-export async function startAgentServer(agent: Agent): Promise<{ server: Server; url: string }> {
+/** What the HTTP server needs of the agent (the agent passes itself; no import of agent.ts here). */
+export interface AgentHttpHost {
+  readonly cfg: AgentConfig;
+  readonly client: RoamClient;
+  readonly store: AgentStore;
+  readonly credentials: Credentials;
+  readonly log: (msg: string, data?: Record<string, unknown>) => void;
+  countersign(body: { tx?: unknown; subscriber?: unknown; signature?: unknown }): Promise<CountersignResult>;
+  ingest(records: unknown[]): unknown;
+}
+
+export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: Server; url: string }> {
   const cfg = agent.cfg;
   const perClient = new RateLimiter(cfg.limits.countersignPerMinute);
   let inFlight = 0;
