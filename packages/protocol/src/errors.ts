@@ -78,6 +78,18 @@ export const ERRORS = {
   EVIDENCE_INVALID: [400, 'Evidence does not prove a double signature'],
   EVIDENCE_DUPLICATE: [409, 'This offence was already punished'],
   EVIDENCE_TOO_OLD: [409, 'Evidence is older than the evidence window'],
+  // governance and price feeds (docs/GOVERNANCE.md)
+  GOV_INVALID: [400, 'Proposal is malformed'],
+  GOV_PARAM_INVALID: [400, 'Parameter cannot be changed by a vote, or the value is out of bounds'],
+  GOV_NOT_OPERATOR: [403, 'Only an admitted operator proposes and votes'],
+  GOV_NOT_ELIGIBLE: [403, 'The operator was admitted after the proposal was made'],
+  GOV_UNKNOWN: [404, 'Proposal does not exist'],
+  GOV_CLOSED: [409, 'The proposal deadline has passed'],
+  GOV_DUPLICATE_VOTE: [409, 'The operator already voted on this proposal'],
+  GOV_DEADLINE_INVALID: [400, 'Deadline outside the allowed voting period'],
+  GOV_TOO_MANY: [429, 'Too many open proposals of this operator'],
+  FEED_INVALID: [400, 'Price feed rates are invalid'],
+  FEED_NOT_VALIDATOR: [403, 'Only a Super Node of the active set publishes price feeds'],
   // blocks and genesis
   BLOCK_INVALID: [400, 'Block is invalid'],
   BLOCK_BAD_HEIGHT: [400, 'Block height is not the next one'],

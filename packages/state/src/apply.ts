@@ -23,8 +23,11 @@ import {
 } from '@roamchain/protocol';
 import { ApplyCtx, type LedgerEvent } from './context.js';
 import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
+import { feedsEnd } from './feeds.js';
+import { governanceEnd } from './governance.js';
 import { type LedgerState, Overlay, type StateChange, type Undo } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
+import { payFees, slaEnd } from './payouts.js';
 import { epochBoundary } from './validators.js';
 
 export interface BlockStart {
@@ -240,22 +243,17 @@ export class BlockBuilder {
         });
       },
     );
-    // 4. The last block of an epoch fixes the next epoch's validator set.
+    // 4. Governance: passed proposals executed, deadlines closed, epoch-bound params (governance.ts).
+    governanceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
+    // 5. The last block of an epoch fixes the next epoch's validator set.
     epochBoundary(ctx);
-    // 5. Fees: a share to the community fund, the rest to the producer.
-    const p = ctx.params;
-    if (this.fees > 0n) {
-      const community = (this.fees * BigInt(p.communityFeeBps)) / 10_000n;
-      ctx.credit(p.communityFund, 'UMT', community);
-      ctx.credit(this.start.producer, 'UMT', this.fees - community);
-      ctx.emit({
-        type: 'fees_paid',
-        total: this.fees,
-        community,
-        producer: this.start.producer,
-        toProducer: this.fees - community,
-      });
-    }
+    // 6. SDR fixing from the price feeds (feeds.ts); fee split and NDF payouts (payouts.ts).
+    feedsEnd(
+      ctx,
+      this.receipts.some((r) => r.events.some((e) => e.type === 'price_feed')),
+    );
+    payFees(ctx, this.fees, this.start.producer);
+    slaEnd(ctx, this.start.producer);
     const { changes, undo } = this.state.commit(this.block);
     return { stateRoot: this.state.root(), changes, receipts: this.receipts, endEvents: ctx.events, undo };
   }

@@ -19,6 +19,8 @@ import {
   voteSignBytes,
 } from '@roamchain/protocol';
 import { type ApplyCtx, issuerFee } from './context.js';
+import { evalPriceFeed } from './feeds.js';
+import { evalProposalCreate, evalProposalVote } from './governance.js';
 import {
   type Account,
   type Attestation,
@@ -778,6 +780,10 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     });
     dropFromCurrentSet(ctx, member.account);
   },
+
+  proposal_create: evalProposalCreate,
+  proposal_vote: evalProposalVote,
+  price_feed: evalPriceFeed,
 };
 
 export function evaluate(op: Operation, env: OpEnv): void {

@@ -7,7 +7,8 @@
  *            — each star is 2,000 bps (5 stars = 10,000); five phantom 3.5-star ratings keep a
  *              newcomer with one 5-star rating from outranking an operator with hundreds;
  *   bad    = badServiceRefunds x 10,000 / (closedContracts + 5)
- *   rating = stars x (10,000 − bad) / 10,000
+ *   rating = stars x (10,000 − bad) / 10,000, halved while the operator is idle in governance
+ *            (skipped govMaxSkips proposals in a row; docs/GOVERNANCE.md)
  *
  * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
  * offer scores 10,000), quality = the operator's rating; score = (wp x priceScore + wq x quality)
@@ -15,6 +16,7 @@
  * Ties: lower cost first, then offer id.
  */
 import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol';
+import { isIdleOperator } from './gov-objects.js';
 import type { LedgerState, StateReader } from './ledger.js';
 import { K, type Offer, type OperatorStats } from './objects.js';
 
@@ -40,7 +42,9 @@ export function operatorRating(state: StateReader, operator: string): OperatorRa
   const bad = BigInt(s?.badService ?? 0);
   const stars = (sum * 2000n + PRIOR_COUNT * PRIOR_BPS) / (cnt + PRIOR_COUNT);
   const badBps = (bad * 10_000n) / (closed + PRIOR_COUNT);
-  const rating = (stars * (10_000n - badBps)) / 10_000n;
+  let rating = (stars * (10_000n - badBps)) / 10_000n;
+  // Governance participation: an idle operator (skipped govMaxSkips proposals in a row) counts half.
+  if (isIdleOperator(state, operator)) rating /= 2n;
   return {
     operator,
     ratingBps: Number(rating),

@@ -8,6 +8,7 @@
  */
 import { type ChainParams, equalBytes, RoamError } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
+import { isIdleOperator } from './gov-objects.js';
 import type { StateReader } from './ledger.js';
 import { type ChainMeta, K, type SetMember, type Validator, type ValidatorSetRecord } from './objects.js';
 
@@ -95,7 +96,8 @@ export function electSet(s: StateReader, params: ChainParams): SetMember[] {
   const eligible: Validator[] = [];
   for (const a of s.get<string[]>(K.activeValidators) ?? []) {
     const v = s.get<Validator>(K.validator(a));
-    if (v && v.status === 'active' && v.bond >= min) eligible.push(v);
+    // An owner that is an idle operator (skipped too many proposals) sits out until it votes again.
+    if (v && v.status === 'active' && v.bond >= min && !isIdleOperator(s, a)) eligible.push(v);
   }
   eligible.sort((x, y) => (x.bond === y.bond ? byName(x.account, y.account) : x.bond > y.bond ? -1 : 1));
   return eligible
