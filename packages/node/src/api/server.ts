@@ -54,6 +54,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
+import { governanceRoutes } from './governance.js';
 import {
   accountJson,
   attestationJson,
@@ -195,6 +196,8 @@ export async function buildApp(
         { name: 'ledger', description: 'accounts, offers, contracts, demands, ratings' },
         { name: 'validators', description: 'Super Nodes: the active set and validator records' },
         { name: 'feed', description: 'WebSocket feed' },
+        { name: 'governance', description: 'proposals and votes of the admitted operators' },
+        { name: 'prices', description: 'Super Node price feeds and the SDR rate' },
       ],
     },
     // WebSocket routes are left out of the generated paths: describe the upgrade by hand.
@@ -844,6 +847,8 @@ export async function buildApp(
     },
     async () => opts.agents?.() ?? {},
   );
+
+  await app.register(governanceRoutes, { node });
 
   registerWs(app, node, hub, {
     metrics,
