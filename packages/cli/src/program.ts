@@ -63,6 +63,7 @@ import {
 } from './args.js';
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
+import { registerGovernanceCommands } from './governance.js';
 import { registerOperatorCommands } from './operator.js';
 
 /** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
@@ -1912,6 +1913,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     }
   };
   registerOperatorCommands(program, io);
+  registerGovernanceCommands(program, io, (ctx) => {
+    state.ctx = ctx;
+  });
   summarize(program);
   return program;
 }
