@@ -22,6 +22,7 @@ import {
 } from './cluster.js';
 import type { SyncProgress } from './consensus.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
+import { DEMO_FEED_INTERVAL_MS, startDemoFeeds } from './demo-feeds.js';
 import {
   DEMO_OPERATORS,
   DEMO_SUBSCRIBERS,
@@ -380,6 +381,23 @@ export async function runDevnet(
     ks.close();
   }
   if (fresh) await seedDevnet(running.node, keys, { walletDir: join(dataDir, 'wallet') });
+  // DEMO exchange rates (not market data) from every devnet Super Node, so that /v1/prices works.
+  const stopFeeds = startDemoFeeds(
+    running.node,
+    devnetValidators(n).map((account) => ({ account, secretKey: keys.get(account)!.signing.secretKey })),
+    (msg, data) => logger.warn(data, msg),
+  );
+  logger.info(
+    { everyMs: DEMO_FEED_INTERVAL_MS },
+    'devnet validators publish DEMO exchange rates (not market data)',
+  );
+  {
+    const closeFeeds = running.close;
+    running.close = async () => {
+      stopFeeds();
+      await closeFeeds();
+    };
+  }
   // A simulated SM-DP+ (GSMA ES2+ DownloadOrder / ConfirmOrder, ES9+ authenticateClient) on the API port + 1.
   // If that port is taken, a free one (the banner shows which).
   const apiPortNum = Number(new URL(running.url).port);
@@ -456,6 +474,7 @@ function printBanner(
     `  keystore   ${keystore}  passphrase "${DEVNET_PASSPHRASE}" (public demo keys, seed "${DEVNET_SEED}")`,
     `  operators  ${ops}`,
     `  gateway    ${DEVNET_GATEWAY};  validator ${DEVNET_VALIDATOR}`,
+    `  prices     DEMO exchange rates (not market data) published by the validators every ${DEMO_FEED_INTERVAL_MS / 1000} s: ${url}/v1/prices`,
     `  subscribers ${subs} (100 SDR each; identities attested by their home operators,`,
     `             disclosures in ${join(dirname(keystore), 'wallet')}/<subscriber>.disclosures.json)`,
     ...(smdpUrl

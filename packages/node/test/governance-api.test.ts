@@ -11,6 +11,7 @@ import { RoamClient, signerFromSecret } from '@roamchain/sdk';
 import { type AccountKeys, buildGenesis } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi } from '../src/api/server.js';
+import { demoRates, startDemoFeeds } from '../src/demo-feeds.js';
 import { Node } from '../src/index.js';
 
 describe('governance and prices API', () => {
@@ -130,5 +131,22 @@ describe('governance and prices API', () => {
       '/v1/governance/proposals/{id}',
     ])
       expect(Object.keys(doc.paths)).toContain(path);
+  });
+
+  it('devnet demo feeds: each validator publishes the reference rates moved by its offset', async () => {
+    expect(demoRates(2).EUR).toBe(1_085_542_500n);
+    const warnings: unknown[] = [];
+    const stop = startDemoFeeds(
+      node,
+      [{ account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey }],
+      (msg, data) => warnings.push({ msg, data }),
+      3_600_000,
+    );
+    stop();
+    for (let i = 0; i < 100 && node.status().mempool === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await node.produceBlock();
+    const p = await client.prices();
+    expect(warnings).toEqual([]);
+    expect(p.feeds[0]!.rates).toEqual({ USD: '1', EUR: '1.085', CNY: '7.25', JPY: '149.5', GBP: '1.27' });
   });
 });
