@@ -90,6 +90,7 @@ export const ERRORS = {
   GOV_TOO_MANY: [429, 'Too many open proposals of this operator'],
   FEED_INVALID: [400, 'Price feed rates are invalid'],
   FEED_NOT_VALIDATOR: [403, 'Only a Super Node of the active set publishes price feeds'],
+  UPGRADE_REQUIRED: [503, 'A protocol version this node does not implement is in force: upgrade the node'],
   // blocks and genesis
   BLOCK_INVALID: [400, 'Block is invalid'],
   BLOCK_BAD_HEIGHT: [400, 'Block height is not the next one'],

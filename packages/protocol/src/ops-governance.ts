@@ -82,6 +82,12 @@ export const GOV_PARAMS: Record<string, { min: bigint; max: bigint; epoch?: true
   ndfDailyPayout: { min: 0n, max: 10_000_000n * UMT },
 };
 export const FEE_PARAM_PREFIX = 'fees.';
+/**
+ * The protocol version whose rules this software implements. A vote can schedule a higher version
+ * at a height; from that height on, a node running this software stops building and applying
+ * blocks (UPGRADE_REQUIRED) instead of applying rules it does not know.
+ */
+export const PROTOCOL_VERSION = 1;
 export const MAX_FEE = 1_000n * UMT;
 
 /** Currencies of a price feed besides the US dollar (the unit of account of the SDR valuation). */

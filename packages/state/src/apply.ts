@@ -24,7 +24,7 @@ import {
 import { ApplyCtx, type LedgerEvent } from './context.js';
 import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
 import { feedsEnd } from './feeds.js';
-import { governanceEnd } from './governance.js';
+import { governanceEnd, requireKnownProtocol } from './governance.js';
 import { type LedgerState, Overlay, type StateChange, type Undo } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
 import { payFees, slaEnd } from './payouts.js';
@@ -141,6 +141,7 @@ export class BlockBuilder {
     readonly opts: ApplyOptions,
   ) {
     const meta = state.meta;
+    requireKnownProtocol(state, start.height);
     if (start.height !== meta.height + 1n) {
       throw new RoamError('BLOCK_BAD_HEIGHT', `expected height ${meta.height + 1n}, got ${start.height}`);
     }

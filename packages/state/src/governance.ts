@@ -15,6 +15,7 @@ import {
   GOV_PARAMS,
   type OpName,
   type OpOf,
+  PROTOCOL_VERSION,
   type ProposalAction,
   RoamError,
 } from '@roamchain/protocol';
@@ -375,6 +376,29 @@ function closeAtDeadline(ctx: ApplyCtx, p: Proposal): void {
     const idle = rec.idle || skipped >= k;
     ctx.o.put(GK.operator(op), { ...rec, skipped, idle });
     if (idle && !rec.idle) ctx.emit({ type: 'operator_idle', operator: op, skipped });
+  }
+}
+
+/** The protocol version in force at `height` (1 unless a voted upgrade has activated). */
+export function protocolVersionAt(s: { get<T>(k: string): T | undefined }, height: bigint): number {
+  const up = readGovMeta(s).upgrade;
+  return up && height >= up.height ? up.version : 1;
+}
+
+/**
+ * Refuses to build or apply block `height` when a voted protocol version this software does not
+ * implement is in force there: the node stops before that height and says why.
+ */
+export function requireKnownProtocol(s: { get<T>(k: string): T | undefined }, height: bigint): void {
+  const v = protocolVersionAt(s, height);
+  if (v > PROTOCOL_VERSION) {
+    const up = readGovMeta(s).upgrade!;
+    throw new RoamError(
+      'UPGRADE_REQUIRED',
+      `protocol version ${v} is in force from height ${up.height} (proposal ${bytesToHex(up.proposal)}); ` +
+        `this node implements version ${PROTOCOL_VERSION}: upgrade it to go on`,
+      { version: v, height: up.height.toString(), implemented: PROTOCOL_VERSION },
+    );
   }
 }
 

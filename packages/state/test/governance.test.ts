@@ -15,6 +15,7 @@ import {
   K,
   operatorRating,
   type Proposal,
+  protocolVersionAt,
   supplyReport,
   TestChain,
   validatorSetFor,
@@ -242,6 +243,22 @@ describe('proposals and votes', () => {
       version: 2,
       height: 1_000n,
     });
+  });
+
+  it('a node that does not implement a voted protocol version stops before its height', () => {
+    const c = setup();
+    const at = c.height + 4n;
+    const up = propose(c, 'op-a', action({ kind: 'upgrade', version: 2, value: at }));
+    c.submit([vote(up, 'op-b'), vote(up, 'op-c')]);
+    expect(protocolVersionAt(c.state, at - 1n)).toBe(1);
+    expect(protocolVersionAt(c.state, at)).toBe(2);
+    while (c.height + 1n < at) c.block([]);
+    const root = c.state.root();
+    const e = catchErr(() => c.block([]));
+    expect(e.code).toBe('UPGRADE_REQUIRED');
+    expect(e.message).toMatch(/version 2 is in force from height/);
+    expect(c.state.root()).toEqual(root);
+    expect(c.height).toBe(at - 1n);
   });
 });
 
