@@ -246,15 +246,14 @@ export class BlockBuilder {
     );
     // 4. Governance: passed proposals executed, deadlines closed, epoch-bound params (governance.ts).
     governanceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
-    // 5. The last block of an epoch fixes the next epoch's validator set.
-    epochBoundary(ctx);
-    // 6. SDR fixing from the price feeds (feeds.ts); fee split and NDF payouts (payouts.ts).
-    feedsEnd(
-      ctx,
-      this.receipts.some((r) => r.events.some((e) => e.type === 'price_feed')),
-    );
-    payFees(ctx, this.fees, this.start.producer);
+    // 5. The block counts for its producer's SLA; a new day records the last one and pays the NDF (payouts.ts).
     slaEnd(ctx, this.start.producer);
+    // 6. The last block of an epoch fixes the next epoch's validator set.
+    epochBoundary(ctx);
+    // 7. SDR fixing from the price feeds (feeds.ts); the fee split (payouts.ts).
+    const hadFeed = this.receipts.some((r) => r.events.some((e) => e.type === 'price_feed'));
+    feedsEnd(ctx, hadFeed);
+    payFees(ctx, this.fees, this.start.producer);
     const { changes, undo } = this.state.commit(this.block);
     return { stateRoot: this.state.root(), changes, receipts: this.receipts, endEvents: ctx.events, undo };
   }

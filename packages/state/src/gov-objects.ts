@@ -114,6 +114,12 @@ export type SdrFixing = Infer<typeof sdrFixing>;
 export const slaDay = struct({ day: u64, producers: vec(name, 65_535) });
 export type SlaDay = Infer<typeof slaDay>;
 
+/** A Super Node's SLA record: the days (UTC day numbers) of the last 100 on which it met the SLA. */
+export const slaRecord = struct({ account: name, days: vec(u64, 100) });
+export type SlaRecord = Infer<typeof slaRecord>;
+/** The window of Proof of Importance for Super Nodes, in days. */
+export const SLA_WINDOW_DAYS = 100n;
+
 /** Days of SDR history kept (a ring of this many slots). */
 export const SDR_HISTORY_DAYS = 366n;
 export const DAY_MS = 86_400_000n;
@@ -133,6 +139,7 @@ export const GK = {
   sdrDay: (day: bigint) => `sdr/d/${day % SDR_HISTORY_DAYS}`,
   slaDay: 'sla/day',
   slaBlocks: (account: string) => `sla/b/${account}`,
+  slaRecord: (account: string) => `sla/r/${account}`,
 } as const;
 
 export const GOV_CODECS: [string, Codec<any>][] = [
@@ -148,7 +155,14 @@ export const GOV_CODECS: [string, Codec<any>][] = [
   ['sdr/d/', sdrFixing],
   ['sla/day', slaDay],
   ['sla/b/', u32],
+  ['sla/r/', slaRecord],
 ];
+
+/** Super Node importance: the days of the last 100 (before `today`) on which it met the SLA. */
+export function slaDaysOf(s: { get<T>(key: string): T | undefined }, account: string, today: bigint): number {
+  const rec = s.get<SlaRecord>(GK.slaRecord(account));
+  return rec ? rec.days.filter((d) => d < today && d + SLA_WINDOW_DAYS >= today).length : 0;
+}
 
 /** Whether an account is an operator that skipped too many proposals (read by elections and rating). */
 export function isIdleOperator(s: { get<T>(key: string): T | undefined }, account: string): boolean {

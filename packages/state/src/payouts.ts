@@ -14,9 +14,9 @@
  */
 import { BPS } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
-import { DAY_MS, GK, type SlaDay } from './gov-objects.js';
+import { DAY_MS, GK, SLA_WINDOW_DAYS, type SlaDay, type SlaRecord } from './gov-objects.js';
 import { K, type Validator } from './objects.js';
-import { byName } from './validators.js';
+import { byName, storedSetAt } from './validators.js';
 
 /** The split of a block's fees. */
 export function feeSplit(
@@ -63,15 +63,36 @@ export function ndfShares(amount: bigint, blocks: readonly [string, number][]): 
   return shares;
 }
 
+/**
+ * SLA of a day: a Super Node of the current set met it when it produced at least half its fair
+ * share of the day's blocks: blocks x setSize x 2 >= the day's blocks. The day joins its SLA record
+ * (`sla/r/<account>`: the days of the last 100 on which it met the SLA), its Proof of Importance.
+ */
+function recordSla(ctx: ApplyCtx, day: bigint, blocks: readonly [string, number][]): void {
+  const set = storedSetAt(ctx.o, ctx.params, ctx.height);
+  const total = blocks.reduce((t, [, b]) => t + b, 0);
+  for (const m of set) {
+    const b = blocks.find(([a]) => a === m.account)?.[1] ?? 0;
+    if (b === 0 || b * set.length * 2 < total) continue;
+    const key = GK.slaRecord(m.account);
+    const prev = ctx.o.get<SlaRecord>(key)?.days ?? [];
+    const days = [...prev.filter((d) => d + SLA_WINDOW_DAYS > day), day];
+    ctx.o.put(key, { account: m.account, days } satisfies SlaRecord);
+  }
+}
+
 function payDay(ctx: ApplyCtx, rec: SlaDay): void {
   const p = ctx.params;
   const blocks: [string, number][] = [];
+  const produced: [string, number][] = [];
   for (const a of rec.producers) {
     const n = ctx.o.get<number>(GK.slaBlocks(a)) ?? 0;
     ctx.o.del(GK.slaBlocks(a));
+    produced.push([a, n]);
     const v = ctx.o.get<Validator>(K.validator(a));
     if (v?.status === 'active' && n > 0) blocks.push([a, n]);
   }
+  recordSla(ctx, rec.day, produced);
   const available = ctx.o.get<{ name: string }>(K.account(p.ndfFund)) ? ctx.spendable(p.ndfFund, 'UMT') : 0n;
   const amount = p.ndfDailyPayout < available ? p.ndfDailyPayout : available;
   const shares = ndfShares(amount, blocks);
