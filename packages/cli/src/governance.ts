@@ -231,6 +231,27 @@ export function registerGovernanceCommands(program: Command, io: Io, track: Trac
       }),
     );
 
+  gov
+    .command('supernodes')
+    .description(
+      'Super Nodes by Proof of Importance (SLA days of the last 100) and their place in the next set',
+    )
+    .action(
+      act<[], object>(async (ctx) => {
+        const r = await ctx.client.superNodes();
+        ctx.out(
+          r,
+          () =>
+            r.items
+              .map(
+                (x) =>
+                  `${x.account.padEnd(32)} ${x.status.padEnd(9)} SLA days ${String(x.slaDays).padStart(3)}/100  bond ${x.bond}${x.inSet ? '  in set' : ''}${x.idle ? '  IDLE' : ''}`,
+              )
+              .join('\n') || 'no Super Nodes',
+        );
+      }),
+    );
+
   const prices = program
     .command('prices')
     .description('the SDR rate from the Super Nodes’ price feeds (IMF valuation), its history, feeds')

@@ -61,6 +61,8 @@ describe('roamchain gov and prices commands', () => {
     expect(notOp.json?.error?.code).toBe('GOV_NOT_OPERATOR');
     const bad = await cli('gov', 'propose', 'param', 'epochLength', '5', '--proposer', A.visited);
     expect(bad.json?.error?.code).toBe('GOV_PARAM_INVALID');
+    const sn = await ok('gov', 'supernodes');
+    expect(sn.items).toEqual([expect.objectContaining({ account: A.validator, slaDays: 0, inSet: true })]);
     const status = await ok('gov', 'status');
     expect(status.operators.map((o: { account: string }) => o.account)).toEqual([A.visited, A.home].sort());
   });

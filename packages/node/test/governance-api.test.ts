@@ -112,6 +112,17 @@ describe('governance and prices API', () => {
     expect(p.votes?.map((v) => v.voter)).toEqual(['op-a', 'op-b']);
     const list = await client.proposals({ status: 'executed' });
     expect(list.items.map((x) => x.id)).toEqual([r.proposalId]);
+    const sn = await client.superNodes();
+    expect(sn.items).toEqual([
+      {
+        account: 'node-1',
+        status: 'active',
+        bond: (10n * UNIT).toString(),
+        slaDays: 0,
+        idle: false,
+        inSet: true,
+      },
+    ]);
     const g = await client.governance();
     expect(g.operators.map((o) => o.account)).toEqual(['newco', 'op-a', 'op-b']);
     expect(g.proposals).toBe('1');

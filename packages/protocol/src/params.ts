@@ -29,7 +29,7 @@ export const chainParams = struct({
   governance: name,
   /** Bond a Super Node needs to be in the active set (UMT base units; SPEC §5: 1,000,000 UMT). */
   minValidatorBond: u64,
-  /** Size cap of the active set: the largest bonds win, ties by account name. */
+  /** Size cap of the active set: the most important win (SLA days of the last 100, then bond, then name; docs/GOVERNANCE.md). */
   maxValidators: u16,
   /** Blocks per epoch; the active set changes only between epochs (height h is in epoch (h - 1) / epochLength). */
   epochLength: u32,

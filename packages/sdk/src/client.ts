@@ -82,6 +82,7 @@ import {
   type ProposeArgs,
   priceFeedOp,
   proposeOp,
+  type SuperNodesJson,
   type VoteArgs,
   voteOp,
 } from './governance.js';
@@ -795,6 +796,11 @@ export class RoamClient {
   /** The admitted operators with their participation, pending parameter changes, a scheduled upgrade. */
   governance(opts?: RequestOptions): Promise<GovernanceJson> {
     return this.#json('GET', '/v1/governance', opts);
+  }
+
+  /** Super Nodes by Proof of Importance (SLA days of the last 100), with their place in the next set. */
+  superNodes(opts?: RequestOptions): Promise<SuperNodesJson> {
+    return this.#json('GET', '/v1/supernodes', opts);
   }
 
   /** The SDR rate from the price feeds (GET /v1/prices). */

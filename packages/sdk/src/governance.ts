@@ -182,6 +182,12 @@ export interface GovernanceJson {
   params: Record<string, U64 | number>;
 }
 
+/** GET /v1/supernodes: importance = SLA days of the last 100 (docs/GOVERNANCE.md §5). */
+export interface SuperNodesJson {
+  day: number;
+  items: { account: string; status: string; bond: U64; slaDays: number; idle: boolean; inSet: boolean }[];
+}
+
 export type SdrCurrency = 'USD' | 'EUR' | 'CNY' | 'JPY' | 'GBP';
 /** GET /v1/prices: `sdr.X` is the value of 1 SDR in currency X (decimal string). */
 export interface PricesJson {

@@ -29,7 +29,9 @@ import {
   type SdrFixing,
   sdrHistory,
   sdrNow,
+  slaDaysOf,
   storedSetAt,
+  type Validator,
 } from '@roamchain/state';
 import type { FastifyInstance } from 'fastify';
 import type { NodeApi } from '../interfaces.js';
@@ -204,6 +206,46 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         return v ? [{ voter, approve: v.approve, at: v.at.toString() }] : [];
       });
       return proposalJson(p, votes);
+    },
+  );
+
+  app.get(
+    '/v1/supernodes',
+    {
+      schema: {
+        summary:
+          'Super Nodes with their Proof of Importance (SLA days of the last 100), bond, participation and place in the next set',
+        tags: ['governance'],
+        response: R({
+          200: obj({
+            day: INT,
+            items: {
+              type: 'array',
+              items: obj({ account: STR, status: STR, bond: S.U64, slaDays: INT, idle: BOOL, inSet: BOOL }),
+            },
+          }),
+        }),
+      },
+    },
+    async () => {
+      const meta = state.meta;
+      const params = state.get<ChainParams>(K.params)!;
+      const today = meta.time / DAY_MS;
+      const set = storedSetAt(state, params, meta.height + 1n).map((m) => m.account);
+      const accounts = [...new Set([...(state.get<string[]>(K.activeValidators) ?? []), ...set])].sort();
+      const items = accounts.map((account) => {
+        const v = state.get<Validator>(K.validator(account));
+        return {
+          account,
+          status: v?.status ?? 'unknown',
+          bond: (v?.bond ?? 0n).toString(),
+          slaDays: slaDaysOf(state, account, today),
+          idle: state.get<GovOperator>(GK.operator(account))?.idle === true,
+          inSet: set.includes(account),
+        };
+      });
+      items.sort((a, b) => b.slaDays - a.slaDays || (a.account < b.account ? -1 : 1));
+      return { day: Number(today), items };
     },
   );
 
