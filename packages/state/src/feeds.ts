@@ -17,7 +17,6 @@ import {
 import type { ApplyCtx } from './context.js';
 import { DAY_MS, GK, type PriceFeed, SDR_HISTORY_DAYS, type SdrFixing } from './gov-objects.js';
 import type { StateReader } from './ledger.js';
-import { K } from './objects.js';
 import { storedSetAt } from './validators.js';
 
 export function evalPriceFeed(op: OpOf<'price_feed'>, { ctx }: { ctx: ApplyCtx }): void {

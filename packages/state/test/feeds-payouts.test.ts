@@ -55,6 +55,12 @@ describe('price feeds and the SDR', () => {
     expect(catchErr(() => c.submit([feed('alice', r('1.085', '7.25', '149.5', '1.27'))])).code).toBe(
       'FEED_NOT_VALIDATOR',
     );
+    expect(
+      catchErr(() => c.submit([feed('sn-a', { ...r('1.08', '7.2', '150', '1.26'), JPY: 0n })])).code,
+    ).toBe('FEED_INVALID');
+    expect(
+      catchErr(() => c.submit([feed('sn-a', { ...r('1.08', '7.2', '150', '1.26'), EUR: 10n ** 16n })])).code,
+    ).toBe('FEED_INVALID');
     c.submit([feed('sn-a', r('1.08', '7.2', '150', '1.26'))]);
     expect(c.state.get(GK.sdr)).toBeUndefined(); // one feed, two needed
     c.submit([
