@@ -225,7 +225,14 @@ export function registerGovernanceCommands(program: Command, io: Io, track: Trac
                 `  ${x.account.padEnd(32)} skipped ${x.skipped}${x.idle ? '  IDLE (rating halved, out of the set)' : ''}`,
             ),
             ...g.pending.map((c) => `pending at the epoch boundary: ${c.param} = ${c.value}`),
-            ...(g.upgrade ? [`upgrade to version ${g.upgrade.version} at height ${g.upgrade.height}`] : []),
+            ...(g.upgrade
+              ? [
+                  `upgrade to version ${g.upgrade.version} at height ${g.upgrade.height} (${g.upgrade.blocksLeft} blocks left)` +
+                    (g.upgrade.supported
+                      ? ''
+                      : `: this node implements version ${g.upgrade.implemented} and will STOP before that height — upgrade it`),
+                ]
+              : []),
           ].join('\n'),
         );
       }),

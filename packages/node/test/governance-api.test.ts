@@ -32,7 +32,7 @@ describe('governance and prices API', () => {
         { name: 'op-b', roles: ['operator'] },
         { name: 'newco' },
       ],
-      umt: { 'op-a': 1000n * UNIT, 'op-b': 1000n * UNIT, 'node-1': 1000n * UNIT },
+      umt: { 'op-a': 1000n * UNIT, 'op-b': 1000n * UNIT, 'node-1': 1000n * UNIT, newco: 10n * UNIT },
       validators: ['node-1'],
       params: { epochLength: 3, minValidatorBond: 10n * UNIT },
     });
@@ -133,6 +133,25 @@ describe('governance and prices API', () => {
     await expect(
       client.vote({ voter: 'op-b', proposal: r.proposalId, approve: true }, signer('op-b')),
     ).rejects.toMatchObject({ code: 'GOV_DUPLICATE_VOTE' });
+    // A voted upgrade this node does not implement: /v1/governance says it will stop before the height.
+    const at = BigInt(node.status().height) + 1_000n;
+    const up = await client.propose(
+      { proposer: 'op-a', action: { kind: 'upgrade', version: 2, height: at }, deadline },
+      signer('op-a'),
+      noWait,
+    );
+    await node.produceBlock();
+    await client.vote({ voter: 'op-b', proposal: up.proposalId, approve: true }, signer('op-b'), noWait);
+    await client.vote({ voter: 'newco', proposal: up.proposalId, approve: true }, signer('newco'), noWait);
+    await node.produceBlock();
+    expect((await client.proposal(up.proposalId)).status).toBe('executed');
+    expect((await client.governance()).upgrade).toMatchObject({
+      version: 2,
+      height: at.toString(),
+      implemented: 1,
+      supported: false,
+      blocksLeft: Number(at) - node.status().height - 1,
+    });
     const doc = (await client.openapi()) as { paths: Record<string, unknown> };
     for (const path of [
       '/v1/prices',

@@ -178,7 +178,15 @@ export interface GovernanceJson {
   }[];
   proposals: U64;
   pending: { param: string; value: U64 }[];
-  upgrade: { version: number; height: U64; proposal: Hex } | null;
+  /** `supported` = this node implements `version`; if not, it stops before `height` (UPGRADE_REQUIRED). */
+  upgrade: {
+    version: number;
+    height: U64;
+    proposal: Hex;
+    implemented: number;
+    supported: boolean;
+    blocksLeft: number;
+  } | null;
   params: Record<string, U64 | number>;
 }
 

@@ -9,6 +9,7 @@ import {
   type FeedRates,
   formatAmount,
   GOV_PARAMS,
+  PROTOCOL_VERSION,
   proposalAction,
   RATE_DECIMALS,
   RoamError,
@@ -156,7 +157,15 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         operators: operatorsOf(state).map((a) => toJson(state.get<GovOperator>(GK.operator(a)))),
         proposals: meta.seq.toString(),
         pending: toJson(meta.pending),
-        upgrade: meta.upgrade ? toJson(meta.upgrade) : null,
+        // A scheduled upgrade, and whether this node implements it (else it stops before `height`).
+        upgrade: meta.upgrade
+          ? {
+              ...(toJson(meta.upgrade) as JsonObject),
+              implemented: PROTOCOL_VERSION,
+              supported: meta.upgrade.version <= PROTOCOL_VERSION,
+              blocksLeft: Number(meta.upgrade.height - state.meta.height - 1n),
+            }
+          : null,
         params: Object.fromEntries(Object.keys(GOV_PARAMS).map((k) => [k, toJson(p[k])])),
       };
     },
