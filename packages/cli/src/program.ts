@@ -63,6 +63,7 @@ import {
 } from './args.js';
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
+import { registerGovernanceCommands } from './governance.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerSubmitCommand } from './submit.js';
 
@@ -1925,6 +1926,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
   registerOperatorCommands(program, io);
   registerSubmitCommand(program, io, (code) => {
     state.exitCode = code;
+  });
+  registerGovernanceCommands(program, io, (ctx) => {
+    state.ctx = ctx;
   });
   summarize(program);
   return program;

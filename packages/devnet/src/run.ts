@@ -27,6 +27,7 @@ import {
 import { RoamError } from '@roamchain/protocol';
 import { Keystore } from '@roamchain/sdk/keystore';
 import { startSmdp } from '@roamchain/smdp';
+import { DEMO_FEED_INTERVAL_MS, startDemoFeeds } from './demo-feeds.js';
 import {
   DEMO_OPERATORS,
   DEMO_SUBSCRIBERS,
@@ -124,6 +125,23 @@ export async function runDevnet(
     () => agentUrls,
     network,
   );
+  // DEMO exchange rates (not market data) from every devnet Super Node, so that /v1/prices works.
+  const stopFeeds = startDemoFeeds(
+    running.node,
+    devnetValidators(n).map((account) => ({ account, secretKey: keys.get(account)!.signing.secretKey })),
+    (msg, data) => logger.warn(data, msg),
+  );
+  logger.info(
+    { everyMs: DEMO_FEED_INTERVAL_MS },
+    'devnet validators publish DEMO exchange rates (not market data)',
+  );
+  {
+    const closeFeeds = running.close;
+    running.close = async () => {
+      stopFeeds();
+      await closeFeeds();
+    };
+  }
   if (children.length > 0) {
     const closeNode = running.close;
     running.close = async () => {
@@ -240,6 +258,7 @@ function printBanner(
           `  SM-DP+     ${smdpUrl}  (simulated GSMA ES2+ downloadOrder / confirmOrder, ES9+ authenticateClient)`,
         ]
       : []),
+    `  prices     DEMO exchange rates (not market data) published by the validators every ${DEMO_FEED_INTERVAL_MS / 1000} s: ${url}/v1/prices`,
     ...(Object.keys(agents).length
       ? [
           `  agents     ${Object.entries(agents)

@@ -344,6 +344,42 @@ export function goldenOps(): [string, Operation[]][] {
       ],
     ],
     [
+      'proposal_create',
+      [
+        {
+          type: 'proposal_create',
+          proposer: 'op-home',
+          action: {
+            kind: 'admit',
+            account: 'op-visited',
+            role: 'operator',
+            displayName: 'Visited Mobile',
+            country: 'FR',
+            networks: ['208-01'],
+            param: '',
+            value: 0n,
+            version: 0,
+          },
+          deadline: 1_767_312_000_000n,
+          note: 'admit op-visited',
+        },
+      ],
+    ],
+    [
+      'proposal_vote',
+      [{ type: 'proposal_vote', voter: 'op-visited', proposal: h('proposal'), approve: true }],
+    ],
+    [
+      'price_feed',
+      [
+        {
+          type: 'price_feed',
+          validator: 'op-home',
+          rates: { EUR: 1_085_000_000n, CNY: 7_250_000_000n, JPY: 149_500_000_000n, GBP: 1_270_000_000n },
+        },
+      ],
+    ],
+    [
       'multi_op',
       [
         {

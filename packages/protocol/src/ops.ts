@@ -22,10 +22,11 @@ import {
   type Writer,
 } from './codec.js';
 import { RoamError } from './errors.js';
+import { GOVERNANCE_OPS, KNOWN_OP_NAMES } from './ops-governance.js';
+import { country, NAME_RE, name, network } from './primitives.js';
 import { equivocationProblem, voteCodec } from './votes.js';
 
-export const NAME_RE = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
-export const name = str(32, NAME_RE);
+export { NAME_RE, name };
 export const TOKENS = ['UMT', 'SDR'] as const;
 export type Token = (typeof TOKENS)[number];
 export const token = enumOf(TOKENS);
@@ -39,8 +40,6 @@ export const USAGE_TYPES = ['data', 'voice', 'sms', 'package', 'content'] as con
 export const UNITS = ['mb', 'minute', 'sms', 'unit'] as const;
 export const ACTIVATION = ['on_provision', 'on_first_use'] as const;
 
-const country = str(2, /^[A-Z]{2}$/);
-const network = str(7, /^[0-9]{3}-[0-9]{2,3}$/);
 const technology = str(8, /^[A-Za-z0-9.+-]{1,8}$/);
 
 /** Basis points: 10,000 = 100 %. */
@@ -408,6 +407,8 @@ export const OPS = {
       amountOk(o.amount, 'amount');
     },
   }),
+  /** Governance proposals and votes, Super Node price feeds (tags 60-62; see ops-governance.ts). */
+  ...GOVERNANCE_OPS,
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */
@@ -476,3 +477,4 @@ export function validateOp(op: Operation): void {
   opDef(op.type).validate(op);
 }
 export const OP_NAMES = Object.keys(OPS) as OpName[];
+KNOWN_OP_NAMES.push(...OP_NAMES);

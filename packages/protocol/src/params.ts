@@ -29,7 +29,7 @@ export const chainParams = struct({
   governance: name,
   /** Bond a Super Node needs to be in the active set (UMT base units; SPEC §5: 1,000,000 UMT). */
   minValidatorBond: u64,
-  /** Size cap of the active set: the largest bonds win, ties by account name. */
+  /** Size cap of the active set: the most important win (SLA days of the last 100, then bond, then name; docs/GOVERNANCE.md). */
   maxValidators: u16,
   /** Blocks per epoch; the active set changes only between epochs (height h is in epoch (h - 1) / epochLength). */
   epochLength: u32,
@@ -43,6 +43,22 @@ export const chainParams = struct({
   maxDemandLifetimeSec: u32,
   /** Most open demands a subscriber may have at once. */
   maxOpenDemandsPerSubscriber: u16,
+  // ---- governance, fee split, NDF payouts, price feeds (docs/GOVERNANCE.md)
+  /** Share of each block's fees for the Mini Nodes of the producing Super Node (bps); the Super Node share is the rest after this and `communityFeeBps`. */
+  miniNodeFeeBps: u16,
+  /** The network development fund: pays `ndfDailyPayout` UMT a day to the Super Nodes by SLA score. */
+  ndfFund: name,
+  ndfDailyPayout: u64,
+  /** Shortest and longest voting period of a proposal (block time, ms). */
+  govMinVotingMs: u64,
+  govMaxVotingMs: u64,
+  /** Open proposals an operator may have at once. */
+  govMaxOpenProposals: u16,
+  /** Consecutive proposals an operator may skip before it is idle (rating down, Super Nodes out of the set). */
+  govMaxSkips: u16,
+  /** A feed older than this (block time, ms) is stale; the SDR rate needs `feedMinCount` fresh feeds. */
+  feedMaxAgeMs: u64,
+  feedMinCount: u16,
 });
 export type ChainParams = Infer<typeof chainParams>;
 
@@ -96,6 +112,9 @@ export function defaultParams(): ChainParams {
       evidence: 0n,
       validator_bond: fee(1n),
       validator_unbond: fee(1n),
+      proposal_create: fee(10n),
+      proposal_vote: fee(1n),
+      price_feed: fee(1n),
     },
     communityFeeBps: 2500,
     communityFund: 'tcdf',
@@ -110,6 +129,15 @@ export function defaultParams(): ChainParams {
     evidenceMaxAgeEpochs: 2,
     maxDemandLifetimeSec: 30 * 86_400,
     maxOpenDemandsPerSubscriber: 5,
+    miniNodeFeeBps: 3000,
+    ndfFund: 'ndf',
+    ndfDailyPayout: 50_000n * UNIT,
+    govMinVotingMs: 60_000n,
+    govMaxVotingMs: 30n * 86_400_000n,
+    govMaxOpenProposals: 4,
+    govMaxSkips: 3,
+    feedMaxAgeMs: 3_600_000n,
+    feedMinCount: 1,
   };
 }
 

@@ -39,6 +39,9 @@ const FROZEN_TAGS: Record<string, number> = {
   evidence: 51,
   validator_bond: 52,
   validator_unbond: 53,
+  proposal_create: 60,
+  proposal_vote: 61,
+  price_feed: 62,
 };
 /**
  * Every tag ever reserved, with the name it was reserved for. A reserved tag may later be taken by

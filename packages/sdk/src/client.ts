@@ -81,6 +81,19 @@ import {
   withdrawOfferOp,
 } from './build.js';
 import { apiErrorFromResponse, RoamApiError, RoamNetworkError, retryAfterMsOf } from './errors.js';
+import {
+  type GovernanceJson,
+  type PriceFeedArgs,
+  type PriceHistoryJson,
+  type PricesJson,
+  type ProposalJson,
+  type ProposeArgs,
+  priceFeedOp,
+  proposeOp,
+  type SuperNodesJson,
+  type VoteArgs,
+  voteOp,
+} from './governance.js';
 import { type AttestationJson, disclosureStrings, sealMemo, sealRequestPayload } from './identity.js';
 import { sealProvisioning } from './provision.js';
 import { type Signer, signWith } from './signer.js';
@@ -825,5 +838,63 @@ export class RoamClient {
    */
   submitEvidence(args: EvidenceArgs, opts?: ActionOptions): Promise<TxResult> {
     return this.send([evidenceOp(args)], [], opts);
+  }
+
+  // ---------- governance, price feeds, the SDR (docs/GOVERNANCE.md) ----------
+
+  /** An admitted operator proposes an action (it counts as its yes vote); `proposalId` is its id. */
+  async propose(
+    args: ProposeArgs,
+    signer: Signers,
+    opts?: ActionOptions,
+  ): Promise<TxResult & { proposalId: string }> {
+    const res = await this.send([proposeOp(args)], signer, opts);
+    return { ...res, proposalId: objectIdOf(res.txId) };
+  }
+
+  /** An admitted operator votes yes or no (once, before the deadline). */
+  vote(args: VoteArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([voteOp(args)], signer, opts);
+  }
+
+  /** A Super Node of the active set publishes its exchange rates. */
+  publishPriceFeed(args: PriceFeedArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([priceFeedOp(args)], signer, opts);
+  }
+
+  /** Proposals, newest first (GET /v1/governance/proposals). */
+  proposals(
+    q: { status?: ProposalJson['status']; limit?: number } = {},
+    opts?: RequestOptions,
+  ): Promise<{ items: ProposalJson[] }> {
+    return this.#json('GET', '/v1/governance/proposals', {
+      ...opts,
+      query: { status: q.status, limit: q.limit },
+    });
+  }
+
+  /** One proposal with its votes; 404 GOV_UNKNOWN. */
+  proposal(id: string, opts?: RequestOptions): Promise<ProposalJson> {
+    return this.#json('GET', `/v1/governance/proposals/${seg(id)}`, opts);
+  }
+
+  /** The admitted operators with their participation, pending parameter changes, a scheduled upgrade. */
+  governance(opts?: RequestOptions): Promise<GovernanceJson> {
+    return this.#json('GET', '/v1/governance', opts);
+  }
+
+  /** Super Nodes by Proof of Importance (SLA days of the last 100), with their place in the next set. */
+  superNodes(opts?: RequestOptions): Promise<SuperNodesJson> {
+    return this.#json('GET', '/v1/supernodes', opts);
+  }
+
+  /** The SDR rate from the price feeds (GET /v1/prices). */
+  prices(opts?: RequestOptions): Promise<PricesJson> {
+    return this.#json('GET', '/v1/prices', opts);
+  }
+
+  /** Daily SDR fixings, newest first (GET /v1/prices/history). */
+  priceHistory(days = 30, opts?: RequestOptions): Promise<PriceHistoryJson> {
+    return this.#json('GET', '/v1/prices/history', { ...opts, query: { days } });
   }
 }

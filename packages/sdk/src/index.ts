@@ -20,6 +20,7 @@ export {
 export * from './build.js';
 export * from './client.js';
 export * from './errors.js';
+export * from './governance.js';
 export * from './identity.js';
 export * from './provision.js';
 export * from './signer.js';

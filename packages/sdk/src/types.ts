@@ -60,6 +60,16 @@ export interface ChainParamsJson {
   vestingBpsPerMonth: number;
   vestingMonthMs: U64;
   genesisTime: U64 | number;
+  /** Governance, fee split, NDF, price feeds (docs/GOVERNANCE.md). */
+  miniNodeFeeBps?: number;
+  ndfFund?: string;
+  ndfDailyPayout?: U64;
+  govMinVotingMs?: U64;
+  govMaxVotingMs?: U64;
+  govMaxOpenProposals?: number;
+  govMaxSkips?: number;
+  feedMaxAgeMs?: U64;
+  feedMinCount?: number;
   [extra: string]: unknown;
 }
 

@@ -615,6 +615,9 @@ describe('RoamClient against a fake API', () => {
       evidence: 'submitEvidence',
       validator_bond: 'bondValidator',
       validator_unbond: 'unbondValidator',
+      proposal_create: 'propose',
+      proposal_vote: 'vote',
+      price_feed: 'publishPriceFeed',
     };
     const c = new RoamClient({ url: 'http://node.test', fetch: new FakeApi().fetch });
     for (const n of OP_NAMES) expect(typeof c[ACTION[n]]).toBe('function');

@@ -23,8 +23,11 @@ import {
 } from '@roamchain/protocol';
 import { ApplyCtx, type LedgerEvent } from './context.js';
 import { bucketOf, EXPIRY_QUEUE, evaluate, settle, UNBOND_QUEUE } from './evaluators.js';
+import { feedsEnd } from './feeds.js';
+import { governanceEnd, requireKnownProtocol } from './governance.js';
 import { type LedgerState, Overlay, type Staged, type StateChange, type TxIndex } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
+import { payFees, slaEnd } from './payouts.js';
 import { epochBoundary } from './validators.js';
 
 export interface BlockStart {
@@ -157,6 +160,7 @@ export class BlockBuilder {
     readonly opts: ApplyOptions,
   ) {
     const meta = state.meta;
+    requireKnownProtocol(state, start.height);
     if (start.height !== meta.height + 1n) {
       throw new RoamError('BLOCK_BAD_HEIGHT', `expected height ${meta.height + 1n}, got ${start.height}`);
     }
@@ -260,22 +264,16 @@ export class BlockBuilder {
         });
       },
     );
-    // 3. The last block of an epoch fixes the next epoch's validator set.
+    // 3. Governance: passed proposals executed, deadlines closed, epoch-bound params (governance.ts).
+    governanceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
+    // 4. The block counts for its producer's SLA; a new day records the last one and pays the NDF (payouts.ts).
+    slaEnd(ctx, this.start.producer);
+    // 5. The last block of an epoch fixes the next epoch's validator set.
     epochBoundary(ctx);
-    // 4. Fees: a share to the community fund, the rest to the producer.
-    const p = ctx.params;
-    if (this.fees > 0n) {
-      const community = (this.fees * BigInt(p.communityFeeBps)) / 10_000n;
-      ctx.credit(p.communityFund, 'UMT', community);
-      ctx.credit(this.start.producer, 'UMT', this.fees - community);
-      ctx.emit({
-        type: 'fees_paid',
-        total: this.fees,
-        community,
-        producer: this.start.producer,
-        toProducer: this.fees - community,
-      });
-    }
+    // 6. SDR fixing from the price feeds (feeds.ts); the fee split (payouts.ts).
+    const hadFeed = this.receipts.some((r) => r.events.some((e) => e.type === 'price_feed'));
+    feedsEnd(ctx, hadFeed);
+    payFees(ctx, this.fees, this.start.producer);
     const txs = this.envelopes.map((e): [string, bigint] => [e.idHex, e.tx.expiration]);
     const staged = this.state.stage(this.block, txs, this.start.time);
     if (!this.opts.stage) this.state.adopt(staged);

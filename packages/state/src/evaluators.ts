@@ -29,6 +29,8 @@ import {
   withRating,
 } from './abuse.js';
 import { type ApplyCtx, issuerFee } from './context.js';
+import { evalPriceFeed } from './feeds.js';
+import { evalProposalCreate, evalProposalVote } from './governance.js';
 import {
   type Account,
   type Attestation,
@@ -808,6 +810,10 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     });
     dropFromCurrentSet(ctx, member.account);
   },
+
+  proposal_create: evalProposalCreate,
+  proposal_vote: evalProposalVote,
+  price_feed: evalPriceFeed,
 };
 
 /** Cut every pending unbonding entry of `account` by `bps`; returns the total cut. */

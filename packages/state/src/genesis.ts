@@ -8,6 +8,7 @@ import {
   UMT_SUPPLY,
 } from '@roamchain/protocol';
 import { bucketOf, EXPIRY_QUEUE, UNBOND_QUEUE } from './evaluators.js';
+import { initGovernance } from './governance.js';
 import { LedgerState, Overlay, type StateChange } from './ledger.js';
 import { type Account, K, type SetMember, type Validator } from './objects.js';
 import { byName } from './validators.js';
@@ -61,6 +62,9 @@ export function genesisState(g: Genesis): {
   }
   if (!names.has(g.params.communityFund)) bad(`community fund account ${g.params.communityFund} missing`);
   if (!names.has(g.params.governance)) bad(`governance account ${g.params.governance} missing`);
+  if (!names.has(g.params.ndfFund)) bad(`NDF account ${g.params.ndfFund} missing`);
+  if (g.params.communityFeeBps + g.params.miniNodeFeeBps > 10_000)
+    bad('communityFeeBps + miniNodeFeeBps above 100%');
   const p = g.params;
   if (p.epochLength < 1) bad('epochLength must be at least 1 block');
   if (p.maxValidators < 1) bad('maxValidators must be at least 1');
@@ -123,6 +127,7 @@ export function genesisState(g: Genesis): {
     set.map((m) => m.account),
   );
   o.put(K.validatorSet(0n), { epoch: 0n, segments: [{ from: 1n, validators: set }] });
+  initGovernance(o, g.accounts);
   for (const q of [EXPIRY_QUEUE, UNBOND_QUEUE]) o.put(K.queueCursor(q), { next: bucketOf(g.genesisTime) });
   const { changes } = state.commit(o);
   return { state, changes, chainId };

@@ -27,6 +27,7 @@ import {
   u64,
   vec,
 } from '@roamchain/protocol';
+import { GOV_CODECS } from './gov-objects.js';
 
 export const account = struct({
   name,
@@ -293,6 +294,7 @@ const CODECS: [string, Codec<any>][] = [
   ['qn/', count],
   ['qh/', count],
   ['qk/', queueChunk],
+  ...GOV_CODECS,
 ];
 
 export function codecForKey(key: string): Codec<unknown> {

@@ -9,7 +9,8 @@
  *            — each star is 2,000 bps (5 stars = 10,000); a prior of W0 = 50 SDR paid at 3.5 stars
  *              keeps a newcomer with one cheap 5-star rating from outranking an operator with hundreds;
  *   bad    = (Σ paid on bad-service refunds) x 10,000 / (Σ paid on closed contracts + W0)
- *   rating = stars x (10,000 − bad) / 10,000
+ *   rating = stars x (10,000 − bad) / 10,000, halved while the operator is idle in governance
+ *            (skipped govMaxSkips proposals in a row; docs/GOVERNANCE.md)
  *
  * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
  * offer scores 10,000), quality = the operator's rating; score = (wp x priceScore + wq x quality)
@@ -17,6 +18,7 @@
  * Ties: lower cost first, then offer id.
  */
 import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol';
+import { isIdleOperator } from './gov-objects.js';
 import type { LedgerState, StateReader } from './ledger.js';
 import { type Demand, K, type Offer, type OperatorStats } from './objects.js';
 
@@ -46,7 +48,9 @@ export function operatorRating(state: StateReader, operator: string): OperatorRa
   const badW = s?.badServiceWeight ?? 0n;
   const stars = (sw * 2000n + W0 * PRIOR_BPS) / (w + W0);
   const badBps = (badW * 10_000n) / (paid + W0);
-  const rating = (stars * (10_000n - (badBps > 10_000n ? 10_000n : badBps))) / 10_000n;
+  let rating = (stars * (10_000n - (badBps > 10_000n ? 10_000n : badBps))) / 10_000n;
+  // Governance participation: an idle operator (skipped govMaxSkips proposals in a row) counts half.
+  if (isIdleOperator(state, operator)) rating /= 2n;
   return {
     operator,
     ratingBps: Number(rating),

@@ -10,6 +10,7 @@
  */
 import { type ChainParams, equalBytes, RoamError } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
+import { DAY_MS, isIdleOperator, slaDaysOf } from './gov-objects.js';
 import type { StateReader } from './ledger.js';
 import { type ChainMeta, K, type SetMember, type Validator, type ValidatorSetRecord } from './objects.js';
 
@@ -125,16 +126,27 @@ export function setActiveIndex(ctx: ApplyCtx, account: string, active: boolean):
 
 /**
  * The set the next epoch would get from the records as they are now: 'active' validators with at
- * least the minimum bond, the `maxValidators` largest bonds (ties: account name), ordered by name.
+ * least the minimum bond and not owned by an idle operator, the `maxValidators` most important
+ * (SLA days of the last 100, then bond, then account name), ordered by name.
  */
 export function electSet(s: StateReader, params: ChainParams): SetMember[] {
   const min = params.minValidatorBond;
   const eligible: Validator[] = [];
   for (const a of s.get<string[]>(K.activeValidators) ?? []) {
     const v = s.get<Validator>(K.validator(a));
-    if (v && v.status === 'active' && v.bond >= min) eligible.push(v);
+    // An owner that is an idle operator (skipped too many proposals) sits out until it votes again.
+    if (v && v.status === 'active' && v.bond >= min && !isIdleOperator(s, a)) eligible.push(v);
   }
-  eligible.sort((x, y) => (x.bond === y.bond ? byName(x.account, y.account) : x.bond > y.bond ? -1 : 1));
+  // Proof of Importance (docs/GOVERNANCE.md §5): the days of the last 100 on which it met the SLA,
+  // then the bond, then the account name.
+  const meta = s.get<ChainMeta>(K.meta);
+  const today = meta ? meta.time / DAY_MS : 0n;
+  const importance = new Map(eligible.map((v) => [v.account, slaDaysOf(s, v.account, today)]));
+  eligible.sort((x, y) => {
+    const d = importance.get(y.account)! - importance.get(x.account)!;
+    if (d !== 0) return d;
+    return x.bond === y.bond ? byName(x.account, y.account) : x.bond > y.bond ? -1 : 1;
+  });
   return eligible
     .slice(0, params.maxValidators)
     .sort((x, y) => byName(x.account, y.account))

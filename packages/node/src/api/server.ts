@@ -56,6 +56,7 @@ import type { Logger } from 'pino';
 import { FeedIndexer } from '../indexer/feed.js';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import type { KvStore } from '../store/index.js';
+import { governanceRoutes } from './governance.js';
 import { FeedHub } from './hub.js';
 import {
   accountJson,
@@ -222,6 +223,8 @@ export async function buildApp(
         { name: 'ledger', description: 'accounts, offers, contracts, demands, ratings' },
         { name: 'validators', description: 'Super Nodes: the active set and validator records' },
         { name: 'feed', description: 'WebSocket feed' },
+        { name: 'governance', description: 'proposals and votes of the admitted operators' },
+        { name: 'prices', description: 'Super Node price feeds and the SDR rate' },
       ],
     },
     // WebSocket routes are left out of the generated paths: describe the upgrade by hand.
@@ -884,6 +887,8 @@ export async function buildApp(
     },
     async () => opts.agents?.() ?? {},
   );
+
+  await app.register(governanceRoutes, { node });
 
   registerWs(app, node, hub, {
     metrics,
