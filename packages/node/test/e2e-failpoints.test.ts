@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { devnetGenesis, devnetNodeKey, devnetValidators } from '@roamchain/devnet';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type ClusterMember,
@@ -28,7 +29,6 @@ import {
   spawnMember,
   waitForApi,
 } from '../src/cluster.js';
-import { devnetGenesis, devnetNodeKey, devnetValidators } from '../src/devnet.js';
 import type { Failpoint } from '../src/failpoint.js';
 import { http, sleep, until } from './support/proc.js';
 

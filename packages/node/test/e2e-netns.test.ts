@@ -20,10 +20,10 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { devnetGenesis, devnetNodeKey, devnetValidators } from '@roamchain/devnet';
 import { UNIT, utf8 } from '@roamchain/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ClusterMember, planCluster, spawnMember, waitForApi } from '../src/cluster.js';
-import { devnetGenesis, devnetNodeKey, devnetValidators } from '../src/devnet.js';
 import { http, signWith, sleep, submit, txBase, until } from './support/proc.js';
 import { Link, seeded } from './support/relay.js';
 
