@@ -50,7 +50,7 @@ import {
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
 import { failpoint } from './failpoint.js';
 import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
-import type { AppliedBlock, SubmitResult } from './interfaces.js';
+import type { AppliedBlock, ConsensusStatus, SubmitResult } from './interfaces.js';
 import {
   blocksReq,
   blocksResp,
@@ -130,21 +130,7 @@ export interface SyncProgress {
   done: boolean;
 }
 
-export interface ConsensusStatus {
-  validator: boolean;
-  height: number;
-  round: number;
-  step: string;
-  validators: number;
-  peers: number;
-  syncing: boolean;
-  syncHeight: number;
-  syncTarget: number;
-  decisions: number;
-  maxRound: number;
-  refusedSignatures: number;
-  evidence: number;
-}
+export type { ConsensusStatus };
 
 /**
  * Proposer-based timestamps (PBTS, CometBFT's ADR-071): a block's time is its proposer's clock, and a

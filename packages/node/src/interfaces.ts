@@ -5,7 +5,23 @@
  */
 import type { Block, Genesis, TxEnvelope } from '@roamchain/protocol';
 import type { LedgerEvent, LedgerState, TxReceipt } from '@roamchain/state';
-import type { ConsensusStatus } from './consensus.js';
+
+/** The consensus driver's view of itself (`GET /v1/status`). */
+export interface ConsensusStatus {
+  validator: boolean;
+  height: number;
+  round: number;
+  step: string;
+  validators: number;
+  peers: number;
+  syncing: boolean;
+  syncHeight: number;
+  syncTarget: number;
+  decisions: number;
+  maxRound: number;
+  refusedSignatures: number;
+  evidence: number;
+}
 
 export interface NodeStatus {
   chainId: string;
