@@ -64,6 +64,7 @@ import {
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
 import { registerOperatorCommands } from './operator.js';
+import { registerSubmitCommand } from './submit.js';
 
 /** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
 export const contractKeyName = (contractId: string) => `ssc/${contractId}`;
@@ -107,6 +108,8 @@ export class UsageError extends Error {}
 
 interface RunState {
   ctx?: Ctx;
+  /** Exit code of a command that finished but reports a partial failure (e.g. `submit`). */
+  exitCode?: number;
 }
 
 const int =
@@ -141,24 +144,32 @@ async function signers(ctx: Ctx, names: string[]): Promise<Signer[]> {
   return out;
 }
 
-async function loadNodeExport(
+/**
+ * `roamchain node` and `roamchain devnet` (loaded on demand: the other commands never load the node).
+ * A keystore producer's key is read here, where keystores are known (the node does not depend on the SDK).
+ */
+async function loadLauncher(
   fn: 'runNode' | 'runDevnet',
 ): Promise<(opts: Record<string, unknown>) => unknown> {
-  const spec = '@roamchain/node';
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(/* @vite-ignore */ spec)) as Record<string, unknown>;
-  } catch (e) {
-    throw new RoamError('INTERNAL', `cannot load ${spec}: ${(e as Error).message}`);
+  if (fn === 'runDevnet') {
+    const { runDevnet } = await import('@roamchain/devnet');
+    return runDevnet as (opts: Record<string, unknown>) => unknown;
   }
-  const f = mod[fn];
-  if (typeof f !== 'function') {
-    throw new RoamError(
-      'INTERNAL',
-      `${spec} does not provide ${fn}(opts) yet; this command is not available in this build`,
-    );
-  }
-  return f as (opts: Record<string, unknown>) => unknown;
+  const { runNode } = await import('@roamchain/node');
+  const loadProducerKey = async (path: string, account: string): Promise<Uint8Array> => {
+    const { Keystore, passphraseFromEnv } = await import('@roamchain/sdk/keystore');
+    const pass = passphraseFromEnv();
+    if (!pass) {
+      throw new RoamError('KEYSTORE_NO_KEY', 'a producer needs --keystore and ROAMCHAIN_KEYSTORE_PASSPHRASE');
+    }
+    const ks = await Keystore.open(path, pass);
+    try {
+      return ks.get(account).signingSecret;
+    } finally {
+      ks.close();
+    }
+  };
+  return (opts) => runNode({ ...(opts as Parameters<typeof runNode>[0]), loadProducerKey });
 }
 
 /** The keystore if it can be opened without asking (for best-effort decryption), else undefined. */
@@ -1839,11 +1850,11 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       }),
     );
 
-  // ------------------------------------------------------------------ node (provided by @roamchain/node)
+  // ---------------------------------------------- node (@roamchain/node) and devnet (@roamchain/devnet)
   const runForever = async (fn: 'runNode' | 'runDevnet', opts: Record<string, unknown>) => {
-    const start = await loadNodeExport(fn);
+    const start = await loadLauncher(fn);
     await start(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
-    // The node serves until SIGINT/SIGTERM, which @roamchain/node handles (closes and exits).
+    // The node serves until SIGINT/SIGTERM, which runNode / runDevnet handle (close and exit).
     await new Promise<never>(() => {});
   };
 
@@ -1912,6 +1923,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     }
   };
   registerOperatorCommands(program, io);
+  registerSubmitCommand(program, io, (code) => {
+    state.exitCode = code;
+  });
   summarize(program);
   return program;
 }
@@ -1946,7 +1960,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const program = buildProgram(io, state);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return state.exitCode ?? 0;
   } catch (e) {
     const d = describeError(e);
     if (d.exitCode !== 0 && d.message) {

@@ -62,6 +62,13 @@ export interface Host {
    * core only with its body, so L22/L28 always get a verdict; `undefined` only ever delays L49.
    */
   validValue(value: Value, height: bigint): boolean | undefined;
+  /**
+   * timely(proposal) of proposer-based timestamps (PBTS): the block's time is within this node's
+   * clock bounds when its proposal arrived. Asked only at L23 (a proposal with validRound -1): a
+   * value re-proposed with a POL round was already found timely by 2f+1 validators (L29 has no such
+   * check), so a lock can never be stranded by the clock. Absent: always timely.
+   */
+  timely?(value: Value, height: bigint, round: number): boolean;
   /** Send to every other validator (gossip). The core delivers its own messages to itself. */
   broadcast(msg: ConsensusMessage): void;
   /** Call `onTimeout(kind, height, round)` after `ms` milliseconds. */
@@ -453,7 +460,10 @@ export class Tendermint {
     for (const p of rs.proposals.values()) {
       if (p.validRound === -1) {
         // L22-L27
-        const ok = this.isValid(p.value) && (this.lockedRound === -1 || sameValue(this.lockedValue, p.value)); // L23
+        const ok =
+          this.isValid(p.value) &&
+          (this.host.timely?.(p.value, this.h, this.round) ?? true) &&
+          (this.lockedRound === -1 || sameValue(this.lockedValue, p.value)); // L23 (PBTS: + timely)
         if (!ok && this.isValid(p.value)) this.stats.lockedNil++;
         this.sendVote('prevote', ok ? p.value : null); // L24 / L26
         this.step = 'prevote'; // L27

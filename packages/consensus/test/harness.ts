@@ -84,6 +84,7 @@ export class RecordingHost implements Host {
   validValue(value: Value): boolean {
     return !value.every((b, i) => b === BAD[i]);
   }
+  timely?: (value: Value, height: bigint, round: number) => boolean;
   broadcast(msg: ConsensusMessage): void {
     this.sent.push(msg);
     this.log.push(`broadcast ${describe(msg)}`);

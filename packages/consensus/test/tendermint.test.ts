@@ -425,3 +425,24 @@ describe('gossip', () => {
     expect(core.gossip().map((m) => m.kind)).toEqual(['commit']);
   });
 });
+
+describe('PBTS: timely(proposal) at L23 only', () => {
+  it('prevotes nil for a valid value whose time is not timely; a POL re-proposal of it is not judged by the clock', () => {
+    const { core, host } = node(0);
+    const judged: number[] = [];
+    host.timely = (_v, _h, round) => {
+      judged.push(round);
+      return false;
+    };
+    core.start(H);
+    core.onProposal(proposal(H, 0, A));
+    expect(host.lastVote()).toMatchObject({ type: 'prevote', round: 0, value: null });
+    expect(judged).toEqual([0]);
+    // The others found A timely in round 0 (a POL); round 1 re-proposes it with validRound 0 (L28).
+    for (const i of [1, 2, 3]) core.onVote(vote(i, 'prevote', H, 0, A));
+    core.onTimeout('precommit', H, 0); // round 1, proposer 2
+    core.onProposal(proposal(H, 1, A, 0));
+    expect(hex(host.lastVote()!.value)).toBe(hex(A));
+    expect(judged).toEqual([0]);
+  });
+});

@@ -3,7 +3,7 @@
  * devnet node):
  *   node --import tsx packages/node/bench/loadgen.ts --url http://127.0.0.1:8080[,URL2,…] [--seconds 30]
  *     [--rate N] [--inflight 128] [--subscribers 840] [--group 400] [--depth 2] [--node-pid PID[,PID2,…]]
- *     [--presign-rate 3000] [--wait-sample 50]
+ *     [--presign-rate 3000] [--wait-sample 50] [--flood [--flood-txs 50000] [--flood-workers 4]]
  *
  * Several APIs (`--url` a comma-separated list, e.g. every validator of a network): the load is spread
  * over them the way operators would submit to their own nodes. Each transaction goes to one node: a
@@ -21,8 +21,9 @@
  * 2. Pre-signs the contract mix (mix.ts) with libsodium before the clock starts: the ramp plus enough
  *    for --rate (else --presign-rate) tx/s over --seconds; should the node be faster, more rounds are
  *    signed on the way (reported as signedDuringRun).
- * 3. Sends it over HTTP/1.1 keep-alive, one transaction per POST /v1/tx (the API has no batch), with at
- *    most --inflight requests outstanding and optionally paced to --rate tx/s. A transaction whose
+ * 3. Sends it over HTTP/1.1 keep-alive in binary batches (POST /v1/txs, batch.ts: what the loop hands
+ *    over in one turn of the event loop goes as one request, at most 256 per request), with at most
+ *    --inflight transactions outstanding and optionally paced to --rate tx/s. A transaction whose
  *    dependency (the contract step before it) is not committed yet is held back until it is. The ramp
  *    rounds (until every kind is in the mix) run first; the measured window starts at the first steady
  *    round and lasts --seconds; then sending stops and what was accepted is waited for (drain).
@@ -33,17 +34,24 @@
  * submit -> committed -> seen by a client. As a cross-check every 50th transaction of the window is
  * sent with ?wait=true (HTTP answer when committed) and timed from send to answer.
  *
+ * --flood: the window is two phases of --seconds each, the mix paced to --rate (default 300 tx/s)
+ * throughout: first unloaded, then with one more account (created and funded in the setup) flooding
+ * the first node at full speed: --flood-workers batch requests of 256 pre-signed transfers always
+ * outstanding on connections of its own, refused ones (MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT) sent
+ * again. The result's `flood` part compares the others' submit-to-inclusion latency of the two phases.
+ *
  * Output: progress lines, then one line `RESULT_JSON {…}` (read by run.ts).
  */
 
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { DEMO_OPERATORS, DEVNET_GATEWAY, DEVNET_SEED, EXTRA_OPERATORS } from '@roamchain/devnet';
 import { decodeTx, hexToBytes, type Operation, type OpName, opHash, UNIT } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
 import WebSocket from 'ws';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
-import { DEMO_OPERATORS, DEVNET_GATEWAY, DEVNET_SEED, EXTRA_OPERATORS } from '../src/devnet.js';
+import { BatchSender, Flooder, type TxAnswer } from './batch.js';
 import {
   ContractMix,
   loadKeys,
@@ -59,13 +67,16 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     seconds: { type: 'string', default: '30' },
     rate: { type: 'string' },
-    inflight: { type: 'string', default: '128' },
+    inflight: { type: 'string', default: '1024' },
     subscribers: { type: 'string', default: '840' },
     group: { type: 'string', default: '400' },
     depth: { type: 'string', default: '2' },
     'presign-rate': { type: 'string', default: '3000' },
     'node-pid': { type: 'string' },
     'wait-sample': { type: 'string', default: '50' },
+    flood: { type: 'boolean', default: false },
+    'flood-txs': { type: 'string', default: '50000' },
+    'flood-workers': { type: 'string', default: '4' },
   },
 });
 if (!args.url) throw new Error('--url is required');
@@ -80,7 +91,12 @@ if (N < 1 || N > 30) throw new Error('--url: 1 to 30 URLs');
 const ALL_NODES = 2 ** N - 1;
 const label = (k: number) => `node-${k + 1}`;
 const SECONDS = Number(args.seconds);
-const RATE = args.rate !== undefined ? Number(args.rate) : undefined;
+const FLOOD = args.flood;
+const FLOOD_TXS = Number(args['flood-txs']);
+const FLOOD_WORKERS = Number(args['flood-workers']);
+const RATE = args.rate !== undefined ? Number(args.rate) : FLOOD ? 300 : undefined;
+/** The measured window: one phase, or with --flood an unloaded phase and a flooded one. */
+const PHASES = FLOOD ? 2 : 1;
 const INFLIGHT = Number(args.inflight);
 const SUBSCRIBERS = Number(args.subscribers);
 const GROUP = Number(args.group);
@@ -108,6 +124,7 @@ function request(
   body?: Buffer,
   ag: http.Agent = agent,
   node = 0,
+  contentType = 'application/json',
 ): Promise<{ status: number; text: string }> {
   const base = URLS[node]!;
   return new Promise((resolve, reject) => {
@@ -118,7 +135,7 @@ function request(
         method,
         path,
         agent: ag,
-        headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {},
+        headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -131,6 +148,10 @@ function request(
     req.end(body);
   });
 }
+
+const OCTETS = 'application/octet-stream';
+const batcher = new BatchSender((node, body) => request('POST', '/v1/txs', body, agent, node, OCTETS), N);
+const floodAgent = new http.Agent({ keepAlive: true, maxSockets: FLOOD_WORKERS });
 
 async function getJson<T>(path: string, node = 0): Promise<T> {
   const r = await request('GET', path, undefined, waitAgent, node);
@@ -325,8 +346,11 @@ function send(t: LiveTx, wait = false): void {
       .finally(() => waitInflight--);
     return;
   }
-  request('POST', '/v1/tx', t.body, agent, t.node)
-    .then((r) => onAnswer(t, r, false))
+  batcher
+    .send(t.node, t.bytes)
+    .then((a: TxAnswer) =>
+      onAnswer(t, a.ok ? { status: 202, text: '' } : { status: 400, text: JSON.stringify(a) }, false),
+    )
     .catch((e: unknown) => {
       bump(rejectedCodes, `NETWORK: ${(e as Error).message}`);
       bump(rejectedByNode[t.node]!, 'NETWORK');
@@ -403,12 +427,13 @@ async function metricSums(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const line of texts.join('\n').split('\n')) {
     const m =
-      /^(roamchain_block_apply_seconds_(?:sum|count)|roamchain_api_request_seconds_(?:sum|count)\{[^}]*route="\/v1\/tx"[^}]*\}) ([0-9.e+-]+)$/.exec(
+      /^(roamchain_block_apply_seconds_(?:sum|count)|roamchain_api_request_seconds_(?:sum|count)\{[^}]*route="\/v1\/txs?"[^}]*\}) ([0-9.e+-]+)$/.exec(
         line,
       );
     if (m) {
+      const route = m[1]!.includes('route="/v1/txs"') ? 'txs' : 'tx';
       const key = m[1]!.startsWith('roamchain_api')
-        ? `tx_api_${m[1]!.includes('_sum') ? 'sum' : 'count'}`
+        ? `${route}_api_${m[1]!.includes('_sum') ? 'sum' : 'count'}`
         : m[1]!;
       out[key] = (out[key] ?? 0) + Number(m[2]);
     }
@@ -435,6 +460,9 @@ const subscribers = Array.from({ length: SUBSCRIBERS }, (_, i) => ({
 }));
 const subKeys = subscribers.map((s) => loadKeys(s.name));
 for (let i = 0; i < subscribers.length; i++) secrets.set(subscribers[i]!.name, subKeys[i]!.secretKey);
+/** --flood: the flooding account, a subscriber of the first operator. */
+const flooder = { name: `lg-${runTag}-flood`, home: operators[0]!, keys: loadKeys(`lg-${runTag}-flood`) };
+if (FLOOD) secrets.set(flooder.name, flooder.keys.secretKey);
 const signer = new Signer(chainId, secrets, BigInt(Date.now()) + 50n * 60_000n);
 const chunk = <T>(xs: T[], n: number): T[][] =>
   Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
@@ -463,6 +491,20 @@ for (const op of operators) {
       ),
     );
   }
+}
+if (FLOOD) {
+  w1.push(
+    signer.sign([
+      {
+        type: 'account_create',
+        creator: flooder.home,
+        name: flooder.name,
+        signingKey: flooder.keys.publicKey,
+        encryptionKey: flooder.keys.enc,
+        homeOperator: flooder.home,
+      },
+    ]),
+  );
 }
 await wave('accounts', w1);
 
@@ -524,6 +566,21 @@ for (const op of operators) {
   });
   w2.push(s);
 }
+if (FLOOD) {
+  // Each flood transfer costs 1 base unit and the 0.001 UMT fee: 1,000 UMT pays for ~1M of them.
+  w2.push(
+    signer.sign([
+      {
+        type: 'transfer',
+        from: flooder.home,
+        to: flooder.name,
+        token: 'UMT',
+        amount: 1000n * UNIT,
+        memo: new Uint8Array(),
+      },
+    ]),
+  );
+}
 await wave('funding + offers', w2);
 const setupSeconds = (now() - tStart) / 1000;
 
@@ -582,6 +639,26 @@ const signSeconds = (now() - tSign) / 1000;
 const presigned = txs.length;
 const presignedSigs = signer.signatures - sig0;
 const firstSteady = txs.findIndex((t) => (t as unknown as PlannedTx).round === mix.steadyRound);
+// --flood: the flooder's transfers, pre-signed too (distinct by their memo).
+const tFloodSign = now();
+const floodTxs: Uint8Array[] = [];
+for (let i = 0; FLOOD && i < FLOOD_TXS; i++) {
+  const memo = new Uint8Array(4);
+  new DataView(memo.buffer).setUint32(0, i);
+  floodTxs.push(
+    signer.sign([{ type: 'transfer', from: flooder.name, to: flooder.home, token: 'UMT', amount: 1n, memo }])
+      .bytes,
+  );
+}
+if (FLOOD)
+  log(`pre-signed ${floodTxs.length} flood transfers in ${((now() - tFloodSign) / 1000).toFixed(1)} s`);
+const flood = new Flooder(
+  (node, body) => request('POST', '/v1/txs', body, floodAgent, node, OCTETS),
+  0,
+  floodTxs,
+  { workers: FLOOD_WORKERS, batch: 256 },
+);
+let floodStartedAt = 0;
 log(
   `pre-signed ${presigned} txs (${presignedSigs} signatures) in ${signSeconds.toFixed(1)} s: ` +
     `${mix.steadyRound} ramp rounds (${firstSteady} txs) + ${steadyRounds} rounds of ${mix.steadyRoundTxs} ` +
@@ -605,11 +682,19 @@ let cpu0:
   | undefined;
 let metrics0: Record<string, number> = {};
 const paceStart = now();
+let nextDue = paceStart;
 
 let blockedOnDep = false;
 
 function startWindow(): void {
   windowStart = now();
+  if (FLOOD) {
+    setTimeout(() => {
+      floodStartedAt = now();
+      log('flood: starting');
+      flood.start();
+    }, SECONDS * 1000);
+  }
   cpu0 = {
     self: process.cpuUsage(),
     node: NODE_PID !== undefined ? threadTicks(NODE_PID) : undefined,
@@ -665,7 +750,7 @@ log(
 );
 startProgress();
 for (let i = 0; ; i++) {
-  if (windowStart && now() >= windowStart + SECONDS * 1000) break;
+  if (windowStart && now() >= windowStart + PHASES * SECONDS * 1000) break;
   if (i >= txs.length) {
     const before = txs.length;
     addRound();
@@ -686,11 +771,24 @@ for (let i = 0; ; i++) {
       }
     }
   }
+  if (FLOOD && i === firstSteady) {
+    // The unloaded phase starts on a settled chain: the ramp's backlog committed first.
+    const settled = await until(
+      () => txs.slice(0, i).every((x) => x.state !== ACCEPTED && x.state !== INFLIGHT_STATE),
+      60_000,
+      100,
+    );
+    log(`flood: ramp ${settled ? 'committed' : 'not committed within 60 s'}; unloaded phase starts`);
+    nextDue = now();
+  }
   await slot();
-  if (RATE) {
-    const due = paceStart + (sent * 1000) / RATE;
+  if (RATE && !(FLOOD && i < firstSteady)) {
+    // With --flood the ramp goes unpaced (it is committed before the window) and the window at a
+    // steady rate (no catch-up burst after waiting for a dependency); else the schedule from the start.
+    const due = FLOOD ? nextDue : paceStart + (sent * 1000) / RATE;
     const wait = due - now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    nextDue = Math.max(nextDue, now()) + 1000 / RATE;
   }
   if (i === firstSteady) startWindow();
   if (windowStart && WAIT_SAMPLE > 0 && sent % WAIT_SAMPLE === 0) {
@@ -703,6 +801,7 @@ for (let i = 0; ; i++) {
 }
 windowEnd = now();
 clearInterval(progress);
+if (FLOOD) await flood.stop();
 const cpuSelf = process.cpuUsage(cpu0?.self);
 const nodeTicks = NODE_PID !== undefined ? threadTicks(NODE_PID) : undefined;
 const procTicks = NODE_PIDS.map((pid) => totalTicks(threadTicks(pid)));
@@ -811,6 +910,42 @@ if (N > 1) {
     };
   });
 }
+// --flood: the others' latency and the chain's throughput in the unloaded and the flooded phase.
+let floodResult: Record<string, unknown> | undefined;
+if (FLOOD) {
+  const split = floodStartedAt || windowStart + SECONDS * 1000;
+  const phase = (from: number, to: number) => {
+    const mine = submitted.filter((t) => t.submitAt >= from && t.submitAt < to);
+    const l = Float64Array.from(
+      mine.filter((t) => t.state === INCLUDED).map((t) => t.includedAt - t.submitAt),
+    ).sort();
+    let committed = 0;
+    for (const b of blocks) if (b.at >= from && b.at < to) committed += b.txCount;
+    const sec = (to - from) / 1000;
+    return {
+      seconds: Math.round(sec * 10) / 10,
+      submitted: mine.length,
+      included: l.length,
+      p50: pct(l, 50),
+      p99: pct(l, 99),
+      max: pct(l, 100),
+      committedTps: Math.round(committed / sec),
+    };
+  };
+  const unloaded = phase(windowStart, split);
+  const loaded = phase(split, windowEnd);
+  floodResult = {
+    unloaded,
+    loaded,
+    p99Ratio: unloaded.p99 > 0 ? Math.round((loaded.p99 / unloaded.p99) * 100) / 100 : null,
+    flooder: {
+      ...flood.stats,
+      sendTps: Math.round(flood.stats.sent / ((windowEnd - split) / 1000)),
+      admittedTps: Math.round(flood.stats.admitted / ((windowEnd - split) / 1000)),
+      presigned: floodTxs.length,
+    },
+  };
+}
 const result = {
   config: {
     seconds: SECONDS,
@@ -820,6 +955,8 @@ const result = {
     group: GROUP,
     depth: DEPTH,
     waitSample: WAIT_SAMPLE,
+    flood: FLOOD,
+    batches: { requests: batcher.requests, txs: batcher.txs },
   },
   setup: {
     seconds: Math.round(setupSeconds * 10) / 10,
@@ -874,12 +1011,16 @@ const result = {
     blocks: d('roamchain_block_apply_seconds_count'),
     txApiSeconds: Math.round(d('tx_api_sum') * 100) / 100,
     txApiRequests: d('tx_api_count'),
+    txsApiSeconds: Math.round(d('txs_api_sum') * 100) / 100,
+    txsApiRequests: d('txs_api_count'),
     ...(N > 1 ? { nodes: N } : {}),
   },
   ...(perNode ? { perNode } : {}),
+  ...(floodResult ? { flood: floodResult } : {}),
 };
 closingFeed = true;
 for (const f of feeds) f.close();
 agent.destroy();
 waitAgent.destroy();
+floodAgent.destroy();
 log(`RESULT_JSON ${JSON.stringify(result)}`);

@@ -33,6 +33,8 @@ import { sodiumKeyPair, sodiumSign } from '../src/crypto/verifier.js';
 export interface SignedTxOut {
   id: Uint8Array;
   idHex: string;
+  /** The signed transaction's bytes (an element of a POST /v1/txs batch). */
+  bytes: Uint8Array;
   /** The POST /v1/tx body, `{"tx":"<hex>"}`. */
   body: Buffer;
   signatures: number;
@@ -67,12 +69,14 @@ export class Signer {
       if (!sk) throw new Error(`no key for ${n}`);
       return sodiumSign(sk, id);
     });
-    const hex = Buffer.from(encodeTx({ ...u, signatures: sigs })).toString('hex');
+    const bytes = encodeTx({ ...u, signatures: sigs });
+    const hex = Buffer.from(bytes).toString('hex');
     this.signatures += sigs.length;
     this.signed++;
     return {
       id,
       idHex: Buffer.from(id).toString('hex'),
+      bytes,
       body: Buffer.from(`{"tx":"${hex}"}`, 'latin1'),
       signatures: sigs.length,
     };

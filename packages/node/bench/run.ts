@@ -1,8 +1,11 @@
 /**
  * Node throughput and latency: `npm run bench` [-- --seconds N] [--rate N] [--inflight N] [--quick]
  *   [--validators N]   (N > 1: a BFT network of N validator processes; --rate defaults to 1000)
+ *   [--flood]          (an unloaded phase of --seconds, then one of --seconds with one account flooding
+ *                       at full speed; the others send the mix at --rate, default 300 tx/s; prints the
+ *                       others' p99 loaded against unloaded: `RESULT mode=flood … p99_ratio=…`)
  *
- * Starts a fresh devnet node process (packages/node/bin/devnet.ts: one producer, 500 ms blocks, the
+ * Starts a fresh devnet node process (packages/devnet/bin/devnet.ts: one producer, 500 ms blocks, the
  * embedded level store, libsodium verification with a cache) on a temporary data directory and a free
  * port, waits for its ready line, then runs the load generator (loadgen.ts) in a second process: it
  * creates load accounts, pre-signs a contract mix and sends it over HTTP for --seconds (at least 30;
@@ -32,8 +35,9 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string' },
     rate: { type: 'string' },
-    inflight: { type: 'string', default: '128' },
+    inflight: { type: 'string', default: '1024' },
     quick: { type: 'boolean', default: false },
+    flood: { type: 'boolean', default: false },
     'block-ms': { type: 'string' },
     validators: { type: 'string' },
   },
@@ -64,6 +68,8 @@ interface LoadResult {
     subscribers: number;
     group: number;
     waitSample: number;
+    flood?: boolean;
+    batches?: { requests: number; txs: number };
   };
   setup: {
     seconds: number;
@@ -108,7 +114,25 @@ interface LoadResult {
     blocks: number;
     txApiSeconds: number;
     txApiRequests: number;
+    txsApiSeconds?: number;
+    txsApiRequests?: number;
     nodes?: number;
+  };
+  /** --flood: the others (the mix) in the unloaded and in the flooded phase, and the flooder. */
+  flood?: {
+    unloaded: FloodPhase;
+    loaded: FloodPhase;
+    p99Ratio: number | null;
+    flooder: {
+      sent: number;
+      admitted: number;
+      refusedForRoom: number;
+      rejected: Record<string, number>;
+      requests: number;
+      sendTps: number;
+      admittedTps: number;
+      presigned: number;
+    };
   };
   /** With several APIs: per node, what was sent there (in the window) and how it fared. */
   perNode?: {
@@ -127,6 +151,16 @@ interface LoadResult {
     decisions: number | null;
     cpuPct: number | null;
   }[];
+}
+
+interface FloodPhase {
+  seconds: number;
+  submitted: number;
+  included: number;
+  p50: number;
+  p99: number;
+  max: number;
+  committedTps: number;
 }
 
 /**
@@ -195,7 +229,7 @@ try {
     ...extraArgs(process.env.ROAMCHAIN_NODE_ARGS),
     '--import',
     'tsx',
-    join(root, 'packages/node/bin/devnet.ts'),
+    join(root, 'packages/devnet/bin/devnet.ts'),
     '--data-dir',
     dataDir,
     '--port',
@@ -250,10 +284,11 @@ try {
     '--seconds',
     String(seconds),
     '--inflight',
-    args.inflight ?? '128',
+    args.inflight ?? '1024',
     '--node-pid',
     pids.join(','),
     ...(args.rate ? ['--rate', args.rate] : []),
+    ...(args.flood ? ['--flood'] : []),
   ];
   loadgen = spawn(process.execPath, lgArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let result: LoadResult | undefined;
@@ -344,6 +379,40 @@ function report(
     perMs(r.node.blockBuildCommitSeconds, r.node.blocks),
   );
   row(`node: POST /v1/tx answer time, mean (ms)${all}`, perMs(r.node.txApiSeconds, r.node.txApiRequests));
+  if (r.node.txsApiRequests)
+    row(
+      `node: POST /v1/txs answer time, mean per batch (ms)${all}`,
+      perMs(r.node.txsApiSeconds ?? 0, r.node.txsApiRequests),
+    );
+  if (r.config.batches && r.config.batches.requests > 0)
+    row(
+      'load generator batches: requests, mean txs per batch',
+      `${r.config.batches.requests}, ${(r.config.batches.txs / r.config.batches.requests).toFixed(1)}`,
+    );
+  const f = r.flood;
+  if (f) {
+    row('flood: others, unloaded phase: sent / included', `${f.unloaded.submitted} / ${f.unloaded.included}`);
+    row(
+      'flood: others, unloaded: p50 / p99 / max (ms) <- p99_unloaded_ms',
+      `${f.unloaded.p50} / ${f.unloaded.p99} / ${f.unloaded.max}`,
+    );
+    row('flood: others, flooded phase: sent / included', `${f.loaded.submitted} / ${f.loaded.included}`);
+    row(
+      'flood: others, flooded: p50 / p99 / max (ms) <- p99_loaded_ms',
+      `${f.loaded.p50} / ${f.loaded.p99} / ${f.loaded.max}`,
+    );
+    row('flood: others p99 flooded / unloaded <- p99_ratio', f.p99Ratio ?? 'n/a');
+    row(
+      'flood: committed tx/s (all), unloaded / flooded',
+      `${f.unloaded.committedTps} / ${f.loaded.committedTps}`,
+    );
+    row(
+      'flood: flooder sent / admitted tx/s (refused for room)',
+      `${f.flooder.sendTps} / ${f.flooder.admittedTps} (${f.flooder.refusedForRoom})`,
+    );
+    if (Object.keys(f.flooder.rejected).length)
+      row('flood: flooder rejected otherwise', codes(f.flooder.rejected));
+  }
   if (r.perNode) {
     const per = (f: (p: NonNullable<LoadResult['perNode']>[number]) => string | number) =>
       r.perNode!.map(f).join(' / ');
@@ -411,7 +480,7 @@ function report(
         `operations by operator; setup to node-1); a WebSocket feed on each`,
     );
   log(
-    `load: one tx per POST /v1/tx, <= ${r.config.inflight} in flight, ${r.config.rate ? `paced to ${r.config.rate} tx/s` : 'unpaced'}; ` +
+    `load: binary batches (POST /v1/txs), <= ${r.config.inflight} txs in flight, ${r.config.rate ? `paced to ${r.config.rate} tx/s` : 'unpaced'}; ` +
       `dependent contract steps sent once their predecessor is committed`,
   );
   log(`mix (sent in window): ${mix}`);
@@ -438,5 +507,10 @@ function report(
       `whole run ${((performance.now() - tRun) / 1000).toFixed(0)} s`,
   );
   log();
-  log(`RESULT tps=${w.tps} p50_ms=${r.latency.p50} p99_ms=${r.latency.p99} verify_bound=${verifyBound}`);
+  if (f)
+    log(
+      `RESULT mode=flood p99_unloaded_ms=${f.unloaded.p99} p99_loaded_ms=${f.loaded.p99} p99_ratio=${f.p99Ratio ?? 'n/a'} ` +
+        `flood_admitted_tps=${f.flooder.admittedTps} tps=${w.tps} verify_bound=${verifyBound}`,
+    );
+  else log(`RESULT tps=${w.tps} p50_ms=${r.latency.p50} p99_ms=${r.latency.p99} verify_bound=${verifyBound}`);
 }

@@ -1,6 +1,7 @@
 /**
  * A network of validator processes on one machine: writes each member's config, node key file
- * and the shared genesis, and starts `roamchain node --config …` processes. Used by the devnet
+ * and the shared genesis, and starts node processes from those configs (packages/node/bin/node.ts,
+ * what `roamchain node --config …` runs). Used by the devnet
  * (`npm start -- --validators 4`), the fault tests and the benchmark. Across machines, operators
  * write the same config by hand (README "Forming a network").
  */
@@ -100,21 +101,18 @@ export function planCluster(o: PlanOptions): ClusterPlan {
   return { dir, genesisPath, members };
 }
 
-const CLI_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/src/main.ts');
+/** `roamchain node --config <file>` without the CLI (packages/node/bin/node.ts). */
+const NODE_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/node.ts');
 
-/** Starts `roamchain node --config <member config>` as a child process; its output goes to <dir>/node.log. */
+/** Starts a node process from a member's config (`bin/node.ts --config …`); its output goes to <dir>/node.log. */
 export function spawnMember(m: ClusterMember, opts: { detached?: boolean } = {}): ChildProcess {
   const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
   // ROAMCHAIN_MEMBER_NODE_ARGS: extra `node` flags for member processes (e.g. --cpu-prof for profiling).
   const extra = (process.env.ROAMCHAIN_MEMBER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...extra, '--import', 'tsx', CLI_MAIN, 'node', '--config', m.configPath],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: opts.detached ?? false,
-    },
-  );
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', NODE_MAIN, '--config', m.configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   return child;

@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@roamchain/agent/atomic';
+import type { Candidate } from '@roamchain/chain';
+import type { Vote } from '@roamchain/consensus';
 import {
   type Commit,
   type ConsensusMessage,
@@ -25,6 +26,7 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
 } from '@roamchain/consensus';
+import { writeFileAtomic } from '@roamchain/fsutil';
 import { peerIdOf } from '@roamchain/p2p';
 import {
   type Block,
@@ -46,8 +48,7 @@ import {
 } from '@roamchain/protocol';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
 import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
-import type { AppliedBlock } from './interfaces.js';
-import type { Node } from './node.js';
+import type { AppliedBlock, SubmitResult } from './interfaces.js';
 import {
   blocksReq,
   blocksResp,
@@ -61,6 +62,33 @@ import {
   type SyncItem,
   statusCodec,
 } from './sync.js';
+
+/**
+ * All the driver sees of the node that hosts it (the node assembles the Application, storage and
+ * the mempool behind it; see node.ts).
+ */
+export interface ConsensusHost {
+  readonly chainId: Uint8Array;
+  readonly head: { height: bigint; id: Uint8Array; time: bigint };
+  readonly signatureVerifier: SignatureVerifier;
+  readonly mempoolSize: number;
+  validatorSet(height: bigint): ValidatorSet;
+  /** prepareProposal: this node's block for the next height. */
+  buildCandidate(at?: bigint): Candidate;
+  /** processProposal: valid(v); throws a RoamError when the block is not valid. */
+  checkCandidate(block: Block, opts?: { clock?: boolean }): Candidate;
+  candidate(idHex: string): Candidate | undefined;
+  refusedCandidate(idHex: string): RoamError | undefined;
+  /** finalizeBlock + commit: the decided block becomes the head and is stored. */
+  commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
+  /** Block sync: a block of the next height with the commit that finalised it. */
+  importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
+  submitBatch(txs: Uint8Array[], origin: 'local' | 'peer'): Promise<SubmitResult[]>;
+  submitEvidence(ev: { a: Vote; b: Vote }): Promise<unknown>;
+  onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void;
+  blockBytes(height: number): Uint8Array | undefined;
+  commitAt(height: number): Uint8Array | undefined;
+}
 
 /** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
 export type { Verdict };
@@ -116,7 +144,43 @@ export interface ConsensusStatus {
   evidence: number;
 }
 
+/**
+ * Proposer-based timestamps (PBTS, CometBFT's ADR-071): a block's time is its proposer's clock, and a
+ * validator prevotes for a fresh proposal only if that time is within `PBTS_PRECISION_MS` ahead of its
+ * own clock and at most precision + message delay behind it when the proposal arrived. The allowed
+ * delay grows with the round so that a slow network still decides. See DEVIATIONS.md.
+ */
+export const PBTS_PRECISION_MS = 500;
+export const PBTS_MSG_DELAY_MS = 2_000;
+export function isTimely(blockTime: bigint, receivedAt: number, round: number): boolean {
+  const t = Number(blockTime);
+  const delay = PBTS_MSG_DELAY_MS * (1 + round);
+  return t <= receivedAt + PBTS_PRECISION_MS && t >= receivedAt - PBTS_PRECISION_MS - delay;
+}
+
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
+
+/** What a relayed transaction batch deserves, from admission's results for it. */
+export function txBatchVerdict(results: SubmitResult[]): Verdict {
+  if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
+  return results.some((r) => r.ok) ? 'accept' : 'ignore';
+}
+
+/** Refusals of a relayed transaction that are the relaying peer's fault on any view of the chain. */
+const PEER_FAULT = new Set([
+  'CODEC_TRUNCATED',
+  'CODEC_TRAILING',
+  'CODEC_TOO_LARGE',
+  'CODEC_NONCANONICAL',
+  'CODEC_BAD_VALUE',
+  'CODEC_UNKNOWN_OP',
+  'CODEC_VERSION',
+  'TX_TOO_LARGE',
+  'TX_WRONG_CHAIN',
+  'SIG_INVALID',
+  'SIG_MISSING',
+  'SIG_EXTRA',
+]);
 
 /** Transactions gossiped together in one message (gossip costs per message, not per byte). */
 const txBatch = vec(bytes(65_536), 8192);
@@ -199,6 +263,8 @@ export class ConsensusDriver {
   private decision: Promise<AppliedBlock> | null = null;
   private decisionWaiters: { resolve: (a: AppliedBlock) => void; reject: (e: unknown) => void }[] = [];
   private nextTime: bigint | undefined;
+  /** When each proposal of the current height was first judged timely or not (PBTS). */
+  private readonly timelyAt = new Map<string, number>();
   private txQueue: Uint8Array[] = [];
   private txFlush: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
@@ -207,7 +273,7 @@ export class ConsensusDriver {
   private readonly verifier: SignatureVerifier;
 
   constructor(
-    private readonly node: Node,
+    private readonly node: ConsensusHost,
     private readonly net: ConsensusNetwork | null,
     opts: Partial<ConsensusOptions> & { dataDir: string },
   ) {
@@ -329,6 +395,7 @@ export class ConsensusDriver {
     this.heightStartedAt = Date.now();
     this.bodies.prune(height);
     this.guard.prune(height);
+    this.timelyAt.clear();
     this.core.start(height, set);
   }
 
@@ -374,6 +441,24 @@ export class ConsensusDriver {
           this.o.log('warn', 'proposed block is invalid', { id: idHex, err: String(e) });
           return false;
         }
+      },
+      timely: (value: Uint8Array, height: bigint, round: number): boolean => {
+        const idHex = bytesToHex(value);
+        const block = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
+        if (!block || block.header.height !== height) return false;
+        // This node's own block carries its own clock (or the time a tool asked for: produceOne(at)).
+        if (block.header.producer === this.o.identity?.account && this.node.candidate(idHex)) return true;
+        // The clock reading when the proposal was first judged (it reaches the core with its body).
+        let at = this.timelyAt.get(idHex);
+        if (at === undefined) {
+          at = Date.now();
+          if (this.timelyAt.size >= 256) this.timelyAt.clear();
+          this.timelyAt.set(idHex, at);
+        }
+        const ok = isTimely(block.header.time, at, round);
+        if (!ok)
+          this.o.log('warn', 'proposal is not timely', { id: idHex, time: String(block.header.time), at });
+        return ok;
       },
       broadcast: (msg: ConsensusMessage): void => {
         if (!this.paused) this.net?.publish(TOPIC.consensus, encodeMessage(msg));
@@ -447,15 +532,14 @@ export class ConsensusDriver {
 
   /** Evidence the core saw goes into the chain as an `evidence` transaction (self-authenticating). */
   private submitEvidence(ev: Evidence): void {
-    try {
-      this.node.submitEvidence(ev);
-      this.o.log('warn', 'equivocation evidence submitted', {
-        validator: ev.a.validator,
-        height: String(ev.a.height),
-      });
-    } catch (e) {
-      this.o.log('info', 'evidence not submitted', { err: String(e) });
-    }
+    this.node.submitEvidence(ev).then(
+      () =>
+        this.o.log('warn', 'equivocation evidence submitted', {
+          validator: ev.a.validator,
+          height: String(ev.a.height),
+        }),
+      (e) => this.o.log('info', 'evidence not submitted', { err: String(e) }),
+    );
   }
 
   // ------------------------------------------------------------------ network
@@ -500,10 +584,12 @@ export class ConsensusDriver {
     } catch {
       return 'reject';
     }
-    // Duplicates and transactions the local state refuses (not yet or no longer valid here) are not
-    // the sender's fault: a peer's view may be a block ahead or behind.
-    const results = await this.node.submitBatch(txs, 'peer');
-    return results.some((r) => r.ok) ? 'accept' : 'ignore';
+    // Every transaction is verified (signatures in the worker pool) before anything is relayed.
+    // A deterministic failure — bytes that do not decode, a signature that does not verify, another
+    // chain — is the sender's fault whatever its view of the chain: the batch is rejected (gossipsub
+    // scores the sender down) and nothing of it is relayed. Duplicates and transactions the local
+    // state refuses (not yet or no longer valid here) are not: a peer may be a block ahead or behind.
+    return txBatchVerdict(await this.node.submitBatch(txs, 'peer'));
   }
 
   /**

@@ -1,6 +1,6 @@
 export * from './api/index.js';
+export * from './cluster.js';
 export * from './crypto/verifier.js';
-export * from './devnet.js';
 export * from './interfaces.js';
 export * from './mempool.js';
 export * from './node.js';

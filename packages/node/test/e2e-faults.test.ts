@@ -16,6 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { devnetGenesis, devnetNodeKey, devnetValidators } from '@roamchain/devnet';
 import { envelope, UNIT, utf8 } from '@roamchain/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -26,7 +27,6 @@ import {
   spawnMember,
   waitForApi,
 } from '../src/cluster.js';
-import { devnetGenesis, devnetNodeKey, devnetValidators } from '../src/devnet.js';
 import { http, signWith, sleep, submit, txBase, until } from './support/proc.js';
 
 const N = 4;

@@ -50,15 +50,14 @@ describe('Node', () => {
       );
     const env = await node.submit(mk(5n));
     await expect(node.submit(mk(5n))).rejects.toThrow(RoamError);
-    try {
-      await node.submit(mk(10_000n * UNIT));
-      expect.unreachable();
-    } catch (e) {
-      expect((e as RoamError).code).toBe('BALANCE_LOW');
-    }
+    // Admission executes nothing: the overspend is refused by the block that tries it.
+    const over = await node.submit(mk(10_000n * UNIT));
+    const overWait = node.waitFor(over.idHex, 5000).catch((e: unknown) => e);
     const waiting = node.waitFor(env.idHex, 5000);
     const b = await node.produceBlock();
     expect(b.envelopes).toHaveLength(1);
+    expect(await overWait).toMatchObject({ code: 'BALANCE_LOW' });
+    expect(await node.txStatus(over.idHex)).toMatchObject({ status: 'rejected', code: 'BALANCE_LOW' });
     const inc = await waiting;
     expect(inc.height).toBe(1);
     await node.produceBlock();

@@ -1,3 +1,4 @@
+export * from './batch.js';
 export * from './block.js';
 export * from './codec.js';
 export * from './crypto/channel.js';

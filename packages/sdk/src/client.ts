@@ -8,9 +8,12 @@
 import {
   bytesToHex,
   contractIdOf,
+  type ErrorCode,
   encodeTx,
+  encodeTxBatch,
   generateX25519,
   hexToBytes,
+  isErrorCode,
   type OfferTerms,
   type Operation,
   offerTerms as offerTermsCodec,
@@ -19,7 +22,12 @@ import {
   refPrefixOf,
   type SignedTx,
   sha256,
+  TX_BATCH_CONTENT_TYPE,
+  TX_BATCH_HEADER_BYTES,
+  TX_BATCH_MAX_BYTES,
+  TX_BATCH_MAX_TXS,
   TX_VERSION,
+  txBatchItemBytes,
   txId,
   type UnsignedTx,
   utf8,
@@ -72,12 +80,13 @@ import {
   type WithdrawOfferArgs,
   withdrawOfferOp,
 } from './build.js';
-import { apiErrorFromResponse, RoamApiError, RoamNetworkError } from './errors.js';
+import { apiErrorFromResponse, RoamApiError, RoamNetworkError, retryAfterMsOf } from './errors.js';
 import { type AttestationJson, disclosureStrings, sealMemo, sealRequestPayload } from './identity.js';
 import { sealProvisioning } from './provision.js';
 import { type Signer, signWith } from './signer.js';
 import type {
   AccountJson,
+  BatchTxResult,
   BlockJson,
   BlockSummaryJson,
   BlocksQuery,
@@ -221,12 +230,15 @@ export class RoamClient {
   async #raw(
     method: 'GET' | 'POST',
     path: string,
-    opts: { query?: Query; body?: unknown } & RequestOptions = {},
+    opts: { query?: Query; body?: unknown; binary?: Uint8Array } & RequestOptions = {},
   ): Promise<{ status: number; text: string; url: string }> {
     const url = `${this.url}${path}${qs(opts.query)}`;
     const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
     const init: RequestInit = { method, headers };
-    if (opts.body !== undefined) {
+    if (opts.binary !== undefined) {
+      headers['content-type'] = TX_BATCH_CONTENT_TYPE;
+      init.body = opts.binary as Uint8Array<ArrayBuffer>;
+    } else if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(opts.body);
     }
@@ -247,14 +259,18 @@ export class RoamClient {
           : ((e as { cause?: { message?: string } })?.cause?.message ?? (e as Error)?.message ?? String(e));
       throw new RoamNetworkError(`${method} ${url}: ${why}`, { method, url, cause: e, timedOut });
     }
-    if (res.status < 200 || res.status > 299) throw apiErrorFromResponse(res.status, text, { method, url });
+    if (res.status < 200 || res.status > 299) {
+      const err = apiErrorFromResponse(res.status, text, { method, url });
+      err.retryAfterMs = retryAfterMsOf(res.headers.get('retry-after'));
+      throw err;
+    }
     return { status: res.status, text, url };
   }
 
   async #json<T>(
     method: 'GET' | 'POST',
     path: string,
-    opts: { query?: Query; body?: unknown } & RequestOptions = {},
+    opts: { query?: Query; body?: unknown; binary?: Uint8Array } & RequestOptions = {},
   ): Promise<T> {
     const { status, text, url } = await this.#raw(method, path, opts);
     try {
@@ -312,6 +328,74 @@ export class RoamClient {
       body: { tx: bytesToHex(bytes) },
       timeoutMs: this.#timeoutMs + (wait ? waitTimeoutMs : 0),
       ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
+
+  /**
+   * Submits many signed transactions through the binary batch route (`POST /v1/txs`), split into
+   * batches of at most TX_BATCH_MAX_TXS transactions and TX_BATCH_MAX_BYTES bytes, sent one after
+   * the other. Resolves to one result per transaction, in order: `{ ok: true, txId }` (admitted,
+   * pending) or `{ ok: false, code, message }` with the node's code. A batch the node refused whole
+   * for a full mempool (MEMPOOL_FULL, 503) gives a MEMPOOL_FULL result for each of its transactions
+   * (with `retryAfterMs`), so the caller resubmits exactly those; any other failed request throws
+   * (RoamApiError, RoamNetworkError).
+   */
+  async submitTxs(
+    txs: readonly (Uint8Array | SignedTx)[],
+    opts: RequestOptions = {},
+  ): Promise<BatchTxResult[]> {
+    const all = txs.map((t) => (t instanceof Uint8Array ? t : encodeTx(t)));
+    const out: BatchTxResult[] = [];
+    let start = 0;
+    while (start < all.length) {
+      let end = start;
+      let size = TX_BATCH_HEADER_BYTES;
+      while (end < all.length && end - start < TX_BATCH_MAX_TXS) {
+        const item = txBatchItemBytes(all[end]!.length);
+        if (end > start && size + item > TX_BATCH_MAX_BYTES) break;
+        size += item;
+        end++;
+      }
+      out.push(...(await this.#submitBatch(all.slice(start, end), opts)));
+      start = end;
+    }
+    return out;
+  }
+
+  async #submitBatch(batch: Uint8Array[], opts: RequestOptions): Promise<BatchTxResult[]> {
+    let answer: { results?: unknown };
+    try {
+      answer = await this.#json<{ results?: unknown }>('POST', '/v1/txs', {
+        ...opts,
+        binary: encodeTxBatch(batch, Math.max(...batch.map((t) => t.length))),
+      });
+    } catch (e) {
+      if (!(e instanceof RoamApiError && e.code === 'MEMPOOL_FULL')) throw e;
+      return batch.map(() => ({
+        ok: false as const,
+        code: 'MEMPOOL_FULL' as const,
+        serverCode: 'MEMPOOL_FULL',
+        message: e.message,
+        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+      }));
+    }
+    const results = answer.results;
+    if (!Array.isArray(results) || results.length !== batch.length) {
+      throw new RoamError(
+        'INTERNAL',
+        `POST /v1/txs answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} transactions`,
+      );
+    }
+    return results.map((r: { ok?: unknown; txId?: unknown; code?: unknown; message?: unknown }) => {
+      if (r.ok === true && typeof r.txId === 'string') return { ok: true as const, txId: r.txId };
+      const serverCode = typeof r.code === 'string' ? r.code : 'INTERNAL';
+      const code: ErrorCode = isErrorCode(serverCode) ? serverCode : 'INTERNAL';
+      return {
+        ok: false as const,
+        code,
+        serverCode,
+        message: typeof r.message === 'string' ? r.message : serverCode,
+      };
     });
   }
 

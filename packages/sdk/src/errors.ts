@@ -12,6 +12,8 @@ export class RoamApiError extends RoamError {
   readonly serverCode: string;
   readonly method: string;
   readonly url: string;
+  /** From the answer's `Retry-After` header (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT): when to try again, ms. */
+  retryAfterMs: number | undefined;
 
   constructor(args: {
     code: ErrorCode;
@@ -28,6 +30,7 @@ export class RoamApiError extends RoamError {
     this.serverCode = args.serverCode ?? args.code;
     this.method = args.method;
     this.url = args.url;
+    this.retryAfterMs = undefined;
   }
 
   override get status(): number {
@@ -96,6 +99,15 @@ export function apiErrorFromResponse(
     method: req.method,
     url: req.url,
   });
+}
+
+/** A `Retry-After` header (seconds, or an HTTP date) in ms from now; undefined if absent or invalid. */
+export function retryAfterMsOf(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const h = header.trim();
+  if (/^[0-9]{1,9}$/.test(h)) return Number(h) * 1000;
+  const t = Date.parse(h);
+  return Number.isFinite(t) ? Math.max(0, t - now) : undefined;
 }
 
 export function isRoamApiError(e: unknown, code?: ErrorCode): e is RoamApiError {

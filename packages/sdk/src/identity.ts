@@ -26,8 +26,8 @@ import {
   sealToKey,
   verifyDisclosures,
 } from '@roamchain/protocol';
-import type { RoamClient } from './client.js';
 import { RoamApiError } from './errors.js';
+import type { ContractDetailJson, StatusJson, TxStatusJson } from './types.js';
 
 export const REQUEST_PURPOSE = 'request';
 /** Longest EID / IMEI accepted in a payload (an SGP.22 EID is 32 digits, an IMEI 15). */
@@ -57,6 +57,17 @@ export const REFUND_REASONS = {
 } as const;
 
 export type RefundReasonName = keyof typeof REFUND_REASONS;
+
+/**
+ * What the identity checks read from the node: a `RoamClient` is one. (A narrow interface, so that
+ * this module does not import the client, which imports it.)
+ */
+export interface IdentityReader {
+  get<T>(path: string): Promise<T>;
+  contract(id: string): Promise<ContractDetailJson>;
+  tx(id: string): Promise<TxStatusJson>;
+  status(): Promise<StatusJson>;
+}
 
 export type IdentityCheck =
   | { ok: true; claims: Record<string, string>; eid: string }
@@ -151,7 +162,7 @@ function fail(reason: RefundReasonName, message: string): IdentityFailure {
 
 /** The subscriber's current attestation, or undefined when it has none (404). */
 export async function fetchAttestation(
-  client: RoamClient,
+  client: IdentityReader,
   subscriber: string,
 ): Promise<AttestationJson | undefined> {
   try {
@@ -198,7 +209,7 @@ export function checkDisclosures(
  * failure, `refundReason` is the code to refund with.
  */
 export async function verifyRequestIdentity(
-  client: RoamClient,
+  client: IdentityReader,
   a: { contractId: string; assigneeEncryptionSecret: Uint8Array; requiredClaims?: string[] },
 ): Promise<IdentityCheck> {
   const detail = await client.contract(a.contractId);

@@ -3,7 +3,7 @@
  * objects) are decimal strings of base units, byte strings are lowercase hex, times in status
  * fields are unix milliseconds as numbers.
  */
-import type { Role, ServiceKind, Token } from '@roamchain/protocol';
+import type { ErrorCode, Role, ServiceKind, Token } from '@roamchain/protocol';
 
 /** Lowercase hex of a byte string. */
 export type Hex = string;
@@ -93,6 +93,19 @@ export interface TxPending {
 
 /** Answer of POST /v1/tx: pending without wait, included with wait. */
 export type SubmitResult = TxIncluded | TxPending;
+
+/** What the binary batch route (`client.submitTxs`) says of one transaction. */
+export type BatchTxResult =
+  | { ok: true; txId: Hex }
+  | {
+      ok: false;
+      /** The node's code (INTERNAL when this SDK does not know it; see `serverCode`). */
+      code: ErrorCode;
+      serverCode: string;
+      message: string;
+      /** For MEMPOOL_FULL of a whole batch: when to resubmit, ms (the answer's Retry-After). */
+      retryAfterMs?: number;
+    };
 
 /** JSON of a signed transaction (`signedTx.toJSON`). */
 export interface SignedTxJson {

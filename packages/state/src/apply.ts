@@ -22,8 +22,8 @@ import {
   validateTxStateless,
 } from '@roamchain/protocol';
 import { ApplyCtx, type LedgerEvent } from './context.js';
-import { bucketOf, EXPIRY_QUEUE, evaluate, settle, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
-import { type LedgerState, Overlay, type StateChange, type Undo } from './ledger.js';
+import { bucketOf, EXPIRY_QUEUE, evaluate, settle, UNBOND_QUEUE } from './evaluators.js';
+import { type LedgerState, Overlay, type Staged, type StateChange, type TxIndex } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
 import { epochBoundary } from './validators.js';
 
@@ -45,6 +45,13 @@ export interface TxReceipt {
 export interface ApplyOptions {
   /** Signature checker; `null` skips signatures (only for benchmarks of pre-verified input). */
   verifier: SignatureVerifier | null;
+  /**
+   * Transactions already included (replay protection, outside the Merkle state); default: the
+   * state's own `recentTxs`, learnt from the blocks it adopted.
+   */
+  txIndex?: TxIndex;
+  /** Stage the block (root computed, state not advanced) instead of adopting it: see `LedgerState.stage`. */
+  stage?: boolean;
 }
 
 export interface BlockResult {
@@ -53,7 +60,8 @@ export interface BlockResult {
   receipts: TxReceipt[];
   /** Events of block-end work (expiry settlements, fee payout). */
   endEvents: LedgerEvent[];
-  undo: Undo;
+  /** The block's writes; adopted already unless `ApplyOptions.stage`. */
+  staged: Staged;
 }
 
 /** Stateful checks of a transaction envelope (chain, expiry, TaPoS, replay, signatures). */
@@ -63,7 +71,8 @@ function checkEnvelope(
   ctx: ApplyCtx,
   env: TxEnvelope,
   opts: ApplyOptions,
-): void {
+  seen: TxIndex,
+): Uint8Array[] {
   const { tx } = env;
   const p = ctx.params;
   validateTxStateless(tx);
@@ -82,8 +91,7 @@ function checkEnvelope(
   if (!known || refPrefixOf(known) !== tx.refBlockPrefix) {
     throw new RoamError('TX_TAPOS_INVALID', `block ${ref} id prefix does not match`);
   }
-  if (o.get(K.seenTx(env.idHex)) !== undefined)
-    throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+  if (seen.has(env.idHex)) throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
   const signers = requiredSigners(tx.ops);
   const keys: Uint8Array[] = signers.map((n) => {
     const a = o.get<Account>(K.account(n));
@@ -99,6 +107,7 @@ function checkEnvelope(
       }
     }
   }
+  return keys;
 }
 
 /** Remember the parent's id for TaPoS (a block's own id depends on its root, so it comes next block). */
@@ -109,19 +118,27 @@ function rememberParent(o: Overlay, taposWindow: number, next: Pick<BlockStart, 
 /**
  * The envelope checks of `BlockBuilder.apply` alone — chain, expiry, TaPoS, replay, signatures —
  * against the state as the next block (`next`) would see it; no operation is executed and nothing
- * is written. A node uses it for transactions relayed by peers (the block that includes them
- * executes them).
+ * is written. Returns the required signers' keys, in signature order. With `verifier` null the
+ * signatures are left to the caller (a node verifies them in its worker pool).
  */
 export function checkTxEnvelope(
   state: LedgerState,
   env: TxEnvelope,
   next: Pick<BlockStart, 'height' | 'time' | 'prev'>,
-  verifier: SignatureVerifier,
-): void {
+  verifier: SignatureVerifier | null,
+  txIndex?: TxIndex,
+): Uint8Array[] {
   const o = new Overlay(state);
   const params = state.get<ChainParams>(K.params)!;
   rememberParent(o, params.taposWindow, next);
-  checkEnvelope(o, state.meta, new ApplyCtx(o, params, next.height, next.time), env, { verifier });
+  return checkEnvelope(
+    o,
+    state.meta,
+    new ApplyCtx(o, params, next.height, next.time),
+    env,
+    { verifier },
+    txIndex ?? state.recentTxs,
+  );
 }
 
 export class BlockBuilder {
@@ -131,6 +148,8 @@ export class BlockBuilder {
   readonly envelopes: TxEnvelope[] = [];
   private fees = 0n;
   private finished = false;
+  /** Ids included so far: the replay index, then this block's own. */
+  private readonly seen: TxIndex & { add(id: string): void };
 
   constructor(
     readonly state: LedgerState,
@@ -144,6 +163,9 @@ export class BlockBuilder {
     if (start.time <= meta.time) throw new RoamError('BLOCK_BAD_TIME', `time ${start.time} <= ${meta.time}`);
     this.meta = meta;
     this.block = new Overlay(state);
+    const index = opts.txIndex ?? state.recentTxs;
+    const mine = new Set<string>();
+    this.seen = { has: (id) => mine.has(id) || index.has(id), add: (id) => mine.add(id) };
     const params = this.params;
     const producer = this.block.get<Account>(K.account(start.producer));
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);
@@ -164,7 +186,7 @@ export class BlockBuilder {
     if (this.finished) throw new Error('block already finished');
     const o = new Overlay(this.block);
     const ctx = new ApplyCtx(o, this.params, this.start.height, this.start.time);
-    checkEnvelope(o, this.meta, ctx, env, this.opts);
+    checkEnvelope(o, this.meta, ctx, env, this.opts, this.seen);
     const { tx } = env;
     let fee = 0n;
     for (let i = 0; i < tx.ops.length; i++) {
@@ -179,9 +201,8 @@ export class BlockBuilder {
       }
       fee += ctx.fees - feesBefore;
     }
-    o.put(K.seenTx(env.idHex), tx.expiration);
-    ctx.enqueue(TX_QUEUE, bucketOf(tx.expiration), env.id);
     o.mergeInto(this.block);
+    this.seen.add(env.idHex);
     this.fees += ctx.fees;
     const receipt: TxReceipt = { txId: env.idHex, index: this.envelopes.length, fee, events: ctx.events };
     this.envelopes.push(env);
@@ -189,7 +210,10 @@ export class BlockBuilder {
     return receipt;
   }
 
-  /** Block-end work, then commit into the state. */
+  /**
+   * Block-end work, then the block's writes are staged (root computed) and, unless `opts.stage`,
+   * adopted as the new head.
+   */
   finish(): BlockResult {
     if (this.finished) throw new Error('block already finished');
     this.finished = true;
@@ -210,15 +234,7 @@ export class BlockBuilder {
         settle(ctx, c, '', false, 0, c.head);
       },
     );
-    // 2. Transactions past their expiration can no longer be replayed: forget them.
-    this.drainDue(
-      ctx,
-      TX_QUEUE,
-      now,
-      (id) => this.block.get<bigint>(K.seenTx(bytesToHex(id))),
-      (id) => this.block.del(K.seenTx(bytesToHex(id))),
-    );
-    // 3. Unbonded UMT whose delay is over goes back to the owner's free balance.
+    // 2. Unbonded UMT whose delay is over goes back to the owner's free balance.
     const unbondingOf = (id: Uint8Array) => this.block.get<Unbonding>(K.unbonding(bytesToHex(id)));
     this.drainDue(
       ctx,
@@ -244,9 +260,9 @@ export class BlockBuilder {
         });
       },
     );
-    // 4. The last block of an epoch fixes the next epoch's validator set.
+    // 3. The last block of an epoch fixes the next epoch's validator set.
     epochBoundary(ctx);
-    // 5. Fees: a share to the community fund, the rest to the producer.
+    // 4. Fees: a share to the community fund, the rest to the producer.
     const p = ctx.params;
     if (this.fees > 0n) {
       const community = (this.fees * BigInt(p.communityFeeBps)) / 10_000n;
@@ -260,8 +276,16 @@ export class BlockBuilder {
         toProducer: this.fees - community,
       });
     }
-    const { changes, undo } = this.state.commit(this.block);
-    return { stateRoot: this.state.root(), changes, receipts: this.receipts, endEvents: ctx.events, undo };
+    const txs = this.envelopes.map((e): [string, bigint] => [e.idHex, e.tx.expiration]);
+    const staged = this.state.stage(this.block, txs, this.start.time);
+    if (!this.opts.stage) this.state.adopt(staged);
+    return {
+      stateRoot: staged.root,
+      changes: staged.changes,
+      receipts: this.receipts,
+      endEvents: ctx.events,
+      staged,
+    };
   }
 
   /**
@@ -324,7 +348,7 @@ export function applyBlock(
   const b = new BlockBuilder(
     state,
     { height: h.height, time: h.time, prev: h.prev, producer: h.producer },
-    opts,
+    { ...opts, stage: true },
   );
   envelopes.forEach((env, i) => {
     try {
@@ -346,9 +370,10 @@ export function applyBlock(
   });
   const result = b.finish();
   if (!equalBytes(result.stateRoot, h.stateRoot)) {
-    state.rollback(result.undo);
+    state.unstage(result.staged);
     throw new RoamError('BLOCK_BAD_STATE_ROOT', `computed ${bytesToHex(result.stateRoot)}`);
   }
+  if (!opts.stage) state.adopt(result.staged);
   return result;
 }
 

@@ -58,7 +58,6 @@ export interface OpEnv {
 }
 
 export const EXPIRY_QUEUE = 'ssc';
-export const TX_QUEUE = 'tx';
 /** Unbonded UMT waiting for its release time. */
 export const UNBOND_QUEUE = 'unb';
 /** Queue buckets are whole seconds: an entry due at t ms goes to bucket floor(t / 1000). */

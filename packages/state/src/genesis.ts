@@ -7,7 +7,7 @@ import {
   UMT_ALLOCATION_BPS,
   UMT_SUPPLY,
 } from '@roamchain/protocol';
-import { bucketOf, EXPIRY_QUEUE, TX_QUEUE, UNBOND_QUEUE } from './evaluators.js';
+import { bucketOf, EXPIRY_QUEUE, UNBOND_QUEUE } from './evaluators.js';
 import { LedgerState, Overlay, type StateChange } from './ledger.js';
 import { type Account, K, type SetMember, type Validator } from './objects.js';
 import { byName } from './validators.js';
@@ -123,8 +123,7 @@ export function genesisState(g: Genesis): {
     set.map((m) => m.account),
   );
   o.put(K.validatorSet(0n), { epoch: 0n, segments: [{ from: 1n, validators: set }] });
-  for (const q of [EXPIRY_QUEUE, TX_QUEUE, UNBOND_QUEUE])
-    o.put(K.queueCursor(q), { next: bucketOf(g.genesisTime) });
+  for (const q of [EXPIRY_QUEUE, UNBOND_QUEUE]) o.put(K.queueCursor(q), { next: bucketOf(g.genesisTime) });
   const { changes } = state.commit(o);
   return { state, changes, chainId };
 }

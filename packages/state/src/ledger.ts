@@ -3,7 +3,7 @@
  * Writes happen in overlays (one per block, one per transaction inside it) that are merged on
  * success or dropped on failure, so a rejected transaction or block changes nothing.
  */
-import { bytesToHex, sha256, utf8 } from '@roamchain/protocol';
+import { bytesToHex, equalBytes, sha256, utf8 } from '@roamchain/protocol';
 import { type ChainMeta, decodeEntry, encodeEntry, K, type Offer } from './objects.js';
 import { StateTrie } from './trie.js';
 
@@ -40,9 +40,88 @@ export interface StateChange {
   value: Uint8Array | null;
 }
 
-export type Undo = [key: string, before: unknown, hash: Uint8Array | undefined][];
-/** The writes of a commit, to be done again after a rollback (`LedgerState.redoOf`). */
-export type Redo = [key: string, after: unknown, hash: Uint8Array | undefined][];
+/**
+ * A candidate block's writes staged against the head: the trie holds them (so `root` is the
+ * candidate's state root), the objects do not (readers see the head). `adopt` makes them the head
+ * without executing or hashing again; `unstage` takes them out of the trie. Execute once, hash once.
+ */
+export interface Staged {
+  readonly writes: ReadonlyMap<string, Slot>;
+  /** Encoded entries for storage, sorted by key. */
+  readonly changes: StateChange[];
+  readonly root: Uint8Array;
+  /** Transactions of the block (id hex, expiration): the replay index learns them on adopt. */
+  readonly txs: [idHex: string, expiration: bigint][];
+  /** Block time (prunes the replay index on adopt). */
+  readonly time: bigint;
+  /** Per key (same order as `changes`): key hash, value hash before, value hash after. */
+  readonly trie: [keyHash: Uint8Array, before: Uint8Array | undefined, after: Uint8Array | undefined][];
+}
+
+/**
+ * Replay protection outside the Merkle state: the ids of included transactions that have not expired
+ * yet, derived from the applied blocks (Graphene keeps it beside the chain, not in it). Forgetting an
+ * id once its expiration has passed is safe: an expired transaction is refused before this lookup.
+ */
+export interface TxIndex {
+  has(idHex: string): boolean;
+}
+
+/** The in-memory `TxIndex` of a state (tests, replay, tools): ids bucketed by expiration second. */
+export class RecentTxs implements TxIndex {
+  private readonly ids = new Map<string, bigint>();
+  private readonly bySecond = new Map<bigint, string[]>();
+  private low: bigint | null = null;
+  has(idHex: string): boolean {
+    return this.ids.has(idHex);
+  }
+  get size(): number {
+    return this.ids.size;
+  }
+  add(idHex: string, expiration: bigint): void {
+    this.ids.set(idHex, expiration);
+    const sec = expiration / 1000n;
+    const b = this.bySecond.get(sec);
+    if (b) b.push(idHex);
+    else this.bySecond.set(sec, [idHex]);
+    if (this.low === null || sec < this.low) this.low = sec;
+  }
+  /** Forget every id that expires at or before `time` (cost: the ids forgotten + seconds passed). */
+  prune(time: bigint): void {
+    if (this.low === null) return;
+    const upTo = time / 1000n;
+    // Seconds with nothing are skipped in jumps when the map is small (a long gap between blocks).
+    if (upTo - this.low > BigInt(this.bySecond.size) * 4n) {
+      for (const [sec, ids] of this.bySecond) if (sec < upTo) this.dropBucket(sec, ids, time);
+    } else {
+      for (let sec = this.low; sec < upTo; sec++) {
+        const ids = this.bySecond.get(sec);
+        if (ids) this.dropBucket(sec, ids, time);
+      }
+    }
+    const cur = this.bySecond.get(upTo);
+    if (cur) {
+      const keep = cur.filter((id) => {
+        const e = this.ids.get(id);
+        if (e !== undefined && e <= time) {
+          this.ids.delete(id);
+          return false;
+        }
+        return e !== undefined;
+      });
+      if (keep.length) this.bySecond.set(upTo, keep);
+      else this.bySecond.delete(upTo);
+    }
+    this.low = this.bySecond.size ? upTo : null;
+  }
+  private dropBucket(sec: bigint, ids: string[], time: bigint): void {
+    for (const id of ids) {
+      const e = this.ids.get(id);
+      if (e !== undefined && e <= time) this.ids.delete(id);
+    }
+    this.bySecond.delete(sec);
+  }
+}
 
 /** Derived, non-consensus lookups kept beside the state (rebuilt on load). */
 class OfferIndex {
@@ -86,8 +165,15 @@ class OfferIndex {
 
 export class LedgerState implements StateReader {
   private readonly objects = new Map<string, unknown>();
+  /** sha256(key) of every key in the state: each key is hashed once while it lives. */
+  private readonly keyHashes = new Map<string, Uint8Array>();
   private readonly trie = new StateTrie();
   readonly offers = new OfferIndex();
+  /** The replay index of applied blocks (see `TxIndex`); a node may use its own instead. */
+  readonly recentTxs = new RecentTxs();
+  /** The candidate whose writes are in the trie (not in the objects), if any. */
+  private staged: Staged | null = null;
+  private headRoot: Uint8Array | null = null;
 
   get<T>(key: string): T | undefined {
     return this.objects.get(key) as T | undefined;
@@ -99,96 +185,108 @@ export class LedgerState implements StateReader {
     return m;
   }
 
+  private keyHash(key: string): Uint8Array {
+    return this.keyHashes.get(key) ?? sha256(utf8(key));
+  }
+
   /**
-   * Apply an overlay's writes to the state. Returns the encoded changes for storage and an undo
-   * record that `rollback` uses when the resulting root turns out wrong.
+   * Stage an overlay's writes (a candidate block on the head): encode them, put them in the trie and
+   * compute the root; the objects stay at the head. Another staged candidate is taken out first.
+   * A value that cannot be encoded throws and leaves the state untouched.
    */
-  commit(o: Overlay): { changes: StateChange[]; undo: Undo } {
-    const changes: StateChange[] = [];
-    const undo: Undo = [];
+  stage(o: Overlay, txs: Staged['txs'] = [], time = 0n): Staged {
     const keys = [...o.writes.keys()].sort();
-    // Encode everything first: a value that cannot be encoded must leave the state untouched.
-    const encoded = new Map<string, Uint8Array>();
+    const changes: StateChange[] = [];
+    const trie: Staged['trie'] = [];
     for (const key of keys) {
       const v = o.writes.get(key);
-      if (v !== DELETED) encoded.set(key, encodeEntry(key, v));
-    }
-    for (const key of keys) {
-      const v = o.writes.get(key);
-      const before = this.objects.get(key);
-      const keyHash = sha256(utf8(key));
       if (v === DELETED) {
-        if (before === undefined) continue;
-        undo.push([key, before, this.trie.get(keyHash)]);
-        this.objects.delete(key);
-        this.trie.delete(keyHash);
+        if (this.objects.get(key) === undefined) continue;
         changes.push({ key, value: null });
+      } else {
+        changes.push({ key, value: encodeEntry(key, v) });
+      }
+    }
+    if (this.staged) this.unstage(this.staged);
+    this.headRoot = this.trie.root();
+    for (const c of changes) {
+      const kh = this.keyHash(c.key);
+      const after = c.value ? sha256(c.value) : undefined;
+      trie.push([kh, this.trie.get(kh), after]);
+      if (after) this.trie.set(kh, after);
+      else this.trie.delete(kh);
+    }
+    const staged: Staged = { writes: o.writes, changes, root: this.trie.root(), txs, time, trie };
+    this.staged = staged;
+    return staged;
+  }
+
+  /** Take a staged candidate's writes out of the trie (it was not decided, or another one is checked). */
+  unstage(s: Staged): void {
+    if (this.staged !== s) return;
+    for (let i = s.trie.length - 1; i >= 0; i--) {
+      const [kh, before] = s.trie[i]!;
+      if (before) this.trie.set(kh, before);
+      else this.trie.delete(kh);
+    }
+    this.staged = null;
+  }
+
+  /**
+   * Make a staged candidate the head: its writes go into the objects; the trie already holds them
+   * (if another candidate was staged since, they are put back and the root checked).
+   */
+  adopt(s: Staged): StateChange[] {
+    if (this.staged !== s) {
+      if (this.staged) this.unstage(this.staged);
+      for (const [kh, , after] of s.trie) {
+        if (after) this.trie.set(kh, after);
+        else this.trie.delete(kh);
+      }
+      if (!equalBytes(this.trie.root(), s.root)) {
+        throw new Error('staged block no longer applies to this state (its root changed)');
+      }
+    }
+    this.staged = null;
+    this.headRoot = s.root;
+    for (let i = 0; i < s.changes.length; i++) {
+      const { key } = s.changes[i]!;
+      const v = s.writes.get(key);
+      const before = this.objects.get(key);
+      if (v === DELETED) {
+        this.objects.delete(key);
+        this.keyHashes.delete(key);
         this.derive(key, before, undefined);
       } else {
-        undo.push([key, before, this.trie.get(keyHash)]);
-        const bytes = encoded.get(key)!;
         this.objects.set(key, v);
-        this.trie.set(keyHash, sha256(bytes));
-        changes.push({ key, value: bytes });
+        this.keyHashes.set(key, s.trie[i]![0]);
         this.derive(key, before, v);
       }
     }
-    return { changes, undo };
+    for (const [id, exp] of s.txs) this.recentTxs.add(id, exp);
+    if (s.time > 0n) this.recentTxs.prune(s.time);
+    return s.changes;
   }
 
-  rollback(undo: Undo): void {
-    for (let i = undo.length - 1; i >= 0; i--) {
-      const [key, before, hash] = undo[i]!;
-      const keyHash = sha256(utf8(key));
-      const now = this.objects.get(key);
-      if (before === undefined) {
-        this.objects.delete(key);
-        this.trie.delete(keyHash);
-      } else {
-        this.objects.set(key, before);
-        this.trie.set(keyHash, hash!);
-      }
-      this.derive(key, now, before);
-    }
-  }
-
-  /**
-   * What a `commit` did, taken right after it, so that the same writes can be put back with
-   * `reapply` after a `rollback`. A BFT node applies a proposed block to check its state root, rolls
-   * it back (the block is not final yet), and reapplies it without re-executing once it is decided.
-   */
-  redoOf(undo: Undo): Redo {
-    return undo.map(([key]) => {
-      const hash = this.trie.get(sha256(utf8(key)));
-      return [key, this.objects.get(key), hash];
-    });
-  }
-
-  /** Put back the writes recorded by `redoOf` (the state must be where it was before that commit). */
-  reapply(redo: Redo): void {
-    for (const [key, after, hash] of redo) {
-      const keyHash = sha256(utf8(key));
-      const before = this.objects.get(key);
-      if (after === undefined) {
-        this.objects.delete(key);
-        this.trie.delete(keyHash);
-      } else {
-        this.objects.set(key, after);
-        this.trie.set(keyHash, hash!);
-      }
-      this.derive(key, before, after);
-    }
+  /** Stage and adopt at once (genesis, tools, tests). */
+  commit(o: Overlay): { changes: StateChange[] } {
+    return { changes: this.adopt(this.stage(o)) };
   }
 
   /** Load one stored entry (node start-up). */
   loadEntry(key: string, bytes: Uint8Array): void {
     const v = decodeEntry(key, bytes);
+    const kh = sha256(utf8(key));
     this.objects.set(key, v);
-    this.trie.set(sha256(utf8(key)), sha256(bytes));
+    this.keyHashes.set(key, kh);
+    this.trie.set(kh, sha256(bytes));
+    this.headRoot = null;
     this.derive(key, undefined, v);
   }
 
+  /** The head's state root (a staged candidate's root is `Staged.root`). */
   root(): Uint8Array {
+    if (this.staged && this.headRoot) return this.headRoot;
     return this.trie.root();
   }
 

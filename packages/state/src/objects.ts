@@ -247,7 +247,6 @@ export const K = {
   attestation: (subscriber: string) => `att/${subscriber}`,
   paymentRef: (gw: string, ref: string) => `pref/${gw}/${ref}`,
   redemptionRef: (gw: string, ref: string) => `rref/${gw}/${ref}`,
-  seenTx: (idHex: string) => `tx/${idHex}`,
   blockId: (slot: number) => `bid/${slot}`,
   queueCursor: (q: string) => `qc/${q}`,
   queueCount: (q: string, bucket: bigint) => `qn/${q}/${bucket}`,

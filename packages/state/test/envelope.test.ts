@@ -21,16 +21,7 @@ import {
   UNIT,
 } from '@roamchain/protocol';
 import { describe, expect, it } from 'vitest';
-import {
-  type AccountKeys,
-  bucketOf,
-  buildGenesis,
-  type Contract,
-  K,
-  supplyReport,
-  TestChain,
-  TX_QUEUE,
-} from '../src/index.js';
+import { type AccountKeys, buildGenesis, type Contract, K, supplyReport, TestChain } from '../src/index.js';
 import { freshEphemeralKey } from '../src/testkit.js';
 
 const GB = 1_000_000_000n;
@@ -132,7 +123,7 @@ describe('replay and chain binding', () => {
     rejectsBlock(c, [env], 'TX_DUPLICATE');
     const env2 = c.tx([transfer('carol', 'bob', 2n)]);
     rejectsBlock(c, [env2, env2], 'TX_DUPLICATE');
-    expect(c.state.get(K.seenTx(env2.idHex))).toBeUndefined();
+    expect(c.state.recentTxs.has(env2.idHex)).toBe(false);
     c.block([env2]);
     expect(bal(c, 'bob')).toBe(3n);
   });
@@ -175,17 +166,18 @@ describe('replay and chain binding', () => {
     const env = c.tx([transfer('carol', 'bob', 1n)], { expiration: c.time + 2_300n });
     c.block([env]);
     const exp = env.tx.expiration;
-    expect(c.state.get(K.seenTx(env.idHex))).toBe(exp);
-    expect(c.state.get(K.queueCount(TX_QUEUE, bucketOf(exp)))).toBe(1);
+    expect(c.state.recentTxs.has(env.idHex)).toBe(true);
+    // Replay protection lives outside the Merkle state (no entry per transaction in the trie).
+    expect([...c.state.entries('tx/')]).toEqual([]);
     // Up to its expiration a replay is a duplicate.
     rejectsBlock(c, [env], 'TX_DUPLICATE');
     c.block([], { time: exp - 1n });
-    expect(c.state.get(K.seenTx(env.idHex))).toBe(exp);
+    expect(c.state.recentTxs.has(env.idHex)).toBe(true);
     rejectsBlock(c, [env], 'TX_EXPIRED', exp);
-    // The first block at its expiration forgets it (found through the time-bucketed queue).
+    // The first block at its expiration forgets it (found through its expiration-second bucket).
     c.block([], { time: exp });
-    expect(c.state.get(K.seenTx(env.idHex))).toBeUndefined();
-    expect(c.state.get(K.queueCount(TX_QUEUE, bucketOf(exp)))).toBeUndefined();
+    expect(c.state.recentTxs.has(env.idHex)).toBe(false);
+    expect(c.state.recentTxs.size).toBe(0);
     rejectsBlock(c, [env], 'TX_EXPIRED');
     // A long time later, still no way back in.
     c.block([], { time: c.time + 3_600_000n });

@@ -1,7 +1,7 @@
 /**
  * The wallet's keys, kept in the browser: a passphrase-encrypted vault (WebCrypto PBKDF2-SHA-256,
  * 310,000 iterations → AES-256-GCM) in localStorage, or the devnet's public demo keys (derived from
- * the public seed "roamchain-devnet", exactly like packages/node/src/devnet.ts: anyone can sign
+ * the public seed "roamchain-devnet", exactly like packages/devnet/src/devnet.ts: anyone can sign
  * with them, so they are for the local devnet only). Request ephemeral secrets (needed to open the
  * provisioning data) and the identity disclosures are kept in the same vault.
  */

@@ -52,7 +52,7 @@ function startDevnet(dataDir: string, port: number): Promise<{ proc: ChildProces
     [
       '--import',
       'tsx',
-      'packages/node/bin/devnet.ts',
+      'packages/devnet/bin/devnet.ts',
       '--data-dir',
       dataDir,
       '--port',

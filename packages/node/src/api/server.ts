@@ -73,6 +73,7 @@ import {
 } from './json.js';
 import { Metrics } from './metrics.js';
 import * as S from './schemas.js';
+import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, registerTxBatchRoute, TXS_REQUEST_BODY } from './txs.js';
 import { FeedHub, registerWs } from './ws.js';
 
 export interface ApiOptions {
@@ -199,15 +200,21 @@ export async function buildApp(
     },
     // WebSocket routes are left out of the generated paths: describe the upgrade by hand.
     transformObject: (doc) => {
-      const o = (doc as { openapiObject: { paths?: Record<string, unknown> } }).openapiObject;
-      return { ...o, paths: { ...o.paths, '/v1/ws': WS_PATH } } as never;
+      const o = (doc as { openapiObject: { paths?: Record<string, Record<string, object>> } }).openapiObject;
+      const paths: Record<string, object> = { ...o.paths, '/v1/ws': WS_PATH };
+      const txs = paths['/v1/txs'] as Record<string, object> | undefined;
+      if (txs?.post) paths['/v1/txs'] = { ...txs, post: { ...txs.post, requestBody: TXS_REQUEST_BODY } };
+      return { ...o, paths } as never;
     },
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorAnswer(err);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // A full mempool: come back later (503 MEMPOOL_FULL, 429 MEMPOOL_ACCOUNT_LIMIT).
+    if (RETRY_LATER_CODES.has(String(body.code)))
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (status >= 500 && body.code !== 'MEMPOOL_FULL') req.log.error({ err }, 'request failed');
     else req.log.debug({ code: body.code, url: req.url }, 'request rejected');
     void reply.status(status).send(body);
   });
@@ -387,6 +394,8 @@ export async function buildApp(
       });
     },
   );
+
+  await registerTxBatchRoute(app, node);
 
   app.get(
     '/v1/tx/:id',

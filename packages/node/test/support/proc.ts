@@ -1,5 +1,5 @@
 /**
- * Helpers for end-to-end tests against REAL devnet node processes (packages/node/bin/devnet.ts):
+ * Helpers for end-to-end tests against REAL devnet node processes (packages/devnet/bin/devnet.ts):
  * start one on a free 127.0.0.1 port with a temporary data directory, wait for its ready line,
  * SIGKILL it, restart it on the same directory (and port), and clean everything up.
  *
@@ -16,6 +16,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEVNET_SEED } from '@roamchain/devnet';
 import {
   encodeTx,
   envelope,
@@ -28,11 +29,10 @@ import {
   signTx,
 } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
-import { DEVNET_SEED } from '../../src/devnet.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '../../../..');
-const DEVNET_BIN = resolve(here, '../../bin/devnet.ts');
+const DEVNET_BIN = resolve(here, '../../../devnet/bin/devnet.ts');
 
 /** Every process started by this module, killed hard if the test process exits without cleanup. */
 const live = new Set<ChildProcess>();

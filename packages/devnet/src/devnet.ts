@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Node } from '@roamchain/node';
 import {
   bytesToHex,
   encodeTx,
@@ -23,7 +24,6 @@ import {
 } from '@roamchain/protocol';
 import { type DisclosuresFile, disclosuresFile } from '@roamchain/sdk';
 import { type AccountKeys, buildGenesis, derivedKeys } from '@roamchain/state';
-import type { Node } from './node.js';
 
 export const DEVNET_SEED = 'roamchain-devnet';
 

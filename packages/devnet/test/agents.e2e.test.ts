@@ -19,7 +19,7 @@ let out = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rc-agent-devnet-'));
-  const args = ['--import', 'tsx', resolve(REPO_ROOT, 'packages/node/bin/devnet.ts')];
+  const args = ['--import', 'tsx', resolve(REPO_ROOT, 'packages/devnet/bin/devnet.ts')];
   args.push('--data-dir', dir, '--port', '0', '--block-ms', '100', '--quiet', '--agents');
   const env: NodeJS.ProcessEnv = { ...process.env, ROAMCHAIN_LOG_LEVEL: 'warn' };
   delete env.ROAMCHAIN_DEVNET_DIR;

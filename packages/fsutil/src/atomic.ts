@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 /**
  * Durable atomic file write: a temporary file, fsynced, renamed over the target, then the directory
  * fsynced (so the rename itself survives a crash). Readers see the old or the new content, never a mix.
- * Also the node's consensus sign state file uses it (`@roamchain/agent/atomic`, no other import).
+ * Used for the node's consensus sign state and the operator agent's state.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);

@@ -1,0 +1,2 @@
+export * from './application.js';
+export * from './commits.js';

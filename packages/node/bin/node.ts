@@ -1,0 +1,16 @@
+/**
+ * One node from its config file, without the CLI (the member processes of a cluster or a
+ * multi-validator devnet; packages/node/src/cluster.ts):
+ *   node --import tsx packages/node/bin/node.ts --config <file>
+ * The same as `roamchain node --config <file>` for a validator or a full node (environment variables
+ * apply the same way); a keystore producer needs `roamchain node`.
+ */
+import { parseArgs } from 'node:util';
+import { runNode } from '../src/run.js';
+
+const { values } = parseArgs({ options: { config: { type: 'string' } } });
+if (!values.config) {
+  process.stderr.write('usage: node --import tsx packages/node/bin/node.ts --config <file>\n');
+  process.exit(2);
+}
+await runNode({ config: values.config });

@@ -1,0 +1,135 @@
+/**
+ * The node's storage layout (see ARCHITECTURE.md) and what one decided block writes: ONE atomic,
+ * durable batch with the state changes, the block and its commit, the transaction index, receipts,
+ * the contract/party indexes and the head.
+ */
+import { deserialize, serialize } from 'node:v8';
+import { bytesToHex, contractIdOf, encodeBlock, jsonSafe, utf8 } from '@roamchain/protocol';
+import type { StateChange, TxReceipt } from '@roamchain/state';
+import type { AppliedBlock, ContractTxRef } from './interfaces.js';
+import { type KvBatchOp, u64Key } from './store/index.js';
+
+export const enc = (v: unknown) => utf8(JSON.stringify(jsonSafe(v)));
+export const dec = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
+
+/** Storage layout (see ARCHITECTURE.md). */
+export const SK = {
+  head: 'm/head',
+  chain: 'm/chain',
+  state: (k: string) => `s/${k}`,
+  block: (h: number | bigint) => u64Key('b/', h),
+  /** The commit that finalised block h (the next block carries one too, maybe with other signatures). */
+  commit: (h: number | bigint) => u64Key('c/', h),
+  blockIdx: (idHex: string) => `bi/${idHex}`,
+  tx: (idHex: string) => `t/${idHex}`,
+  receipts: (h: number | bigint) => u64Key('r/', h),
+  contractTx: (cid: string, h: number, idx: number, op: number) =>
+    `ix/c/${cid}/${u64Key('', h)}/${idx.toString().padStart(6, '0')}/${op.toString().padStart(3, '0')}`,
+  party: (name: string, h: number, cid: string) => `ix/p/${name}/${u64Key('', h)}/${cid}`,
+};
+
+export interface StoredReceipts {
+  receipts: TxReceipt[];
+  endEvents: Record<string, unknown>[];
+}
+
+/**
+ * Receipts are stored in binary (V8's serializer: bigints and byte arrays kept as they are, no JSON
+ * on the block path), tagged with a format byte. Not consensus data: only this node reads them. Old
+ * data directories hold JSON (first byte `{`), still read.
+ */
+const RECEIPTS_V8 = 0x01;
+export function encodeReceipts(r: StoredReceipts): Uint8Array {
+  const body = serialize(r);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = RECEIPTS_V8;
+  out.set(body, 1);
+  return out;
+}
+export function decodeReceipts(b: Uint8Array): StoredReceipts {
+  if (b[0] === RECEIPTS_V8) {
+    const r = deserialize(b.subarray(1)) as StoredReceipts;
+    // Readers get events as the JSON route always gave them (bigints and bytes as strings).
+    return {
+      receipts: r.receipts.map((x) => ({ ...x, events: jsonSafe(x.events) as TxReceipt['events'] })),
+      endEvents: jsonSafe(r.endEvents) as Record<string, unknown>[],
+    };
+  }
+  const j = dec<{
+    receipts: (Omit<TxReceipt, 'fee'> & { fee: string })[];
+    endEvents: Record<string, unknown>[];
+  }>(b);
+  return { receipts: j.receipts.map((x) => ({ ...x, fee: BigInt(x.fee) })), endEvents: j.endEvents };
+}
+
+export interface HeadRecord {
+  height: number;
+  id: string;
+  time: string | bigint;
+}
+
+/** The batch of one decided block. */
+export function blockBatch(a: AppliedBlock, changes: StateChange[], commit: Uint8Array): KvBatchOp[] {
+  const ops: KvBatchOp[] = [];
+  for (const c of changes) {
+    if (c.value) ops.push({ type: 'put', key: SK.state(c.key), value: c.value });
+    else ops.push({ type: 'del', key: SK.state(c.key) });
+  }
+  ops.push({ type: 'put', key: SK.block(a.height), value: encodeBlock(a.block) });
+  ops.push({ type: 'put', key: SK.commit(a.height), value: commit });
+  ops.push({ type: 'put', key: SK.blockIdx(a.id), value: enc(a.height) });
+  a.envelopes.forEach((e, i) => {
+    ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) });
+  });
+  ops.push({
+    type: 'put',
+    key: SK.receipts(a.height),
+    value: encodeReceipts({ receipts: a.receipts, endEvents: a.endEvents }),
+  });
+  ops.push(...indexOps(a));
+  ops.push({
+    type: 'put',
+    key: SK.head,
+    value: enc({ height: a.height, id: a.id, time: a.block.header.time }),
+  });
+  return ops;
+}
+
+/** Indexer: contract → its transactions, party → its contracts. Outside consensus; same atomic batch. */
+function indexOps(a: AppliedBlock): KvBatchOp[] {
+  const ops: KvBatchOp[] = [];
+  const empty = new Uint8Array();
+  a.envelopes.forEach((env, idx) => {
+    env.tx.ops.forEach((op, opIndex) => {
+      let cid: string | undefined;
+      if (op.type === 'request_open') {
+        cid = bytesToHex(contractIdOf(env.tx.chainId, op.ephemeralKey));
+        const opened = a.receipts[idx]?.events.find(
+          (e) => e.type === 'contract_opened' && e.contract === cid,
+        );
+        const parties = new Set([op.issuer, op.payer, op.subscriber, String(opened?.assignee ?? '')]);
+        for (const p of parties)
+          if (p) ops.push({ type: 'put', key: SK.party(p, a.height, cid), value: empty });
+      } else if (
+        op.type === 'charge' ||
+        op.type === 'provision' ||
+        op.type === 'refund' ||
+        op.type === 'rate'
+      ) {
+        cid = bytesToHex(op.contract);
+      }
+      if (cid) {
+        const ref: ContractTxRef = { txId: env.idHex, height: a.height, index: idx, opIndex, type: op.type };
+        ops.push({ type: 'put', key: SK.contractTx(cid, a.height, idx, opIndex), value: enc(ref) });
+      }
+    });
+  });
+  for (const e of a.endEvents) {
+    if (e.type === 'contract_settled') {
+      const cid = String(e.contract);
+      const ref: ContractTxRef = { txId: '', height: a.height, index: -1, opIndex: 0, type: 'expiry' };
+      ops.push({ type: 'put', key: SK.contractTx(cid, a.height, 999_999, 0), value: enc(ref) });
+    }
+  }
+  return ops;
+}
