@@ -60,6 +60,7 @@ import {
   peerHeads,
   runSync,
   SYNC_BATCH,
+  SYNC_MIN_LAG,
   type SyncItem,
   statusCodec,
 } from './sync.js';
@@ -769,7 +770,8 @@ export class ConsensusDriver {
     if (h === next + 1n) {
       // One ahead: the others started that height; the core buffers it until we are there.
       this.core?.onMessage(m);
-      if (m.kind === 'commit') void this.sync(); // a verified commit of a later height
+      // A verified commit of the next height: the others are two blocks ahead.
+      if (m.kind === 'commit') void this.sync(SYNC_MIN_LAG);
       return 'accept';
     }
     if (this.nextHeightTimer && !this.decision) this.startHeight(); // others moved on: no more waiting
@@ -865,8 +867,8 @@ export class ConsensusDriver {
             net.penalize(peer, `catch-up: bad final block (${String(e)})`);
             return;
           }
-          // A verified commit of a height we did not have: the others may be further ahead.
-          void this.sync();
+          // A verified commit of a height we did not have: if the others are further ahead, sync.
+          void this.sync(SYNC_MIN_LAG);
           return;
         }
         this.takeRound(net, peer, height, r.messages, r.bodies);
@@ -930,8 +932,8 @@ export class ConsensusDriver {
       .filter((id) => mine.has(id));
     if (peers.length < need) return;
     void peerHeads(req, peers).then((heads) => {
-      const ahead = heads.filter((x) => x.height > this.node.head.height).length;
-      if (ahead >= need && !this.stopped) void this.sync();
+      const ahead = heads.filter((x) => x.height >= this.node.head.height + SYNC_MIN_LAG).length;
+      if (ahead >= need && !this.stopped) void this.sync(SYNC_MIN_LAG);
     });
   }
 
@@ -981,18 +983,23 @@ export class ConsensusDriver {
    * Block sync (sync.ts): fetch final blocks with their commits from peers until caught up. The
    * core keeps voting while requests are out; it waits only while fetched blocks are imported.
    */
-  sync(): Promise<void> {
+  sync(minLag = 1n): Promise<void> {
     const net = this.net;
     const req = this.requests;
     if (!net || !req || this.stopped) return Promise.resolve();
     if (!this.syncing) {
-      this.syncing = runSync(net, req, {
-        head: () => this.node.head.height,
-        stopped: () => this.stopped,
-        importBlocks: (items) => this.importSynced(items),
-        progress: (height, target, done) => this.reportSync({ height, target, done }),
-        log: (level, msg, data) => this.o.log(level, msg, data),
-      })
+      this.syncing = runSync(
+        net,
+        req,
+        {
+          head: () => this.node.head.height,
+          stopped: () => this.stopped,
+          importBlocks: (items) => this.importSynced(items),
+          progress: (height, target, done) => this.reportSync({ height, target, done }),
+          log: (level, msg, data) => this.o.log(level, msg, data),
+        },
+        minLag,
+      )
         .catch((e) => this.o.log('warn', 'block sync failed', { err: String(e) }))
         .finally(() => {
           this.syncing = null;

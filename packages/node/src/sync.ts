@@ -28,6 +28,12 @@ export const PROTO = { status: 'status', blocks: 'blocks', round: 'round' } as c
 /** How long a peer may take to answer a status and a batch of blocks (ms). */
 export const STATUS_TIMEOUT_MS = 2000;
 export const BLOCKS_TIMEOUT_MS = 10_000;
+/**
+ * How far behind a running node must be before it syncs: a node one block behind gets that block
+ * in catch-up and keeps voting; sync (which pauses its core while blocks are imported) is for nodes
+ * that fell further behind. At start-up any lag is synced.
+ */
+export const SYNC_MIN_LAG = 2n;
 
 /** Requests to peers, at most one outstanding per peer (a second one is refused at once: null). */
 export class PeerRequests {
@@ -89,7 +95,12 @@ export async function peerHeads(
  * that does not verify, blocks out of order) is penalised and left out of the rest of the run, so a
  * run ends after at most one failure per peer.
  */
-export async function runSync(net: SyncNetwork, req: PeerRequests, host: SyncHost): Promise<void> {
+export async function runSync(
+  net: SyncNetwork,
+  req: PeerRequests,
+  host: SyncHost,
+  minLag = 1n,
+): Promise<void> {
   const failed = new Set<string>();
   let target = 0n;
   for (;;) {
@@ -99,7 +110,7 @@ export async function runSync(net: SyncNetwork, req: PeerRequests, host: SyncHos
       .map((p) => p.id)
       .filter((p) => !failed.has(p));
     const mine = host.head();
-    const best = (await peerHeads(req, peers)).find((x) => x.height > mine);
+    const best = (await peerHeads(req, peers)).find((x) => x.height >= mine + minLag);
     if (!best) break;
     target = best.height;
     host.progress(Number(mine), Number(target), false);

@@ -11,6 +11,7 @@ import {
   PeerRequests,
   PROTO,
   runSync,
+  SYNC_MIN_LAG,
   type SyncItem,
   type SyncNetwork,
   statusCodec,
@@ -101,6 +102,21 @@ describe('block sync', () => {
     expect(h.head).toBe(3n);
     expect(penalties).toHaveLength(2);
     expect(requests.filter((r) => r.endsWith(`:${PROTO.blocks}`))).toHaveLength(2);
+  });
+
+  it('a running node one block behind does not sync (it gets that block in catch-up and keeps voting)', async () => {
+    const { net, requests } = scripted({
+      a: { head: 11n, does: 'honest' },
+      b: { head: 12n, does: 'honest' },
+    });
+    const h = host(10n);
+    await runSync(net, new PeerRequests(net), h.sync, SYNC_MIN_LAG);
+    expect(h.head).toBe(12n); // b is two ahead: fetched
+    const again = scripted({ a: { head: 11n, does: 'honest' } });
+    const h2 = host(10n);
+    await runSync(again.net, new PeerRequests(again.net), h2.sync, SYNC_MIN_LAG);
+    expect(h2.head).toBe(10n);
+    expect(again.requests.filter((r) => r.endsWith(`:${PROTO.blocks}`))).toEqual([]);
   });
 
   it('one outstanding request per peer', async () => {
