@@ -29,22 +29,11 @@ import {
   signWith,
 } from '@roamchain/sdk';
 import QRCode from 'qrcode';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { Timeline } from './explorer.js';
-import {
-  createVault,
-  DEMO_SUBSCRIBERS,
-  demoKeys,
-  demoWallet,
-  forgetVault,
-  freshKeys,
-  importKeys,
-  randomEid,
-  storedVault,
-  unlockVault,
-  type Wallet,
-} from './keys.js';
+import { demoKeys, randomEid, type Wallet } from './keys.js';
 import { apiPaths, client, gb, sdr, useAsync, useEventFeed } from './lib.js';
+import { OpenWallet } from './open-wallet.js';
 import { Account, ErrorBox, Id, KV, Loading, Panel, Stars } from './ui.js';
 
 const COUNTRIES: [string, string][] = [
@@ -93,122 +82,6 @@ function Price({ units, rates, country }: { units: string; rates: Record<string,
         </span>
       ) : null}
     </span>
-  );
-}
-
-// ---------- opening a wallet ----------
-
-function OpenWallet({ onOpen }: { onOpen: (w: Wallet) => void }) {
-  const stored = storedVault();
-  const [demo, setDemo] = useState('alice');
-  const [pass, setPass] = useState('');
-  const [name, setName] = useState('');
-  const [newPass, setNewPass] = useState('');
-  const [sk, setSk] = useState('');
-  const [ek, setEk] = useState('');
-  const [err, setErr] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const run = (f: () => Promise<Wallet>) => async (e: FormEvent) => {
-    e.preventDefault();
-    setErr(undefined);
-    setBusy(true);
-    try {
-      onOpen(await f());
-    } catch (x) {
-      setErr(x);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <div className="grid">
-      <Panel title="Devnet demo subscriber">
-        <p className="warn-box">
-          Public demo keys: derived from the public seed “roamchain-devnet”. Anyone can sign with them — use
-          them only on the local devnet.
-        </p>
-        <form onSubmit={run(async () => demoWallet(demo))} className="row">
-          <label htmlFor="demo-sub">Subscriber</label>
-          <select id="demo-sub" value={demo} onChange={(e) => setDemo(e.target.value)}>
-            {DEMO_SUBSCRIBERS.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-          <button type="submit">Use demo subscriber {demo}</button>
-        </form>
-      </Panel>
-      {stored ? (
-        <Panel title={`Unlock wallet “${stored.name}”`}>
-          <form onSubmit={run(() => unlockVault(pass))}>
-            <label htmlFor="unlock-pass">Passphrase</label>
-            <input
-              id="unlock-pass"
-              type="password"
-              autoComplete="current-password"
-              value={pass}
-              onChange={(e) => setPass(e.target.value)}
-            />
-            <div className="row">
-              <button type="submit" disabled={busy}>
-                Unlock
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => {
-                  if (window.confirm('Delete the encrypted wallet from this browser?')) {
-                    forgetVault();
-                    window.location.reload();
-                  }
-                }}
-              >
-                Forget this wallet
-              </button>
-            </div>
-          </form>
-        </Panel>
-      ) : null}
-      <Panel title="Create or import a key">
-        <p className="muted small">
-          Keys are encrypted in this browser (PBKDF2-SHA-256, 310,000 rounds → AES-256-GCM) and never sent
-          anywhere. A new key needs an account: give its public keys to your home operator.
-        </p>
-        <form
-          onSubmit={run(async () => {
-            const keys = sk || ek ? importKeys(name, sk, ek) : freshKeys(name);
-            if (!/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(name)) throw new Error('account names: a-z, 0-9, -');
-            return createVault(keys, newPass);
-          })}
-        >
-          <label htmlFor="new-name">Account name</label>
-          <input
-            id="new-name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="username"
-          />
-          <label htmlFor="new-pass">Passphrase (at least 8 characters)</label>
-          <input
-            id="new-pass"
-            type="password"
-            autoComplete="new-password"
-            value={newPass}
-            onChange={(e) => setNewPass(e.target.value)}
-          />
-          <details>
-            <summary>Import existing secrets instead of generating new ones</summary>
-            <label htmlFor="imp-sk">Ed25519 signing secret (hex)</label>
-            <input id="imp-sk" value={sk} onChange={(e) => setSk(e.target.value)} autoComplete="off" />
-            <label htmlFor="imp-ek">X25519 encryption secret (hex)</label>
-            <input id="imp-ek" value={ek} onChange={(e) => setEk(e.target.value)} autoComplete="off" />
-          </details>
-          <button type="submit" disabled={busy}>
-            {sk || ek ? 'Import and encrypt' : 'Create key'}
-          </button>
-        </form>
-      </Panel>
-      <ErrorBox error={err} />
-    </div>
   );
 }
 

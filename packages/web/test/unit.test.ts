@@ -7,8 +7,14 @@ import {
   DEMO_OPERATORS,
   DEMO_SUBSCRIBERS,
   demoKeys,
+  exportVault,
+  forgetVault,
   freshKeys,
+  importBackup,
+  KDF_ITERATIONS,
+  storedVaults,
   unlockVault,
+  VaultExistsError,
 } from '../src/keys.js';
 import { statementCsv, statementRows } from '../src/statement.js';
 
@@ -38,7 +44,7 @@ describe('keys', () => {
     const w = await createVault(keys, 'correct horse');
     await w.keepEphemeral('ab'.repeat(32), new Uint8Array(32).fill(7));
     await w.setIdentity({ disclosures: ['["s","name","Zoe"]'], eid: '8904903200000000000000000000001' });
-    const raw = localStorage.getItem('roamchain.wallet.v1') ?? '';
+    const raw = localStorage.getItem('roamchain.wallet.v2') ?? '';
     expect(raw).not.toContain(Buffer.from(keys.signingSecret).toString('hex'));
     expect(raw).not.toContain('Zoe');
     await expect(unlockVault('wrong horse')).rejects.toThrow('wrong passphrase');
@@ -47,6 +53,106 @@ describe('keys', () => {
     expect(again.ephemeralSecret('ab'.repeat(32))).toEqual(new Uint8Array(32).fill(7));
     expect(again.identity?.disclosures).toEqual(['["s","name","Zoe"]']);
     await expect(createVault(keys, 'short')).rejects.toThrow('8 characters');
+    forgetVault('zoe');
+  });
+
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  /** A vault exactly as the old wallet wrote it: roamchain.wallet.v1, PBKDF2 with 310,000 rounds. */
+  async function writeV1Vault(name: string, signingSecret: Uint8Array, passphrase: string) {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, [
+      'deriveKey',
+    ]);
+    const key = await crypto.subtle.deriveKey(
+      { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 310_000 },
+      base,
+      { name: 'AES-GCM', length: 256 },
+      false,
+      ['encrypt'],
+    );
+    const data = {
+      name,
+      signingSecret: hex(signingSecret),
+      encryptionSecret: hex(new Uint8Array(32).fill(3)),
+      ephemeral: { ['cd'.repeat(32)]: hex(new Uint8Array(32).fill(9)) },
+    };
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: 'AES-GCM', iv },
+        key,
+        new TextEncoder().encode(JSON.stringify(data)),
+      ),
+    );
+    localStorage.setItem(
+      'roamchain.wallet.v1',
+      JSON.stringify({
+        kdf: 'PBKDF2-SHA256',
+        iterations: 310_000,
+        salt: hex(salt),
+        iv: hex(iv),
+        ct: hex(ct),
+        name,
+      }),
+    );
+  }
+
+  it('migrates an old vault: re-derives with the current KDF parameters, and still opens after later saves', async () => {
+    expect(KDF_ITERATIONS).toBeGreaterThanOrEqual(600_000);
+    const secret = new Uint8Array(32).fill(5);
+    await writeV1Vault('old-one', secret, 'old passphrase');
+    expect(storedVaults()).toEqual([{ name: 'old-one', iterations: 310_000 }]);
+    const w = await unlockVault('old passphrase', 'old-one');
+    expect(hex(w.keys.signingSecret)).toBe(hex(secret));
+    expect(w.ephemeralSecret('cd'.repeat(32))).toEqual(new Uint8Array(32).fill(9));
+    // Moved to v2 with the current parameters stored beside the ciphertext.
+    expect(localStorage.getItem('roamchain.wallet.v1')).toBeNull();
+    const v2 = JSON.parse(localStorage.getItem('roamchain.wallet.v2') ?? '{}') as {
+      entries: { name: string; kdf: { iterations: number } }[];
+    };
+    expect(v2.entries.find((e) => e.name === 'old-one')?.kdf.iterations).toBe(KDF_ITERATIONS);
+    // The bug this guards against: a save after unlocking made the vault undecryptable.
+    await w.keepEphemeral('ef'.repeat(32), new Uint8Array(32).fill(1));
+    const again = await unlockVault('old passphrase', 'old-one');
+    expect(again.ephemeralSecret('ef'.repeat(32))).toEqual(new Uint8Array(32).fill(1));
+    expect(again.ephemeralSecret('cd'.repeat(32))).toEqual(new Uint8Array(32).fill(9));
+    forgetVault('old-one');
+  });
+
+  it('keeps several keys side by side; never replaces one without `replace`; backups restore', async () => {
+    const a = freshKeys('first-key');
+    const b = freshKeys('second-key');
+    const wa = await createVault(a, 'passphrase A');
+    await wa.keepEphemeral('aa'.repeat(32), new Uint8Array(32).fill(4));
+    await createVault(b, 'passphrase B');
+    expect(storedVaults().map((s) => s.name)).toEqual(['first-key', 'second-key']);
+    // A second key with the first one's name is refused and the stored one is untouched.
+    await expect(createVault(freshKeys('first-key'), 'passphrase C')).rejects.toBeInstanceOf(
+      VaultExistsError,
+    );
+    const stillA = await unlockVault('passphrase A', 'first-key');
+    expect(stillA.keys.signingKey).toBe(a.signingKey);
+    expect(stillA.ephemeralSecret('aa'.repeat(32))).toEqual(new Uint8Array(32).fill(4));
+    expect((await unlockVault('passphrase B', 'second-key')).keys.signingKey).toBe(b.signingKey);
+    // Encrypted backup: no secret in it; restores only with its passphrase.
+    const backup = exportVault('first-key');
+    expect(backup).not.toContain(hex(a.signingSecret));
+    forgetVault('first-key');
+    expect(storedVaults().map((s) => s.name)).toEqual(['second-key']);
+    await expect(importBackup(backup, 'wrong one')).rejects.toThrow('wrong passphrase');
+    expect(storedVaults().map((s) => s.name)).toEqual(['second-key']);
+    const restored = await importBackup(backup, 'passphrase A');
+    expect(restored.ephemeralSecret('aa'.repeat(32))).toEqual(new Uint8Array(32).fill(4));
+    await expect(importBackup(backup, 'passphrase A')).rejects.toBeInstanceOf(VaultExistsError);
+    // A crafted backup that would make unlocking run for ages is refused before any derivation.
+    const crafted = JSON.parse(backup) as { kdf: { iterations: number } };
+    crafted.kdf.iterations = 2_000_000_000;
+    await expect(importBackup(JSON.stringify(crafted), 'passphrase A')).rejects.toThrow('kdf iterations');
+    // Replacing needs the explicit flag.
+    const replaced = await createVault(freshKeys('second-key'), 'passphrase D', { replace: true });
+    expect((await unlockVault('passphrase D', 'second-key')).keys.signingKey).toBe(replaced.keys.signingKey);
+    forgetVault('first-key');
+    forgetVault('second-key');
   });
 });
 
