@@ -67,7 +67,6 @@ export function OpenWallet({ onOpen }: { onOpen: (w: Wallet) => void }) {
   const current = stored.find((s) => s.name === which) ?? stored[0];
   return (
     <div className="grid">
-      <h1 className="page-title">Wallet</h1>
       <Panel title="Devnet demo subscriber">
         <p className="warn-box">
           Public demo keys: derived from the public seed “roamchain-devnet”. Anyone can sign with them — use
