@@ -31,17 +31,10 @@ export function App() {
   }, [path]);
   return (
     <LiveContext.Provider value={live}>
-      <a
-        className="skip"
-        href="#main"
-        onClick={(e) => {
-          // The hash is the router's: move focus without changing it.
-          e.preventDefault();
-          document.getElementById('main')?.focus();
-        }}
-      >
+      {/* A button, not a #main link: the hash is the router's. */}
+      <button type="button" className="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header className="top">
         <a className="brand" href={href('explorer')}>
           roamchain

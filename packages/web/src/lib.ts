@@ -15,6 +15,7 @@ import {
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 
 function apiUrl(): string {
+  if (typeof window === 'undefined') return 'http://127.0.0.1:8080'; // unit tests (no browser)
   const q = new URLSearchParams(window.location.search).get('api');
   return q ?? window.location.origin;
 }

@@ -2,6 +2,7 @@
 import type { ContractJson } from '@roamchain/sdk';
 import { derivedKeys } from '@roamchain/state';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseLpa } from '../src/contract-view.js';
 import {
   createVault,
   DEMO_OPERATORS,
@@ -16,6 +17,17 @@ import {
   unlockVault,
   VaultExistsError,
 } from '../src/keys.js';
+import { humanUnits } from '../src/lib.js';
+import {
+  currencyForLanguage,
+  destinationsOf,
+  inCurrency,
+  issuerFee,
+  matchesDestination,
+  pricesFrom,
+  priceText,
+  totalOf,
+} from '../src/pricing.js';
 import { statementCsv, statementRows } from '../src/statement.js';
 
 beforeAll(() => {
@@ -218,5 +230,63 @@ describe('settlement statement', () => {
     expect(csv[0]).toBe('closed_at_utc,contract,role,subscriber,counterparty,charged_sdr,received_sdr');
     expect(csv[1]).toBe('2026-11-10 00:00:00,c1,assignee,alice,telco-fr,3.5,3.5');
     expect(csv.at(-1)).toBe(',,,,,total,3.535');
+  });
+});
+
+describe('what a traveller pays', () => {
+  it('adds the home operator fee (rounded up) to the package price', () => {
+    expect(issuerFee(5_000_000n)).toBe(50_000n);
+    expect(issuerFee(1n)).toBe(1n);
+    expect(totalOf(8_500_000n)).toBe(8_585_000n);
+  });
+
+  it('uses /v1/prices only when fresh and well-formed; converts with integers', () => {
+    expect(pricesFrom({ fresh: false, sdr: { USD: '1.35' } })).toEqual({});
+    expect(pricesFrom({ fresh: true, height: 1, time: 1, usdPerSdr: '1.35', sdr: {}, feeds: [] })).toEqual(
+      {},
+    );
+    expect(pricesFrom(null)).toEqual({});
+    const p = pricesFrom({
+      fresh: true,
+      sdr: { USD: '1.351234', EUR: '1.25', JPY: '210.5', GBP: 'NaN', CNY: '-1', XXX: '2' },
+    });
+    expect(p).toEqual({ USD: 1_351_234n, EUR: 1_250_000n, JPY: 210_500_000n });
+    expect(inCurrency(8_585_000n, p.USD!, 'USD')).toBe('11.60 USD');
+    expect(inCurrency(8_585_000n, p.JPY!, 'JPY')).toBe('1807 JPY');
+    expect(priceText(8_585_000n, p, 'EUR')).toBe('8.585 SDR ≈ 10.73 EUR');
+    expect(priceText(8_585_000n, p, 'GBP')).toBe('8.585 SDR');
+    expect(currencyForLanguage('en-GB')).toBe('GBP');
+    expect(currencyForLanguage('de-DE')).toBe('EUR');
+    expect(currencyForLanguage('en-US')).toBe('USD');
+  });
+
+  it('lists destinations from the offers on chain, searchable by name in any case and accents', () => {
+    const d = destinationsOf([
+      { terms: { countries: ['DE', 'FR'] } },
+      { terms: { countries: ['ES'] } },
+      { terms: { countries: ['DE'] } },
+      { terms: { countries: ['xx'] } },
+    ]);
+    expect(d.map((x) => [x.code, x.offers])).toEqual([
+      ['FR', 1],
+      ['DE', 2],
+      ['ES', 1],
+    ]);
+    expect(d.filter((x) => matchesDestination(x, 'GERM')).map((x) => x.code)).toEqual(['DE']);
+    expect(d.filter((x) => matchesDestination(x, 'es')).map((x) => x.code)).toEqual(['ES']);
+    const tr = { code: 'TR', name: 'Türkiye', offers: 1 };
+    expect(matchesDestination(tr, 'turk')).toBe(true);
+  });
+
+  it('splits an activation code into SM-DP+ address and matching id; amounts in words', () => {
+    expect(parseLpa('LPA:1$smdp.example.com$ABC-123')).toEqual({
+      smdp: 'smdp.example.com',
+      matchingId: 'ABC-123',
+    });
+    expect(parseLpa('LPA:1$127.0.0.1:9000$X$1.2.3')).toEqual({ smdp: '127.0.0.1:9000', matchingId: 'X' });
+    expect(parseLpa('nonsense')).toBeUndefined();
+    expect(humanUnits('alice has 77275000 SDR base units, needs 81810000 SDR base units')).toBe(
+      'alice has 77.275 SDR, needs 81.81 SDR',
+    );
   });
 });
