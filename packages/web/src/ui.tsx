@@ -104,3 +104,38 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
     </>
   );
 }
+
+export type Act = (f: () => Promise<unknown>, ok: string) => Promise<void>;
+
+/** Runs an action; its error or its success message is shown where the action is (`Feedback`). */
+export function useAct(after: () => void): { act: Act; err: unknown; ok: string | undefined; busy: boolean } {
+  const [err, setErr] = useState<unknown>();
+  const [ok, setOk] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const act: Act = async (f, okText) => {
+    setErr(undefined);
+    setOk(undefined);
+    setBusy(true);
+    try {
+      await f();
+      setOk(okText);
+      after();
+    } catch (e) {
+      setErr(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { act, err, ok, busy };
+}
+
+export function Feedback({ err, ok }: { err: unknown; ok: string | undefined }) {
+  return (
+    <>
+      <p role="status" className="ok small">
+        {err ? '' : (ok ?? '')}
+      </p>
+      <ErrorBox error={err} />
+    </>
+  );
+}

@@ -186,7 +186,17 @@ export async function axeSerious(page: Page): Promise<string[]> {
     );
 }
 
-/** Does the page scroll sideways (a clipped or overflowing layout)? */
-export async function overflowsX(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+/** Does the page scroll sideways (a clipped or overflowing layout)? False, or the elements that stick out. */
+export async function overflowsX(page: Page): Promise<false | string[]> {
+  return page.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= w) return false;
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > w + 0.5 && r.width > 0 && el.offsetParent !== null)
+        out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id} right=${Math.round(r.right)}`);
+    }
+    return out.slice(0, 8);
+  });
 }

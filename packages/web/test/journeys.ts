@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RoamClient } from '@roamchain/sdk';
+import { Keystore } from '@roamchain/sdk/keystore';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { axeSerious, DESKTOP, type Harness, overflowsX, PHONE } from './harness.js';
@@ -362,4 +363,83 @@ const explorer: Journey = {
   },
 };
 
-export const ALL: Journey[] = [a11y, idle, explorer, notServing, shortAndTopUp, secondKey, secondProfile];
+const operatorConsole: Journey = {
+  name: "console: sign-in with the operator's keystore file; messages where the action was; withdrawn offers listed; issued contracts; one statement format",
+  timeoutMs: 90_000,
+  async run(h) {
+    const done = timed('console');
+    // A keystore file as the CLI writes it, holding telco-fr's key (cheap scrypt for the test).
+    const file = join(h.dataDir, 'telco-fr.keystore.json');
+    const ks = await Keystore.create(file, 'operator passphrase', { scrypt: { N: 2 ** 14 } });
+    ks.add('telco-fr', {
+      signingSecret: Buffer.from(demoSecret('sign', 'telco-fr'), 'hex'),
+      encryptionSecret: Buffer.from(demoSecret('enc', 'telco-fr'), 'hex'),
+    });
+    ks.save();
+    ks.close();
+    for (const size of [PHONE, DESKTOP]) {
+      const page = await h.open('#/console', size);
+      await page.getByLabel('Keystore file', { exact: true }).setInputFiles(file);
+      await page.getByLabel('Keystore passphrase', { exact: true }).fill('wrong passphrase');
+      await page.getByRole('button', { name: 'Sign in with keystore' }).click();
+      await page.getByText('wrong keystore passphrase').waitFor();
+      await page.getByLabel('Keystore passphrase', { exact: true }).fill('operator passphrase');
+      await page.getByRole('button', { name: 'Sign in with keystore' }).click();
+      await page.getByRole('heading', { name: 'Operator telco-fr' }).waitFor();
+      const opPanel = page.getByRole('region', { name: 'Operator telco-fr' });
+      expect(await opPanel.getByText('Public demo keys').count()).toBe(0);
+      await expect
+        .poll(() => page.getByTestId('agent-health').textContent(), { timeout: 15_000 })
+        .toMatch(/running|listed|reach/);
+      // Publish: the success message is in the publish form.
+      const title = `France 1 GB ${size.width}`;
+      await page.getByLabel('Title', { exact: true }).fill(title);
+      await page.getByLabel('Country (ISO code)', { exact: true }).fill('FR');
+      await page.getByLabel('Data (GB)', { exact: true }).fill('1');
+      await page.getByLabel('Price (SDR)', { exact: true }).fill('2.00');
+      await page.getByRole('button', { name: 'Publish offer' }).click();
+      const publish = page.getByRole('region', { name: 'Publish an offer' });
+      await publish.getByText(`Published “${title}”.`).waitFor();
+      // Withdraw: the message is in "My offers"; the offer stays listed as withdrawn on request.
+      const mine = page.getByRole('region', { name: 'My offers' });
+      await mine.getByRole('button', { name: `Withdraw ${title}` }).click();
+      await mine.getByText(`Withdrew “${title}”.`).waitFor();
+      await mine.getByLabel('Show withdrawn offers too').check();
+      const row = mine.getByRole('row').filter({ hasText: title });
+      await expect.poll(() => row.textContent()).toContain('withdrawn');
+      await row.getByRole('button', { name: `Duplicate ${title}` }).click();
+      expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe(`${title} (copy)`);
+      // The home operator sees the contracts it issued (alice's, earlier in this suite).
+      const issued = page.getByRole('region', { name: 'Contracts you issued (home operator)' });
+      await expect.poll(() => issued.getByRole('row').count(), { timeout: 15_000 }).toBeGreaterThan(1);
+      await issued.getByLabel(/Search by id start/).fill('alice');
+      expect(await issued.getByRole('row').count()).toBeGreaterThan(1);
+      expect(await overflowsX(page), `console scrolls sideways at ${size.width}px`).toBe(false);
+      if (size === DESKTOP) {
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Download CSV' }).click(),
+        ]);
+        const csv = readFileSync(await download.path(), 'utf8');
+        expect(csv.split('\n')[0]).toBe(
+          'contract,role,counterparty,closedAt,charged,toAssignee,toIssuer,toPayer,badService,reason',
+        );
+        expect(await axeSerious(page)).toEqual([]);
+        await h.shot(page, 'console-keystore', 'console');
+      }
+      await page.close();
+    }
+    done();
+  },
+};
+
+export const ALL: Journey[] = [
+  a11y,
+  idle,
+  explorer,
+  notServing,
+  shortAndTopUp,
+  secondKey,
+  secondProfile,
+  operatorConsole,
+];

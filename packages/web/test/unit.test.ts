@@ -1,5 +1,6 @@
 /** Pure parts of the web app, without a browser: demo keys, the encrypted vault, the statement. */
-import type { ContractJson } from '@roamchain/sdk';
+import { statement as agentStatement, statementCsv as agentStatementCsv } from '@roamchain/agent';
+import type { ContractJson, RoamClient } from '@roamchain/sdk';
 import { derivedKeys } from '@roamchain/state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLpa } from '../src/contract-view.js';
@@ -28,7 +29,7 @@ import {
   priceText,
   totalOf,
 } from '../src/pricing.js';
-import { statementCsv, statementRows } from '../src/statement.js';
+import { statementCsv, statementOf } from '../src/statement.js';
 
 beforeAll(() => {
   // The vault lives in localStorage; a Map stands in for it here.
@@ -213,7 +214,7 @@ describe('settlement statement', () => {
       paidPayer: status === 'closed' ? '1515000' : '0',
     }) as ContractJson;
 
-  it('counts closed contracts of the period, as assignee and as issuer, and writes CSV', () => {
+  it('counts closed contracts of the period, as assignee and as issuer, exactly as the agent does (JSON and CSV)', async () => {
     const t = Date.UTC(2026, 10, 10);
     const items = [
       c('c1', 'telco-fr', 'telco-de', 'closed', t),
@@ -221,15 +222,24 @@ describe('settlement statement', () => {
       c('c3', 'telco-fr', 'telco-de', 'open', 0),
       c('c4', 'telco-fr', 'telco-de', 'closed', t - 86_400_000 * 40),
     ];
-    const rows = statementRows('telco-de', items, t - 86_400_000, t + 86_400_000);
-    expect(rows.map((r) => [r.contract, r.role, r.received])).toEqual([
-      ['c1', 'assignee', 3_500_000n],
-      ['c2', 'issuer', 35_000n],
+    const from = t - 86_400_000;
+    const to = t + 86_400_000;
+    const s = statementOf('telco-de', items, from, to);
+    expect(s.contracts.map((r) => [r.id, r.role, r.charged])).toEqual([
+      ['c1', 'assignee', '3500000'],
+      ['c2', 'issuer', '3500000'],
     ]);
-    const csv = statementCsv(rows).trim().split('\n');
-    expect(csv[0]).toBe('closed_at_utc,contract,role,subscriber,counterparty,charged_sdr,received_sdr');
-    expect(csv[1]).toBe('2026-11-10 00:00:00,c1,assignee,alice,telco-fr,3.5,3.5');
-    expect(csv.at(-1)).toBe(',,,,,total,3.535');
+    expect(s.totals).toEqual({ received: '3535000', settledContracts: 3 });
+    // One format: the agent's statement of the same contracts, byte for byte.
+    const fake = { contracts: async () => ({ items, next: null }) } as unknown as RoamClient;
+    const agent = await agentStatement(fake, 'telco-de', from, to);
+    expect(s).toEqual(agent);
+    expect(statementCsv(s)).toBe(agentStatementCsv(agent));
+    // No "total" text in a numeric column: the summary is its own header and line.
+    const csv = statementCsv(s).trim().split('\n');
+    expect(csv[0]).toBe(
+      'contract,role,counterparty,closedAt,charged,toAssignee,toIssuer,toPayer,badService,reason',
+    );
   });
 });
 
