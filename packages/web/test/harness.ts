@@ -192,7 +192,7 @@ export async function overflowsX(page: Page): Promise<false | string[]> {
     const w = document.documentElement.clientWidth;
     if (document.documentElement.scrollWidth <= w) return false;
     const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
       const r = el.getBoundingClientRect();
       if (r.right > w + 0.5 && r.width > 0 && el.offsetParent !== null)
         out.push(`${el.tagName.toLowerCase()}.${el.className}#${el.id} right=${Math.round(r.right)}`);
