@@ -1,6 +1,7 @@
 /** Explorer: chain status, blocks, transactions, accounts, contracts (as timelines), ratings, search. */
 import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { OffersList } from './explorer-lists.js';
 import {
   client,
   duration,
@@ -839,6 +840,7 @@ export function Explorer({ route }: { route: string[] }) {
   else if (kind === 'account' && id) page = <AccountPage name={id} />;
   else if (kind === 'contract' && id) page = <ContractPage id={id} />;
   else if (kind === 'offer' && id) page = <OfferPage id={id} />;
+  else if (kind === 'offers') page = <OffersList />;
   else
     page = (
       <div className="grid">
@@ -852,11 +854,10 @@ export function Explorer({ route }: { route: string[] }) {
   return (
     <div>
       <SearchBox />
-      {kind ? (
-        <p>
-          <a href={href('explorer')}>← Explorer home</a>
-        </p>
-      ) : null}
+      <nav aria-label="Explorer" className="row wrap small">
+        {kind ? <a href={href('explorer')}>← Explorer home</a> : null}
+        <a href={href('explorer', 'offers')}>All offers</a>
+      </nav>
       {page}
     </div>
   );

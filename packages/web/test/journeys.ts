@@ -351,6 +351,11 @@ const explorer: Journey = {
       await results.getByRole('link', { name: 'account telco-fr', exact: true }).waitFor();
       await results.getByRole('link', { name: 'account telco-fr2', exact: true }).click();
       await page.getByRole('heading', { name: 'Account telco-fr2' }).waitFor();
+      // A paginated list of offers.
+      await page.getByRole('link', { name: 'All offers' }).click();
+      const offers = page.getByRole('region', { name: 'Offers' });
+      await expect.poll(() => offers.getByRole('row').count()).toBeGreaterThan(2);
+      expect(await page.title()).toContain('Offers');
       await page
         .getByText('Raw JSON')
         .first()
