@@ -22,7 +22,7 @@ import {
   type SdrPrices,
   totalOf,
 } from './pricing.js';
-import { Account, ErrorBox, Loading, Panel, Stars } from './ui.js';
+import { Account, ErrorBox, Loading, Panel, RatingStars } from './ui.js';
 
 /** Fresh SDR prices from GET /v1/prices; empty when the route is missing, 404 or not fresh. */
 async function sdrPrices(): Promise<SdrPrices> {
@@ -68,15 +68,6 @@ export function ServiceNote({ o, agents }: { o: RankedOfferJson; agents: Set<str
     );
   if (r.service === 'serving') return <p className="ok small">✓ Has delivered service before.</p>;
   return <p className="muted small">New operator: no finished contracts yet.</p>;
-}
-
-function Rating({ o }: { o: RankedOfferJson }) {
-  if (o.rating.ratingCount === 0) return <span className="muted">not rated yet</span>;
-  return (
-    <span>
-      <Stars x100={Math.round((o.rating.ratingBps / 10_000) * 500)} /> from {o.rating.ratingCount} rating(s)
-    </span>
-  );
 }
 
 interface Query {
@@ -244,7 +235,7 @@ export function Shop({
               <div className="small">
                 {volume(t.dataBytes)} for {Math.round(t.durationSec / 86400)} days ·{' '}
                 {t.technologies.join('/') || 'any network'} · by <Account name={o.offer.operator} /> ·{' '}
-                <Rating o={o} />
+                <RatingStars r={o.rating} />
               </div>
               {others.length ? (
                 <div className="small muted">Also covers {others.map(countryName).join(', ')}.</div>
