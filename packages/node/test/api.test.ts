@@ -754,6 +754,8 @@ describe('Web-API on a real node', () => {
       contracts: 1,
     });
     expect(r.body.ratingBps).toBeGreaterThan(7000);
+    expect(r.body.service).toMatch(/^(new|serving|unproven)$/);
+    expect(r.body.serviceBps).toBe(10_000);
     expectError(await get(env, '/v1/operators/nobody/rating'), 404, 'NOT_FOUND');
     const all = await get(env, '/v1/ratings');
     expect(all.body.items.map((x: J) => x.operator)).toEqual(['op-de', 'op-fr']);

@@ -31,7 +31,8 @@ import { bytesToHex, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { RoamError } from '@roamchain/protocol';
 
 export const KEYSTORE_VERSION = 1;
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** OWASP 2023 guidance for scrypt: N = 2^17, r = 8, p = 1 (128 MiB). Files keep their own parameters. */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
 export const DEFAULT_PASSPHRASE_ENV = 'ROAMCHAIN_KEYSTORE_PASSPHRASE';
 
 const KEY_LENGTH = 32;
@@ -52,7 +53,7 @@ export interface ScryptParams {
 }
 
 export interface KeystoreOptions {
-  /** scrypt cost; defaults to N = 2^15, r = 8, p = 1. Lower N only for tests. */
+  /** scrypt cost; defaults to N = 2^17, r = 8, p = 1. Lower N only for tests. */
   scrypt?: Partial<ScryptParams>;
 }
 
@@ -272,9 +273,9 @@ function writeFileAtomic(path: string, data: string): void {
 
 export class Keystore {
   readonly path: string;
-  readonly #key: Uint8Array;
-  readonly #salt: Uint8Array;
-  readonly #params: ScryptParams;
+  #key: Uint8Array;
+  #salt: Uint8Array;
+  #params: ScryptParams;
   readonly #accounts: Map<string, AccountSecrets>;
   #closed = false;
 
@@ -325,6 +326,37 @@ export class Keystore {
     } finally {
       pt.fill(0);
     }
+  }
+
+  /** The scrypt parameters the file is (or will be) written with. */
+  get scrypt(): ScryptParams {
+    return { ...this.#params };
+  }
+
+  /** Is the file's scrypt cost below the current default (e.g. a file written with N = 2^15)? */
+  get weakerThanDefault(): boolean {
+    return (
+      this.#params.N * this.#params.r * this.#params.p <
+      DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p
+    );
+  }
+
+  /**
+   * Re-derives the key with `params` (default: DEFAULT_SCRYPT) under a fresh salt and saves at
+   * once, so the file's stored parameters always match the key that encrypted it.
+   */
+  async rekey(passphrase: string | Uint8Array, params: Partial<ScryptParams> = {}): Promise<void> {
+    this.#live();
+    const next: ScryptParams = { ...DEFAULT_SCRYPT, ...params };
+    const problem = checkScrypt(next);
+    if (problem) throw new RoamError('BAD_REQUEST', `keystore: bad scrypt parameters: ${problem}`);
+    const salt = randomBytes(SALT_LENGTH);
+    const key = await deriveKey(passphrase, salt, next);
+    this.#key.fill(0);
+    this.#key = key;
+    this.#salt = salt;
+    this.#params = next;
+    this.save();
   }
 
   #live(): void {

@@ -241,6 +241,10 @@ export interface OperatorRatingJson {
   contracts: number;
   closed: number;
   badService: number;
+  /** Service signal, bps (10,000 = no evidence against the operator); absent on older nodes. */
+  serviceBps?: number;
+  /** 'new': no contract closed; 'serving': has charged for service; 'unproven': closed contracts, nothing charged. */
+  service?: 'new' | 'serving' | 'unproven';
 }
 
 export interface RankedOfferJson {

@@ -147,9 +147,29 @@ describe('Keystore', () => {
     expect(existsSync(file)).toBe(true);
   });
 
-  it('default scrypt cost is N = 2^15, r = 8, p = 1', async () => {
-    await Keystore.create(file, PASS);
-    expect(JSON.parse(readFileSync(file, 'utf8')).kdf).toMatchObject({ N: 2 ** 15, r: 8, p: 1 });
+  it('default scrypt cost is N = 2^17, r = 8, p = 1 (OWASP 2023)', async () => {
+    const ks = await Keystore.create(file, PASS);
+    expect(JSON.parse(readFileSync(file, 'utf8')).kdf).toMatchObject({ N: 2 ** 17, r: 8, p: 1 });
+    expect(ks.weakerThanDefault).toBe(false);
+  });
+
+  it('opens a keystore written with older parameters and re-derives on rekey (file params match the key)', async () => {
+    const old = await Keystore.create(file, PASS, { scrypt: { N: 2 ** 15 } });
+    const alice = old.generate('alice');
+    old.save();
+    old.close();
+    const ks = await Keystore.open(file, PASS);
+    expect(ks.weakerThanDefault).toBe(true);
+    await ks.rekey(PASS);
+    expect(JSON.parse(readFileSync(file, 'utf8')).kdf).toMatchObject({ N: 2 ** 17, r: 8, p: 1 });
+    ks.generate('bob');
+    ks.save(); // a later save keeps the new parameters with the new key
+    ks.close();
+    const again = await Keystore.open(file, PASS);
+    expect(again.weakerThanDefault).toBe(false);
+    expect(again.list()).toEqual(['alice', 'bob']);
+    expect(again.get('alice').signingPublic).toEqual(alice.signingPublic);
+    await expect(Keystore.open(file, 'not the passphrase')).rejects.toThrow(/passphrase/i);
   });
 });
 

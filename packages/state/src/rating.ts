@@ -12,8 +12,12 @@
  *   rating = stars x (10,000 − bad) / 10,000, halved while the operator is idle in governance
  *            (skipped govMaxSkips proposals in a row; docs/GOVERNANCE.md)
  *
+ * Service (does the operator actually serve?), in bps, see `serviceSignal`:
+ *   service = 10,000                              until 3 contracts closed, or once anything was charged
+ *           = 10,000 x 5 / (5 + closedContracts)  while 3+ closed contracts all ended with nothing charged
+ *
  * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
- * offer scores 10,000), quality = the operator's rating; score = (wp x priceScore + wq x quality)
+ * offer scores 10,000), quality = rating x service / 10,000; score = (wp x priceScore + wq x quality)
  * / 100 with (wp, wq) = (80, 20) for "price", (20, 80) for "quality", (50, 50) for "balanced".
  * Ties: lower cost first, then offer id.
  */
@@ -37,6 +41,38 @@ export interface OperatorRating {
   badService: number;
   /** SDR base units paid on the rated contracts (the weight of the ratings). */
   ratedWeight: string;
+  /** Service signal, bps (10,000 = no evidence against the operator); see `serviceSignal`. */
+  serviceBps: number;
+  /** 'new': no contract closed yet; 'serving': it has charged for service; 'unproven': see `serviceSignal`. */
+  service: ServiceStatus;
+}
+
+export type ServiceStatus = 'new' | 'serving' | 'unproven';
+/** Closed contracts with nothing charged before the service signal lowers the ranking. */
+export const SERVICE_EVIDENCE = 3n;
+/** The service signal's prior: quality = 5 / (5 + closed contracts with nothing charged). */
+const SERVICE_PRIOR = 5n;
+
+/**
+ * Does the operator serve? A visited operator is paid only through Charges, which it can make only
+ * after provisioning within the step timeout; so an operator with closed contracts and nothing ever
+ * charged has provisioned none of them in time (its travellers waited and took their deposits back).
+ * Until it charges once it is 'unproven', and from SERVICE_EVIDENCE such contracts on each lowers its
+ * ranking quality: 10,000 x 5 / (5 + closed) (3 → 62.5 %, 10 → 33 %, 45 → 10 %). One charged
+ * contract clears it ('serving'); an operator with nothing closed yet is 'new' and neutral (10,000). Deterministic, from `stat/<operator>` only (contracts, closed, charged).
+ * Limit: the aggregate cannot see an operator that served once and then stopped, and a stranger who
+ * opens and refunds contracts against a new operator costs it the same as stuck travellers (at the
+ * price of the Requests' fees; hence the SERVICE_EVIDENCE threshold) until that operator charges once.
+ */
+export function serviceSignal(s: Pick<OperatorStats, 'contracts' | 'closed' | 'charged'> | undefined): {
+  serviceBps: number;
+  service: ServiceStatus;
+} {
+  const closed = BigInt(s?.closed ?? 0);
+  if (closed === 0n) return { serviceBps: 10_000, service: 'new' };
+  if ((s?.charged ?? 0n) > 0n) return { serviceBps: 10_000, service: 'serving' };
+  if (closed < SERVICE_EVIDENCE) return { serviceBps: 10_000, service: 'unproven' };
+  return { serviceBps: Number((10_000n * SERVICE_PRIOR) / (SERVICE_PRIOR + closed)), service: 'unproven' };
 }
 
 export function operatorRating(state: StateReader, operator: string): OperatorRating {
@@ -60,6 +96,7 @@ export function operatorRating(state: StateReader, operator: string): OperatorRa
     closed: s?.closed ?? 0,
     badService: s?.badService ?? 0,
     ratedWeight: w.toString(),
+    ...serviceSignal(s),
   };
 }
 
@@ -119,6 +156,13 @@ function answerVisibleTo(state: LedgerState, o: Offer, subscriber: string | unde
   return state.get<Demand>(K.demand(bytesToHex(o.demand)))?.subscriber === subscriber;
 }
 
+function serviceNote(r: OperatorRating): string {
+  if (r.service === 'new') return '; no closed contract yet, service not proven either way';
+  if (r.service === 'serving') return '; has delivered service';
+  const x = r.serviceBps < 10_000 ? ` (quality x ${formatAmount(BigInt(r.serviceBps), 2)}%)` : '';
+  return `; charged nothing in ${r.closed} closed contract(s): no service delivered yet${x}`;
+}
+
 /** Live offers matching the query, scored and explained; deterministic for a given state and time. */
 export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): RankedOffer[] {
   // A network query also matches country-wide offers of the query's country, when one is given.
@@ -157,12 +201,12 @@ export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): R
   const ranked = candidates.map(({ offer, id, cost }) => {
     const priceScore = cost === 0n ? 10_000n : (best * 10_000n) / cost;
     const rating = operatorRating(state, offer.operator);
-    const quality = BigInt(rating.ratingBps);
+    const quality = (BigInt(rating.ratingBps) * BigInt(rating.serviceBps)) / 10_000n;
     const score = (wp * priceScore + wq * quality) / 100n;
     const t = offer.terms;
     const reasons = [
       `price ${formatAmount(cost)} SDR${volume > 0n ? ` for ${formatAmount(volume, 9)} GB` : ''}: ${formatAmount(priceScore, 2)}% of the best price`,
-      `operator ${offer.operator} rated ${formatAmount(BigInt(rating.starsX100), 2)}★ from ${rating.ratingCount} rating(s), ${rating.badService} bad-service refund(s) in ${rating.closed} closed contract(s): quality ${formatAmount(quality, 2)}%`,
+      `operator ${offer.operator} rated ${formatAmount(BigInt(rating.starsX100), 2)}★ from ${rating.ratingCount} rating(s), ${rating.badService} bad-service refund(s) in ${rating.closed} closed contract(s): quality ${formatAmount(quality, 2)}%${serviceNote(rating)}`,
       `weights price ${wp}% / quality ${wq}% (${query.preference ?? 'balanced'})`,
       `${t.technologies.join('/') || 'any technology'}, ${formatAmount(t.dataBytes, 9)} GB for ${Math.round(t.durationSec / 86_400)} day(s)`,
     ];

@@ -13,6 +13,7 @@ import {
   operatorRating,
   type RankQuery,
   rankOffers,
+  serviceSignal,
   TestChain,
 } from '../src/index.js';
 import { freshEphemeralKey } from '../src/testkit.js';
@@ -88,6 +89,8 @@ describe('operatorRating', () => {
       closed: 0,
       badService: 0,
       ratedWeight: '0',
+      serviceBps: 10_000,
+      service: 'new',
     });
     // One 5-star on 1 SDR: (5 x 2,000 + 50 x 7,000) / 51 = 7,058; stars (500 + 17,500) / 51 = 352.
     expect(operatorRating(s, 'one5')).toMatchObject({ ratingBps: 7058, starsX100: 352, ratingCount: 1 });
@@ -357,5 +360,85 @@ describe('rankOffers', () => {
     expect(top!.reasons[3]).toBe('4G/5G, 5 GB for 7 day(s)');
     const withVolume = rankOffers(W.c.state, { network: '262-02', volumeBytes: 2n * GB }, W.c.time);
     expect(withVolume[0]!.reasons[0]).toBe('price 6 SDR for 2 GB: 100% of the best price');
+  });
+});
+
+describe('service signal (does the operator serve?)', () => {
+  it('is neutral for a new operator, lowers an operator that never charged, clears on the first charge', () => {
+    const s = statsState({
+      stuck2: { contracts: 2, closed: 2 },
+      stuck3: { contracts: 3, closed: 3 },
+      stuck10: { contracts: 12, closed: 10, ratingSum: 50, ratingCount: 10 },
+      served: { contracts: 12, closed: 10, charged: 1n },
+      opened: { contracts: 4 },
+    });
+    expect(serviceSignal(undefined)).toEqual({ serviceBps: 10_000, service: 'new' });
+    expect(operatorRating(s, 'opened')).toMatchObject({ serviceBps: 10_000, service: 'new', starsX100: 350 });
+    // Below the evidence threshold: labelled, not yet lowered (one stranger's refund is not enough).
+    expect(operatorRating(s, 'stuck2')).toMatchObject({ serviceBps: 10_000, service: 'unproven' });
+    // 50,000 / 8 = 6,250; 50,000 / 15 = 3,333.
+    expect(operatorRating(s, 'stuck3')).toMatchObject({ serviceBps: 6250, service: 'unproven' });
+    expect(operatorRating(s, 'stuck10')).toMatchObject({ serviceBps: 3333, service: 'unproven' });
+    // Ratings of contracts nobody paid for carry no weight (docs/RATING.md): the rating stays at the
+    // prior, and the service factor is separate from it.
+    expect(operatorRating(s, 'stuck10').ratingBps).toBe(7000);
+    expect(operatorRating(s, 'served')).toMatchObject({ serviceBps: 10_000, service: 'serving' });
+  });
+
+  it('ranks an operator that never served below a dearer one that does, and says why', () => {
+    const { genesis, keys } = buildGenesis({
+      accounts: [
+        { name: 'op-stuck', roles: ['operator'] },
+        { name: 'op-serves', roles: ['operator'] },
+        { name: 'op-fr', roles: ['operator'] },
+        { name: 'gateway', roles: ['gateway'] },
+        { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
+        { name: 'node-1', roles: ['node_owner'] },
+      ],
+      umt: {
+        'op-stuck': 100n * UNIT,
+        'op-serves': 100n * UNIT,
+        'op-fr': 100n * UNIT,
+        gateway: 10n * UNIT,
+        alice: 10n * UNIT,
+      },
+    });
+    const c = new TestChain(genesis, keys, { verifier: null });
+    c.submit([{ type: 'sdr_issue', gateway: 'gateway', to: 'alice', amount: 100n * UNIT, paymentRef: 'w' }]);
+    const publish = (operator: string, price: bigint) =>
+      c.submit([{ type: 'offer_publish', operator, terms: offerTerms(c, { title: operator, price }) }])
+        .events[0]!.offer as string;
+    const stuck = publish('op-stuck', 4n * UNIT);
+    publish('op-serves', 5n * UNIT);
+    const ranked = () => rankOffers(c.state, { country: 'DE', preference: 'balanced' }, c.time);
+    expect(ranked()[0]!.offer.operator).toBe('op-stuck'); // cheaper, both new
+    // Three travellers buy from op-stuck; it never provisions; each takes the deposit back.
+    for (let i = 0; i < 3; i++) {
+      const id = hexToBytes(stuck);
+      const r = c.submit([
+        {
+          type: 'request_open',
+          issuer: 'op-fr',
+          payer: 'alice',
+          subscriber: 'alice',
+          offer: id,
+          prev: id,
+          deposit: 4n * UNIT,
+          issuerFeeBps: 0,
+          feeDeposit: 100_000n,
+          ephemeralKey: freshEphemeralKey(),
+          payload: new Uint8Array(),
+          stepTimeoutSec: 600,
+          lifetimeSec: 86_400,
+        },
+      ]);
+      const cid = hexToBytes(r.events[0]!.contract as string);
+      const head = c.state.get<{ head: Uint8Array }>(K.contract(hex(cid)))!.head;
+      c.submit([{ type: 'refund', by: 'alice', contract: cid, prev: head, badService: false, reason: 0 }]);
+    }
+    const after = ranked();
+    expect(after.map((r) => r.offer.operator)).toEqual(['op-serves', 'op-stuck']);
+    expect(after[1]!.rating).toMatchObject({ service: 'unproven', serviceBps: 6250, closed: 3 });
+    expect(after[1]!.reasons.join(' ')).toContain('charged nothing in 3 closed contract(s)');
   });
 });

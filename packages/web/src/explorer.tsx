@@ -1,8 +1,22 @@
 /** Explorer: chain status, blocks, transactions, accounts, contracts (as timelines), ratings, search. */
 import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
-import { type FormEvent, type ReactNode, useState } from 'react';
-import { client, go, href, isNotFound, sdr, short, time, useAsync, useEventFeed, useLive } from './lib.js';
-import { Account, ErrorBox, Id, KV, Loading, Panel, Stars } from './ui.js';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { OffersList } from './explorer-lists.js';
+import {
+  client,
+  duration,
+  go,
+  href,
+  isNotFound,
+  sdr,
+  short,
+  time,
+  useAsync,
+  useEventFeed,
+  useLive,
+  volume,
+} from './lib.js';
+import { Account, ErrorBox, Id, KV, Loading, Panel, RatingStars } from './ui.js';
 
 const AMOUNT_FIELDS = new Set([
   'amount',
@@ -62,22 +76,53 @@ function OpView({ op }: { op: OperationJson }) {
 
 // ---------- status ----------
 
+/** Sets the tab's title for an explorer page. */
+function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · Explorer · roamchain`;
+  }, [title]);
+}
+
+/** Raw JSON of what a page shows (as the API returned it). */
+function Raw({ value }: { value: unknown }) {
+  return (
+    <details className="raw">
+      <summary>Raw JSON</summary>
+      <pre className="mono">{JSON.stringify(value, null, 2)}</pre>
+    </details>
+  );
+}
+
+// Status: fetched once; afterwards the head, tx/s and block time come from the tab's one WebSocket
+// (no request per block).
 function StatusPanel() {
   const live = useLive();
-  const h = live.block?.height;
-  const status = useAsync(() => client.status(), [h]);
-  const blocks = useAsync(() => client.blocks({ limit: 60 }), [h]);
-  const recent = blocks.data?.items ?? [];
+  const status = useAsync(() => client.status(), []);
+  const blocks = useAsync(() => client.blocks({ limit: 60 }), []);
+  const s = status.data;
+  const fetched = (blocks.data?.items ?? []).map((b) => ({
+    height: b.height,
+    time: Number(b.time),
+    txCount: b.txCount,
+  }));
+  const seen = new Set(live.recent.map((b) => b.height));
+  const all = [
+    ...fetched.filter((b) => !seen.has(b.height)).reverse(),
+    ...live.recent.map((b) => ({ height: b.height, time: Number(b.time), txCount: b.txCount })),
+  ].slice(-60);
   let tps = 0;
-  if (recent.length >= 2) {
-    const newest = Number(recent[0]!.time);
-    const oldest = Number(recent[recent.length - 1]!.time);
-    const txs = recent.slice(0, -1).reduce((s, b) => s + b.txCount, 0);
+  let blockMs = 0;
+  if (all.length >= 2) {
+    const oldest = all[0]!.time;
+    const newest = all[all.length - 1]!.time;
+    const txs = all.slice(1).reduce((n, b) => n + b.txCount, 0);
     tps = newest > oldest ? (txs * 1000) / (newest - oldest) : 0;
+    blockMs = (newest - oldest) / (all.length - 1);
   }
   const validators = new Map<string, number>();
-  for (const b of recent) if (!validators.has(b.producer)) validators.set(b.producer, b.height);
-  const s = status.data;
+  for (const b of blocks.data?.items ?? [])
+    if (!validators.has(b.producer)) validators.set(b.producer, b.height);
+  const height = live.block?.height ?? s?.height;
   return (
     <Panel title="Chain status">
       <ErrorBox error={status.error} />
@@ -86,14 +131,15 @@ function StatusPanel() {
       ) : (
         <>
           <div className="stats">
-            <Stat label="Height" value={String(s.height)} testid="height" />
-            <Stat label="Finalised" value={String(s.finalizedHeight)} />
+            <Stat label="Height" value={String(height)} testid="height" />
             <Stat label="tx/s (last blocks)" value={tps.toFixed(2)} />
-            <Stat label="Mempool" value={String(s.mempool)} />
+            <Stat label="Block time" value={blockMs ? `${(blockMs / 1000).toFixed(2)} s` : '–'} />
+            <Stat label="Mempool (at load)" value={String(s.mempool)} />
           </div>
+          <Chart points={all} />
           <p className="muted small">
-            {s.chainName} · chain <span className="mono">{short(s.chainId)}</span> · head {time(s.headTime)}{' '}
-            UTC ·{' '}
+            {s.chainName} · chain <span className="mono">{short(s.chainId)}</span> · head{' '}
+            {time(live.block?.time ?? s.headTime)} UTC ·{' '}
             <span className={live.connected ? 'ok' : 'warn'}>{live.connected ? 'live' : 'connecting…'}</span>
           </p>
           <h3>Validators</h3>
@@ -101,17 +147,17 @@ function StatusPanel() {
             <thead>
               <tr>
                 <th scope="col">Validator</th>
-                <th scope="col">Last signed block</th>
+                <th scope="col">Last signed block (at load)</th>
               </tr>
             </thead>
             <tbody>
-              {[...validators].map(([v, height]) => (
+              {[...validators].map(([v, h]) => (
                 <tr key={v}>
                   <td>
                     <Account name={v} />
                   </td>
                   <td>
-                    <a href={href('explorer', 'block', String(height))}>#{height}</a>
+                    <a href={href('explorer', 'block', String(h))}>#{h}</a>
                   </td>
                 </tr>
               ))}
@@ -120,6 +166,45 @@ function StatusPanel() {
         </>
       )}
     </Panel>
+  );
+}
+
+/** Transactions per block and block time of the recent blocks, as a small SVG chart. */
+function Chart({ points }: { points: { height: number; time: number; txCount: number }[] }) {
+  if (points.length < 3) return null;
+  const W = 300;
+  const H = 60;
+  const maxTx = Math.max(1, ...points.map((p) => p.txCount));
+  const gaps = points.slice(1).map((p, i) => p.time - points[i]!.time);
+  const maxGap = Math.max(1, ...gaps);
+  const x = (i: number, n: number) => (i * W) / Math.max(1, n - 1);
+  const txPath = points.map(
+    (p, i) => `${x(i, points.length).toFixed(1)},${(H - (p.txCount * H) / maxTx).toFixed(1)}`,
+  );
+  const gapPath = gaps.map((g, i) => `${x(i, gaps.length).toFixed(1)},${(H - (g * H) / maxGap).toFixed(1)}`);
+  return (
+    <figure className="chart">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        width="100%"
+        height="60"
+        role="img"
+        aria-label="Transactions per block and block time, recent blocks"
+      >
+        <polyline points={txPath.join(' ')} fill="none" stroke="#1f56c9" strokeWidth="2" />
+        <polyline
+          points={gapPath.join(' ')}
+          fill="none"
+          stroke="#9a5a00"
+          strokeWidth="1.5"
+          strokeDasharray="4 3"
+        />
+      </svg>
+      <figcaption className="small muted">
+        Blue: transactions per block (max {maxTx}). Dashed: time between blocks (max{' '}
+        {(maxGap / 1000).toFixed(2)} s).
+      </figcaption>
+    </figure>
   );
 }
 
@@ -134,12 +219,25 @@ function Stat({ label, value, testid }: { label: string; value: string; testid?:
   );
 }
 
+// Blocks: the newest from the WebSocket, older pages on request (no request per block).
 function BlocksPanel() {
   const live = useLive();
-  const blocks = useAsync(() => client.blocks({ limit: 15 }), [live.block?.height]);
+  const [before, setBefore] = useState<number | undefined>();
+  const page = useAsync(() => client.blocks({ limit: 15, ...(before ? { before } : {}) }), [before]);
+  const fetched = page.data?.items ?? [];
+  const top = fetched[0]?.height ?? 0;
+  const fresh = before
+    ? []
+    : live.recent
+        .filter((b) => b.height > top)
+        .reverse()
+        .slice(0, 15)
+        .map((b) => ({ id: b.id, height: b.height, time: String(b.time), producer: '', txCount: b.txCount }));
+  const rows = [...fresh, ...fetched].slice(0, 15);
+  const last = rows.at(-1)?.height;
   return (
     <Panel title="Latest blocks">
-      <ErrorBox error={blocks.error} />
+      <ErrorBox error={page.error} />
       <table>
         <thead>
           <tr>
@@ -150,18 +248,31 @@ function BlocksPanel() {
           </tr>
         </thead>
         <tbody>
-          {(blocks.data?.items ?? []).map((b) => (
+          {rows.map((b) => (
             <tr key={b.id}>
               <td>
                 <a href={href('explorer', 'block', String(b.height))}>#{b.height}</a>
               </td>
-              <td>{time(b.time).slice(11)}</td>
-              <td>{b.producer}</td>
+              <td title={String(b.time)}>{time(b.time).slice(11)}</td>
+              <td>{b.producer || <span className="muted">new</span>}</td>
               <td>{b.txCount}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      <div className="row">
+        <button type="button" className="secondary" disabled={!before} onClick={() => setBefore(undefined)}>
+          Newest
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!last || last <= 1}
+          onClick={() => setBefore(last)}
+        >
+          Older blocks
+        </button>
+      </div>
     </Panel>
   );
 }
@@ -194,9 +305,11 @@ function RecentTxsPanel() {
 }
 
 export function RatingsPanel() {
-  const live = useLive();
-  const h = live.block?.height;
-  const ratings = useAsync(() => client.ratings(), [h === undefined ? 0 : Math.floor(h / 10)]);
+  const [n, setN] = useState(0);
+  useEventFeed({}, (e) => {
+    if (e.event.type === 'contract_settled' || e.event.type === 'contract_rated') setN((x) => x + 1);
+  });
+  const ratings = useAsync(() => client.ratings(), [n]);
   return (
     <Panel title="Operator ratings">
       <ErrorBox error={ratings.error} />
@@ -208,6 +321,7 @@ export function RatingsPanel() {
             <th scope="col">Ratings</th>
             <th scope="col">Contracts</th>
             <th scope="col">Bad service</th>
+            <th scope="col">Serves?</th>
           </tr>
         </thead>
         <tbody>
@@ -217,13 +331,14 @@ export function RatingsPanel() {
                 <Account name={r.operator} />
               </td>
               <td>
-                <Stars x100={r.starsX100} />
+                <RatingStars r={r} />
               </td>
               <td>{r.ratingCount}</td>
               <td>
                 {r.contracts} ({r.closed} closed)
               </td>
               <td>{r.badService}</td>
+              <td>{serviceWords(r.service, r.closed)}</td>
             </tr>
           ))}
         </tbody>
@@ -232,10 +347,35 @@ export function RatingsPanel() {
   );
 }
 
+export function serviceWords(service: string | undefined, closed: number): string {
+  if (service === 'serving') return 'yes (has charged for service)';
+  if (service === 'unproven') return `not yet: ${closed} closed contract(s), nothing charged`;
+  if (service === 'new') return 'new (no closed contract)';
+  return '–';
+}
+
 // ---------- pages ----------
 
 function BlockPage({ refId }: { refId: string }) {
-  const b = useAsync(() => client.block(/^\d+$/.test(refId) ? Number(refId) : refId), [refId]);
+  const live = useLive();
+  const wanted = /^\d+$/.test(refId) ? Number(refId) : undefined;
+  const head = live.block?.height;
+  const future = wanted !== undefined && head !== undefined && wanted > head;
+  usePageTitle(`Block #${refId}`);
+  const b = useAsync(
+    () => (future ? Promise.resolve(undefined) : client.block(wanted ?? refId)),
+    [refId, future],
+  );
+  if (future || (wanted !== undefined && isNotFound(b.error)))
+    return (
+      <Panel title={`Block #${refId}`}>
+        <p data-testid="not-yet">
+          Block #{refId} is not yet produced{head !== undefined ? `: the chain is at #${head}` : ''}
+          {future && head !== undefined ? ` (about ${wanted - head} block(s) to go)` : ''}. This page shows it
+          when it arrives.
+        </p>
+      </Panel>
+    );
   if (b.error) return <ErrorBox error={b.error} />;
   if (!b.data) return <Loading what="block" />;
   const d = b.data;
@@ -260,6 +400,7 @@ function BlockPage({ refId }: { refId: string }) {
           ['State root', <Id key="s" id={d.header.stateRoot} />],
         ]}
       />
+      <Raw value={d} />
       <h3>Transactions</h3>
       {d.txs.length === 0 ? <p className="muted">No transactions.</p> : null}
       <ul className="plain">
@@ -289,6 +430,7 @@ function BlockPage({ refId }: { refId: string }) {
 function TxPage({ id }: { id: string }) {
   const live = useLive();
   const t = useAsync(() => client.tx(id), [id, live.block?.height === undefined]);
+  usePageTitle(`Transaction ${short(id)}`);
   if (t.error) return <ErrorBox error={t.error} />;
   if (!t.data) return <Loading what="transaction" />;
   const d = t.data;
@@ -340,6 +482,7 @@ function TxPage({ id }: { id: string }) {
           ))}
         </>
       ) : null}
+      <Raw value={d} />
     </Panel>
   );
 }
@@ -353,6 +496,7 @@ function AccountPage({ name }: { name: string }) {
     () => (isOp ? client.operatorRating(name) : Promise.resolve(undefined)),
     [name, isOp, n],
   );
+  usePageTitle(`Account ${name}`);
   if (a.error) return <ErrorBox error={a.error} />;
   if (!a.data) return <Loading what="account" />;
   const d = a.data;
@@ -369,7 +513,10 @@ function AccountPage({ name }: { name: string }) {
             ['Signing key', <Id key="sk" id={d.signingKey} />],
             ['Encryption key', <Id key="ek" id={d.encryptionKey} />],
             ...(rating.data
-              ? ([['Rating', <Stars key="r" x100={rating.data.starsX100} />]] as [string, ReactNode][])
+              ? ([
+                  ['Rating', <RatingStars key="r" r={rating.data} />],
+                  ['Serves?', serviceWords(rating.data.service, rating.data.closed)],
+                ] as [string, ReactNode][])
               : []),
           ]}
         />
@@ -481,6 +628,7 @@ export function Timeline({ offerId, steps }: { offerId: string; steps: ContractT
 function ContractPage({ id }: { id: string }) {
   const n = useEventFeed({ contract: id });
   const c = useAsync(() => client.contract(id), [id, n]);
+  usePageTitle(`Contract ${short(id)}`);
   if (c.error) return <ErrorBox error={c.error} />;
   if (!c.data) return <Loading what="contract" />;
   const k = c.data.contract;
@@ -504,6 +652,8 @@ function ContractPage({ id }: { id: string }) {
           ['Issuer (home)', <Account key="i" name={k.issuer} />],
           ['Assignee (visited)', <Account key="a" name={k.assignee} />],
           ['Payer', <Account key="p" name={k.payer} />],
+          ['Package', `${volume(k.dataBytes)} for ${duration(k.durationSec * 1000)}`],
+          ['Data used', volume(BigInt(k.volumeUp) + BigInt(k.volumeDown))],
           ['Price', sdr(k.price)],
           ['Deposit', sdr(k.deposit)],
           ['Charged', `${sdr(k.charged)} in ${k.chargeCount} step(s)`],
@@ -512,7 +662,11 @@ function ContractPage({ id }: { id: string }) {
           ['Expires (UTC)', time(k.expiresAt)],
           ...(k.status === 'closed'
             ? ([
-                ['Closed by', `${k.closedBy}${k.badService ? ' (bad service)' : ''}`],
+                ['Closed (UTC)', time(k.closedAt)],
+                [
+                  'Closed by',
+                  `${k.closedBy || 'the chain (end of lifetime)'}${k.badService ? ' (bad service)' : ''}${k.reason ? ` · reason ${k.reason}` : ''}`,
+                ],
                 [
                   'Settlement',
                   `assignee ${sdr(k.paidAssignee)} · issuer ${sdr(k.paidIssuer)} · payer ${sdr(k.paidPayer)}`,
@@ -524,12 +678,14 @@ function ContractPage({ id }: { id: string }) {
       />
       <h3>Timeline</h3>
       <Timeline offerId={k.offer} steps={c.data.transactions} />
+      <Raw value={c.data} />
     </Panel>
   );
 }
 
 function OfferPage({ id }: { id: string }) {
   const o = useAsync(() => client.offer(id), [id]);
+  usePageTitle(`Offer ${short(id)}`);
   if (o.error) return <ErrorBox error={o.error} />;
   if (!o.data) return <Loading what="offer" />;
   const d = o.data;
@@ -547,23 +703,34 @@ function OfferPage({ id }: { id: string }) {
           ['Status', d.status],
           ['Coverage', [...d.terms.countries, ...d.terms.networks].join(', ')],
           ['Technology', d.terms.technologies.join(', ') || '–'],
+          ['Package', `${volume(d.terms.dataBytes)} for ${duration(d.terms.durationSec * 1000)}`],
           ['Price', sdr(d.terms.price)],
           ['Unit price', d.terms.unitPrice === '0' ? '–' : `${sdr(d.terms.unitPrice)} / ${d.terms.unit}`],
           ['Open / total contracts', `${d.openContracts} / ${d.totalContracts}`],
           ['Valid until (UTC)', time(d.terms.validUntil)],
         ]}
       />
+      <Raw value={d} />
     </Panel>
   );
 }
 
 // ---------- search ----------
 
-/** Height → block; 64 hex → contract, transaction, block or offer; otherwise an account name. */
-export async function resolveSearch(q: string): Promise<string[] | undefined> {
+export interface SearchHit {
+  route: string[];
+  label: string;
+}
+
+/**
+ * Height ("123" or "#123") → block; 64 hex (any case, optional 0x) → contract, transaction, block or
+ * offer; a name (any case) → account. Otherwise a prefix: operator names, offer ids and titles, and
+ * the ids of the latest blocks that start with it (case-insensitive).
+ */
+export async function resolveSearch(q: string): Promise<string[] | SearchHit[] | undefined> {
   const s = q.trim();
   if (s === '') return undefined;
-  if (/^\d+$/.test(s)) return ['explorer', 'block', s];
+  if (/^#?\d+$/.test(s)) return ['explorer', 'block', s.replace('#', '')];
   const h = s.toLowerCase().replace(/^0x/, '');
   if (/^[0-9a-f]{64}$/.test(h)) {
     const tries: [string, (id: string) => Promise<unknown>][] = [
@@ -582,27 +749,52 @@ export async function resolveSearch(q: string): Promise<string[] | undefined> {
     }
     return undefined;
   }
-  if (/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(s)) {
+  const name = s.toLowerCase();
+  if (/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(name)) {
     try {
-      await client.account(s);
-      return ['explorer', 'account', s];
+      await client.account(name);
+      return ['explorer', 'account', name];
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
   }
-  return undefined;
+  if (name.length < 2) return undefined;
+  const [ratings, offers, blocks] = await Promise.all([
+    client.ratings().catch(() => ({ items: [] })),
+    client.offers({ status: 'all', limit: 500 }).catch(() => ({ items: [] })),
+    client.blocks({ limit: 100 }).catch(() => ({ items: [] })),
+  ]);
+  const hits: SearchHit[] = [];
+  for (const r of ratings.items)
+    if (r.operator.startsWith(name))
+      hits.push({ route: ['explorer', 'account', r.operator], label: `account ${r.operator}` });
+  for (const o of offers.items)
+    if (o.id.startsWith(h) || o.terms.title.toLowerCase().includes(name))
+      hits.push({ route: ['explorer', 'offer', o.id], label: `offer “${o.terms.title}” (${short(o.id)})` });
+  if (/^[0-9a-f]{4,}$/.test(h))
+    for (const b of blocks.items)
+      if (b.id.startsWith(h))
+        hits.push({ route: ['explorer', 'block', String(b.height)], label: `block #${b.height}` });
+  if (hits.length === 0) return undefined;
+  return hits.length === 1 ? hits[0]!.route : hits.slice(0, 20);
 }
 
 function SearchBox() {
   const [q, setQ] = useState('');
   const [msg, setMsg] = useState<string | undefined>();
+  const [hits, setHits] = useState<SearchHit[]>([]);
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     setMsg(undefined);
+    setHits([]);
     try {
       const r = await resolveSearch(q);
-      if (r) go(...r);
-      else setMsg(`Nothing found for “${q}”.`);
+      if (!r) setMsg(`Nothing found for “${q}”.`);
+      else if (typeof r[0] === 'string') go(...(r as string[]));
+      else {
+        setHits(r as SearchHit[]);
+        setMsg(`${r.length} matches for “${q}”:`);
+      }
     } catch (err) {
       setMsg(String(err));
     }
@@ -614,16 +806,30 @@ function SearchBox() {
         id="search"
         value={q}
         onChange={(e) => setQ(e.target.value)}
-        placeholder="height, tx id, account or contract id"
+        placeholder="height, id or its start, account or offer title"
       />
       <button type="submit">Find</button>
-      {msg ? (
-        <p className="muted" role="status">
-          {msg}
-        </p>
-      ) : null}
+      <div role="status">
+        {msg ? <p className="muted">{msg}</p> : null}
+        {hits.length ? (
+          <ul className="plain" aria-label="Search results">
+            {hits.map((x) => (
+              <li key={x.route.join('/')}>
+                <a href={href(...x.route)} onClick={() => setHits([])}>
+                  {x.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
     </form>
   );
+}
+
+function HomeTitle() {
+  usePageTitle('Chain status');
+  return null;
 }
 
 export function Explorer({ route }: { route: string[] }) {
@@ -634,9 +840,11 @@ export function Explorer({ route }: { route: string[] }) {
   else if (kind === 'account' && id) page = <AccountPage name={id} />;
   else if (kind === 'contract' && id) page = <ContractPage id={id} />;
   else if (kind === 'offer' && id) page = <OfferPage id={id} />;
+  else if (kind === 'offers') page = <OffersList />;
   else
     page = (
       <div className="grid">
+        <HomeTitle />
         <StatusPanel />
         <BlocksPanel />
         <RecentTxsPanel />
@@ -646,11 +854,10 @@ export function Explorer({ route }: { route: string[] }) {
   return (
     <div>
       <SearchBox />
-      {kind ? (
-        <p>
-          <a href={href('explorer')}>← Explorer home</a>
-        </p>
-      ) : null}
+      <nav aria-label="Explorer" className="row wrap small">
+        {kind ? <a href={href('explorer')}>← Explorer home</a> : null}
+        <a href={href('explorer', 'offers')}>All offers</a>
+      </nav>
       {page}
     </div>
   );

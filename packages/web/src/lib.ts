@@ -2,6 +2,7 @@
  * Shared helpers of the web app: the SDK client (same origin as the page unless `?api=` says
  * otherwise), amount formatting, live hooks over the SDK's WebSocket subscription.
  */
+import { eventInvolves } from '@roamchain/protocol';
 import {
   type BlockMessage,
   type EventFilter,
@@ -14,6 +15,7 @@ import {
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 
 function apiUrl(): string {
+  if (typeof window === 'undefined') return 'http://127.0.0.1:8080'; // unit tests (no browser)
   const q = new URLSearchParams(window.location.search).get('api');
   return q ?? window.location.origin;
 }
@@ -49,16 +51,62 @@ export function time(ms: string | number | undefined | null): string {
   return new Date(n).toISOString().replace('T', ' ').slice(0, 19);
 }
 
+/** "2 h 5 min", "3 days 4 h", "45 s" for a duration in ms (≤ 0 → "0 s"). */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return '0 s';
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} day${d === 1 ? '' : 's'}${h ? ` ${h} h` : ''}`;
+  if (h > 0) return `${h} h${m ? ` ${m} min` : ''}`;
+  if (m > 0) return `${m} min`;
+  return `${s} s`;
+}
+
+/** Bytes in MB / GB with up to 2 decimals ("512 MB", "4.75 GB"). */
+export function volume(bytes: string | bigint): string {
+  const b = BigInt(bytes);
+  if (b < 1_000_000_000n) return `${Number(b / 10_000n) / 100} MB`;
+  return `${Number(b / 10_000_000n) / 100} GB`;
+}
+
 export function gb(bytes: string | bigint): string {
   const n = Number(BigInt(bytes) / 1_000_000n) / 1000;
   return `${n} GB`;
 }
 
+/** "77275000 SDR base units" → "77.28 SDR" (readable amounts in the node's messages). */
+export function humanUnits(msg: string): string {
+  return msg.replace(/\b(\d+) (SDR|UMT) base units\b/g, (_m, n: string, t: string) => `${amt(n)} ${t}`);
+}
+
+/** Plain words for the codes a traveller or operator meets; other codes keep the node's message. */
+const PLAIN: Record<string, string> = {
+  BALANCE_LOW: 'Not enough funds',
+  NOT_FOUND: 'Not found',
+  SSC_CLOSED: 'This contract is already closed',
+  SSC_NOT_HEAD: 'The contract moved on meanwhile; try again',
+  SSC_TIMEOUT: 'Too late: the step timeout of this contract has passed',
+  SSC_EXPIRED: 'This contract has expired',
+  OFFER_CAPACITY: 'This offer is sold out',
+  SIG_INVALID: 'A signature did not verify',
+};
+
 export function errText(e: unknown): string {
-  if (e instanceof RoamApiError) return `${e.code}: ${e.message}`;
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e)
-    return `${String((e as { code: unknown }).code)}: ${String((e as { message: unknown }).message)}`;
-  return e instanceof Error ? e.message : String(e);
+  let code: string | undefined;
+  let message: string;
+  if (e instanceof RoamApiError) {
+    code = e.code;
+    message = e.message;
+  } else if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    code = String((e as { code: unknown }).code);
+    message = String((e as { message: unknown }).message);
+  } else message = e instanceof Error ? e.message : String(e);
+  message = humanUnits(message);
+  if (!code) return message;
+  const plain = PLAIN[code];
+  return plain ? `${plain}: ${message} (${code})` : `${code}: ${message}`;
 }
 
 /** Is this an API 404 (unknown id)? */
@@ -94,14 +142,21 @@ export function go(...parts: string[]): void {
 export const href = (...parts: string[]) => `#/${parts.map(encodeURIComponent).join('/')}`;
 
 // ---------- live data ----------
+//
+// One WebSocket per tab carries both the blocks and the ledger events; every view that wants
+// events registers a listener with a filter (matched here the way the node matches it). No view
+// polls: they refetch when a block or a matching event arrives.
 
 export interface Live {
   /** The latest block seen on the WebSocket. */
   block: BlockMessage | undefined;
-  /** Recent blocks (newest last), for tx/s. */
+  /** Recent blocks (newest last), for tx/s and block times. */
   recent: BlockMessage[];
   connected: boolean;
 }
+
+type EventListener = (e: FeedEventJson) => void;
+const eventListeners = new Set<EventListener>();
 
 export const LiveContext = createContext<Live>({ block: undefined, recent: [], connected: false });
 
@@ -109,15 +164,19 @@ export function useLive(): Live {
   return useContext(LiveContext);
 }
 
-/** One WebSocket feed of blocks for the whole app. */
+/** The tab's one WebSocket: blocks and all ledger events, fanned out to `useEventFeed` listeners. */
 export function useBlockFeed(): Live {
   const [live, setLive] = useState<Live>({ block: undefined, recent: [], connected: false });
   useEffect(() => {
     const sub = client.subscribe({
       blocks: true,
+      events: true,
       onOpen: () => setLive((l) => ({ ...l, connected: true })),
       onReconnect: () => setLive((l) => ({ ...l, connected: false })),
-      onBlock: (b) => setLive((l) => ({ block: b, recent: [...l.recent.slice(-59), b], connected: true })),
+      onBlock: (b) => setLive((l) => ({ block: b, recent: [...l.recent.slice(-119), b], connected: true })),
+      onEvent: (e) => {
+        for (const f of eventListeners) f(e);
+      },
       onError: () => {},
     });
     return () => sub.close();
@@ -125,7 +184,14 @@ export function useBlockFeed(): Live {
   return live;
 }
 
-/** Counts ledger events matching `filter` (undefined = no feed); use it as a refresh key. */
+export function eventMatches(e: FeedEventJson, f: EventFilter): boolean {
+  const ev = e.event as unknown as Record<string, unknown>;
+  if (f.contract !== undefined && ev.contract !== f.contract) return false;
+  if (f.account !== undefined && !eventInvolves(ev, f.account)) return false;
+  return true;
+}
+
+/** Counts ledger events matching `filter` (undefined = none); use it as a refresh key. */
 export function useEventFeed(filter: EventFilter | undefined, onEvent?: (e: FeedEventJson) => void): number {
   const [n, setN] = useState(0);
   const cb = useRef(onEvent);
@@ -134,15 +200,15 @@ export function useEventFeed(filter: EventFilter | undefined, onEvent?: (e: Feed
   useEffect(() => {
     if (!key) return;
     const f = JSON.parse(key) as EventFilter;
-    const sub = client.subscribe({
-      events: f,
-      onEvent: (e) => {
-        cb.current?.(e);
-        setN((x) => x + 1);
-      },
-      onError: () => {},
-    });
-    return () => sub.close();
+    const l: EventListener = (e) => {
+      if (!eventMatches(e, f)) return;
+      cb.current?.(e);
+      setN((x) => x + 1);
+    };
+    eventListeners.add(l);
+    return () => {
+      eventListeners.delete(l);
+    };
   }, [key]);
   return n;
 }

@@ -1,5 +1,5 @@
 /** Small shared components. */
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 import { errText, href } from './lib.js';
 
 export function Panel(props: { title: string; children: ReactNode; id?: string; actions?: ReactNode }) {
@@ -67,5 +67,75 @@ export function Stars({ x100 }: { x100: number }) {
       {'★'.repeat(Math.round(v))}
       {'☆'.repeat(5 - Math.round(v))} <span className="muted">{v.toFixed(2)}</span>
     </span>
+  );
+}
+
+/** Stars from real ratings only: an operator nobody rated yet is "not rated yet", not 3.5 stars. */
+export function RatingStars({ r }: { r: { starsX100: number; ratingCount: number } }) {
+  if (r.ratingCount === 0) return <span className="muted">not rated yet</span>;
+  return (
+    <span>
+      <Stars x100={r.starsX100} /> <span className="muted small">({r.ratingCount})</span>
+    </span>
+  );
+}
+
+/** Copies `text` to the clipboard; says so (politely) where the button is. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [done, setDone] = useState<string>();
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary small-btn"
+        aria-label={`Copy ${label}`}
+        onClick={() => {
+          navigator.clipboard?.writeText(text).then(
+            () => setDone('Copied'),
+            () => setDone('Copy failed: select the text instead'),
+          );
+        }}
+      >
+        Copy
+      </button>
+      <span role="status" className="small muted">
+        {done ?? ''}
+      </span>
+    </>
+  );
+}
+
+export type Act = (f: () => Promise<unknown>, ok: string) => Promise<void>;
+
+/** Runs an action; its error or its success message is shown where the action is (`Feedback`). */
+export function useAct(after: () => void): { act: Act; err: unknown; ok: string | undefined; busy: boolean } {
+  const [err, setErr] = useState<unknown>();
+  const [ok, setOk] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const act: Act = async (f, okText) => {
+    setErr(undefined);
+    setOk(undefined);
+    setBusy(true);
+    try {
+      await f();
+      setOk(okText);
+      after();
+    } catch (e) {
+      setErr(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { act, err, ok, busy };
+}
+
+export function Feedback({ err, ok }: { err: unknown; ok: string | undefined }) {
+  return (
+    <>
+      <p role="status" className="ok small">
+        {err ? '' : (ok ?? '')}
+      </p>
+      <ErrorBox error={err} />
+    </>
   );
 }

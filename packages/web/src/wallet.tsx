@@ -1,634 +1,21 @@
 /**
  * Subscriber wallet: keys kept encrypted in the browser (or the devnet's public demo keys),
- * balances, ranked offers for a destination, buying (the wallet signs the subscriber's consent
- * locally; the home operator's agent countersigns), the live contract (activation code as a QR
- * code, charges, funds left), rating and closing with the change coming back.
+ * balances and adding SDR, buying a package (shop.tsx), the live contract (contract-view.tsx),
+ * the identity disclosures sent with each purchase.
  */
-import {
-  bytesToHex,
-  contractIdOf,
-  encode,
-  generateX25519,
-  hexToBytes,
-  parseDisclosure,
-  unsignedTx,
-} from '@roamchain/protocol';
-import {
-  type AccountJson,
-  type ContractJson,
-  disclosureStrings,
-  fetchAttestation,
-  type OpenRequestArgs,
-  openProvisioningAsRequester,
-  type Preference,
-  type RankedOfferJson,
-  readDisclosures,
-  sealRequestPayload,
-  signerFromSecret,
-  signUnsigned,
-  signWith,
-} from '@roamchain/sdk';
-import QRCode from 'qrcode';
-import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
-import { Timeline } from './explorer.js';
-import {
-  createVault,
-  DEMO_SUBSCRIBERS,
-  demoKeys,
-  demoWallet,
-  forgetVault,
-  freshKeys,
-  importKeys,
-  randomEid,
-  storedVault,
-  unlockVault,
-  type Wallet,
-} from './keys.js';
-import { apiPaths, client, gb, sdr, useAsync, useEventFeed } from './lib.js';
-import { Account, ErrorBox, Id, KV, Loading, Panel, Stars } from './ui.js';
+import { bytesToHex, parseDisclosure, randomBytes } from '@roamchain/protocol';
+import { disclosureStrings, readDisclosures, signerFromSecret } from '@roamchain/sdk';
+import { useState } from 'react';
+import { MyContract } from './contract-view.js';
+import { demoKeys, randomEid, type Wallet } from './keys.js';
+import { client, isNotFound, sdr, useAsync, useEventFeed } from './lib.js';
+import { OpenWallet } from './open-wallet.js';
+import { Shop } from './shop.js';
+import { CopyButton, ErrorBox, KV, Panel } from './ui.js';
 
-const COUNTRIES: [string, string][] = [
-  ['DE', 'Germany'],
-  ['FR', 'France'],
-  ['TR', 'Türkiye'],
-  ['TH', 'Thailand'],
-  ['US', 'United States'],
-];
-export const ISSUER_FEE_BPS = 100;
-const FEE_DEPOSIT_UMT = 1_000_000n;
-
-// ---------- SDR → local currency (only from an on-chain rate) ----------
-
-/** Currency → units per SDR, from the node's rates route when it has one; empty when none is known. */
-async function sdrRates(): Promise<Record<string, number>> {
-  const paths = await apiPaths();
-  const path = ['/v1/rates', '/v1/prices', '/v1/sdr'].find((p) => paths.has(p));
-  if (!path) return {};
-  try {
-    const j = await client.get<Record<string, unknown>>(path);
-    const src = (j.rates ?? j.sdr ?? j) as Record<string, unknown>;
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(src)) {
-      const n = Number(v);
-      if (/^[A-Z]{3}$/.test(k) && Number.isFinite(n) && n > 0) out[k] = n;
-    }
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-const LOCAL: Record<string, string> = { DE: 'EUR', FR: 'EUR', TR: 'USD', TH: 'USD', US: 'USD' };
-
-function Price({ units, rates, country }: { units: string; rates: Record<string, number>; country: string }) {
-  const cur = navigator.language.startsWith('en-GB') ? 'GBP' : (LOCAL[country] ?? 'USD');
-  const r = rates[cur];
-  return (
-    <span>
-      {sdr(units)}
-      {r ? (
-        <span className="muted">
-          {' '}
-          ≈ {(Number(units) / 1e6 / r).toFixed(2)} {cur}
-        </span>
-      ) : null}
-    </span>
-  );
-}
-
-// ---------- opening a wallet ----------
-
-function OpenWallet({ onOpen }: { onOpen: (w: Wallet) => void }) {
-  const stored = storedVault();
-  const [demo, setDemo] = useState('alice');
-  const [pass, setPass] = useState('');
-  const [name, setName] = useState('');
-  const [newPass, setNewPass] = useState('');
-  const [sk, setSk] = useState('');
-  const [ek, setEk] = useState('');
-  const [err, setErr] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const run = (f: () => Promise<Wallet>) => async (e: FormEvent) => {
-    e.preventDefault();
-    setErr(undefined);
-    setBusy(true);
-    try {
-      onOpen(await f());
-    } catch (x) {
-      setErr(x);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <div className="grid">
-      <Panel title="Devnet demo subscriber">
-        <p className="warn-box">
-          Public demo keys: derived from the public seed “roamchain-devnet”. Anyone can sign with them — use
-          them only on the local devnet.
-        </p>
-        <form onSubmit={run(async () => demoWallet(demo))} className="row">
-          <label htmlFor="demo-sub">Subscriber</label>
-          <select id="demo-sub" value={demo} onChange={(e) => setDemo(e.target.value)}>
-            {DEMO_SUBSCRIBERS.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-          <button type="submit">Use demo subscriber {demo}</button>
-        </form>
-      </Panel>
-      {stored ? (
-        <Panel title={`Unlock wallet “${stored.name}”`}>
-          <form onSubmit={run(() => unlockVault(pass))}>
-            <label htmlFor="unlock-pass">Passphrase</label>
-            <input
-              id="unlock-pass"
-              type="password"
-              autoComplete="current-password"
-              value={pass}
-              onChange={(e) => setPass(e.target.value)}
-            />
-            <div className="row">
-              <button type="submit" disabled={busy}>
-                Unlock
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => {
-                  if (window.confirm('Delete the encrypted wallet from this browser?')) {
-                    forgetVault();
-                    window.location.reload();
-                  }
-                }}
-              >
-                Forget this wallet
-              </button>
-            </div>
-          </form>
-        </Panel>
-      ) : null}
-      <Panel title="Create or import a key">
-        <p className="muted small">
-          Keys are encrypted in this browser (PBKDF2-SHA-256, 310,000 rounds → AES-256-GCM) and never sent
-          anywhere. A new key needs an account: give its public keys to your home operator.
-        </p>
-        <form
-          onSubmit={run(async () => {
-            const keys = sk || ek ? importKeys(name, sk, ek) : freshKeys(name);
-            if (!/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(name)) throw new Error('account names: a-z, 0-9, -');
-            return createVault(keys, newPass);
-          })}
-        >
-          <label htmlFor="new-name">Account name</label>
-          <input
-            id="new-name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="username"
-          />
-          <label htmlFor="new-pass">Passphrase (at least 8 characters)</label>
-          <input
-            id="new-pass"
-            type="password"
-            autoComplete="new-password"
-            value={newPass}
-            onChange={(e) => setNewPass(e.target.value)}
-          />
-          <details>
-            <summary>Import existing secrets instead of generating new ones</summary>
-            <label htmlFor="imp-sk">Ed25519 signing secret (hex)</label>
-            <input id="imp-sk" value={sk} onChange={(e) => setSk(e.target.value)} autoComplete="off" />
-            <label htmlFor="imp-ek">X25519 encryption secret (hex)</label>
-            <input id="imp-ek" value={ek} onChange={(e) => setEk(e.target.value)} autoComplete="off" />
-          </details>
-          <button type="submit" disabled={busy}>
-            {sk || ek ? 'Import and encrypt' : 'Create key'}
-          </button>
-        </form>
-      </Panel>
-      <ErrorBox error={err} />
-    </div>
-  );
-}
-
-// ---------- buying ----------
-
-interface AgentsJson {
-  [operator: string]: string;
-}
-
-async function agentUrlOf(operator: string): Promise<string | undefined> {
-  const paths = await apiPaths();
-  if (!paths.has('/v1/agents')) return undefined;
-  try {
-    const j = await client.get<AgentsJson | { agents?: AgentsJson }>('/v1/agents');
-    const map = ((j as { agents?: AgentsJson }).agents ?? j) as AgentsJson;
-    return typeof map[operator] === 'string' ? map[operator] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function buy(
-  w: Wallet,
-  account: AccountJson,
-  offer: RankedOfferJson,
-  deposit: bigint,
-  allowDemoIssuer: boolean,
-): Promise<string> {
-  const issuer = account.homeOperator;
-  if (!issuer) throw new Error('this account has no home operator');
-  const args: OpenRequestArgs = {
-    issuer,
-    subscriber: w.keys.name,
-    offer: offer.offerId,
-    deposit,
-    issuerFeeBps: ISSUER_FEE_BPS,
-    feeDeposit: FEE_DEPOSIT_UMT,
-  };
-  const status = await client.status();
-  let ephemeralSecret: Uint8Array | undefined;
-  const id = w.identity;
-  if (id && id.disclosures.length > 0) {
-    // The identity payload is sealed for the visited operator on the contract channel, which the
-    // ephemeral key fixes: so the key is made here, before the Request.
-    const kp = generateX25519();
-    const contractId = contractIdOf(hexToBytes(status.chainId), kp.publicKey);
-    const assignee = await client.account(offer.offer.operator);
-    args.ephemeralKey = kp.publicKey;
-    args.payload = sealRequestPayload({
-      ephemeralSecret: kp.secretKey,
-      assigneeEncryptionKey: hexToBytes(assignee.encryptionKey),
-      contractId,
-      payload: { v: 1, disclosures: id.disclosures, eid: id.eid },
-    });
-    const paths = await apiPaths();
-    if ([...paths].some((x) => x.startsWith('/v1/identity/'))) {
-      const att = await fetchAttestation(client, w.keys.name);
-      if (att) args.attestation = att.id;
-    }
-    ephemeralSecret = kp.secretKey;
-  }
-  const prepared = await client.prepareOpenRequest(args, { status });
-  const p = { ...prepared, ephemeralSecret: ephemeralSecret ?? prepared.ephemeralSecret };
-  if (!p.ephemeralSecret) throw new Error('no ephemeral key generated');
-  // Keep the ephemeral secret before anything is sent: it opens the provisioning data later.
-  await w.keepEphemeral(p.contractId, p.ephemeralSecret);
-  const signature = signUnsigned(p.tx, w.keys.signingSecret);
-  const agent = await agentUrlOf(issuer);
-  if (agent) {
-    const res = await fetch(`${agent.replace(/\/+$/, '')}/v1/countersign`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        tx: bytesToHex(encode(unsignedTx, p.tx)),
-        subscriber: w.keys.name,
-        signature: bytesToHex(signature),
-      }),
-    });
-    const j = (await res.json().catch(() => ({}))) as {
-      code?: string;
-      message?: string;
-      contractId?: string;
-    };
-    if (!res.ok) throw new Error(`${j.code ?? res.status}: ${j.message ?? 'the home operator refused'}`);
-    await client.waitForTx(p.txId, 15_000);
-    return j.contractId ?? p.contractId;
-  }
-  if (!allowDemoIssuer) {
-    throw new Error(`no agent of ${issuer} is listed by the node (GET /v1/agents); it cannot countersign`);
-  }
-  const signed = signWith(p.tx, [
-    signerFromSecret(w.keys.name, w.keys.signingSecret),
-    signerFromSecret(issuer, demoKeys(issuer).signingSecret),
-  ]);
-  await client.submitTx(signed);
-  return p.contractId;
-}
-
-function Shop({
-  w,
-  account,
-  onBought,
-}: {
-  w: Wallet;
-  account: AccountJson;
-  onBought: (contractId: string) => void;
-}) {
-  const [country, setCountry] = useState('DE');
-  const [volume, setVolume] = useState('5');
-  const [pref, setPref] = useState<Preference>('balanced');
-  const [query, setQuery] = useState<{ country: string; volume: string; pref: Preference } | undefined>();
-  const [busy, setBusy] = useState<string | undefined>();
-  const [err, setErr] = useState<unknown>();
-  const [demoIssuer, setDemoIssuer] = useState(false);
-  const home = account.homeOperator ?? '';
-  const rates = useAsync(sdrRates, []);
-  const agent = useAsync(() => agentUrlOf(home), [home]);
-  const ranked = useAsync(
-    () =>
-      query
-        ? client.rankOffers({
-            country: query.country,
-            volume: BigInt(Math.round(Number(query.volume) * 1000)) * 1_000_000n,
-            preference: query.pref,
-            limit: 10,
-            // Answers to this subscriber's own demands are ranked for it (and only for it).
-            subscriber: w.keys.name,
-          })
-        : Promise.resolve(undefined),
-    [query],
-  );
-  const onBuy = async (o: RankedOfferJson) => {
-    setErr(undefined);
-    setBusy(o.offerId);
-    try {
-      const cost = BigInt(o.cost);
-      const deposit = cost + (cost * BigInt(ISSUER_FEE_BPS) + 9_999n) / 10_000n;
-      const cid = await buy(w, account, o, deposit, demoIssuer);
-      onBought(cid);
-    } catch (e) {
-      setErr(e);
-    } finally {
-      setBusy(undefined);
-    }
-  };
-  return (
-    <Panel title="Buy a roaming package">
-      <form
-        className="row wrap"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setQuery({ country, volume, pref });
-        }}
-      >
-        <div>
-          <label htmlFor="dest">Destination</label>
-          <select id="dest" value={country} onChange={(e) => setCountry(e.target.value)}>
-            {COUNTRIES.map(([c, n]) => (
-              <option key={c} value={c}>
-                {n} ({c})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="vol">Data (GB)</label>
-          <input
-            id="vol"
-            type="number"
-            min="0"
-            step="1"
-            inputMode="numeric"
-            value={volume}
-            onChange={(e) => setVolume(e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor="pref">Preference</label>
-          <select id="pref" value={pref} onChange={(e) => setPref(e.target.value as Preference)}>
-            <option value="balanced">balanced</option>
-            <option value="price">price</option>
-            <option value="quality">quality</option>
-          </select>
-        </div>
-        <button type="submit">Show offers</button>
-      </form>
-      {Object.keys(rates.data ?? {}).length === 0 ? (
-        <p className="muted small">No on-chain SDR exchange rate yet: prices are shown in SDR only.</p>
-      ) : null}
-      {agent.data === undefined && !agent.loading ? (
-        <div className="warn-box">
-          <p>The node lists no agent for your home operator {home}, so nobody can countersign a purchase.</p>
-          {w.keys.demo ? (
-            <label className="check">
-              <input type="checkbox" checked={demoIssuer} onChange={(e) => setDemoIssuer(e.target.checked)} />{' '}
-              Devnet only: countersign as {home} with its public demo key in this browser
-            </label>
-          ) : null}
-        </div>
-      ) : null}
-      <ErrorBox error={ranked.error ?? err} />
-      {ranked.loading && query ? <Loading what="offers" /> : null}
-      {ranked.data && ranked.data.items.length === 0 ? <p>No live offers for this destination.</p> : null}
-      <ol className="offers">
-        {(ranked.data?.items ?? []).map((o, i) => (
-          <li key={o.offerId} className="offer" data-testid="offer">
-            <div className="offer-head">
-              <strong>
-                {i + 1}. {o.offer.terms.title}
-              </strong>
-              <span className="score">score {(o.score / 100).toFixed(0)}</span>
-            </div>
-            <div className="muted small">
-              <Account name={o.offer.operator} /> · {o.offer.terms.technologies.join('/') || '–'} ·{' '}
-              {gb(o.offer.terms.dataBytes)} / {Math.round(o.offer.terms.durationSec / 86400)} days ·{' '}
-              <Stars x100={o.rating.starsX100} />
-            </div>
-            <div>
-              Price <Price units={o.cost} rates={rates.data ?? {}} country={query?.country ?? country} />
-            </div>
-            <ul className="reasons">
-              {o.reasons.map((r) => (
-                <li key={r}>{r}</li>
-              ))}
-            </ul>
-            <button
-              type="button"
-              onClick={() => void onBuy(o)}
-              disabled={busy !== undefined}
-              aria-label={`Buy ${o.offer.terms.title} from ${o.offer.operator}`}
-            >
-              {busy === o.offerId ? 'Buying…' : 'Buy'}
-            </button>
-          </li>
-        ))}
-      </ol>
-    </Panel>
-  );
-}
-
-// ---------- a contract, live ----------
-
-interface Provisioning {
-  activationCode?: string;
-  apn?: string;
-  iccid?: string;
-}
-
-function Qr({ text }: { text: string }) {
-  const [url, setUrl] = useState<string>();
-  useEffect(() => {
-    let alive = true;
-    QRCode.toDataURL(text, { margin: 1, width: 220 }).then((u) => alive && setUrl(u));
-    return () => {
-      alive = false;
-    };
-  }, [text]);
-  return url ? (
-    <img src={url} width={220} height={220} alt={`QR code of the activation code ${text}`} data-testid="qr" />
-  ) : null;
-}
-
-async function provisioningOf(
-  w: Wallet,
-  c: ContractJson,
-  txs: { txId: string; type: string; opIndex: number }[],
-) {
-  const step = txs.find((t) => t.type === 'provision');
-  if (!step) return undefined;
-  const secret = w.ephemeralSecret(c.id);
-  if (!secret) return { error: 'this browser does not hold the ephemeral secret of this contract' } as const;
-  const tx = await client.tx(step.txId);
-  const op = tx.tx?.ops[step.opIndex] as { forRequester?: string } | undefined;
-  if (!op?.forRequester) return { error: 'no provisioning data in the transaction' } as const;
-  const assignee = await client.account(c.assignee);
-  const plain = openProvisioningAsRequester({
-    contractId: c.id,
-    ephemeralSecret: secret,
-    assigneeEncryptionKey: assignee.encryptionKey,
-    box: hexToBytes(op.forRequester),
-  });
-  const text = new TextDecoder().decode(plain);
-  try {
-    return { data: JSON.parse(text) as Provisioning } as const;
-  } catch {
-    return { data: { activationCode: text } as Provisioning } as const;
-  }
-}
-
-function MyContract({ w, id, onChange }: { w: Wallet; id: string; onChange: () => void }) {
-  const n = useEventFeed({ contract: id }, () => onChange());
-  const d = useAsync(() => client.contract(id), [id, n]);
-  const c = d.data?.contract;
-  const provisioned = d.data?.transactions.some((t) => t.type === 'provision') ?? false;
-  const prov = useAsync(
-    () => (c && d.data ? provisioningOf(w, c, d.data.transactions) : Promise.resolve(undefined)),
-    [id, provisioned],
-  );
-  const [score, setScore] = useState('5');
-  const [bad, setBad] = useState(false);
-  const [err, setErr] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const signer = signerFromSecret(w.keys.name, w.keys.signingSecret);
-  const act = async (f: () => Promise<unknown>) => {
-    setErr(undefined);
-    setBusy(true);
-    try {
-      await f();
-      d.reload();
-      onChange();
-    } catch (e) {
-      setErr(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  if (d.error) return <ErrorBox error={d.error} />;
-  if (!c || !d.data) return <Loading what="contract" />;
-  const fee = (BigInt(c.charged) * BigInt(c.issuerFeeBps)) / 10_000n;
-  const left = BigInt(c.deposit) - BigInt(c.charged) - fee;
-  const stage =
-    c.status === 'closed'
-      ? 'closed'
-      : provisioned
-        ? c.chargeCount > 0
-          ? 'in use'
-          : 'provisioned'
-        : 'waiting for the visited operator';
-  return (
-    <Panel title="My contract" id="my-contract">
-      <KV
-        rows={[
-          ['Contract', <Id key="id" id={c.id} to={['explorer', 'contract', c.id]} />],
-          [
-            'State',
-            <strong key="s" data-testid="wallet-contract-state">
-              {stage}
-            </strong>,
-          ],
-          ['Visited operator', <Account key="a" name={c.assignee} />],
-          ['Home operator', <Account key="i" name={c.issuer} />],
-          ['Deposit', sdr(c.deposit)],
-          [
-            'Charged',
-            <span key="ch" data-testid="charged">{`${sdr(c.charged)} in ${c.chargeCount} step(s)`}</span>,
-          ],
-          ['Home operator fee', `${sdr(fee)} (${c.issuerFeeBps / 100} %)`],
-          ...(c.status === 'open'
-            ? ([
-                [
-                  'Funds left',
-                  <strong key="l" data-testid="funds-left">
-                    {sdr(left)}
-                  </strong>,
-                ],
-              ] as [string, ReactNode][])
-            : ([
-                [
-                  'Change returned',
-                  <strong key="r" data-testid="change">
-                    {sdr(c.paidPayer)}
-                  </strong>,
-                ],
-              ] as [string, ReactNode][])),
-        ]}
-      />
-      {prov.data && 'data' in prov.data && prov.data.data.activationCode ? (
-        <div className="provision" data-testid="activation">
-          <h3>Install your eSIM</h3>
-          <Qr text={prov.data.data.activationCode} />
-          <p className="mono break">{prov.data.data.activationCode}</p>
-          {prov.data.data.apn ? <p>APN: {prov.data.data.apn}</p> : null}
-        </div>
-      ) : null}
-      {prov.data && 'error' in prov.data ? <p className="warn">{prov.data.error}</p> : null}
-      <ErrorBox error={prov.error ?? err} />
-      <h3>History</h3>
-      <Timeline offerId={c.offer} steps={d.data.transactions} />
-      {c.status === 'open' ? (
-        <div className="row wrap">
-          <label className="check">
-            <input type="checkbox" checked={bad} onChange={(e) => setBad(e.target.checked)} /> The service was
-            bad
-          </label>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() =>
-              void act(() => client.refund({ by: w.keys.name, contract: c.id, badService: bad }, signer))
-            }
-          >
-            Close and get the change back
-          </button>
-        </div>
-      ) : c.score === 0 ? (
-        <form
-          className="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void act(() =>
-              client.rate({ subscriber: w.keys.name, contract: c.id, score: Number(score) }, signer),
-            );
-          }}
-        >
-          <label htmlFor="score">Rate {c.assignee}</label>
-          <select id="score" value={score} onChange={(e) => setScore(e.target.value)}>
-            {['5', '4', '3', '2', '1'].map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-          <button type="submit" disabled={busy}>
-            Rate
-          </button>
-        </form>
-      ) : (
-        <p>You rated this contract {c.score} / 5. Thank you.</p>
-      )}
-    </Panel>
-  );
-}
+/** The devnet's SDR gateway (packages/devnet/src/devnet.ts), whose demo key is public. */
+const DEVNET_GATEWAY = 'sdr-gateway';
+const TOP_UP = 50_000_000n;
 
 // ---------- identity ----------
 
@@ -697,15 +84,97 @@ function IdentityPanel({ w }: { w: Wallet }) {
   );
 }
 
+// ---------- adding SDR ----------
+
+function AddSdr({ w, onDone }: { w: Wallet; onDone: () => void }) {
+  const status = useAsync(() => client.status(), []);
+  const devnet = /devnet/i.test(status.data?.chainName ?? '');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+  const topUp = async () => {
+    setBusy(true);
+    setErr(undefined);
+    setDone(undefined);
+    try {
+      const g = demoKeys(DEVNET_GATEWAY);
+      const r = await client.issueSdr(
+        {
+          gateway: DEVNET_GATEWAY,
+          to: w.keys.name,
+          amount: TOP_UP,
+          paymentRef: `wallet-${bytesToHex(randomBytes(8))}`,
+        },
+        signerFromSecret(DEVNET_GATEWAY, g.signingSecret),
+      );
+      await client.waitForTx(r.txId, 15_000);
+      setDone(`${sdr(TOP_UP)} added to ${w.keys.name}.`);
+      onDone();
+    } catch (e) {
+      setErr(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Panel title="Add SDR" id="add-sdr">
+      <p className="small">
+        SDR come from a gateway: you pay it in your currency and it credits your account{' '}
+        <strong>{w.keys.name}</strong> on the chain. Ask your home operator which gateways it works with.
+      </p>
+      {devnet ? (
+        <button type="button" disabled={busy} onClick={() => void topUp()}>
+          {busy ? 'Adding…' : `Devnet: get ${sdr(TOP_UP)} from the gateway`}
+        </button>
+      ) : null}
+      <p role="status" className="ok small">
+        {done ?? ''}
+      </p>
+      <ErrorBox error={err} />
+    </Panel>
+  );
+}
+
 // ---------- the wallet ----------
+
+function NoAccount({ w }: { w: Wallet }) {
+  return (
+    <div data-testid="no-account">
+      <p>
+        This key has no account on the chain yet. To become a subscriber, sign up with a home operator: give
+        it your account name and these two public keys; it creates the account and checks your identity.
+      </p>
+      <KV
+        rows={[
+          ['Account name', w.keys.name],
+          [
+            'Signing key',
+            <span key="sk">
+              <span className="mono break">{w.keys.signingKey}</span>{' '}
+              <CopyButton text={w.keys.signingKey} label="signing key" />
+            </span>,
+          ],
+          [
+            'Encryption key',
+            <span key="ek">
+              <span className="mono break">{w.keys.encryptionKey}</span>{' '}
+              <CopyButton text={w.keys.encryptionKey} label="encryption key" />
+            </span>,
+          ],
+        ]}
+      />
+    </div>
+  );
+}
 
 function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
   const [tick, setTick] = useState(0);
   const n = useEventFeed({ account: w.keys.name });
   const acc = useAsync(() => client.account(w.keys.name), [w.keys.name, n, tick]);
   const cs = useAsync(() => client.contracts({ party: w.keys.name, limit: 20 }), [w.keys.name, n, tick]);
-  const [current, setCurrent] = useState<string | undefined>();
+  const [current, setCurrent] = useState<{ id: string; focus: boolean } | undefined>();
   const a = acc.data;
+  const missing = !a && isNotFound(acc.error);
   return (
     <div className="grid">
       <Panel
@@ -717,7 +186,7 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
         }
       >
         {w.keys.demo ? <p className="warn-box">Public demo keys (devnet only).</p> : null}
-        <ErrorBox error={acc.error} />
+        {missing ? <NoAccount w={w} /> : <ErrorBox error={acc.error} />}
         {a ? (
           <KV
             rows={[
@@ -728,25 +197,7 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
                 </strong>,
               ],
               ['UMT', sdr(a.balances.UMT).replace(' SDR', ' UMT')],
-              ['Home operator', <Account key="h" name={a.homeOperator ?? null} />],
-            ]}
-          />
-        ) : null}
-        {!a && acc.error ? (
-          <KV
-            rows={[
-              [
-                'Signing key',
-                <span key="sk" className="mono break">
-                  {w.keys.signingKey}
-                </span>,
-              ],
-              [
-                'Encryption key',
-                <span key="ek" className="mono break">
-                  {w.keys.encryptionKey}
-                </span>,
-              ],
+              ['Home operator', a.homeOperator ?? '–'],
             ]}
           />
         ) : null}
@@ -754,16 +205,25 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
         <ul className="plain">
           {(cs.data?.items ?? []).map((c) => (
             <li key={c.id}>
-              <button type="button" className="link" onClick={() => setCurrent(c.id)}>
-                {c.assignee} · {sdr(c.charged)} of {sdr(c.deposit)} · {c.status}
+              <button type="button" className="link" onClick={() => setCurrent({ id: c.id, focus: true })}>
+                {c.assignee} · {sdr(c.charged)} charged of {sdr(c.deposit)} · {c.status}
               </button>
             </li>
           ))}
         </ul>
         {cs.data && cs.data.items.length === 0 ? <p className="muted">None yet.</p> : null}
       </Panel>
-      {current ? <MyContract w={w} id={current} onChange={() => setTick((x) => x + 1)} /> : null}
-      {a ? <Shop w={w} account={a} onBought={(id) => setCurrent(id)} /> : null}
+      {current ? (
+        <MyContract
+          key={current.id}
+          w={w}
+          id={current.id}
+          focus={current.focus}
+          onChange={() => setTick((x) => x + 1)}
+        />
+      ) : null}
+      {a ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
+      {a ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
       <IdentityPanel w={w} />
     </div>
   );

@@ -6,146 +6,35 @@
  * Needs /usr/bin/chromium (`apt-get install -y chromium`); without it the tests skip, except in CI
  * (CI=true) where they must run.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { RoamClient } from '@roamchain/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = '/usr/bin/chromium';
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const webDir = resolve(here, '..');
-const results = join(webDir, 'test-results');
-// Screenshots always go to test-results; the README's copies in docs/screenshots are refreshed only
-// on request (UPDATE_SCREENSHOTS=1), so a test run does not change tracked files.
-const docsShots = join(root, 'docs/screenshots');
-const updateDocs = process.env.UPDATE_SCREENSHOTS === '1';
-
-const haveChromium = existsSync(CHROMIUM);
-const skip = !haveChromium && !process.env.CI;
-if (skip) {
-  console.warn(
-    `web browser tests SKIPPED: ${CHROMIUM} not found (install it: apt-get install -y chromium). They always run in CI.`,
-  );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function startDevnet(dataDir: string, port: number): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'packages/devnet/bin/devnet.ts',
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(port),
-      '--quiet',
-      // the demo operators' agents (countersigning, provisioning, billing) run too
-      '--agents',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROAMCHAIN_LOG_LEVEL: 'warn' } },
-  );
-  return new Promise((res, rej) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => rej(new Error(`devnet did not start in 60 s: ${out}${err}`)), 60_000);
-    proc.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const j = JSON.parse(line) as { ready?: boolean; url?: string };
-          if (j.ready && j.url) {
-            clearTimeout(timer);
-            res({ proc, url: j.url });
-          }
-        } catch {
-          // not the ready line
-        }
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`devnet exited with ${code}: ${out}${err}`));
-    });
-  });
-}
+import { type Harness, skip, startHarness } from './harness.js';
+import * as journeys from './journeys.js';
 
 describe.skipIf(skip)('web app in Chromium', () => {
-  let devnet: ChildProcess | undefined;
+  let h: Harness;
   let url = '';
   let dataDir = '';
-  let browser: Browser | undefined;
   let client: RoamClient;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
-    // Builds packages/web/dist unless it is newer than its sources (npm test already did).
-    execFileSync(process.execPath, ['--import', 'tsx', join(webDir, 'scripts/ensure-built.ts')], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-    expect(existsSync(join(webDir, 'dist/index.html'))).toBe(true);
-    mkdirSync(results, { recursive: true });
-    mkdirSync(docsShots, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), 'roamchain-web-'));
-    const d = await startDevnet(dataDir, await freePort());
-    devnet = d.proc;
-    url = d.url;
+    h = await startHarness();
+    url = h.url;
+    dataDir = h.dataDir;
+    errors = h.errors;
     client = new RoamClient(url);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (devnet && devnet.exitCode === null) {
-      const exited = new Promise((r) => devnet?.once('exit', r));
-      devnet.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (devnet.exitCode === null) devnet.kill('SIGKILL');
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
-  async function open(path: string, width = 1280, height = 900): Promise<Page> {
-    const page = await browser!.newPage({ viewport: { width, height } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`${path}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
-    await page.goto(`${url}/${path}`);
-    return page;
-  }
-
-  async function shot(page: Page, name: string, docs?: string): Promise<void> {
-    const file = join(results, `${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    if (docs && updateDocs) copyFileSync(file, join(docsShots, `${docs}.png`));
-  }
+  const open = (path: string, width = 1280, height = 900): Promise<Page> => h.open(path, { width, height });
+  const shot = (page: Page, name: string, docs?: string) => h.shot(page, name, docs);
 
   it('operator publishes, subscriber buys, is provisioned, charged and refunded; explorer finds it', async () => {
     const t0 = Date.now();
@@ -202,6 +91,7 @@ describe.skipIf(skip)('web app in Chromium', () => {
     } else step('telco-fr agent countersigns');
     await shot(wallet, 'wallet-offers');
     await buy.click();
+    await wallet.getByRole('button', { name: 'Confirm purchase' }).click();
     const state = wallet.getByTestId('wallet-contract-state');
     await state.waitFor({ timeout: 20_000 });
     const contractId = (await wallet.locator('#my-contract a.mono').first().getAttribute('title')) ?? '';
@@ -325,6 +215,7 @@ describe.skipIf(skip)('web app in Chromium', () => {
     const demoIssuer = wallet.getByLabel(/Devnet only: countersign as telco-de/);
     if (await demoIssuer.isVisible()) await demoIssuer.check();
     await buy.click();
+    await wallet.getByRole('button', { name: 'Confirm purchase' }).click();
     await wallet.getByTestId('wallet-contract-state').waitFor({ timeout: 20_000 });
     const contractId = (await wallet.locator('#my-contract a.mono').first().getAttribute('title')) ?? '';
     expect((await client.contract(contractId)).contract.assignee).toBe('telco-tr');
@@ -359,4 +250,23 @@ describe.skipIf(skip)('web app in Chromium', () => {
     // resource. That race is expected here; any other console error is not.
     expect(errors.filter((e) => !/alert/.test(e) && !/status of 409/.test(e))).toEqual([]);
   }, 120_000);
+
+  for (const j of journeys.ALL) {
+    it(
+      j.name,
+      async () => {
+        try {
+          await j.run(h);
+        } catch (e) {
+          // Screenshots of every open page, to see where a journey stopped.
+          let i = 0;
+          for (const ctx of h.browser.contexts())
+            for (const p of ctx.pages())
+              await shot(p, `failed-${j.name.slice(0, 20)}-${i++}`).catch(() => {});
+          throw e;
+        }
+      },
+      j.timeoutMs,
+    );
+  }
 });

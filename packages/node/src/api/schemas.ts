@@ -192,6 +192,13 @@ export const RATING = obj({
   contracts: INT,
   closed: INT,
   badService: INT,
+  serviceBps: { ...INT, description: 'service signal, bps (10,000 = no evidence against the operator)' },
+  service: {
+    type: 'string',
+    enum: ['new', 'serving', 'unproven'],
+    description:
+      "'new': no contract closed; 'serving': has charged for service; 'unproven': closed contracts, nothing charged",
+  },
 });
 
 export const ACCOUNT = obj({
