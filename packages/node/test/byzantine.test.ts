@@ -6,7 +6,7 @@
  * Guaranteed bound, checked on every decision of the honest nodes while the attacks run: no height
  * needs more than 3 rounds (round ≤ 2). The attacker ends banned by every honest node.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage, verifyVoteSignature } from '@roamchain/consensus';
@@ -47,6 +47,8 @@ async function startMember(name: string, bootstrap: string[], validator = true):
     verifier: new CachingVerifier(sodiumVerifier()),
     blockIntervalMs: 100,
     log: (_level, msg, data) => {
+      if (process.env.BYZ_DEBUG)
+        appendFileSync(process.env.BYZ_DEBUG, `${name} ${msg} ${JSON.stringify(data ?? {})}\n`);
       if (msg === 'decided' && data)
         decisions.push({ node: name, height: Number(data.height), round: Number(data.round) });
     },

@@ -78,12 +78,14 @@ describe('governance and prices API', () => {
     const h = await client.priceHistory(7);
     expect(h.items).toHaveLength(1);
     expect(h.items[0]).toMatchObject({ usdPerSdr: '1.32801', feeders: ['node-1'] });
-    await expect(
-      client.publishPriceFeed(
-        { validator: 'op-a', rates: { EUR: '1', CNY: '7', JPY: '150', GBP: '1.2' } },
-        signer('op-a'),
-      ),
-    ).rejects.toMatchObject({ code: 'FEED_NOT_VALIDATOR' });
+    // Admission executes nothing: the block that tries the feed refuses it, with its code.
+    const bad = await client.publishPriceFeed(
+      { validator: 'op-a', rates: { EUR: '1', CNY: '7', JPY: '150', GBP: '1.2' } },
+      signer('op-a'),
+      noWait,
+    );
+    await node.produceBlock();
+    expect(await node.txStatus(bad.txId)).toMatchObject({ status: 'rejected', code: 'FEED_NOT_VALIDATOR' });
   });
 
   it('admits an operator by a vote; lists proposals with their votes; typed errors', async () => {
@@ -130,9 +132,13 @@ describe('governance and prices API', () => {
       code: 'GOV_UNKNOWN',
       status: 404,
     });
-    await expect(
-      client.vote({ voter: 'op-b', proposal: r.proposalId, approve: true }, signer('op-b')),
-    ).rejects.toMatchObject({ code: 'GOV_DUPLICATE_VOTE' });
+    const again = await client.vote(
+      { voter: 'op-b', proposal: r.proposalId, approve: true },
+      signer('op-b'),
+      noWait,
+    );
+    await node.produceBlock();
+    expect(await node.txStatus(again.txId)).toMatchObject({ status: 'rejected', code: 'GOV_DUPLICATE_VOTE' });
     // A voted upgrade this node does not implement: /v1/governance says it will stop before the height.
     const at = BigInt(node.status().height) + 1_000n;
     const up = await client.propose(
