@@ -103,6 +103,10 @@ const BAD: Record<string, () => Bad[]> = {
   'GET /v1/demands/{id}': () => [{ path: `/v1/demands/${id}`, code: 'NOT_FOUND' }],
   'GET /v1/identity/{subscriber}': () => [{ path: '/v1/identity/op-de', code: 'IDENTITY_UNKNOWN' }],
   'GET /v1/operators/{name}/rating': () => [{ path: '/v1/operators/nobody/rating', code: 'ACCOUNT_UNKNOWN' }],
+  'GET /v1/governance/proposals/{id}': () => [
+    { path: `/v1/governance/proposals/${id}`, code: 'GOV_UNKNOWN' },
+    { path: '/v1/governance/proposals/nope', code: 'BAD_REQUEST' },
+  ],
   'GET /v1/validators/{account}': () => [{ path: '/v1/validators/op-de', code: 'VALIDATOR_UNKNOWN' }],
 };
 

@@ -202,7 +202,11 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         summary: 'One proposal with its votes',
         tags: ['governance'],
         params: obj({ id: S.ID }),
-        response: R({ 200: PROPOSAL }),
+        response: {
+          200: PROPOSAL,
+          ...S.errorResponses(['BAD_REQUEST', 'GOV_UNKNOWN']),
+          ...S.ERRORS_RESPONSES,
+        },
       },
     },
     async (req) => {
