@@ -5,6 +5,7 @@
  * `pick(key, ENV)` calls of packages/node/src/run.ts), the devnet's environment, and every agent
  * config key with its default (from `parseConfig` of a minimal config).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,7 +166,18 @@ export function configDoc(): string {
     ...flagsTable(program),
     '',
   ];
-  return out.join('\n');
+  return biomeFormat(out.join('\n'));
+}
+
+/** The repository's formatter on the text (tables padded as `biome check .` wants them). */
+function biomeFormat(text: string): string {
+  const r = spawnSync(
+    join(ROOT, 'node_modules/.bin/biome'),
+    ['format', '--colors=off', '--stdin-file-path=docs/CONFIGURATION.md'],
+    { cwd: ROOT, input: text, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
+  );
+  if (r.status !== 0) throw new Error(`biome format failed: ${r.stderr || r.error}`);
+  return r.stdout;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
