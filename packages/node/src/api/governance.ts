@@ -181,7 +181,10 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
           status: { type: 'string', enum: ['open', 'passed', 'executed', 'failed', 'rejected'] },
           limit: { type: 'integer', minimum: 1, maximum: 200 },
         }),
-        response: R({ 200: obj({ items: { type: 'array', items: PROPOSAL } }) }),
+        response: {
+          ...R({ 200: obj({ items: { type: 'array', items: PROPOSAL } }) }),
+          ...S.errorResponses(['BAD_REQUEST']),
+        },
       },
     },
     async (req) => {
@@ -281,22 +284,25 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         summary: 'Daily SDR fixings (the last of each UTC day), newest first; up to 366 days',
         tags: ['prices'],
         querystring: obj({ days: { type: 'integer', minimum: 1, maximum: 366 } }),
-        response: R({
-          200: obj({
-            items: {
-              type: 'array',
-              items: obj({
-                day: INT,
-                date: STR,
-                height: INT,
-                time: INT,
-                usdPerSdr: STR,
-                sdr: CURRENCIES,
-                feeders: { type: 'array', items: STR },
-              }),
-            },
+        response: {
+          ...R({
+            200: obj({
+              items: {
+                type: 'array',
+                items: obj({
+                  day: INT,
+                  date: STR,
+                  height: INT,
+                  time: INT,
+                  usdPerSdr: STR,
+                  sdr: CURRENCIES,
+                  feeders: { type: 'array', items: STR },
+                }),
+              },
+            }),
           }),
-        }),
+          ...S.errorResponses(['BAD_REQUEST']),
+        },
       },
     },
     async (req) => {

@@ -525,7 +525,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.BLOCK_SUMMARY) }),
+        response: R({ 200: S.PAGE.items(S.BLOCK_SUMMARY) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -558,7 +558,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.FEED_EVENT, true) }),
+        response: R({ 200: S.PAGE.items(S.FEED_EVENT, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -608,7 +608,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.OFFER, true) }),
+        response: R({ 200: S.PAGE.items(S.OFFER, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -675,7 +675,7 @@ export async function buildApp(
             subscriber: { ...S.NAME, description: "also list answers to this subscriber's demands" },
           },
         },
-        response: R({ 200: S.PAGE.items(S.RANKED) }),
+        response: R({ 200: S.PAGE.items(S.RANKED) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -750,7 +750,7 @@ export async function buildApp(
             before: { ...S.ID, description: 'id of the last contract of the previous page' },
           },
         },
-        response: R({ 200: S.PAGE.items(S.CONTRACT, true) }),
+        response: R({ 200: S.PAGE.items(S.CONTRACT, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
