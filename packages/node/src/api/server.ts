@@ -237,8 +237,9 @@ export async function buildApp(
         version: '1.0.0',
         description:
           'HTTP API of a roamchain node. u64 values are decimal strings of base units (6 decimals for UMT and SDR), ' +
-          'byte strings are lowercase hex, times in status fields are unix milliseconds. Every error answer is ' +
-          '{ code, message, details } with the HTTP status of its code.',
+          'byte strings are lowercase hex in answers (either case is accepted on input), times in status fields are ' +
+          'unix milliseconds. Every error answer is { code, message, details } with the HTTP status of its code; ' +
+          'a body of another type than the route takes is 415 UNSUPPORTED_MEDIA_TYPE.',
       },
       tags: [
         { name: 'node', description: 'node and chain status' },
