@@ -2,10 +2,22 @@
 # The README walkthrough, as a script: CI runs it so the README cannot rot.
 # Starts a fresh devnet with `npx roamchain devnet` on its own port and data directory, runs the
 # README's commands, checks the settlement to the base unit, and stops the devnet.
+# Environment: WALKTHROUGH_PORT (the devnet's API port; the SM-DP+ is on it + 1; default: a free
+# pair), WALKTHROUGH_DATA_DIR (the devnet's data directory, which must not exist yet; default: a
+# temporary one, removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DIR=$(mktemp -d)
+if [ -n "${WALKTHROUGH_DATA_DIR:-}" ]; then
+  if [ -e "$WALKTHROUGH_DATA_DIR" ]; then
+    echo "WALKTHROUGH_DATA_DIR=$WALKTHROUGH_DATA_DIR exists: the walkthrough needs a fresh chain" >&2
+    exit 1
+  fi
+  mkdir -p "$WALKTHROUGH_DATA_DIR"
+  DIR=$(cd "$WALKTHROUGH_DATA_DIR" && pwd)
+else
+  DIR=$(mktemp -d)
+fi
 # A free port pair (API and the simulated SM-DP+ on API + 1), unless one is given.
 free_port() {
   node -e 'const net = require("net"); (function tryPort() { const s = net.createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => { const t = net.createServer().listen(p + 1, "127.0.0.1", () => t.close(() => console.log(p))); t.on("error", tryPort); }); }); })();'
@@ -16,13 +28,14 @@ export ROAMCHAIN_KEYSTORE=$DIR/keystore.json ROAMCHAIN_KEYSTORE_PASSPHRASE=devne
 
 # Its own process group, so that stopping it also stops the node process npx starts.
 set -m
-npx roamchain devnet --data-dir "$DIR" --port "$PORT" --quiet --no-agents > "$DIR/devnet.log" 2>&1 &
+npx roamchain devnet --data-dir "$DIR" --port "$PORT" --no-agents > "$DIR/devnet.log" 2>&1 &
 DEVNET=$!
 set +m
 WATCH=
 cleanup() {
   if [ -n "$WATCH" ]; then kill "$WATCH" 2>/dev/null || true; fi
-  kill -- "-$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true; rm -rf "$DIR"
+  kill -- "-$DEVNET" 2>/dev/null || true; wait "$DEVNET" 2>/dev/null || true
+  if [ -z "${WALKTHROUGH_DATA_DIR:-}" ]; then rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
 
@@ -118,4 +131,5 @@ fi
 STATUS=$(npx roamchain contract show "$CONTRACT" --json | json 'v.contract.status')
 [ "$STATUS" = closed ] || { echo "contract is $STATUS" >&2; exit 1; }
 echo
-echo "walkthrough: OK (offer price ${PRICE} base units; alice ${ALICE0} -> ${ALICE1})"
+grep -q "resumes from $DIR next time" "$DIR/devnet.log" || { echo "the banner does not name $DIR" >&2; exit 1; }
+echo "walkthrough: OK on port $PORT, data directory $DIR (offer price ${PRICE} base units; alice ${ALICE0} -> ${ALICE1})"

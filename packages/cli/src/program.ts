@@ -1863,11 +1863,11 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .command('node')
     .description('run a roamchain node: storage, block production and the Web-API (from @roamchain/node)')
     .option('--config <file>', 'JSON config file (flags > environment > file)')
-    .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DATA_DIR)')
+    .option('--data-dir <dir>', 'data directory (env ROAMCHAIN_DATA_DIR, default ./roamchain-data)')
     .option('--genesis <file>', 'genesis JSON file (env ROAMCHAIN_GENESIS)')
     .option('--host <host>', 'API host (env ROAMCHAIN_API_HOST, default 127.0.0.1)')
     .option('--port <port>', 'API port (env ROAMCHAIN_API_PORT, default 8080)', int(0, 65_535))
-    .option('--store <kind>', 'storage engine (lmdb or level)')
+    .option('--store <kind>', 'storage engine: level or lmdb (env ROAMCHAIN_STORE, default level)')
     .option(
       '--validator <account>',
       'validator owner account: this node votes with its node key (env ROAMCHAIN_VALIDATOR)',

@@ -217,19 +217,31 @@ export async function runDevnet(
     };
   }
   if (!opts.quiet)
-    printBanner(running.url, keystore, running.node.height, agentUrls, smdp.url, plan?.members.slice(1));
+    process.stdout.write(
+      devnetBanner(
+        running.url,
+        dataDir,
+        keystore,
+        running.node.height,
+        agentUrls,
+        smdp.url,
+        plan?.members.slice(1),
+      ),
+    );
   onSignals(running.close);
   return { ...running, keystore, smdpUrl: smdp.url, members: plan?.members ?? [] };
 }
 
-function printBanner(
+/** The banner `npm start` prints: where everything runs, the data directory in use, what to try. */
+export function devnetBanner(
   url: string,
+  dataDir: string,
   keystore: string,
   height: number,
   agents: Record<string, string> = {},
   smdpUrl?: string,
   others: ClusterMember[] = [],
-): void {
+): string {
   const ops = [...DEMO_OPERATORS, ...EXTRA_OPERATORS]
     .map((o) => `${o.name} (${o.country}, ${o.network})`)
     .join(', ');
@@ -239,6 +251,7 @@ function printBanner(
     'roamchain devnet is running',
     `  API        ${url}   (OpenAPI: ${url}/openapi.json, metrics: ${url}/metrics)`,
     `  web app    ${url}/`,
+    `  data       ${dataDir}  (delete it for a fresh chain)`,
     `  height     ${height} and growing (a block every 500 ms when idle, at once when busy)`,
     ...(others.length
       ? [
@@ -276,8 +289,8 @@ function printBanner(
     '  npx roamchain charge <contract id> --assignee telco-de --amount 4',
     '  npx roamchain refund <contract id> --by alice',
     '  npx roamchain contract show <contract id>',
-    '(The README has the whole walkthrough.)  Ctrl-C stops; the chain resumes from .devnet next time.',
+    `(The README has the whole walkthrough.)  Ctrl-C stops; the chain resumes from ${dataDir} next time.`,
     '',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }

@@ -141,7 +141,7 @@ describe('POST /v1/txs (binary batch)', () => {
       [new Uint8Array([0xff, 0xff]), 'application/octet-stream', 413, 'CODEC_TOO_LARGE'],
       // A body above TX_BATCH_MAX_BYTES is refused before it is read to the end.
       [new Uint8Array(TX_BATCH_MAX_BYTES + 1), 'application/octet-stream', 413, 'CODEC_TOO_LARGE'],
-      [bytesToHex(good), 'text/plain', 400, 'BAD_REQUEST'],
+      [bytesToHex(good), 'text/plain', 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ];
     for (const [body, type, status, code] of cases) {
       const r = await post(api, body, type);

@@ -511,7 +511,7 @@ describe('Web-API on a real node', () => {
       headers: { 'content-type': 'text/plain' },
       body: 'ab',
     });
-    expectError({ status: text.status, body: (await text.json()) as J }, 400, 'BAD_REQUEST');
+    expectError({ status: text.status, body: (await text.json()) as J }, 415, 'UNSUPPORTED_MEDIA_TYPE');
     const badJson = await fetch(`${env.api.url}/v1/tx`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -618,7 +618,7 @@ describe('Web-API on a real node', () => {
     const founders = await get(env, '/v1/accounts/founders');
     expect(founders.body.homeOperator).toBeNull();
     expect(BigInt(founders.body.lockedUMT)).toBeGreaterThanOrEqual(0n);
-    expectError(await get(env, '/v1/accounts/nobody'), 404, 'NOT_FOUND');
+    expectError(await get(env, '/v1/accounts/nobody'), 404, 'ACCOUNT_UNKNOWN');
     expectError(await get(env, '/v1/accounts/NOT_A_NAME'), 400, 'BAD_REQUEST');
   });
 
@@ -756,7 +756,7 @@ describe('Web-API on a real node', () => {
     expect(r.body.ratingBps).toBeGreaterThan(7000);
     expect(r.body.service).toMatch(/^(new|serving|unproven)$/);
     expect(r.body.serviceBps).toBe(10_000);
-    expectError(await get(env, '/v1/operators/nobody/rating'), 404, 'NOT_FOUND');
+    expectError(await get(env, '/v1/operators/nobody/rating'), 404, 'ACCOUNT_UNKNOWN');
     const all = await get(env, '/v1/ratings');
     expect(all.body.items.map((x: J) => x.operator)).toEqual(['op-de', 'op-fr']);
   });

@@ -132,6 +132,7 @@ export const ERRORS = {
   // node and API
   NOT_FOUND: [404, 'Not found'],
   BAD_REQUEST: [400, 'Bad request'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'The request body has a content type this route does not accept'],
   MEMPOOL_FULL: [503, 'Mempool is full'],
   MEMPOOL_ACCOUNT_LIMIT: [429, 'Too many pending transactions for this account'],
   WAIT_TIMEOUT: [504, 'Transaction not included within the wait time'],

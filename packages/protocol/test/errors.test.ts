@@ -26,6 +26,7 @@ const STABLE: Partial<Record<ErrorCode, number>> = {
   ACCOUNT_UNKNOWN: 404,
   BALANCE_LOW: 422,
   NOT_FOUND: 404,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   MEMPOOL_FULL: 503,
   INTERNAL: 500,
 };

@@ -450,6 +450,7 @@ export class RoamClient {
     return this.#json('GET', '/v1/blocks', { ...opts, query: { before: q.before, limit: q.limit } });
   }
 
+  /** An account with its balances; 404 ACCOUNT_UNKNOWN (the code transaction admission uses too). */
   account(name: string, opts?: RequestOptions): Promise<AccountJson> {
     return this.#json('GET', `/v1/accounts/${seg(name)}`, opts);
   }

@@ -55,6 +55,7 @@ export class RoamNetworkError extends Error {
 
 function fallbackCode(status: number): ErrorCode {
   if (status === 404) return 'NOT_FOUND';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (status === 413) return 'TX_TOO_LARGE';
   if (status === 503) return 'MEMPOOL_FULL';
   if (status >= 400 && status < 500) return 'BAD_REQUEST';

@@ -85,6 +85,7 @@ export function humanUnits(msg: string): string {
 const PLAIN: Record<string, string> = {
   BALANCE_LOW: 'Not enough funds',
   NOT_FOUND: 'Not found',
+  ACCOUNT_UNKNOWN: 'No such account',
   SSC_CLOSED: 'This contract is already closed',
   SSC_NOT_HEAD: 'The contract moved on meanwhile; try again',
   SSC_TIMEOUT: 'Too late: the step timeout of this contract has passed',

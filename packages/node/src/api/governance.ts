@@ -181,7 +181,10 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
           status: { type: 'string', enum: ['open', 'passed', 'executed', 'failed', 'rejected'] },
           limit: { type: 'integer', minimum: 1, maximum: 200 },
         }),
-        response: R({ 200: obj({ items: { type: 'array', items: PROPOSAL } }) }),
+        response: {
+          ...R({ 200: obj({ items: { type: 'array', items: PROPOSAL } }) }),
+          ...S.errorResponses(['BAD_REQUEST']),
+        },
       },
     },
     async (req) => {
@@ -202,7 +205,11 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         summary: 'One proposal with its votes',
         tags: ['governance'],
         params: obj({ id: S.ID }),
-        response: R({ 200: PROPOSAL }),
+        response: {
+          200: PROPOSAL,
+          ...S.errorResponses(['BAD_REQUEST', 'GOV_UNKNOWN']),
+          ...S.ERRORS_RESPONSES,
+        },
       },
     },
     async (req) => {
@@ -277,22 +284,25 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         summary: 'Daily SDR fixings (the last of each UTC day), newest first; up to 366 days',
         tags: ['prices'],
         querystring: obj({ days: { type: 'integer', minimum: 1, maximum: 366 } }),
-        response: R({
-          200: obj({
-            items: {
-              type: 'array',
-              items: obj({
-                day: INT,
-                date: STR,
-                height: INT,
-                time: INT,
-                usdPerSdr: STR,
-                sdr: CURRENCIES,
-                feeders: { type: 'array', items: STR },
-              }),
-            },
+        response: {
+          ...R({
+            200: obj({
+              items: {
+                type: 'array',
+                items: obj({
+                  day: INT,
+                  date: STR,
+                  height: INT,
+                  time: INT,
+                  usdPerSdr: STR,
+                  sdr: CURRENCIES,
+                  feeders: { type: 'array', items: STR },
+                }),
+              },
+            }),
           }),
-        }),
+          ...S.errorResponses(['BAD_REQUEST']),
+        },
       },
     },
     async (req) => {

@@ -4,7 +4,15 @@
  * accepts (`nullable`, no type arrays, no `const`). Ledger objects keep `additionalProperties:
  * true` so that a field added to a codec is never stripped from an answer.
  */
-import { NAME_RE, OP_NAMES, ROLES, SERVICE_KINDS, UNITS } from '@roamchain/protocol';
+import {
+  type ErrorCode,
+  httpStatusOf,
+  NAME_RE,
+  OP_NAMES,
+  ROLES,
+  SERVICE_KINDS,
+  UNITS,
+} from '@roamchain/protocol';
 import { VALIDATOR_STATUSES } from '@roamchain/state';
 
 type Schema = Record<string, unknown>;
@@ -45,6 +53,25 @@ export const ERROR = {
 
 /** Standard error answers added to every route. */
 export const ERRORS_RESPONSES = { '4xx': ERROR, '5xx': ERROR } as const;
+
+/**
+ * The error codes a route answers for its typical bad requests, grouped by their HTTP status: one
+ * response per status whose `code` is an enum of them (checked against real answers by
+ * packages/node/test/api-errors.test.ts). Other failures keep the generic 4xx/5xx answer.
+ */
+export function errorResponses(codes: readonly ErrorCode[]): Record<string, object> {
+  const by = new Map<number, ErrorCode[]>();
+  for (const c of codes) by.set(httpStatusOf(c), [...(by.get(httpStatusOf(c)) ?? []), c]);
+  const out: Record<string, object> = {};
+  for (const [status, list] of by) {
+    out[String(status)] = {
+      ...ERROR,
+      description: `error: ${list.join(', ')}`,
+      properties: { ...ERROR.properties, code: { type: 'string', enum: list } },
+    };
+  }
+  return out;
+}
 
 export const EVENT = obj({ type: STR }, { description: 'ledger event (u64 as strings, bytes as hex)' });
 

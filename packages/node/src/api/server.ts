@@ -144,6 +144,26 @@ const WS_PATH = {
   },
 };
 const MAX_WAIT_MS = 60_000;
+/** What POST /v1/tx answers for its typical refusals (any admission code of errors.ts may come). */
+const TX_ADMISSION_CODES: readonly ErrorCode[] = [
+  'BAD_REQUEST',
+  'CODEC_TRUNCATED',
+  'CODEC_TRAILING',
+  'CODEC_BAD_VALUE',
+  'CODEC_BAD_JSON',
+  'TX_WRONG_CHAIN',
+  'TX_EXPIRED',
+  'TX_EXPIRATION_TOO_FAR',
+  'SIG_MISSING',
+  'SIG_INVALID',
+  'ACCOUNT_UNKNOWN',
+  'TX_DUPLICATE',
+  'CODEC_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'MEMPOOL_ACCOUNT_LIMIT',
+  'MEMPOOL_FULL',
+  'WAIT_TIMEOUT',
+];
 
 /** Maps any error to the API's error shape and HTTP status. */
 export function errorAnswer(err: unknown): { status: number; body: JsonObject } {
@@ -173,13 +193,17 @@ export function errorAnswer(err: unknown): { status: number; body: JsonObject } 
   const sc = e?.statusCode;
   if (sc === 404) return answer('NOT_FOUND', e.message ?? 'Not found');
   if (sc === 413) return answer('CODEC_TOO_LARGE', e.message ?? 'Request body is too large');
+  if (sc === 415) return answer('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'Unsupported content type');
   if (sc !== undefined && sc >= 400 && sc < 500) {
     return answer('BAD_REQUEST', e.message ?? 'Bad request', e.code ? { reason: e.code } : {});
   }
   return answer('INTERNAL', 'Internal error');
 }
 
+/** 404: an unknown account is ACCOUNT_UNKNOWN on every route (as in transaction admission), else NOT_FOUND. */
 const notFound = (what: string, id: string): never => {
+  if (what === 'account')
+    throw new RoamError('ACCOUNT_UNKNOWN', `account ${id} does not exist`, { account: id });
   throw new RoamError('NOT_FOUND', `${what} ${id} not found`, { [what]: id });
 };
 
@@ -213,8 +237,9 @@ export async function buildApp(
         version: '1.0.0',
         description:
           'HTTP API of a roamchain node. u64 values are decimal strings of base units (6 decimals for UMT and SDR), ' +
-          'byte strings are lowercase hex, times in status fields are unix milliseconds. Every error answer is ' +
-          '{ code, message, details } with the HTTP status of its code.',
+          'byte strings are lowercase hex in answers (either case is accepted on input), times in status fields are ' +
+          'unix milliseconds. Every error answer is { code, message, details } with the HTTP status of its code; ' +
+          'a body of another type than the route takes is 415 UNSUPPORTED_MEDIA_TYPE.',
       },
       tags: [
         { name: 'node', description: 'node and chain status' },
@@ -237,6 +262,10 @@ export async function buildApp(
     },
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  // Bodies are JSON (application/json), and binary batches on POST /v1/txs only: any other content
+  // type (text/plain included) is 415 UNSUPPORTED_MEDIA_TYPE, never parsed.
+  app.removeContentTypeParser('text/plain');
 
   const clients = new Clients(limits.apiKeys);
   await registerRateLimits(app, limits, clients, (reason) => metrics.refused.inc({ reason }));
@@ -301,7 +330,11 @@ export async function buildApp(
   }
 
   const state = node.state;
-  const R = (ok: Record<string, unknown>) => ({ ...ok, ...S.ERRORS_RESPONSES });
+  const R = (ok: Record<string, unknown>, codes: readonly ErrorCode[] = []) => ({
+    ...ok,
+    ...S.errorResponses(codes),
+    ...S.ERRORS_RESPONSES,
+  });
 
   // ------------------------------------------------------------ node
 
@@ -386,13 +419,16 @@ export async function buildApp(
           },
           oneOf: [{ required: ['tx'] }, { required: ['json'] }],
         },
-        response: R({
-          200: S.TX_STATUS,
-          202: {
-            type: 'object',
-            properties: { txId: S.HEX, status: { type: 'string', enum: ['pending'] } },
+        response: R(
+          {
+            200: S.TX_STATUS,
+            202: {
+              type: 'object',
+              properties: { txId: S.HEX, status: { type: 'string', enum: ['pending'] } },
+            },
           },
-        }),
+          TX_ADMISSION_CODES,
+        ),
       },
     },
     async (req, reply) => {
@@ -436,7 +472,7 @@ export async function buildApp(
         summary: 'Transaction status',
         tags: ['tx'],
         params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.TX_STATUS }),
+        response: R({ 200: S.TX_STATUS }, ['BAD_REQUEST', 'NOT_FOUND']),
       },
     },
     async (req) => {
@@ -465,7 +501,7 @@ export async function buildApp(
             },
           },
         },
-        response: R({ 200: S.BLOCK }),
+        response: R({ 200: S.BLOCK }, ['BAD_REQUEST', 'NOT_FOUND']),
       },
     },
     async (req) => {
@@ -490,7 +526,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.BLOCK_SUMMARY) }),
+        response: R({ 200: S.PAGE.items(S.BLOCK_SUMMARY) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -523,7 +559,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.FEED_EVENT, true) }),
+        response: R({ 200: S.PAGE.items(S.FEED_EVENT, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -544,7 +580,7 @@ export async function buildApp(
         summary: 'An account with its balances',
         tags: ['ledger'],
         params: { type: 'object', required: ['name'], properties: { name: S.NAME } },
-        response: R({ 200: S.ACCOUNT }),
+        response: R({ 200: S.ACCOUNT }, ['BAD_REQUEST', 'ACCOUNT_UNKNOWN']),
       },
     },
     async (req) => {
@@ -573,7 +609,7 @@ export async function buildApp(
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           },
         },
-        response: R({ 200: S.PAGE.items(S.OFFER, true) }),
+        response: R({ 200: S.PAGE.items(S.OFFER, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -640,7 +676,7 @@ export async function buildApp(
             subscriber: { ...S.NAME, description: "also list answers to this subscriber's demands" },
           },
         },
-        response: R({ 200: S.PAGE.items(S.RANKED) }),
+        response: R({ 200: S.PAGE.items(S.RANKED) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -664,7 +700,7 @@ export async function buildApp(
         summary: 'An offer',
         tags: ['ledger'],
         params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.OFFER }),
+        response: R({ 200: S.OFFER }, ['BAD_REQUEST', 'NOT_FOUND']),
       },
     },
     async (req) => {
@@ -681,12 +717,15 @@ export async function buildApp(
         summary: 'A service smart contract and its transactions',
         tags: ['ledger'],
         params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({
-          200: {
-            type: 'object',
-            properties: { contract: S.CONTRACT, transactions: { type: 'array', items: S.CONTRACT_TX } },
+        response: R(
+          {
+            200: {
+              type: 'object',
+              properties: { contract: S.CONTRACT, transactions: { type: 'array', items: S.CONTRACT_TX } },
+            },
           },
-        }),
+          ['BAD_REQUEST', 'NOT_FOUND'],
+        ),
       },
     },
     async (req) => {
@@ -712,7 +751,7 @@ export async function buildApp(
             before: { ...S.ID, description: 'id of the last contract of the previous page' },
           },
         },
-        response: R({ 200: S.PAGE.items(S.CONTRACT, true) }),
+        response: R({ 200: S.PAGE.items(S.CONTRACT, true) }, ['BAD_REQUEST']),
       },
     },
     async (req) => {
@@ -738,7 +777,7 @@ export async function buildApp(
         summary: 'A demand',
         tags: ['ledger'],
         params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.DEMAND }),
+        response: R({ 200: S.DEMAND }, ['BAD_REQUEST', 'NOT_FOUND']),
       },
     },
     async (req) => {
@@ -755,7 +794,7 @@ export async function buildApp(
         summary: "A subscriber's current identity attestation (salted digests only; no claim is on chain)",
         tags: ['ledger'],
         params: { type: 'object', required: ['subscriber'], properties: { subscriber: S.NAME } },
-        response: R({ 200: S.ATTESTATION }),
+        response: R({ 200: S.ATTESTATION }, ['BAD_REQUEST', 'IDENTITY_UNKNOWN']),
       },
     },
     async (req) => {
@@ -775,7 +814,7 @@ export async function buildApp(
         summary: "An operator's rating",
         tags: ['ledger'],
         params: { type: 'object', required: ['name'], properties: { name: S.NAME } },
-        response: R({ 200: S.RATING }),
+        response: R({ 200: S.RATING }, ['BAD_REQUEST', 'ACCOUNT_UNKNOWN']),
       },
     },
     async (req) => {
@@ -857,7 +896,7 @@ export async function buildApp(
         summary: "A validator's record and its place in the set of the next block",
         tags: ['validators'],
         params: { type: 'object', required: ['account'], properties: { account: S.NAME } },
-        response: R({ 200: S.VALIDATOR_DETAIL }),
+        response: R({ 200: S.VALIDATOR_DETAIL }, ['BAD_REQUEST', 'VALIDATOR_UNKNOWN']),
       },
     },
     async (req) => {

@@ -79,6 +79,12 @@ export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi):
               required: ['results'],
               properties: { results: { type: 'array', items: RESULT } },
             },
+            ...S.errorResponses([
+              'CODEC_TRUNCATED',
+              'CODEC_TOO_LARGE',
+              'UNSUPPORTED_MEDIA_TYPE',
+              'MEMPOOL_FULL',
+            ]),
             ...S.ERRORS_RESPONSES,
           },
         },
@@ -86,7 +92,7 @@ export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi):
       async (req, reply) => {
         const body = req.body;
         if (!(body instanceof Uint8Array)) {
-          throw new RoamError('BAD_REQUEST', `the body must be ${TX_BATCH_CONTENT_TYPE}`);
+          throw new RoamError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${TX_BATCH_CONTENT_TYPE}`);
         }
         // A plain view, so each decoded transaction is a copy (not a view keeping the body alive).
         const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
