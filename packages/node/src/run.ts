@@ -148,6 +148,7 @@ export async function serveNode(
     ...(agents ? { agents } : {}),
   });
   observe = (txs, seconds) => api.metrics.observeBlock(txs, seconds);
+  api.metrics.watch({ mempoolCapacity: node.mempool.limits.maxTotal, dataDir: config.dataDir });
   const close = async () => {
     await api.close();
     await node.close();
