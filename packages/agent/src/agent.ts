@@ -19,7 +19,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { BPS, eventInvolves, utf8 } from '@roamchain/protocol';
+import { keyFileExposure } from '@roamchain/fsutil';
+import { BPS, eventInvolves, RoamError, utf8 } from '@roamchain/protocol';
 import {
   type ContractJson,
   compareCursors,
@@ -133,6 +134,8 @@ export class Agent {
   static async fromConfig(cfg: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
     const { Keystore, passphraseFromEnv } = await import('@roamchain/sdk/keystore');
     if (!cfg.keystore) throw new Error('agent config: keystore is required');
+    const exposed = keyFileExposure(cfg.keystore);
+    if (exposed) throw new RoamError('KEY_FILE_EXPOSED', exposed, { path: cfg.keystore });
     const pass = passphraseFromEnv(cfg.passphraseEnv);
     if (!pass) throw new Error(`agent: set ${cfg.passphraseEnv ?? 'ROAMCHAIN_KEYSTORE_PASSPHRASE'}`);
     const ks = await Keystore.open(cfg.keystore, pass);

@@ -5,12 +5,14 @@
  * rules`) when promtool is installed (CI installs it: .ci/run).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metrics } from '@roamchain/node';
 import { describe, expect, it } from 'vitest';
+import { Agent } from '../src/agent.js';
+import { parseConfig } from '../src/config.js';
 import { AgentMetrics } from '../src/metrics.js';
 import { AgentStore } from '../src/store.js';
 
@@ -94,5 +96,73 @@ describe('ops files', () => {
       cwd: join(OPS, 'prometheus'),
       stdio: 'pipe',
     });
+  });
+});
+
+describe('the agent as a service', () => {
+  it('refuses a keystore group or others can read (KEY_FILE_EXPOSED), before asking for its passphrase', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rc-agent-ks-'));
+    try {
+      const keystore = join(dir, 'keystore.json');
+      writeFileSync(keystore, '{}');
+      chmodSync(keystore, 0o644);
+      const cfg = parseConfig({
+        operator: 'op-de',
+        api: 'http://127.0.0.1:1',
+        stateDir: join(dir, 'state'),
+        simulation: true,
+        keystore,
+        passphraseEnv: 'RC_TEST_NO_SUCH_PASSPHRASE',
+        policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
+      });
+      await expect(Agent.fromConfig(cfg)).rejects.toMatchObject({ code: 'KEY_FILE_EXPOSED' });
+      chmodSync(keystore, 0o600);
+      // Past the permission check: now it is the missing passphrase that stops it.
+      await expect(Agent.fromConfig(cfg)).rejects.toThrow(/RC_TEST_NO_SUCH_PASSPHRASE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('systemd units', () => {
+  const units = ['roamchain-node.service', 'roamchain-agent.service'];
+  it('run as a dedicated user with a restart policy, limits and hardening', () => {
+    for (const u of units) {
+      const text = readFileSync(join(OPS, 'systemd', u), 'utf8');
+      for (const key of [
+        /^User=roamchain$/m,
+        /^Restart=on-failure$/m,
+        /^StartLimitBurst=\d+$/m,
+        /^LimitNOFILE=\d+$/m,
+        /^UMask=0077$/m,
+        /^NoNewPrivileges=true$/m,
+        /^ProtectSystem=strict$/m,
+        /^ReadWritePaths=\/var\/lib\/roamchain\/\w+$/m,
+        /^CapabilityBoundingSet=$/m,
+      ])
+        expect(text, `${u}: ${key}`).toMatch(key);
+    }
+  });
+
+  const hasAnalyze = (() => {
+    try {
+      execFileSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!hasAnalyze)('pass systemd-analyze verify (but for the program not installed here)', () => {
+    let out = '';
+    try {
+      execFileSync('systemd-analyze', ['verify', ...units.map((u) => join(OPS, 'systemd', u))], {
+        stdio: 'pipe',
+      });
+    } catch (e) {
+      out = String((e as { stderr?: Buffer }).stderr ?? e);
+    }
+    const problems = out.split('\n').filter((l) => l.trim() && !/roamchain is not executable/.test(l));
+    expect(problems).toEqual([]);
   });
 });
