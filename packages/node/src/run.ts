@@ -11,6 +11,7 @@ import { createP2P, type P2P } from '@roamchain/p2p';
 import { bytesToHex, genesisFromJSON, hexToBytes, RoamError, randomBytes } from '@roamchain/protocol';
 import pino from 'pino';
 import { createApi } from './api/server.js';
+import { serveAdminSocket } from './backup.js';
 import type { SyncProgress } from './consensus.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
 import { Node, type NodeConfig } from './node.js';
@@ -137,6 +138,10 @@ export async function serveNode(
 ): Promise<RunningNode & { p2p: P2P | null }> {
   let observe: (txs: number, seconds: number) => void = () => {};
   const node = await Node.open({ ...config, onCommitted: (b, s) => observe(b.envelopes.length, s) });
+  // `roamchain node backup` asks this socket for a consistent snapshot while the node runs.
+  const admin = await serveAdminSocket(config.dataDir, node.store, bytesToHex(node.chainId), (msg, data) =>
+    logger.info(data ?? {}, msg),
+  );
   let p2p: P2P | null = null;
   if (network) {
     p2p = await createP2P({
@@ -159,6 +164,7 @@ export async function serveNode(
   observe = (txs, seconds) => api.metrics.observeBlock(txs, seconds);
   api.metrics.watch({ mempoolCapacity: node.mempool.limits.maxTotal, dataDir: config.dataDir });
   const close = async () => {
+    await new Promise((r) => (admin ? admin.close(r) : r(undefined)));
     await api.close();
     await node.close();
     await p2p?.stop();
