@@ -14,6 +14,7 @@ import { ADMIN_SOCKET } from '../src/backup.js';
 import { backupNode, restoreNode } from '../src/backup-run.js';
 import { Node } from '../src/node.js';
 import { serveNode } from '../src/run.js';
+import { LevelStore, LmdbStore } from '../src/store/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rc-backup-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -105,6 +106,33 @@ describe('backup and restore of one node', () => {
         code: 'SNAPSHOT_INVALID',
       });
       expect(existsSync(target) ? readdirSync(target) : [], name).toEqual([]);
+    }
+  }, 60_000);
+
+  it('an LMDB store snapshots and restores into LevelDB (every entry, in order)', async () => {
+    const src = join(root, 'lmdb-src');
+    const lm = LmdbStore.open(src);
+    const ops = Array.from({ length: 5000 }, (_, i) => ({
+      type: 'put' as const,
+      key: `s/k${String(i).padStart(5, '0')}`,
+      value: new Uint8Array([i & 255, (i >> 8) & 255, 7]),
+    }));
+    await lm.batch(ops);
+    await lm.close();
+    const snap = join(root, 'lmdb.snap');
+    const b = await backupNode({ dataDir: src, out: snap, store: 'lmdb' });
+    expect(b.entries).toBe(5000);
+    expect(b.head).toBeNull();
+    const dst = join(root, 'lmdb-to-level');
+    await restoreNode({ from: snap, dataDir: dst });
+    const lv = await LevelStore.open(dst);
+    try {
+      const got: [string, Uint8Array][] = [];
+      for await (const e of lv.range('')) got.push(e);
+      expect(got.map(([k]) => k)).toEqual(ops.map((o) => o.key));
+      expect(got.map(([, v]) => Array.from(v))).toEqual(ops.map((o) => Array.from(o.value)));
+    } finally {
+      await lv.close();
     }
   }, 60_000);
 });
