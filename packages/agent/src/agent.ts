@@ -19,7 +19,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { BPS, eventInvolves, utf8 } from '@roamchain/protocol';
+import { keyFileExposure } from '@roamchain/fsutil';
+import { BPS, eventInvolves, RoamError, utf8 } from '@roamchain/protocol';
 import {
   type ContractJson,
   compareCursors,
@@ -42,6 +43,8 @@ import {
   REASONS,
   syntheticEid,
 } from './integrations.js';
+import { AgentMetrics } from './metrics.js';
+import { fetchWithRequestId, logWithRequestId } from './request-id.js';
 import { AgentStore, type ContractUsage } from './store.js';
 import { parseUsageRecord, physicalProblem, U64_MAX, UsageError, type UsageRecordInput } from './usage.js';
 import { deliverOutbox } from './webhook.js';
@@ -101,6 +104,7 @@ export class Agent {
   #identity: IdentityVerifier | undefined;
   #provisioner: Provisioner | undefined;
   readonly log: (msg: string, data?: Record<string, unknown>) => void;
+  readonly metrics: AgentMetrics;
   #server: Server | undefined;
   #sub: Subscription | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -114,7 +118,7 @@ export class Agent {
     if (!cfg.smdpUrl && !cfg.simulation && !opts.provisioner)
       throw new Error('agent config: smdpUrl is required (or "simulation": true, for a devnet only)');
     this.cfg = cfg;
-    this.client = new RoamClient({ url: cfg.api });
+    this.client = new RoamClient({ url: cfg.api, fetch: fetchWithRequestId() });
     this.store = new AgentStore(cfg.stateDir);
     this.credentials = new Credentials(cfg.clients);
     this.#signer = { name: cfg.operator, secretKey: keys.signingSecret };
@@ -122,13 +126,16 @@ export class Agent {
     this.#encryptionSecret = keys.encryptionSecret;
     this.#identity = opts.identity;
     this.#provisioner = opts.provisioner;
-    this.log = opts.log ?? (() => {});
+    this.log = logWithRequestId(opts.log ?? (() => {}));
+    this.metrics = new AgentMetrics(this.store);
   }
 
   /** Opens the keystore of the config (passphrase from the environment) and builds the agent. */
   static async fromConfig(cfg: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
     const { Keystore, passphraseFromEnv } = await import('@roamchain/sdk/keystore');
     if (!cfg.keystore) throw new Error('agent config: keystore is required');
+    const exposed = keyFileExposure(cfg.keystore);
+    if (exposed) throw new RoamError('KEY_FILE_EXPOSED', exposed, { path: cfg.keystore });
     const pass = passphraseFromEnv(cfg.passphraseEnv);
     if (!pass) throw new Error(`agent: set ${cfg.passphraseEnv ?? 'ROAMCHAIN_KEYSTORE_PASSPHRASE'}`);
     const ks = await Keystore.open(cfg.keystore, pass);
@@ -418,13 +425,17 @@ export class Agent {
     // A profile is bound to the device's EID: without one there is nothing to provision (no made-up
     // EID), except in an explicitly configured simulation.
     if (!eid) {
-      if (!this.cfg.simulation) return refund(REASONS.PROVISIONING_FAILED, 'the Request discloses no EID');
+      if (!this.cfg.simulation) {
+        this.metrics.provisioningFailures.inc();
+        return refund(REASONS.PROVISIONING_FAILED, 'the Request discloses no EID');
+      }
       eid = syntheticEid(cid);
     }
     let p: Awaited<ReturnType<Provisioner>>;
     try {
       p = await this.#provisioner!({ contractId: cid, eid, operator: this.cfg.operator });
     } catch (e) {
+      this.metrics.provisioningFailures.inc();
       return refund(REASONS.PROVISIONING_FAILED, `provisioning failed: ${String(e)}`);
     }
     await this.client.provision(

@@ -5,7 +5,8 @@
  * `POST /v1/countersign` — the Request's own signature is the credential; a token bucket per
  * client address and a cap on concurrent checks (429 + Retry-After beyond).
  * Authenticated routes (`Authorization: Bearer <key>`, see auth.ts): `POST /v1/usage` (scope
- * usage), `GET /v1/statement` (statement), `GET /v1/contracts` and `GET /v1/quarantine` (admin).
+ * usage), `GET /v1/statement` (statement), `GET /v1/contracts`, `GET /v1/quarantine` and `GET /metrics`
+ * (admin; Prometheus text, metrics.ts). Every answer carries `x-request-id` (request-id.ts).
  * CORS only on the public routes and only for the configured origins; POST bodies must be
  * `application/json` and are bounded; slow requests time out (headers 10 s, whole request 30 s).
  */
@@ -17,6 +18,8 @@ import { RoamApiError } from '@roamchain/sdk';
 import { type Credentials, RateLimiter } from './auth.js';
 import type { AgentConfig, AgentScope } from './config.js';
 import type { CountersignResult } from './countersign.js';
+import type { AgentMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from './request-id.js';
 import { statement, statementCsv } from './statement.js';
 import type { AgentStore } from './store.js';
 
@@ -26,6 +29,7 @@ const SCOPES: Record<string, AgentScope> = {
   '/v1/statement': 'statement',
   '/v1/contracts': 'admin',
   '/v1/quarantine': 'admin',
+  '/metrics': 'admin',
 };
 const BODY_LIMIT: Record<string, number> = { '/v1/countersign': 65_536, '/v1/usage': 1_048_576 };
 
@@ -69,6 +73,7 @@ export interface AgentHttpHost {
   readonly store: AgentStore;
   readonly credentials: Credentials;
   readonly log: (msg: string, data?: Record<string, unknown>) => void;
+  readonly metrics: AgentMetrics;
   countersign(body: { tx?: unknown; subscriber?: unknown; signature?: unknown }): Promise<CountersignResult>;
   ingest(records: unknown[]): unknown;
 }
@@ -96,6 +101,10 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
       headers: Record<string, string> = {},
     ) => {
       if (res.headersSent) return;
+      agent.metrics.httpRequests.inc({
+        route: SCOPES[path] || PUBLIC.has(path) ? path : 'other',
+        status: String(status),
+      });
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
@@ -108,7 +117,7 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
         // Preflight: answered with the CORS headers only for a configured origin on a public route.
         if (allowed) {
           res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-          res.setHeader('access-control-allow-headers', 'content-type');
+          res.setHeader('access-control-allow-headers', `content-type, ${REQUEST_ID_HEADER}`);
           res.setHeader('access-control-max-age', '600');
         }
         res.writeHead(204).end();
@@ -121,6 +130,8 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
         if (!who.scopes.has(scope))
           throw new HttpFail('AGENT_FORBIDDEN', `client ${who.client} lacks scope ${scope}`);
       }
+      if (req.method === 'GET' && path === '/metrics')
+        return send(200, await agent.metrics.text(), agent.metrics.contentType);
       if (req.method === 'GET' && path === '/healthz') return send(200, { ok: true, operator: cfg.operator });
       if (req.method === 'GET' && path === '/v1/policy') {
         const p = cfg.policy;
@@ -191,7 +202,11 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
     }
   };
 
-  const server = createServer((req, res) => void handle(req, res));
+  const server = createServer((req, res) => {
+    const id = requestIdOf(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, id);
+    void withRequestId(id, () => handle(req, res));
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -233,6 +233,16 @@ export class AgentStore {
     return rows.map((r) => ({ recordId: r.record_id, contract: r.contract, reason: r.reason, at: r.at }));
   }
 
+  /** Contracts with usage not yet charged, and the oldest such usage's arrival (unix ms). */
+  backlog(): { contracts: number; oldestSince: number | undefined } {
+    const r = this.db
+      .prepare(
+        'SELECT count(*) n, min(pending_since) m FROM contracts WHERE pending_since IS NOT NULL AND closed = 0',
+      )
+      .get() as { n: number; m: number | null };
+    return { contracts: r.n, oldestSince: r.m ?? undefined };
+  }
+
   counts(): { usage: number; quarantine: number; outbox: number; dead: number; contracts: number } {
     const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
     return {

@@ -378,6 +378,9 @@ describe('provisioning is never made up', () => {
         return x.status === 'closed' && x;
       });
       expect(c).toMatchObject({ reason: 106, closedBy: 'op-de', provisionedAt: '0', paidAssignee: '0' });
+      // Counted for the RoamchainAgentProvisioningFailures alert (ops/prometheus/alerts.yml).
+      const m = await (await fetch(`${noEid.url}/metrics`, { headers: AUTH })).text();
+      expect(m).toMatch(/^roamchain_agent_provisioning_failures_total 1$/m);
       // Not served: its bad-service refund would not count, and it cannot be rated.
       await expect(
         client.rate({ subscriber: 'bob', contract: cid, score: 1 }, signer('bob')),

@@ -61,6 +61,7 @@ import {
   u64Arg,
   usageTypeArg,
 } from './args.js';
+import { registerBackupCommands } from './backup.js';
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
 import { registerGovernanceCommands } from './governance.js';
@@ -1859,7 +1860,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     await new Promise<never>(() => {});
   };
 
-  program
+  const nodeCommand = program
     .command('node')
     .description('run a roamchain node: storage, block production and the Web-API (from @roamchain/node)')
     .option('--config <file>', 'JSON config file (flags > environment > file)')
@@ -1895,6 +1896,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       await runForever('runNode', { ...cmd.opts(), keystore: g.keystore ?? io.env[ENV_KEYSTORE] });
     });
+  registerBackupCommands(nodeCommand, io);
 
   program
     .command('devnet')

@@ -3,3 +3,4 @@
  * persists a file: the node's consensus sign state, the operator agent's state.
  */
 export { writeFileAtomic } from './atomic.js';
+export { keyFileExposure } from './keyfile.js';

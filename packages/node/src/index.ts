@@ -1,4 +1,6 @@
 export * from './api/index.js';
+export * from './backup.js';
+export * from './backup-run.js';
 export * from './cluster.js';
 export * from './crypto/verifier.js';
 export * from './interfaces.js';

@@ -6,10 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keyFileExposure } from '@roamchain/fsutil';
 import { createP2P, type P2P } from '@roamchain/p2p';
 import { bytesToHex, genesisFromJSON, hexToBytes, RoamError, randomBytes } from '@roamchain/protocol';
 import pino from 'pino';
 import { createApi } from './api/server.js';
+import { serveAdminSocket } from './backup.js';
 import type { SyncProgress } from './consensus.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
 import { Node, type NodeConfig } from './node.js';
@@ -80,11 +82,19 @@ export function loadNodeKey(path: string, create: boolean): Uint8Array {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${JSON.stringify({ nodeKey: bytesToHex(randomBytes(32)) })}\n`, { mode: 0o600 });
   }
+  checkKeyFile(path);
   const j = JSON.parse(readFileSync(path, 'utf8')) as { nodeKey?: unknown };
   if (typeof j.nodeKey !== 'string' || !/^[0-9a-f]{64}$/.test(j.nodeKey)) {
     throw new RoamError('KEYSTORE_NO_KEY', `${path}: nodeKey must be 64 lowercase hex characters`);
   }
   return hexToBytes(j.nodeKey);
+}
+
+/** Refuses a secret key file that group or others can access (KEY_FILE_EXPOSED), before it is read. */
+export function checkKeyFile(path: string): void {
+  if (!existsSync(path)) return;
+  const problem = keyFileExposure(path);
+  if (problem) throw new RoamError('KEY_FILE_EXPOSED', problem, { path });
 }
 
 /** A console progress bar for block sync (a line per 10 % when stderr is not a terminal). */
@@ -128,6 +138,10 @@ export async function serveNode(
 ): Promise<RunningNode & { p2p: P2P | null }> {
   let observe: (txs: number, seconds: number) => void = () => {};
   const node = await Node.open({ ...config, onCommitted: (b, s) => observe(b.envelopes.length, s) });
+  // `roamchain node backup` asks this socket for a consistent snapshot while the node runs.
+  const admin = await serveAdminSocket(config.dataDir, node.store, bytesToHex(node.chainId), (msg, data) =>
+    logger.info(data ?? {}, msg),
+  );
   let p2p: P2P | null = null;
   if (network) {
     p2p = await createP2P({
@@ -148,7 +162,9 @@ export async function serveNode(
     ...(agents ? { agents } : {}),
   });
   observe = (txs, seconds) => api.metrics.observeBlock(txs, seconds);
+  api.metrics.watch({ mempoolCapacity: node.mempool.limits.maxTotal, dataDir: config.dataDir });
   const close = async () => {
+    await new Promise((r) => (admin ? admin.close(r) : r(undefined)));
     await api.close();
     await node.close();
     await p2p?.stop();
@@ -195,6 +211,7 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
         'a producer needs --keystore and ROAMCHAIN_KEYSTORE_PASSPHRASE (with `roamchain node`)',
       );
     }
+    checkKeyFile(ksPath);
     producer = { account: producerName, secretKey: await opts.loadProducerKey(ksPath, producerName) };
   }
   const logger = makeLogger(pick('logLevel', 'ROAMCHAIN_LOG_LEVEL'));

@@ -141,6 +141,9 @@ export const ERRORS = {
   API_BUSY: [503, 'The node serves as many connections as it can: retry after the time in Retry-After'],
   KEYSTORE_BAD_PASSPHRASE: [401, 'Wrong keystore passphrase'],
   KEYSTORE_NO_KEY: [404, 'No such key in the keystore'],
+  KEY_FILE_EXPOSED: [403, 'A secret key file is accessible to group or others (chmod 600 it)'],
+  SNAPSHOT_INVALID: [400, 'The file is not an intact roamchain snapshot'],
+  SNAPSHOT_TARGET_IN_USE: [409, 'The data directory already holds a store'],
   INTERNAL: [500, 'Internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -9,12 +9,16 @@
  *   roamchain_tps                                                          committed tx/s over the last 10 s
  *   roamchain_api_request_seconds{method,route,status}                     histogram of API answers
  *   roamchain_ws_connections                                               open WebSocket connections
+ *   roamchain_mempool_capacity                                             the mempool's cap (transactions)
+ *   roamchain_data_dir_free_bytes, roamchain_data_dir_size_bytes           the data directory's file system
+ *   (the two set by `watch({ mempoolCapacity, dataDir })`; ops/prometheus/alerts.yml alerts on them)
  *   (roamchain_sync_* come with peer-to-peer sync)
  *
  * The node reports each committed block with `observeBlock(txCount, applySeconds)` (wire it to
  * `NodeConfig.onCommitted`). When nobody does, `createApi` counts blocks from `node.onBlock`
  * (without the apply time), and never both for the same block.
  */
+import { statfsSync } from 'node:fs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeApi } from '../interfaces.js';
 
@@ -37,6 +41,9 @@ export class Metrics {
   readonly feedIndexHeight: Gauge;
   /** Set by the API when it has a feed index. */
   indexHeight: (() => number) | undefined;
+  /** Set by `watch`: the mempool's cap and the data directory whose file system is reported. */
+  private mempoolCapacity: number | undefined;
+  private dataDir: string | undefined;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -150,12 +157,54 @@ export class Metrics {
         if (h !== undefined) this.set(h);
       },
     });
+    new Gauge({
+      name: 'roamchain_mempool_capacity',
+      help: 'Most transactions the mempool holds (MEMPOOL_FULL beyond)',
+      registers,
+      collect() {
+        if (self.mempoolCapacity !== undefined) this.set(self.mempoolCapacity);
+      },
+    });
+    const disk = () => {
+      if (self.dataDir === undefined) return undefined;
+      try {
+        const s = statfsSync(self.dataDir);
+        return { free: s.bavail * s.bsize, size: s.blocks * s.bsize };
+      } catch {
+        return undefined;
+      }
+    };
+    new Gauge({
+      name: 'roamchain_data_dir_free_bytes',
+      help: "Bytes available to the node on its data directory's file system",
+      registers,
+      collect() {
+        const d = disk();
+        if (d) this.set(d.free);
+      },
+    });
+    new Gauge({
+      name: 'roamchain_data_dir_size_bytes',
+      help: "Size of the data directory's file system",
+      registers,
+      collect() {
+        const d = disk();
+        if (d) this.set(d.size);
+      },
+    });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'roamchain_process_' });
   }
 
   /** The node whose status the gauges report. */
   bind(node: NodeApi): this {
     this.node = node;
+    return this;
+  }
+
+  /** What the node's process knows beyond `status()`: its mempool's cap and its data directory. */
+  watch(w: { mempoolCapacity?: number; dataDir?: string }): this {
+    if (w.mempoolCapacity !== undefined) this.mempoolCapacity = w.mempoolCapacity;
+    if (w.dataDir !== undefined) this.dataDir = w.dataDir;
     return this;
   }
 

@@ -86,6 +86,7 @@ import {
   serverOptions,
 } from './limits.js';
 import { Metrics } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import * as S from './schemas.js';
 import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, registerTxBatchRoute, TXS_REQUEST_BODY } from './txs.js';
 import { registerWs } from './ws.js';
@@ -227,7 +228,13 @@ export async function buildApp(
     logController: new LogController({ disableRequestLogging: true }),
     exposeHeadRoutes: false,
     return503OnClosing: true,
+    // x-request-id: the caller's (when it is a short token) or a fresh one; on the logs and echoed.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdOf(req.headers),
   }) as unknown as FastifyInstance;
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header(REQUEST_ID_HEADER, req.id);
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -275,8 +282,9 @@ export async function buildApp(
     // A full mempool: come back later (503 MEMPOOL_FULL, 429 MEMPOOL_ACCOUNT_LIMIT).
     if (RETRY_LATER_CODES.has(String(body.code)))
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    if (status >= 500 && body.code !== 'MEMPOOL_FULL') req.log.error({ err }, 'request failed');
-    else req.log.debug({ code: body.code, url: req.url }, 'request rejected');
+    if (status >= 500 && body.code !== 'MEMPOOL_FULL')
+      req.log.error({ err, requestId: req.id }, 'request failed');
+    else req.log.debug({ code: body.code, url: req.url, requestId: req.id }, 'request rejected');
     void reply.status(status).send(body);
   });
 
@@ -313,7 +321,7 @@ export async function buildApp(
     app.options('/*', { schema: { hide: true } }, async (_req, reply) => {
       reply
         .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type, authorization, x-api-key')
+        .header('access-control-allow-headers', 'content-type, authorization, x-api-key, x-request-id')
         .header('access-control-max-age', '86400')
         .status(204);
       return reply.send();
