@@ -77,7 +77,7 @@ const view: ChainView = {
 /** The honest validators finalise `blocks` more blocks within the bound, while `attack` runs each tick. */
 async function keepsFinalising(blocks: number, what: string, attack: () => void): Promise<void> {
   const from = minHeight();
-  await until(() => minHeight() >= from + blocks, 30_000, `${blocks} blocks during ${what}`, attack);
+  await until(() => minHeight() >= from + blocks, 60_000, `${blocks} blocks during ${what}`, attack);
   const worst = Math.max(...decisions.map((d) => d.round));
   expect(worst, `a height needed ${worst + 1} rounds during ${what}`).toBeLessThanOrEqual(MAX_ROUND);
 }
@@ -202,7 +202,7 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
     let tries = 0;
     await until(
       () => !view.set(view.next()).validators.some((v) => v.name === ATTACKER),
-      30_000,
+      90_000,
       'the equivocator to leave the set',
       () => {
         a.equivocate(view, view.next(), 0, `eq${tries++}`);
@@ -214,7 +214,7 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
     // 6. Forged messages of the current height (bodies and votes): rejected, and the attacker banned.
     await until(
       () => honest().every((m) => m.p2p.isBanned(a.peerId)),
-      30_000,
+      60_000,
       'the attacker to be banned by every honest validator',
       () => {
         a.forgedBody(view, 3);
@@ -230,5 +230,5 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
         ...decisions.map((d) => d.round),
       )}; honest height ${minHeight()}`,
     );
-  }, 150_000);
+  }, 400_000);
 });
