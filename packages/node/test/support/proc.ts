@@ -12,7 +12,7 @@
  * Also: signing helpers with the devnet's deterministic demo keys, and a tiny JSON fetch wrapper.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,7 +214,9 @@ export class Devnet {
   copyChainDir(): string {
     if (this.child) throw new Error('copy the store only while the node is stopped');
     const dir = mkdtempSync(join(tmpdir(), 'rc-e2e-copy-'));
-    cpSync(this.chainDir, dir, { recursive: true });
+    // A node killed with -9 leaves its admin socket behind (the next start replaces it); a socket
+    // cannot be copied and is not data.
+    cpSync(this.chainDir, dir, { recursive: true, filter: (src) => !lstatSync(src).isSocket() });
     return dir;
   }
 
