@@ -140,7 +140,7 @@ export type { ConsensusStatus };
  * delay grows with the round so that a slow network still decides. See DEVIATIONS.md.
  */
 export const PBTS_PRECISION_MS = 500;
-export const PBTS_MSG_DELAY_MS = 2_000;
+export const PBTS_MSG_DELAY_MS = 15_000;
 export function isTimely(blockTime: bigint, receivedAt: number, round: number): boolean {
   const t = Number(blockTime);
   const delay = PBTS_MSG_DELAY_MS * (1 + round);

@@ -165,7 +165,7 @@ describe('a Byzantine peer cannot stall the honest validators', () => {
     });
     const a = attacker;
     await until(() => honest().every((m) => m.p2p.peers().length >= 3), 20_000, 'the mesh');
-    await until(() => minHeight() >= 2, 30_000, 'first blocks');
+    await until(() => minHeight() >= 2, 90_000, 'first blocks');
 
     // 1. Junk bodies for the next height (decodable, signed by nobody): ignored, never relayed, and
     //    the real bodies still get in. Withheld bodies: as proposer, node-4 proposes a block it never
