@@ -237,6 +237,8 @@ export class ConsensusDriver {
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextHeightTimer: NodeJS.Timeout | null = null;
+  /** When the scheduled next height starts (ms, wall clock). */
+  private nextHeightAt = 0;
   private waitingSince = 0;
   /** Block bodies of the current and the next height, verified before they are kept (by id hex). */
   private readonly bodies = new BodyStore();
@@ -468,6 +470,7 @@ export class ConsensusDriver {
     if (this.stopped || this.o.manual) return;
     this.waitingSince = Date.now();
     const wait = this.node.mempoolSize > 0 ? this.o.busyBlockMs : this.o.idleBlockMs;
+    this.nextHeightAt = this.waitingSince + wait;
     this.nextHeightTimer = setTimeout(() => this.startHeight(), wait);
   }
 
@@ -660,9 +663,13 @@ export class ConsensusDriver {
   }
 
   private onTx(bytes: Uint8Array, origin: 'local' | 'peer'): void {
-    if (!this.o.manual && this.nextHeightTimer && Date.now() - this.waitingSince >= this.o.busyBlockMs) {
-      // Idle wait, and now there is something to include: start the next height soon.
+    // Idle wait, and now there is something to include: start the next height soon — but never
+    // later than already scheduled (a steady stream of transactions must not keep pushing it back:
+    // that starved block production at a few hundred small submissions a second).
+    const soon = Date.now() + this.o.busyBlockMs;
+    if (!this.o.manual && this.nextHeightTimer && soon < this.nextHeightAt) {
       clearTimeout(this.nextHeightTimer);
+      this.nextHeightAt = soon;
       this.nextHeightTimer = setTimeout(() => this.startHeight(), this.o.busyBlockMs);
     }
     if (!this.net || origin !== 'local') return;
