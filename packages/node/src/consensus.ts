@@ -79,7 +79,7 @@ export interface ConsensusHost {
   /** prepareProposal: this node's block for the next height. */
   buildCandidate(at?: bigint): Candidate;
   /** processProposal: valid(v); throws a RoamError when the block is not valid. */
-  checkCandidate(block: Block, opts?: { clock?: boolean }): Candidate;
+  checkCandidate(block: Block): Candidate;
   candidate(idHex: string): Candidate | undefined;
   refusedCandidate(idHex: string): RoamError | undefined;
   /** finalizeBlock + commit: the decided block becomes the head and is stored. */

@@ -419,7 +419,7 @@ export class Node implements NodeApi, ConsensusHost {
   }
 
   /** processProposal: valid(v) of consensus (see `Application.processProposal`; deterministic). */
-  checkCandidate(block: Block, _opts: { clock?: boolean } = {}): Candidate {
+  checkCandidate(block: Block): Candidate {
     return this.app.processProposal(block);
   }
 
@@ -457,7 +457,7 @@ export class Node implements NodeApi, ConsensusHost {
       block.header.height,
       id,
     );
-    this.checkCandidate(block, { clock: false });
+    this.checkCandidate(block);
     return this.commitDecided(bytesToHex(id), commit);
   }
 
