@@ -184,6 +184,7 @@ export class Application {
         time: this.nextTime(now),
         prev: this.headId,
         producer: this.anyProducer(),
+        lastCommit: this.headCommit,
       },
       { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true },
     );
@@ -213,7 +214,7 @@ export class Application {
     const time = this.nextTime(now);
     const b = new BlockBuilder(
       this.state,
-      { height, time, prev: this.headId, producer: producer.account },
+      { height, time, prev: this.headId, producer: producer.account, lastCommit: this.headCommit },
       { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true },
     );
     let bytes = 0;

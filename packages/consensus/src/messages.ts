@@ -12,6 +12,9 @@ import {
   CONSENSUS_DOMAIN,
   CONSENSUS_KIND,
   type Codec,
+  type Commit,
+  type CommitSig,
+  commitCodec,
   compareVoteValues,
   consensusRound,
   decode,
@@ -30,7 +33,6 @@ import {
   u64,
   type Vote,
   valueOrNil,
-  vec,
   voteCodec,
   voteSignBytes,
   Writer,
@@ -50,25 +52,9 @@ export interface Proposal {
 }
 
 /** Votes, their codec and sign bytes are defined in @roamchain/protocol (the state machine checks evidence). */
-export type { UnsignedVote, Vote };
-export { nullable, roundOrNone, voteCodec, voteSignBytes };
-
-export interface CommitSig {
-  readonly validator: number;
-  readonly signature: Uint8Array;
-}
-
-/**
- * More than two thirds of the validators' precommits for one (height, round, value). A block
- * carries the commit of its parent, so finality is checkable from the blocks alone.
- */
-export interface Commit {
-  readonly height: bigint;
-  readonly round: number;
-  readonly value: Value;
-  /** Strictly increasing validator indices. */
-  readonly signatures: readonly CommitSig[];
-}
+/** Commits (and their codec) are defined in @roamchain/protocol: the state machine reads their signers. */
+export type { Commit, CommitSig, UnsignedVote, Vote };
+export { commitCodec, nullable, roundOrNone, voteCodec, voteSignBytes };
 
 /** Two votes by one validator for the same height, round and type, with different values. */
 export interface Evidence {
@@ -107,13 +93,6 @@ export const proposalCodec: Codec<Proposal> = struct({
 
 /** At most 2^16 - 1 validators (the index is a u16). */
 export const MAX_VALIDATORS = 65_535;
-
-export const commitCodec: Codec<Commit> = struct({
-  height: u64,
-  round,
-  value: bytes32,
-  signatures: vec(struct({ validator: u16, signature: bytes64 }), MAX_VALIDATORS, 1),
-});
 
 export const evidenceCodec: Codec<Evidence> = struct({ a: voteCodec, b: voteCodec });
 

@@ -80,6 +80,7 @@ export const GOV_PARAMS: Record<string, { min: bigint; max: bigint; epoch?: true
   feedMaxAgeMs: { min: 60_000n, max: 7n * DAY_MS },
   feedMinCount: { min: 1n, max: 1_000n },
   ndfDailyPayout: { min: 0n, max: 10_000_000n * UMT },
+  slaVoteBps: { min: 0n, max: 10_000n },
 };
 export const FEE_PARAM_PREFIX = 'fees.';
 /**

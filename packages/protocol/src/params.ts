@@ -59,6 +59,8 @@ export const chainParams = struct({
   /** A feed older than this (block time, ms) is stale; the SDR rate needs `feedMinCount` fresh feeds. */
   feedMaxAgeMs: u64,
   feedMinCount: u16,
+  /** A Super Node meets the SLA of a day only if it signed at least this share (bps) of the precommits due from it that day. */
+  slaVoteBps: u16,
 });
 export type ChainParams = Infer<typeof chainParams>;
 
@@ -138,6 +140,7 @@ export function defaultParams(): ChainParams {
     govMaxSkips: 3,
     feedMaxAgeMs: 3_600_000n,
     feedMinCount: 1,
+    slaVoteBps: 9000,
   };
 }
 

@@ -7,7 +7,20 @@
  * so a consensus signature can never be replayed on another chain, as another message kind, or as a
  * transaction/block signature (those sign 32-byte hashes; these sign longer, tagged strings).
  */
-import { bytes32, bytes64, type Codec, enumOf, struct, u8, u16, u32, u64, utf8, Writer } from './codec.js';
+import {
+  bytes32,
+  bytes64,
+  type Codec,
+  enumOf,
+  struct,
+  u8,
+  u16,
+  u32,
+  u64,
+  utf8,
+  vec,
+  Writer,
+} from './codec.js';
 import { RoamError } from './errors.js';
 import { compareBytes } from './hex.js';
 
@@ -147,3 +160,32 @@ export function equivocationProblem(a: UnsignedVote, b: UnsignedVote): string | 
   if (order > 0) return 'votes not in canonical order (nil first, then by bytes)';
   return undefined;
 }
+
+export interface CommitSig {
+  readonly validator: number;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * More than two thirds of the validators' precommits for one (height, round, value). A block
+ * carries the commit of its parent, so finality is checkable from the blocks alone; the state
+ * machine reads which validators signed it (the SLA of Super Nodes, docs/GOVERNANCE.md §5).
+ */
+export interface Commit {
+  readonly height: bigint;
+  readonly round: number;
+  /** The committed block id. */
+  readonly value: Uint8Array;
+  /** Strictly increasing validator indices. */
+  readonly signatures: readonly CommitSig[];
+}
+
+/** At most 2^16 - 1 validators (the index is a u16). */
+export const MAX_COMMIT_SIGNATURES = 65_535;
+
+export const commitCodec: Codec<Commit> = struct({
+  height: u64,
+  round: consensusRound,
+  value: bytes32,
+  signatures: vec(struct({ validator: u16, signature: bytes64 }), MAX_COMMIT_SIGNATURES, 1),
+});

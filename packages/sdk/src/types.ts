@@ -70,6 +70,7 @@ export interface ChainParamsJson {
   govMaxSkips?: number;
   feedMaxAgeMs?: U64;
   feedMinCount?: number;
+  slaVoteBps?: number;
   [extra: string]: unknown;
 }
 

@@ -353,7 +353,11 @@ async function run(
     const height = BigInt(b + 1);
     const time = genesisTime + height * BLOCK_MS;
     const ta = performance.now();
-    const builder = new BlockBuilder(state, { height, time, prev, producer: PRODUCER }, { verifier });
+    const builder = new BlockBuilder(
+      state,
+      { height, time, prev, producer: PRODUCER, lastCommit: new Uint8Array(0) },
+      { verifier },
+    );
     for (let i = 0; i < envs.length; i++) {
       try {
         builder.apply(envs[i]!);

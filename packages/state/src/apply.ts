@@ -27,7 +27,8 @@ import { feedsEnd } from './feeds.js';
 import { governanceEnd, requireKnownProtocol } from './governance.js';
 import { type LedgerState, Overlay, type Staged, type StateChange, type TxIndex } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
-import { payFees, slaEnd } from './payouts.js';
+import { payFees } from './payouts.js';
+import { type ParentVotes, parentVotes, slaEnd } from './sla.js';
 import { epochBoundary } from './validators.js';
 
 export interface BlockStart {
@@ -36,6 +37,12 @@ export interface BlockStart {
   /** Id of the parent block (the chain id for block 1). */
   prev: Uint8Array;
   producer: string;
+  /**
+   * The encoded commit of the parent block the block carries (`Block.lastCommit`; empty in block 1):
+   * its signers count for the Super Nodes' SLA (sla.ts). Verifying its signatures is the
+   * Application's work; the state machine reads who signed.
+   */
+  lastCommit: Uint8Array;
 }
 
 export interface TxReceipt {
@@ -151,6 +158,8 @@ export class BlockBuilder {
   readonly envelopes: TxEnvelope[] = [];
   private fees = 0n;
   private finished = false;
+  /** Who signed the parent commit this block carries (the SLA counts it at block end). */
+  private readonly votes: ParentVotes | null;
   /** Ids included so far: the replay index, then this block's own. */
   private readonly seen: TxIndex & { add(id: string): void };
 
@@ -165,6 +174,7 @@ export class BlockBuilder {
       throw new RoamError('BLOCK_BAD_HEIGHT', `expected height ${meta.height + 1n}, got ${start.height}`);
     }
     if (start.time <= meta.time) throw new RoamError('BLOCK_BAD_TIME', `time ${start.time} <= ${meta.time}`);
+    this.votes = parentVotes(state, start.height, start.prev, start.lastCommit);
     this.meta = meta;
     this.block = new Overlay(state);
     const index = opts.txIndex ?? state.recentTxs;
@@ -266,8 +276,9 @@ export class BlockBuilder {
     );
     // 3. Governance: passed proposals executed, deadlines closed, epoch-bound params (governance.ts).
     governanceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
-    // 4. The block counts for its producer's SLA; a new day records the last one and pays the NDF (payouts.ts).
-    slaEnd(ctx, this.start.producer);
+    // 4. The block and its parent commit's precommits count for the SLA; a new day closes the last
+    //    one and pays the NDF (sla.ts).
+    slaEnd(ctx, this.start.producer, this.votes);
     // 5. The last block of an epoch fixes the next epoch's validator set.
     epochBoundary(ctx);
     // 6. SDR fixing from the price feeds (feeds.ts); the fee split (payouts.ts).
@@ -345,7 +356,7 @@ export function applyBlock(
   if (!equalBytes(merkleRoot(envelopes.map((e) => e.id)), h.txRoot)) throw new RoamError('BLOCK_BAD_TX_ROOT');
   const b = new BlockBuilder(
     state,
-    { height: h.height, time: h.time, prev: h.prev, producer: h.producer },
+    { height: h.height, time: h.time, prev: h.prev, producer: h.producer, lastCommit: block.lastCommit },
     { ...opts, stage: true },
   );
   envelopes.forEach((env, i) => {

@@ -110,9 +110,23 @@ export const sdrFixing = struct({
 });
 export type SdrFixing = Infer<typeof sdrFixing>;
 
-/** Producers of blocks on the current UTC day (for the NDF payout). */
-export const slaDay = struct({ day: u64, producers: vec(name, 65_535) });
+/** The current UTC day and the Super Nodes with a day record on it (producers and voters). */
+export const slaDay = struct({ day: u64, accounts: vec(name, 65_535) });
 export type SlaDay = Infer<typeof slaDay>;
+
+/**
+ * A Super Node's record of one UTC day (`sla/d/<day>/<account>`), accumulated block by block:
+ * blocks it produced, precommits due from it (it was in the set of a height whose commit a block of
+ * the day carried) and those of them the commit contains. Kept for 100 recorded days.
+ */
+export const slaDayRecord = struct({
+  blocks: u32,
+  votesDue: u32,
+  votesSigned: u32,
+  /** Set when the day is closed: it met the SLA. */
+  met: bool,
+});
+export type SlaDayRecord = Infer<typeof slaDayRecord>;
 
 /** A Super Node's SLA record: the days (UTC day numbers) of the last 100 on which it met the SLA. */
 export const slaRecord = struct({ account: name, days: vec(u64, 100) });
@@ -138,7 +152,12 @@ export const GK = {
   sdr: 'sdr/now',
   sdrDay: (day: bigint) => `sdr/d/${day % SDR_HISTORY_DAYS}`,
   slaDay: 'sla/day',
-  slaBlocks: (account: string) => `sla/b/${account}`,
+  /** One record per Super Node per day (`dayRecord`), 100 recorded days kept. */
+  slaDayRecord: (day: bigint, account: string) => `sla/d/${day}/${account}`,
+  /** Accounts with a record on a closed day (the pruning index). */
+  slaDayIndex: (day: bigint) => `sla/i/${day}`,
+  /** Closed days that still have records, oldest first (at most 100). */
+  slaClosed: 'sla/closed',
   slaRecord: (account: string) => `sla/r/${account}`,
 } as const;
 
@@ -154,7 +173,9 @@ export const GOV_CODECS: [string, Codec<any>][] = [
   ['sdr/now', sdrFixing],
   ['sdr/d/', sdrFixing],
   ['sla/day', slaDay],
-  ['sla/b/', u32],
+  ['sla/d/', slaDayRecord],
+  ['sla/i/', vec(name, 65_535)],
+  ['sla/closed', vec(u64, 101)],
   ['sla/r/', slaRecord],
 ];
 

@@ -10,5 +10,6 @@ export * from './ledger.js';
 export * from './objects.js';
 export * from './payouts.js';
 export * from './rating.js';
+export * from './sla.js';
 export * from './testkit.js';
 export * from './validators.js';

@@ -8,13 +8,17 @@ import {
   type BlockHeader,
   blockId,
   type ChainParams,
+  commitCodec,
   defaultParams,
+  encode,
   envelope,
+  equalBytes,
   type Genesis,
   type GenesisAccount,
   generateEncryptionKey,
   generateSigningKey,
   type KeyPair,
+  lastCommitHashOf,
   merkleRoot,
   nobleVerifier,
   type Operation,
@@ -28,10 +32,12 @@ import {
   UMT_ALLOCATION_BPS,
   UMT_SUPPLY,
   utf8,
+  voteSignBytes,
 } from '@roamchain/protocol';
 import { BlockBuilder, type BlockResult, type TxReceipt } from './apply.js';
 import { genesisState } from './genesis.js';
 import type { LedgerState } from './ledger.js';
+import { validatorSetFor } from './validators.js';
 
 export interface AccountKeys {
   signing: KeyPair;
@@ -145,6 +151,13 @@ export class TestChain {
   readonly producer: string;
   private readonly verifier: SignatureVerifier | null;
   readonly blockMs: bigint;
+  /**
+   * Validators whose precommits the next blocks' parent commits leave out (a Super Node that misses
+   * votes). Every other member of the parent's set signs a round-0 precommit with its node key when
+   * the kit knows it (genesis validators: their account key), else a zero signature — the state
+   * machine reads who signed; the Application verifies signatures.
+   */
+  readonly absentVoters = new Set<string>();
 
   constructor(
     readonly genesis: Genesis,
@@ -187,12 +200,33 @@ export class TestChain {
     return envelope(tx);
   }
 
+  /** The commit of the head block the next block carries (empty at genesis or if nobody signs). */
+  parentCommit(): Uint8Array {
+    const height = this.height;
+    if (height === 0n) return new Uint8Array(0);
+    const signatures = validatorSetFor(this.state, height).flatMap((m, validator) => {
+      if (this.absentVoters.has(m.account)) return [];
+      const key = [...this.keys.values()].find((k) => equalBytes(k.signing.publicKey, m.nodeKey));
+      const bytes = voteSignBytes(this.chainId, {
+        type: 'precommit',
+        height,
+        round: 0,
+        value: this.headId,
+        validator,
+      });
+      return [{ validator, signature: key ? sign(key.signing.secretKey, bytes) : new Uint8Array(64) }];
+    });
+    if (signatures.length === 0) return new Uint8Array(0);
+    return encode(commitCodec, { height, round: 0, value: this.headId, signatures });
+  }
+
   /** Produce a block with the given transactions; all must be valid. */
   block(envs: TxEnvelope[], opts: { time?: bigint } = {}): { block: Block; result: BlockResult } {
     const time = opts.time ?? this.time + this.blockMs;
+    const lastCommit = this.parentCommit();
     const b = new BlockBuilder(
       this.state,
-      { height: this.height + 1n, time, prev: this.headId, producer: this.producer },
+      { height: this.height + 1n, time, prev: this.headId, producer: this.producer, lastCommit },
       { verifier: this.verifier },
     );
     for (const e of envs) b.apply(e);
@@ -207,15 +241,14 @@ export class TestChain {
       txRoot: merkleRoot(envs.map((e) => e.id)),
       stateRoot: result.stateRoot,
       txCount: envs.length,
-      // The state transition does not look at commits (the node checks them); test chains carry none.
-      lastCommitHash: new Uint8Array(32),
+      lastCommitHash: lastCommitHashOf(lastCommit),
     };
     const id = blockId(header);
     const block: Block = {
       header,
       txs: envs.map((e) => e.tx),
       signature: sign(this.keys.get(this.producer)!.signing.secretKey, id),
-      lastCommit: new Uint8Array(0),
+      lastCommit,
     };
     this.headId = id;
     this.blocks.push({ block, envelopes: envs });

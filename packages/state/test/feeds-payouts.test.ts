@@ -15,6 +15,7 @@ import {
   ndfShares,
   type SdrFixing,
   sdrHistory,
+  slaDayOf,
   supplyReport,
   TestChain,
 } from '../src/index.js';
@@ -113,7 +114,7 @@ describe('fees and payouts', () => {
     });
   });
 
-  it('pays the NDF daily amount to the day’s producers by blocks, remainder to the most blocks', () => {
+  it('pays the NDF daily amount by SLA score (blocks + signed precommits), remainder to the highest', () => {
     expect(
       ndfShares(100n, [
         ['a', 1],
@@ -139,6 +140,8 @@ describe('fees and payouts', () => {
     const chain = c as unknown as { producer: string };
     const bal = (n: string) => c.state.get<bigint>(K.balance(n, 'UMT')) ?? 0n;
     const dayStart = (c.time / DAY + 1n) * DAY;
+    // sn-c's precommits are missing from every commit the day's blocks carry.
+    c.absentVoters.add('sn-c');
     c.block([], { time: dayStart + 1000n });
     for (const [who, n] of [
       ['sn-a', 2],
@@ -148,16 +151,29 @@ describe('fees and payouts', () => {
       chain.producer = who;
       for (let i = 0; i < n; i++) c.block([]);
     }
-    // sn-a made 3 blocks that day (the first one too), sn-b 3, sn-c 1: 7 blocks.
+    // sn-a made 3 blocks that day (block 1 too), sn-b 3, sn-c 1: 7 blocks; blocks 2..7 carry the
+    // parent's commit: 6 precommits due from each, signed by a and b, none by c.
     const before = { a: bal('sn-a'), b: bal('sn-b'), c: bal('sn-c'), ndf: bal('ndf') };
     chain.producer = 'sn-c';
+    c.absentVoters.clear();
     const { result } = c.block([], { time: dayStart + DAY });
     const ev = result.endEvents.find((e) => e.type === 'ndf_payout')!;
-    // floor(1e6 x 3/7) = 428571 each for a and b, floor(1e6/7) = 142857 for c; remainder 1 to sn-a
-    // (most blocks, first by name).
-    expect(bal('sn-a') - before.a).toBe(428_572n);
-    expect(bal('sn-b') - before.b).toBe(428_571n);
-    expect(bal('sn-c') - before.c).toBe(142_857n);
+    // Scores a = 3 + 6 = 9, b = 9, c = 1 + 0 = 1 (19): floor(1e6 x 9/19) = 473684 for a and b,
+    // floor(1e6/19) = 52631 for c; remainder 1 to sn-a (highest score, first by name).
+    expect(bal('sn-a') - before.a).toBe(473_685n);
+    expect(bal('sn-b') - before.b).toBe(473_684n);
+    expect(bal('sn-c') - before.c).toBe(52_631n);
+    expect(ev.shares).toContainEqual({
+      account: 'sn-c',
+      amount: 52_631n,
+      blocks: 1,
+      votesDue: 6,
+      votesSigned: 0,
+    });
+    // sn-c produced 1 of 7 blocks (1 x 3 x 2 < 7) and signed none of its votes: no SLA day; a and b did.
+    const day = dayStart / DAY;
+    expect(slaDayOf(c.state, day, 'sn-a')).toEqual({ blocks: 3, votesDue: 6, votesSigned: 6, met: true });
+    expect(slaDayOf(c.state, day, 'sn-c')).toEqual({ blocks: 1, votesDue: 6, votesSigned: 0, met: false });
     expect(before.ndf - bal('ndf')).toBe(payout);
     expect(ev.amount).toBe(payout);
     expect(supplyReport(c.state).problems).toEqual([]);

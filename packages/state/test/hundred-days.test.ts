@@ -1,8 +1,11 @@
 /**
- * A 105-day fast-forwarded chain (blocks with advancing block time, 7 or 8 a day): the fee split of
- * every block, the NDF payout of every day, the SLA records (Proof of Importance) and the elected
- * set equal the formulas of docs/GOVERNANCE.md to the base unit. A candidate with the largest bond
- * but no SLA days is not elected over a Super Node that met the SLA on half the days.
+ * A 105-day fast-forwarded chain (blocks with advancing block time, 7 or 8 a day, each carrying its
+ * parent's commit): the fee split of every block, the NDF payout of every day (by SLA score =
+ * blocks + signed precommits), the SLA records (Proof of Importance: blocks AND signed votes) and
+ * the elected set equal the formulas of docs/GOVERNANCE.md to the base unit. sn-b misses every
+ * precommit on one day in five (no SLA day) and one precommit the day after (still ≥ 85 %). A
+ * candidate with the largest bond but no SLA days is not elected over a Super Node that met the SLA
+ * on half the days.
  */
 import { UNIT } from '@roamchain/protocol';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +13,10 @@ import {
   buildGenesis,
   derivedKeys,
   electSet,
+  GK,
   K,
   type LedgerEvent,
+  slaDayOf,
   slaDaysOf,
   supplyReport,
   TestChain,
@@ -23,7 +28,7 @@ const BOND = 10n * UNIT;
 const PAYOUT = 1_000_003n;
 const FEE = 1_001n;
 
-/** Independent NDF formula: floor shares, remainder to the most blocks (ties: first name). */
+/** Independent NDF formula: floor shares, remainder to the highest score (ties: first name). */
 function expectedShares(amount: bigint, blocks: [string, number][]): Record<string, bigint> {
   const total = BigInt(blocks.reduce((t, [, b]) => t + b, 0));
   const out: Record<string, bigint> = {};
@@ -48,6 +53,7 @@ describe('100 days of blocks', () => {
         maxValidators: 3,
         minValidatorBond: BOND,
         ndfDailyPayout: PAYOUT,
+        slaVoteBps: 8_500,
         fees: { ...buildGenesis({ accounts: [] }).genesis.params.fees, transfer: FEE },
       },
     });
@@ -73,6 +79,9 @@ describe('100 days of blocks', () => {
         chain.producer = who;
         for (let i = 0; i < n; i++) {
           const first = k === 0n;
+          // sn-b's precommits: none in the commits of a day d % 5 = 0, one missing on the next day.
+          c.absentVoters.clear();
+          if (d % 5 === 0 || (d % 5 === 1 && first)) c.absentVoters.add('sn-b');
           const pay = () =>
             c.tx(
               [
@@ -122,12 +131,16 @@ describe('100 days of blocks', () => {
             expect(bal(who) - before.prod - ndfToMe).toBe(fees - community);
           }
           if (ndfEv) {
-            // The previous day's payout (day 0 has none before it).
+            // The previous day's payout (day 0 has none before it). Score = blocks + signed
+            // precommits; every block of the day but the chain's first carries its parent's commit.
             const prev = d - 1;
+            const dayBlocks = prev % 2 === 0 ? 8 : 7;
+            const due = prev === 0 ? dayBlocks - 1 : dayBlocks;
+            const bSigned = prev % 5 === 0 ? 0 : prev % 5 === 1 ? due - 1 : due;
             const want = expectedShares(PAYOUT, [
-              ['sn-a', 3],
-              ['sn-b', 3],
-              ['sn-c', prev % 2 === 0 ? 2 : 1],
+              ['sn-a', 3 + due],
+              ['sn-b', 3 + bSigned],
+              ['sn-c', (prev % 2 === 0 ? 2 : 1) + due],
             ]);
             const got = Object.fromEntries(
               (ndfEv.shares as { account: string; amount: bigint }[]).map((s) => [s.account, s.amount]),
@@ -144,11 +157,39 @@ describe('100 days of blocks', () => {
     // The NDF paid the days' payouts and, as the genesis authority, the validator_set fee.
     expect(ndfStart - bal('ndf')).toBe(ndfPaid + genesis.params.fees.validator_set);
     expect(bal('tcdf') - tcdfStart).toBe(tcdfFees);
-    // SLA: a and b met it every day; c only on days with 2 of 8 blocks (2 x 3 x 2 >= 8), not 1 of 7.
+    // SLA: a met it every day; b not on the 20 days d % 5 = 0 of the window d = 4..103 (0 of 8 or
+    // 7 precommits), but on the days after (7/8 or 6/7 ≥ 85 %); c only on days with 2 of 8 blocks
+    // (2 x 3 x 2 >= 8), not 1 of 7.
     const today = c.time / DAY;
+    expect(today).toBe(day0 + 104n);
     expect(slaDaysOf(c.state, 'sn-a', today)).toBe(100);
-    expect(slaDaysOf(c.state, 'sn-b', today)).toBe(100);
+    expect(slaDaysOf(c.state, 'sn-b', today)).toBe(80);
     expect(slaDaysOf(c.state, 'sn-c', today)).toBe(50);
+    // The day records (one per Super Node per day) of the last 100 closed days, older ones pruned.
+    expect(slaDayOf(c.state, day0 + 100n, 'sn-b')).toEqual({
+      blocks: 3,
+      votesDue: 8,
+      votesSigned: 0,
+      met: false,
+    });
+    expect(slaDayOf(c.state, day0 + 101n, 'sn-b')).toEqual({
+      blocks: 3,
+      votesDue: 7,
+      votesSigned: 6,
+      met: true,
+    });
+    expect(slaDayOf(c.state, day0 + 102n, 'sn-c')).toEqual({
+      blocks: 2,
+      votesDue: 8,
+      votesSigned: 8,
+      met: true,
+    });
+    expect(c.state.get(GK.slaDayRecord(day0 + 3n, 'sn-a'))).toBeUndefined();
+    expect(c.state.get(GK.slaDayIndex(day0 + 3n))).toBeUndefined();
+    expect(c.state.get(GK.slaDayRecord(day0 + 4n, 'sn-a'))).toBeDefined();
+    expect(c.state.get<bigint[]>(GK.slaClosed)).toEqual(
+      Array.from({ length: 100 }, (_, i) => day0 + 4n + BigInt(i)),
+    );
     expect(slaDaysOf(c.state, 'sn-d', today)).toBe(0);
     // Proof of Importance: sn-d has the largest bond, but no SLA day: the set is a, b, c.
     const p = c.state.get(K.params)!;
