@@ -36,8 +36,10 @@ import {
   BlockBuilder,
   type BlockResult,
   checkTxEnvelope,
+  headerVersion,
   K,
   type LedgerState,
+  protocolVersionAt,
   type TxIndex,
   validatorOf,
 } from '@roamchain/state';
@@ -89,6 +91,8 @@ export interface ApplicationOptions {
   txIndex: TxIndex;
   /** The validator identity this node proposes with, if any. */
   producer: { account: string; secretKey: Uint8Array } | null;
+  /** The highest protocol version this node implements (default PROTOCOL_VERSION: see @roamchain/protocol). */
+  protocolVersion?: number;
 }
 
 /** Candidates of the next height kept (proposals of several rounds); refused ids remembered. */
@@ -186,9 +190,14 @@ export class Application {
         producer: this.anyProducer(),
         lastCommit: this.headCommit,
       },
-      { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true },
+      { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true, ...this.versionOpt() },
     );
     b.apply(env);
+  }
+
+  private versionOpt(): { protocolVersion?: number } {
+    const v = this.opts.protocolVersion;
+    return v === undefined ? {} : { protocolVersion: v };
   }
 
   private anyProducer(): string {
@@ -215,7 +224,7 @@ export class Application {
     const b = new BlockBuilder(
       this.state,
       { height, time, prev: this.headId, producer: producer.account, lastCommit: this.headCommit },
-      { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true },
+      { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true, ...this.versionOpt() },
     );
     let bytes = 0;
     for (const env of pending) {
@@ -234,7 +243,7 @@ export class Application {
     }
     const result = b.finish();
     const header: BlockHeader = {
-      version: 1,
+      version: headerVersion(protocolVersionAt(this.state, height)),
       chainId: this.chainId,
       height,
       prev: this.headId,
@@ -295,7 +304,6 @@ export class Application {
   private execute(block: Block, id: Uint8Array, idHex: string): Candidate {
     const h = block.header;
     const height = this.state.meta.height + 1n;
-    if (h.version !== 1) throw new RoamError('BLOCK_INVALID', `unknown block version ${h.version}`);
     if (h.height !== height) throw new RoamError('BLOCK_BAD_HEIGHT', `expected ${height}, got ${h.height}`);
     if (!equalBytes(h.prev, this.headId)) throw new RoamError('BLOCK_BAD_PREV');
     const verifier = this.opts.verifier;
@@ -304,10 +312,12 @@ export class Application {
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `${h.producer} is not an active validator`);
     if (!verifier.verify(producer.publicKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
     const envelopes = block.txs.map((tx) => envelope(tx));
+    // applyBlock checks the header version against the protocol version in force at the height.
     const result = applyBlock(this.state, block, envelopes, this.headId, {
       verifier,
       txIndex: this.opts.txIndex,
       stage: true,
+      ...this.versionOpt(),
     });
     return { block, id, idHex, envelopes, result };
   }

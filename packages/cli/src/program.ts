@@ -1891,6 +1891,11 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
       'solo validator whose node key is in the keystore (older single-node setups)',
     )
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
+    .option(
+      '--max-protocol-version <n>',
+      'highest protocol version to follow (env ROAMCHAIN_MAX_PROTOCOL_VERSION; default: all this software implements): the node halts before a voted upgrade above it',
+      int(1, 65_535),
+    )
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;

@@ -8,9 +8,14 @@
 import { parseArgs } from 'node:util';
 import { runNode } from '../src/run.js';
 
-const { values } = parseArgs({ options: { config: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, 'max-protocol-version': { type: 'string' } },
+});
 if (!values.config) {
-  process.stderr.write('usage: node --import tsx packages/node/bin/node.ts --config <file>\n');
+  process.stderr.write(
+    'usage: node --import tsx packages/node/bin/node.ts --config <file> [--max-protocol-version N]\n',
+  );
   process.exit(2);
 }
-await runNode({ config: values.config });
+const max = values['max-protocol-version'];
+await runNode({ config: values.config, ...(max !== undefined ? { maxProtocolVersion: max } : {}) });

@@ -36,6 +36,27 @@ export interface NodeStatus {
   producer: string | null;
   /** BFT consensus as this node sees it (null before the node takes part). */
   consensus: ConsensusStatus | null;
+  /** The highest protocol version this node implements (PROTOCOL_VERSION, or less if configured). */
+  protocolVersion?: number;
+  /** Why this node stopped taking part in the chain (it still serves reads), or null. */
+  halted?: NodeHalt | null;
+}
+
+/**
+ * A node halts before the first block at which a voted protocol version it does not implement is
+ * in force (docs/OPERATIONS.md "Protocol upgrades"): no more proposals, votes or blocks applied.
+ */
+export interface NodeHalt {
+  reason: 'UPGRADE_REQUIRED';
+  /** The protocol version in force from `height`. */
+  version: number;
+  /** The first height it does not apply (its head is height - 1). */
+  height: number;
+  /** The proposal that scheduled the upgrade (hex). */
+  proposal: string;
+  /** What this node implements. */
+  implemented: number;
+  message: string;
 }
 
 /** A block as applied and committed, with what it did. */

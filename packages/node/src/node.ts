@@ -23,6 +23,7 @@ import {
   equalBytes,
   type Genesis,
   hexToBytes,
+  PROTOCOL_VERSION,
   RoamError,
   refPrefixOf,
   type SignatureVerifier,
@@ -30,7 +31,7 @@ import {
   type TxEnvelope,
   useSha256,
 } from '@roamchain/protocol';
-import { genesisState, LedgerState, type TxIndex } from '@roamchain/state';
+import { genesisState, LedgerState, readGovMeta, requireKnownProtocol, type TxIndex } from '@roamchain/state';
 import { type Admitted, admit, BatchVerifier, sharedVerifierPool } from './admission.js';
 import {
   ConsensusDriver,
@@ -45,6 +46,7 @@ import type {
   ContractTxRef,
   FeedEvent,
   NodeApi,
+  NodeHalt,
   NodeStatus,
   SubmitResult,
   TxStatus,
@@ -81,6 +83,12 @@ export interface NodeConfig {
   maxProposalMs?: number;
   /** Called with each committed block (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
+  /**
+   * The highest protocol version this node implements (1..PROTOCOL_VERSION, default
+   * PROTOCOL_VERSION). Less makes it behave as older software: it halts before a voted upgrade to a
+   * higher version instead of following it (`--max-protocol-version`).
+   */
+  maxProtocolVersion?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -110,6 +118,10 @@ export class Node implements NodeApi, ConsensusHost {
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
   private durable: { height: number; id: string; time: number };
+  /** The highest protocol version this node implements. */
+  readonly protocolVersion: number;
+  /** Set when a voted protocol version this node does not implement is in force at the next height. */
+  private halt: NodeHalt | null = null;
 
   private constructor(
     readonly config: NodeConfig,
@@ -119,6 +131,11 @@ export class Node implements NodeApi, ConsensusHost {
   ) {
     this.state = state;
     this.chainId = state.meta.chainId;
+    const v = config.maxProtocolVersion ?? PROTOCOL_VERSION;
+    if (!Number.isInteger(v) || v < 1 || v > PROTOCOL_VERSION) {
+      throw new RoamError('BAD_REQUEST', `maxProtocolVersion must be 1..${PROTOCOL_VERSION}, got ${v}`);
+    }
+    this.protocolVersion = v;
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
@@ -133,7 +150,60 @@ export class Node implements NodeApi, ConsensusHost {
       verifier: this.cache,
       txIndex,
       producer: config.producer ?? null,
+      protocolVersion: v,
     });
+    this.checkUpgrade();
+  }
+
+  /** Why the node halted (see `NodeHalt`), or null. */
+  get halted(): NodeHalt | null {
+    return this.halt;
+  }
+
+  /**
+   * Before the next height: if a voted protocol version above this node's is in force there, halt —
+   * stop consensus (no proposal, vote or block applied any more), refuse submissions, say why in the
+   * log, `GET /v1/status` and the `roamchain_halted` metric — and keep serving reads.
+   */
+  private checkUpgrade(): void {
+    if (this.halt) return;
+    const next = this.state.meta.height + 1n;
+    try {
+      requireKnownProtocol(this.state, next, this.protocolVersion);
+      return;
+    } catch (e) {
+      if (!(e instanceof RoamError) || e.code !== 'UPGRADE_REQUIRED') throw e;
+      const up = readGovMeta(this.state).upgrade!;
+      this.halt = {
+        reason: 'UPGRADE_REQUIRED',
+        version: up.version,
+        height: Number(up.height),
+        proposal: bytesToHex(up.proposal),
+        implemented: this.protocolVersion,
+        message: e.message,
+      };
+    }
+    const h = this.halt;
+    this.log(
+      'error',
+      `halted: protocol version ${h.version} is in force from height ${h.height}; this node implements version ${h.implemented}: upgrade the software`,
+      {
+        reason: h.reason,
+        version: h.version,
+        height: h.height,
+        implemented: h.implemented,
+        proposal: h.proposal,
+      },
+    );
+    // Not awaited: this runs inside the driver's own commit; the driver checks `stopped` everywhere.
+    void this.driver?.stop();
+    this.emitter.emit('halted', h);
+  }
+
+  /** Subscribe to the halt (at most once per process). */
+  onHalt(listener: (h: NodeHalt) => void): () => void {
+    this.emitter.on('halted', listener);
+    return () => this.emitter.off('halted', listener);
   }
 
   get genesis(): Genesis {
@@ -209,6 +279,8 @@ export class Node implements NodeApi, ConsensusHost {
       mempool: this.mempool.size,
       producer: this.config.producer?.account ?? null,
       consensus: this.driver?.status() ?? null,
+      protocolVersion: this.protocolVersion,
+      halted: this.halt,
     };
   }
 
@@ -220,6 +292,11 @@ export class Node implements NodeApi, ConsensusHost {
 
   private async admitMany(list: Uint8Array[], origin: 'local' | 'peer'): Promise<Admitted[]> {
     if (this.closed) throw new RoamError('INTERNAL', 'node is closing');
+    const h = this.halt;
+    if (h)
+      return list.map(
+        () => new RoamError('UPGRADE_REQUIRED', h.message, { version: h.version, height: h.height }),
+      );
     const out = await admit(
       {
         app: this.app,
@@ -340,7 +417,8 @@ export class Node implements NodeApi, ConsensusHost {
   start(net: ConsensusNetwork | null = null, opts: Partial<ConsensusOptions> = {}): ConsensusDriver {
     if (this.driver) return this.driver;
     this.driver = this.makeDriver(net, opts);
-    this.driver.start();
+    // A halted node does not take part (it serves reads only).
+    if (!this.halt) this.driver.start();
     return this.driver;
   }
 
@@ -349,6 +427,7 @@ export class Node implements NodeApi, ConsensusHost {
    * core as a network (proposal, prevote, precommit, persisted sign state) with a set of one.
    */
   async produceBlock(at?: bigint): Promise<AppliedBlock> {
+    if (this.halt) throw new RoamError('UPGRADE_REQUIRED', this.halt.message);
     this.driver ??= this.makeDriver(null, { manual: true });
     return this.driver.produceOne(at);
   }
@@ -498,6 +577,7 @@ export class Node implements NodeApi, ConsensusHost {
     });
     this.config.onCommitted?.(a, applySeconds);
     this.emitter.emit('block', a);
+    this.checkUpgrade();
   }
 
   onBlock(listener: (b: AppliedBlock) => void): () => void {

@@ -46,6 +46,11 @@ export interface RunNodeOptions {
    * the SDK's, above the node: `roamchain node` supplies this; without it a keystore producer is refused).
    */
   loadProducerKey?: ProducerKeyLoader;
+  /**
+   * The highest protocol version this node implements (default PROTOCOL_VERSION): with less it
+   * behaves as older software and halts before a voted upgrade (docs/OPERATIONS.md).
+   */
+  maxProtocolVersion?: number | string;
 }
 
 /** Reads an account's signing secret from an encrypted keystore file. */
@@ -218,6 +223,7 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
   const host = pick('host', 'ROAMCHAIN_API_HOST') ?? '127.0.0.1';
   const port = Number(pick('port', 'ROAMCHAIN_API_PORT') ?? 8080);
   const interval = pick('blockIntervalMs', 'ROAMCHAIN_BLOCK_INTERVAL_MS');
+  const maxVersion = pick('maxProtocolVersion', 'ROAMCHAIN_MAX_PROTOCOL_VERSION');
   const list = (v: string[] | string | undefined): string[] =>
     v === undefined
       ? []
@@ -243,6 +249,7 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
       store: pick('store', 'ROAMCHAIN_STORE') ?? 'level',
       verifier: new CachingVerifier(sodiumVerifier()),
       ...(interval !== undefined ? { blockIntervalMs: Number(interval) } : {}),
+      ...(maxVersion !== undefined ? { maxProtocolVersion: Number(maxVersion) } : {}),
       log: (level, msg, data) => logger[level](data ?? {}, msg),
     },
     host,
@@ -261,6 +268,8 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
     {
       url: running.url,
       height: running.node.height,
+      protocolVersion: running.node.protocolVersion,
+      halted: running.node.halted,
       dataDir,
       peerId: running.p2p?.peerId,
       addrs: running.p2p?.addrs(),

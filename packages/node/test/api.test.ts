@@ -421,14 +421,17 @@ describe('Web-API on a real node', () => {
         'chainName',
         'consensus',
         'finalizedHeight',
+        'halted',
         'headId',
         'headTime',
         'height',
         'mempool',
         'producer',
+        'protocolVersion',
         'time',
       ].sort(),
     );
+    expect(s.body).toMatchObject({ halted: null, protocolVersion: 2 });
     expect(typeof s.body.headTime).toBe('number');
     const p = await get(env, '/v1/params');
     expect(p.status).toBe(200);

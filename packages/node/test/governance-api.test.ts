@@ -142,7 +142,7 @@ describe('governance and prices API', () => {
     // A voted upgrade this node does not implement: /v1/governance says it will stop before the height.
     const at = BigInt(node.status().height) + 1_000n;
     const up = await client.propose(
-      { proposer: 'op-a', action: { kind: 'upgrade', version: 2, height: at }, deadline },
+      { proposer: 'op-a', action: { kind: 'upgrade', version: 3, height: at }, deadline },
       signer('op-a'),
       noWait,
     );
@@ -152,9 +152,9 @@ describe('governance and prices API', () => {
     await node.produceBlock();
     expect((await client.proposal(up.proposalId)).status).toBe('executed');
     expect((await client.governance()).upgrade).toMatchObject({
-      version: 2,
+      version: 3,
       height: at.toString(),
-      implemented: 1,
+      implemented: 2,
       supported: false,
       blocksLeft: Number(at) - node.status().height - 1,
     });

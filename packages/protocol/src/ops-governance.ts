@@ -84,11 +84,19 @@ export const GOV_PARAMS: Record<string, { min: bigint; max: bigint; epoch?: true
 };
 export const FEE_PARAM_PREFIX = 'fees.';
 /**
- * The protocol version whose rules this software implements. A vote can schedule a higher version
- * at a height; from that height on, a node running this software stops building and applying
- * blocks (UPGRADE_REQUIRED) instead of applying rules it does not know.
+ * The highest protocol version whose rules this software implements. A vote schedules a higher
+ * version at a height; from that height on a node that does not implement it stops building and
+ * applying blocks (UPGRADE_REQUIRED) instead of applying rules it does not know, and an upgraded
+ * node applies each block with the rules of the version in force at its height (docs/GOVERNANCE.md):
+ *
+ *   1  the genesis rules;
+ *   2  a block's header `version` is the protocol version in force at its height (2), where
+ *      version 1 requires 1: blocks say by which rules they were made.
+ *
+ * A node can be told to implement less (`maxProtocolVersion`, `--max-protocol-version`): it then
+ * behaves as the older software (an operator who wants to stop at an upgrade rather than follow it).
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAX_FEE = 1_000n * UMT;
 
 /** Currencies of a price feed besides the US dollar (the unit of account of the SDR valuation). */

@@ -24,7 +24,7 @@ import {
 import { ApplyCtx, type LedgerEvent } from './context.js';
 import { bucketOf, EXPIRY_QUEUE, evaluate, settle, UNBOND_QUEUE } from './evaluators.js';
 import { feedsEnd } from './feeds.js';
-import { governanceEnd, requireKnownProtocol } from './governance.js';
+import { governanceEnd, protocolVersionAt, requireKnownProtocol } from './governance.js';
 import { type LedgerState, Overlay, type Staged, type StateChange, type TxIndex } from './ledger.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
 import { payFees } from './payouts.js';
@@ -62,6 +62,11 @@ export interface ApplyOptions {
   txIndex?: TxIndex;
   /** Stage the block (root computed, state not advanced) instead of adopting it: see `LedgerState.stage`. */
   stage?: boolean;
+  /**
+   * The highest protocol version this node implements (default `PROTOCOL_VERSION`; less makes it
+   * behave as older software): a block where a higher one is in force is UPGRADE_REQUIRED.
+   */
+  protocolVersion?: number;
 }
 
 export interface BlockResult {
@@ -169,7 +174,7 @@ export class BlockBuilder {
     readonly opts: ApplyOptions,
   ) {
     const meta = state.meta;
-    requireKnownProtocol(state, start.height);
+    requireKnownProtocol(state, start.height, opts.protocolVersion);
     if (start.height !== meta.height + 1n) {
       throw new RoamError('BLOCK_BAD_HEIGHT', `expected height ${meta.height + 1n}, got ${start.height}`);
     }
@@ -337,6 +342,14 @@ export class BlockBuilder {
 }
 
 /**
+ * The header `version` a block made under protocol version `v` carries: 1 under version 1, the
+ * protocol version from version 2 on (the rule version 2 changes; PROTOCOL_VERSION).
+ */
+export function headerVersion(v: number): number {
+  return v >= 2 ? v : 1;
+}
+
+/**
  * Validate and apply a block produced elsewhere. Either the whole block applies and the state
  * root matches the header, or the state is left exactly as it was and a RoamError is thrown.
  */
@@ -353,6 +366,14 @@ export function applyBlock(
     throw new RoamError('BLOCK_INVALID', 'block is for another chain');
   if (!equalBytes(h.prev, headId)) throw new RoamError('BLOCK_BAD_PREV');
   if (h.txCount !== envelopes.length) throw new RoamError('BLOCK_INVALID', 'txCount mismatch');
+  requireKnownProtocol(state, h.height, opts.protocolVersion);
+  const version = protocolVersionAt(state, h.height);
+  if (h.version !== headerVersion(version)) {
+    throw new RoamError(
+      'BLOCK_INVALID',
+      `block version ${h.version}: protocol version ${version} needs ${headerVersion(version)}`,
+    );
+  }
   if (!equalBytes(merkleRoot(envelopes.map((e) => e.id)), h.txRoot)) throw new RoamError('BLOCK_BAD_TX_ROOT');
   const b = new BlockBuilder(
     state,

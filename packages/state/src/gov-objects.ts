@@ -75,7 +75,9 @@ export const govMeta = struct({
   seq: u64,
   /** Changes of epoch-bound parameters waiting for the last block of the epoch. */
   pending: vec(paramChange, 256),
-  /** The protocol upgrade scheduled by a vote, if any. */
+  /** The protocol version in force before `upgrade.height` (1 at genesis). */
+  version: u16,
+  /** The protocol upgrade scheduled by a vote, if any (in force from its height on). */
   upgrade: opt(struct({ version: u16, height: u64, proposal: bytes32 })),
 });
 export type GovMeta = Infer<typeof govMeta>;

@@ -35,7 +35,7 @@ interface GovEnv {
 }
 
 export function readGovMeta(s: { get<T>(k: string): T | undefined }): GovMeta {
-  return s.get<GovMeta>(GK.meta) ?? { seq: 0n, pending: [] };
+  return s.get<GovMeta>(GK.meta) ?? { seq: 0n, pending: [], version: 1 };
 }
 
 function requireOperator(ctx: ApplyCtx, account: string): GovOperator {
@@ -77,7 +77,7 @@ export function initGovernance(
   o: Overlay,
   accounts: readonly { name: string; roles: readonly string[] }[],
 ): void {
-  o.put(GK.meta, { seq: 0n, pending: [] } satisfies GovMeta);
+  o.put(GK.meta, { seq: 0n, pending: [], version: 1 } satisfies GovMeta);
   o.put(GK.operators, []);
   for (const a of accounts) if (a.roles.includes('operator')) addOperator(o, a.name, 0n, 0n);
 }
@@ -322,8 +322,20 @@ function execute(ctx: ApplyCtx, p: Proposal): void {
     }
     case 'upgrade': {
       if (a.value <= ctx.height) throw new RoamError('GOV_INVALID', `height ${a.value} has passed`);
+      // The version in force now becomes the base; a pending (not yet active) upgrade is replaced.
+      const version = protocolVersionAt(ctx.o, ctx.height);
+      if (a.version <= version) {
+        throw new RoamError(
+          'GOV_INVALID',
+          `protocol version ${version} is in force: an upgrade names a higher one`,
+        );
+      }
       const meta = readGovMeta(ctx.o);
-      ctx.o.put(GK.meta, { ...meta, upgrade: { version: a.version, height: a.value, proposal: p.id } });
+      ctx.o.put(GK.meta, {
+        ...meta,
+        version,
+        upgrade: { version: a.version, height: a.value, proposal: p.id },
+      });
       ctx.emit({ type: 'upgrade_scheduled', version: a.version, height: a.value, proposal: idHex });
       return;
     }
@@ -379,25 +391,34 @@ function closeAtDeadline(ctx: ApplyCtx, p: Proposal): void {
   }
 }
 
-/** The protocol version in force at `height` (1 unless a voted upgrade has activated). */
+/**
+ * The protocol version in force at `height` as the state knows it (heights from the state's own
+ * on): the voted upgrade's version from its height, else the version in force before it.
+ */
 export function protocolVersionAt(s: { get<T>(k: string): T | undefined }, height: bigint): number {
-  const up = readGovMeta(s).upgrade;
-  return up && height >= up.height ? up.version : 1;
+  const meta = readGovMeta(s);
+  const up = meta.upgrade;
+  return up && height >= up.height ? up.version : meta.version;
 }
 
 /**
- * Refuses to build or apply block `height` when a voted protocol version this software does not
- * implement is in force there: the node stops before that height and says why.
+ * Refuses to build or apply block `height` when a voted protocol version above `implemented` (this
+ * software's, or less if the node is told so) is in force there: the node stops before that height
+ * and says why.
  */
-export function requireKnownProtocol(s: { get<T>(k: string): T | undefined }, height: bigint): void {
+export function requireKnownProtocol(
+  s: { get<T>(k: string): T | undefined },
+  height: bigint,
+  implemented: number = PROTOCOL_VERSION,
+): void {
   const v = protocolVersionAt(s, height);
-  if (v > PROTOCOL_VERSION) {
+  if (v > implemented) {
     const up = readGovMeta(s).upgrade!;
     throw new RoamError(
       'UPGRADE_REQUIRED',
       `protocol version ${v} is in force from height ${up.height} (proposal ${bytesToHex(up.proposal)}); ` +
-        `this node implements version ${PROTOCOL_VERSION}: upgrade it to go on`,
-      { version: v, height: up.height.toString(), implemented: PROTOCOL_VERSION },
+        `this node implements version ${implemented}: upgrade it to go on`,
+      { version: v, height: up.height.toString(), implemented },
     );
   }
 }

@@ -34,8 +34,9 @@ import {
   utf8,
   voteSignBytes,
 } from '@roamchain/protocol';
-import { BlockBuilder, type BlockResult, type TxReceipt } from './apply.js';
+import { BlockBuilder, type BlockResult, headerVersion, type TxReceipt } from './apply.js';
 import { genesisState } from './genesis.js';
+import { protocolVersionAt } from './governance.js';
 import type { LedgerState } from './ledger.js';
 import { validatorSetFor } from './validators.js';
 
@@ -140,6 +141,8 @@ export interface TestChainOptions {
   verifier?: SignatureVerifier | null;
   producer?: string;
   blockMs?: bigint;
+  /** The highest protocol version the chain's "software" implements (default PROTOCOL_VERSION). */
+  protocolVersion?: number;
 }
 
 /** A single-producer chain in memory, producing real blocks. */
@@ -151,6 +154,7 @@ export class TestChain {
   readonly producer: string;
   private readonly verifier: SignatureVerifier | null;
   readonly blockMs: bigint;
+  private readonly protocolVersion: number | undefined;
   /**
    * Validators whose precommits the next blocks' parent commits leave out (a Super Node that misses
    * votes). Every other member of the parent's set signs a round-0 precommit with its node key when
@@ -171,6 +175,7 @@ export class TestChain {
     this.producer = opts.producer ?? genesis.validators[0]!.account;
     this.verifier = opts.verifier === undefined ? nobleVerifier : opts.verifier;
     this.blockMs = opts.blockMs ?? 500n;
+    this.protocolVersion = opts.protocolVersion;
   }
 
   get height(): bigint {
@@ -224,15 +229,19 @@ export class TestChain {
   block(envs: TxEnvelope[], opts: { time?: bigint } = {}): { block: Block; result: BlockResult } {
     const time = opts.time ?? this.time + this.blockMs;
     const lastCommit = this.parentCommit();
+    const version = headerVersion(protocolVersionAt(this.state, this.height + 1n));
     const b = new BlockBuilder(
       this.state,
       { height: this.height + 1n, time, prev: this.headId, producer: this.producer, lastCommit },
-      { verifier: this.verifier },
+      {
+        verifier: this.verifier,
+        ...(this.protocolVersion !== undefined ? { protocolVersion: this.protocolVersion } : {}),
+      },
     );
     for (const e of envs) b.apply(e);
     const result = b.finish();
     const header: BlockHeader = {
-      version: 1,
+      version,
       chainId: this.chainId,
       height: this.height,
       prev: this.headId,

@@ -248,15 +248,16 @@ describe('proposals and votes', () => {
   it('a node that does not implement a voted protocol version stops before its height', () => {
     const c = setup();
     const at = c.height + 4n;
-    const up = propose(c, 'op-a', action({ kind: 'upgrade', version: 2, value: at }));
+    // This software implements version 2 (PROTOCOL_VERSION); version 3 is unknown to it.
+    const up = propose(c, 'op-a', action({ kind: 'upgrade', version: 3, value: at }));
     c.submit([vote(up, 'op-b'), vote(up, 'op-c')]);
     expect(protocolVersionAt(c.state, at - 1n)).toBe(1);
-    expect(protocolVersionAt(c.state, at)).toBe(2);
+    expect(protocolVersionAt(c.state, at)).toBe(3);
     while (c.height + 1n < at) c.block([]);
     const root = c.state.root();
     const e = catchErr(() => c.block([]));
     expect(e.code).toBe('UPGRADE_REQUIRED');
-    expect(e.message).toMatch(/version 2 is in force from height/);
+    expect(e.message).toMatch(/version 3 is in force from height/);
     expect(c.state.root()).toEqual(root);
     expect(c.height).toBe(at - 1n);
   });

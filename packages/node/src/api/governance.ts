@@ -153,6 +153,7 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
       const meta = readGovMeta(state);
       const params = state.get<ChainParams>(K.params)!;
       const p = params as unknown as Record<string, unknown>;
+      const implemented = opts.node.status().protocolVersion ?? PROTOCOL_VERSION;
       return {
         operators: operatorsOf(state).map((a) => toJson(state.get<GovOperator>(GK.operator(a)))),
         proposals: meta.seq.toString(),
@@ -161,8 +162,8 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
         upgrade: meta.upgrade
           ? {
               ...(toJson(meta.upgrade) as JsonObject),
-              implemented: PROTOCOL_VERSION,
-              supported: meta.upgrade.version <= PROTOCOL_VERSION,
+              implemented,
+              supported: meta.upgrade.version <= implemented,
               blocksLeft: Number(meta.upgrade.height - state.meta.height - 1n),
             }
           : null,

@@ -11,6 +11,7 @@
  *   roamchain_ws_connections                                               open WebSocket connections
  *   roamchain_mempool_capacity                                             the mempool's cap (transactions)
  *   roamchain_data_dir_free_bytes, roamchain_data_dir_size_bytes           the data directory's file system
+ *   roamchain_halted{reason}                                               1 once the node halted (UPGRADE_REQUIRED)
  *   (the two set by `watch({ mempoolCapacity, dataDir })`; ops/prometheus/alerts.yml alerts on them)
  *   (roamchain_sync_* come with peer-to-peer sync)
  *
@@ -108,6 +109,16 @@ export class Metrics {
         },
       });
     }
+    new Gauge({
+      name: 'roamchain_halted',
+      help: '1 if the node halted for this reason (UPGRADE_REQUIRED: a voted protocol version it does not implement is in force at the next height)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const h = status()?.halted;
+        this.set({ reason: 'UPGRADE_REQUIRED' }, h?.reason === 'UPGRADE_REQUIRED' ? 1 : 0);
+      },
+    });
     const self = this;
     new Gauge({
       name: 'roamchain_tps',

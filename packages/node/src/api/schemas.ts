@@ -266,6 +266,18 @@ export const STATUS = obj({
       evidence: INT,
     }),
   ),
+  protocolVersion: INT,
+  /** Set when the node halted before a protocol upgrade it does not implement (docs/OPERATIONS.md). */
+  halted: nullable(
+    obj({
+      reason: { type: 'string', enum: ['UPGRADE_REQUIRED'] },
+      version: INT,
+      height: INT,
+      proposal: HEX,
+      implemented: INT,
+      message: STR,
+    }),
+  ),
 });
 
 export const TX_STATUS = obj({
