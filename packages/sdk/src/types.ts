@@ -42,6 +42,20 @@ export interface StatusJson {
     refusedSignatures: number;
     evidence: number;
   } | null;
+  /** The highest protocol version the node implements. */
+  protocolVersion?: number;
+  /**
+   * Set when the node halted before a voted protocol version it does not implement (it serves reads,
+   * refuses submissions with UPGRADE_REQUIRED; docs/OPERATIONS.md "Protocol upgrades").
+   */
+  halted?: {
+    reason: 'UPGRADE_REQUIRED';
+    version: number;
+    height: number;
+    proposal: Hex;
+    implemented: number;
+    message: string;
+  } | null;
 }
 
 export interface ChainParamsJson {
