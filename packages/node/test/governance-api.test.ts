@@ -121,10 +121,15 @@ describe('governance and prices API', () => {
         status: 'active',
         bond: (10n * UNIT).toString(),
         slaDays: 0,
+        today: { blocks: expect.any(Number), votesDue: expect.any(Number), votesSigned: expect.any(Number) },
         idle: false,
         inSet: true,
       },
     ]);
+    // A set of one signs every commit: every precommit due today is in the blocks.
+    const t = sn.items[0]!.today;
+    expect(t.blocks).toBeGreaterThan(0);
+    expect(t.votesSigned).toBe(t.votesDue);
     const g = await client.governance();
     expect(g.operators.map((o) => o.account)).toEqual(['newco', 'op-a', 'op-b']);
     expect(g.proposals).toBe('1');

@@ -193,7 +193,16 @@ export interface GovernanceJson {
 /** GET /v1/supernodes: importance = SLA days of the last 100 (docs/GOVERNANCE.md §5). */
 export interface SuperNodesJson {
   day: number;
-  items: { account: string; status: string; bond: U64; slaDays: number; idle: boolean; inSet: boolean }[];
+  items: {
+    account: string;
+    status: string;
+    bond: U64;
+    slaDays: number;
+    /** Today's SLA record so far (blocks produced, precommits due and signed). */
+    today: { blocks: number; votesDue: number; votesSigned: number };
+    idle: boolean;
+    inSet: boolean;
+  }[];
 }
 
 export type SdrCurrency = 'USD' | 'EUR' | 'CNY' | 'JPY' | 'GBP';

@@ -30,6 +30,7 @@ import {
   type SdrFixing,
   sdrHistory,
   sdrNow,
+  slaDayOf,
   slaDaysOf,
   storedSetAt,
   type Validator,
@@ -238,7 +239,16 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
             day: INT,
             items: {
               type: 'array',
-              items: obj({ account: STR, status: STR, bond: S.U64, slaDays: INT, idle: BOOL, inSet: BOOL }),
+              items: obj({
+                account: STR,
+                status: STR,
+                bond: S.U64,
+                slaDays: INT,
+                idle: BOOL,
+                inSet: BOOL,
+                // Today's SLA record so far: blocks produced, precommits due and signed (docs/GOVERNANCE.md §5).
+                today: obj({ blocks: INT, votesDue: INT, votesSigned: INT }),
+              }),
             },
           }),
         }),
@@ -257,6 +267,9 @@ export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeA
           status: v?.status ?? 'unknown',
           bond: (v?.bond ?? 0n).toString(),
           slaDays: slaDaysOf(state, account, today),
+          today: (({ blocks, votesDue, votesSigned }) => ({ blocks, votesDue, votesSigned }))(
+            slaDayOf(state, today, account),
+          ),
           idle: state.get<GovOperator>(GK.operator(account))?.idle === true,
           inSet: set.includes(account),
         };
