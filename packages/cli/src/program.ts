@@ -1893,7 +1893,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option(
       '--max-protocol-version <n>',
-      'highest protocol version to follow (env ROAMCHAIN_MAX_PROTOCOL_VERSION; default: all this software implements): the node halts before a voted upgrade above it',
+      'halt before a voted upgrade above this protocol version (env ROAMCHAIN_MAX_PROTOCOL_VERSION)',
       int(1, 65_535),
     )
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
