@@ -6,8 +6,9 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { nameArg } from './args.js';
-import { Ctx, type GlobalOptions, type Io } from './context.js';
+import { nameArg } from '../args.js';
+import { Ctx, type GlobalOptions } from '../context.js';
+import type { CliContext } from './shared.js';
 
 /** The agent package, loaded only by these commands (it pulls in the SM-DP+ client and more). */
 const loadAgent = () => import('@roamchain/agent');
@@ -19,7 +20,8 @@ function timeArg(s: string): number {
   return n;
 }
 
-export function registerOperatorCommands(program: Command, io: Io): void {
+export function register(program: Command, cli: CliContext): void {
+  const { io } = cli;
   const op = program
     .command('operator')
     .description(
