@@ -1,3 +1,6 @@
+/**
+ * `roamchain demand …`: post, cancel and show demands.
+ */
 import { DAY_MS, type OfferTermsInput } from '@roamchain/sdk';
 import type { Command } from 'commander';
 import { countriesArg, gbArg, hex32Arg, kindArg, nameArg, networksArg, positiveAmountArg } from '../args.js';

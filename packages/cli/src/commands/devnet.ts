@@ -1,3 +1,6 @@
+/**
+ * `roamchain devnet`: a local network with demo operators, a gateway and subscribers (from @roamchain/devnet).
+ */
 import type { Command } from 'commander';
 import { runForever } from './launch.js';
 import { type CliContext, int } from './shared.js';

@@ -1,3 +1,6 @@
+/**
+ * `roamchain node`: run a node (from @roamchain/node), with `node backup` / `node restore`.
+ */
 import type { Command } from 'commander';
 import { ENV_KEYSTORE, type GlobalOptions } from '../context.js';
 import { register as registerBackup } from './backup.js';

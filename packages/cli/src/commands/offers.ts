@@ -1,3 +1,6 @@
+/**
+ * `roamchain offer …`: publish, change, find and rank service offers.
+ */
 import { DAY_MS, type OfferTermsInput, offerTermsFromJson } from '@roamchain/sdk';
 import type { Command } from 'commander';
 import {

@@ -1,3 +1,6 @@
+/**
+ * `roamchain transfer` and `roamchain sdr …`: moving SDR/UMT, SDR issuance and redemption by gateways.
+ */
 import { type Command, Option } from 'commander';
 import { nameArg, positiveAmountArg, tokenArg } from '../args.js';
 
