@@ -14,13 +14,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type ErrorCode, RoamError } from '@roamchain/protocol';
 import type { RoamClient } from '@roamchain/sdk';
-import { RoamApiError } from '@roamchain/sdk';
+import { RoamApiError, statement, statementCsv } from '@roamchain/sdk';
 import { type Credentials, RateLimiter } from './auth.js';
 import type { AgentConfig, AgentScope } from './config.js';
 import type { CountersignResult } from './countersign.js';
 import type { AgentMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from './request-id.js';
-import { statement, statementCsv } from './statement.js';
 import type { AgentStore } from './store.js';
 
 const PUBLIC = new Set(['/healthz', '/v1/policy', '/v1/countersign']);

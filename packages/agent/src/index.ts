@@ -6,7 +6,6 @@ export * from './countersign.js';
 export * from './devnet.js';
 export * from './integrations.js';
 export * from './simulator.js';
-export * from './statement.js';
 export * from './store.js';
 export * from './usage.js';
 export * from './webhook.js';

@@ -1,6 +1,5 @@
 /** Pure parts of the web app, without a browser: demo keys, the encrypted vault, the statement. */
-import { statement as agentStatement, statementCsv as agentStatementCsv } from '@roamchain/agent';
-import type { ContractJson, RoamClient } from '@roamchain/sdk';
+import { type ContractJson, type RoamClient, statement, statementCsv, statementOf } from '@roamchain/sdk';
 import { derivedKeys } from '@roamchain/state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLpa } from '../src/contract-view.js';
@@ -29,7 +28,6 @@ import {
   priceText,
   totalOf,
 } from '../src/pricing.js';
-import { statementCsv, statementOf } from '../src/statement.js';
 
 beforeAll(() => {
   // The vault lives in localStorage; a Map stands in for it here.
@@ -230,11 +228,17 @@ describe('settlement statement', () => {
       ['c2', 'issuer', '3500000'],
     ]);
     expect(s.totals).toEqual({ received: '3535000', settledContracts: 3 });
-    // One format: the agent's statement of the same contracts, byte for byte.
-    const fake = { contracts: async () => ({ items, next: null }) } as unknown as RoamClient;
-    const agent = await agentStatement(fake, 'telco-de', from, to);
+    // One format: what the agent serves (GET /v1/statement: `statement` over the paged contracts,
+    // here in two pages) is what the console computes from its list, byte for byte.
+    const fake = {
+      contracts: async (q: { before?: string }) =>
+        q.before === undefined
+          ? { items: items.slice(0, 2), next: 'c2' }
+          : { items: items.slice(2), next: null },
+    } as unknown as RoamClient;
+    const agent = await statement(fake, 'telco-de', from, to);
     expect(s).toEqual(agent);
-    expect(statementCsv(s)).toBe(agentStatementCsv(agent));
+    expect(statementCsv(s)).toBe(statementCsv(agent));
     // No "total" text in a numeric column: the summary is its own header and line.
     const csv = statementCsv(s).trim().split('\n');
     expect(csv[0]).toBe(

@@ -4,6 +4,7 @@
  *   roamchain operator run --config agent.json
  *   roamchain operator statement --operator telco-de --from 2026-01-01 --to 2026-02-01 [--csv] [--json]
  */
+import { statement, statementCsv } from '@roamchain/sdk';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { nameArg } from '../args.js';
@@ -62,7 +63,6 @@ export function register(program: Command, cli: CliContext): void {
     .option('--to <time>', 'end (unix ms or ISO date), exclusive (default now)', timeArg)
     .option('--csv', 'CSV: one line per settled contract, then the totals')
     .action(async (o: { operator: string; from: number; to?: number; csv?: boolean }, cmd: Command) => {
-      const { statement, statementCsv } = await loadAgent();
       const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
       const s = await statement(ctx.client, o.operator, o.from, o.to ?? Date.now() + 1);
       if (o.csv) {
