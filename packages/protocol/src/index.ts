@@ -15,5 +15,6 @@ export * from './params.js';
 export { country, network } from './primitives.js';
 export * from './sdr.js';
 export * from './sign.js';
+export type * from './status.js';
 export * from './tx.js';
 export * from './votes.js';
