@@ -248,7 +248,8 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
       ) : null}
       {a ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
       {a ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
-      <IdentityPanel w={w} />
+      {/* Re-read after a sign-up, which stores the disclosures the home operator attested. */}
+      <IdentityPanel key={signedUp?.attestation ?? 'before'} w={w} />
     </div>
   );
 }
