@@ -80,6 +80,15 @@ const signupAndSecondProfile: Journey = {
     await one.getByLabel('Passphrase', { exact: true }).fill(pass);
     await one.getByRole('button', { name: `Unlock ${name}` }).click();
     await one.getByTestId('balance-sdr').waitFor({ timeout: 15_000 });
+    // Profile B: its own storage, the backup from before the purchase (no ephemeral secret). Opened
+    // before the purchase: the devnet's usage simulator uses a package up within seconds of its
+    // provisioning, and a closed contract shows no install card.
+    const ctx = await h.browser.newContext({ viewport: DESKTOP });
+    const two = await h.open('#/wallet', DESKTOP, ctx);
+    await two.getByLabel('Backup file', { exact: true }).setInputFiles(backupFile);
+    await two.getByLabel('Its passphrase', { exact: true }).fill(pass);
+    await two.getByRole('button', { name: 'Restore backup' }).click();
+    await two.getByTestId('balance-sdr').waitFor({ timeout: 15_000 });
     await one.getByRole('button', { name: /^Devnet: get / }).click();
     await expect
       .poll(async () => BigInt((await client.account(name)).balances.SDR), { timeout: 20_000 })
@@ -91,25 +100,19 @@ const signupAndSecondProfile: Journey = {
       .click({ timeout: 15_000 });
     await one.getByRole('button', { name: 'Confirm purchase' }).click();
     await one.getByTestId('wallet-contract-state').waitFor({ timeout: 20_000 });
+    // B sees the new contract (live) and opens it while A waits for the eSIM.
     const t1 = Date.now();
-    await one.getByTestId('qr').waitFor({ timeout: 60_000 });
-    console.log(`new subscriber's purchase → QR shown: ${Date.now() - t1} ms`);
-    const code = (await one.getByTestId('activation').textContent()) ?? '';
-    expect(code).toContain('LPA:1$');
-    // Profile B: its own storage, the backup from before the purchase (no ephemeral secret).
-    const ctx = await h.browser.newContext({ viewport: DESKTOP });
-    const two = await h.open('#/wallet', DESKTOP, ctx);
-    await two.getByLabel('Backup file', { exact: true }).setInputFiles(backupFile);
-    await two.getByLabel('Its passphrase', { exact: true }).fill(pass);
-    await two.getByRole('button', { name: 'Restore backup' }).click();
-    await two.getByTestId('balance-sdr').waitFor({ timeout: 15_000 });
-    const t2 = Date.now();
     await two
       .getByRole('button', { name: /^telco-tr · / })
       .first()
-      .click();
-    await two.getByTestId('qr').waitFor({ timeout: 20_000 });
-    console.log(`second profile: contract opened → QR shown: ${Date.now() - t2} ms`);
+      .click({ timeout: 20_000 });
+    await Promise.all([
+      one.getByTestId('qr').waitFor({ timeout: 60_000 }),
+      two.getByTestId('qr').waitFor({ timeout: 60_000 }),
+    ]);
+    console.log(`new subscriber's purchase → QR shown in both profiles: ${Date.now() - t1} ms`);
+    const code = (await one.getByTestId('activation').textContent()) ?? '';
+    expect(code).toContain('LPA:1$');
     expect(await two.getByTestId('activation').textContent()).toBe(code);
     await ctx.close();
     await one.close();
