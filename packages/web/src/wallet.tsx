@@ -180,6 +180,8 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
   const [signedUp, setSignedUp] = useState<SignupResult>();
   const a = acc.data;
   const missing = !a && isNotFound(acc.error);
+  // A key stored under a name that another key holds on chain (e.g. a taken name): it signs nothing.
+  const foreign = a !== undefined && a.signingKey !== w.keys.signingKey;
   return (
     <div className="grid">
       <Panel
@@ -202,6 +204,12 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
         ) : (
           <ErrorBox error={acc.error} />
         )}
+        {foreign ? (
+          <p className="error" role="alert" data-testid="foreign-account">
+            The account “{w.keys.name}” on the chain belongs to another key: this key cannot sign for it.
+            Create a key under another name and sign up with a home operator.
+          </p>
+        ) : null}
         {signedUp && a ? (
           <div className="ok-box" role="status" data-testid="signed-up">
             <p>
@@ -246,8 +254,8 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
           onChange={() => setTick((x) => x + 1)}
         />
       ) : null}
-      {a ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
-      {a ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
+      {a && !foreign ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
+      {a && !foreign ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
       {/* Re-read after a sign-up, which stores the disclosures the home operator attested. */}
       <IdentityPanel key={signedUp?.attestation ?? 'before'} w={w} />
     </div>

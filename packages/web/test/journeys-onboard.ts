@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { RoamClient } from '@roamchain/sdk';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { axeSerious, DESKTOP, type Harness, overflowsX, PHONE } from './harness.js';
+import { axeSerious, DESKTOP, overflowsX, PHONE } from './harness.js';
 import type { Journey } from './journeys.js';
 
 function timed(name: string) {
@@ -121,11 +121,18 @@ const signupAndSecondProfile: Journey = {
 };
 
 const signupPhone: Journey = {
-  name: 'phone: the sign-up form fits without sideways scrolling, is labelled as a simulation, and signs up',
+  name: 'phone: a taken name is said so; the sign-up form fits without sideways scrolling, is labelled as a simulation, and signs up',
   timeoutMs: 90_000,
   async run(h) {
     const done = timed('sign-up on a phone');
     const page = await h.open('#/wallet', PHONE);
+    // A fresh key under a name another key holds on chain: said so, and nothing to buy with it.
+    await page.getByLabel('Account name', { exact: true }).fill('alice');
+    await page.getByLabel('Passphrase (at least 8 characters)', { exact: true }).fill('phone passphrase');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByTestId('foreign-account').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('heading', { name: 'Buy a roaming package' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Lock' }).click();
     await createKey(page, 'phone-traveller', 'phone passphrase');
     await page.getByTestId('signup').waitFor({ timeout: 20_000 });
     await page.getByTestId('kyc-simulated').waitFor();
