@@ -45,6 +45,7 @@ import {
 } from './integrations.js';
 import { AgentMetrics } from './metrics.js';
 import { fetchWithRequestId, logWithRequestId } from './request-id.js';
+import { type KycCheck, Signup } from './signup.js';
 import { AgentStore, type ContractUsage } from './store.js';
 import { parseUsageRecord, physicalProblem, U64_MAX, UsageError, type UsageRecordInput } from './usage.js';
 import { deliverOutbox } from './webhook.js';
@@ -59,6 +60,8 @@ export interface AgentKeys {
 export interface AgentOptions {
   identity?: IdentityVerifier;
   provisioner?: Provisioner;
+  /** The operator's KYC step for sign-ups (`signup.kyc: "external"`); without it sign-up is off. */
+  kyc?: KycCheck;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -99,6 +102,7 @@ export class Agent {
   readonly store: AgentStore;
   readonly credentials: Credentials;
   readonly countersigner: Countersigner;
+  readonly signups: Signup;
   readonly #signer: Signer;
   readonly #encryptionSecret: Uint8Array;
   #identity: IdentityVerifier | undefined;
@@ -128,6 +132,7 @@ export class Agent {
     this.#provisioner = opts.provisioner;
     this.log = logWithRequestId(opts.log ?? (() => {}));
     this.metrics = new AgentMetrics(this.store);
+    this.signups = new Signup(cfg, this.client, this.#signer, opts.kyc, this.log);
   }
 
   /** Opens the keystore of the config (passphrase from the environment) and builds the agent. */
@@ -192,6 +197,11 @@ export class Agent {
 
   countersign(body: { tx?: unknown; subscriber?: unknown; signature?: unknown }): Promise<CountersignResult> {
     return this.countersigner.countersign(body);
+  }
+
+  /** A traveller's sign-up (signup.ts): proof of possession, KYC, account and attestation on chain. */
+  signup(body: unknown, address: string): ReturnType<Signup['signup']> {
+    return this.signups.signup(body, address);
   }
 
   // ------------------------------------------------------------------ feed

@@ -263,6 +263,7 @@ export function goldenOps(): [string, Operation[]][] {
           iccidHash: sha256(utf8('89410000000000000001')),
           forRequester: utf8('sealed for the requester'),
           forIssuer: utf8('sealed for the issuer'),
+          forSubscriber: utf8('sealed for the subscriber'),
         },
       ],
     ],

@@ -89,6 +89,11 @@ export const ERRORS = {
   POLICY_LIFETIME: [403, "The Request's lifetime is outside the policy"],
   POLICY_STEP_TIMEOUT: [403, "The Request's step timeout is outside the policy"],
   POLICY_SUBSCRIBER_RATE: [429, 'Too many Requests from this subscriber: retry later'],
+  SIGNUP_DISABLED: [404, 'This operator does not offer sign-up through its agent'],
+  SIGNUP_INVALID: [400, 'The sign-up request is malformed'],
+  SIGNUP_STALE: [400, 'The sign-up request is outside its time window'],
+  SIGNUP_REPLAY: [409, 'This sign-up request was already received'],
+  SIGNUP_KYC_REFUSED: [403, 'The identity check refused the sign-up'],
   // validators (Super Nodes) and evidence
   VALIDATOR_INVALID: [400, 'Validator operation is malformed'],
   VALIDATOR_NOT_GOVERNANCE: [403, 'Only the governance authority changes the validator set'],

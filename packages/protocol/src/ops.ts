@@ -271,6 +271,11 @@ export const OPS = {
       forRequester: bytes(4096),
       /** The same, sealed to the issuer's account encryption key. */
       forIssuer: bytes(4096),
+      /**
+       * The same, sealed to the subscriber account's encryption key (appended field; may be empty), so
+       * any device holding the subscriber's key opens it, not only the one that made the Request.
+       */
+      forSubscriber: bytes(4096),
     }),
     signers: (o) => [o.assignee],
     feePayer: (o) => ({ contract: o.contract }),

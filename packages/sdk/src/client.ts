@@ -726,7 +726,7 @@ export class RoamClient {
    */
   async provision(args: ProvisionArgs, signer: Signers, opts: ActionOptions = {}): Promise<TxResult> {
     const cid = bytesToHex(toBytes(args.contract, 'contract', 32));
-    let { prev, forRequester, forIssuer } = args;
+    let { prev, forRequester, forIssuer, forSubscriber } = args;
     const needContract = prev === undefined || forRequester === undefined || forIssuer === undefined;
     const c = needContract ? (await this.contract(cid)).contract : undefined;
     prev ??= c?.head;
@@ -742,10 +742,12 @@ export class RoamClient {
         assigneeEncryptionSecret: args.encryptionSecret,
         requesterEphemeralKey: c!.ephemeralKey,
         issuerEncryptionKey: (await this.account(c!.issuer)).encryptionKey,
+        subscriberEncryptionKey: (await this.account(c!.subscriber)).encryptionKey,
         plaintext: args.plaintext,
       });
       forRequester ??= sealed.forRequester;
       forIssuer ??= sealed.forIssuer;
+      forSubscriber ??= sealed.forSubscriber;
     }
     const iccidHash = args.iccidHash ?? (args.iccid !== undefined ? sha256(utf8(args.iccid)) : undefined);
     if (iccidHash === undefined) throw new RoamError('BAD_REQUEST', 'provision needs iccidHash or iccid');
@@ -756,6 +758,7 @@ export class RoamClient {
       iccidHash,
       forRequester,
       forIssuer,
+      ...(forSubscriber !== undefined ? { forSubscriber } : {}),
     });
     return this.send([op], signer, opts);
   }
