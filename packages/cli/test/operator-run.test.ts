@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Keystore } from '@roamchain/sdk/keystore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './harness.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
 const PASS = 'operator-run-test';
@@ -61,16 +62,6 @@ afterAll(async () => {
   await new Promise((r) => fakeNode?.close(r));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('roamchain operator run', () => {
   it('serves, takes a rotated key on SIGHUP, stops on SIGTERM with exit code 0', async () => {
