@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './countersign.js';
 export * from './devnet.js';
 export * from './integrations.js';
+export * from './run.js';
 export * from './signup.js';
 export * from './simulator.js';
 export * from './store.js';

@@ -5,7 +5,6 @@ import { DAY_MS, type OfferTermsInput } from '@roamchain/sdk';
 import type { Command } from 'commander';
 import { countriesArg, gbArg, hex32Arg, kindArg, nameArg, networksArg, positiveAmountArg } from '../args.js';
 import * as fmt from '../format.js';
-
 import { type CliContext, int, printTx } from './shared.js';
 
 export function register(program: Command, cli: CliContext): void {

@@ -4,8 +4,26 @@
 import { bytesToHex, generateX25519, RoamError } from '@roamchain/protocol';
 import type { Command } from 'commander';
 import { nameArg, seedHexArg } from '../args.js';
+import type { Ctx } from '../context.js';
 import * as fmt from '../format.js';
 import { type CliContext, hexKeys } from './shared.js';
+
+/** A name's public keys, readable or as JSON (`extra` rows after them, e.g. the keystore). */
+function outKeys(
+  ctx: Ctx,
+  name: string,
+  pub: ReturnType<typeof hexKeys>,
+  extra: Record<string, string> = {},
+): void {
+  ctx.out({ name, ...pub, ...extra }, () =>
+    fmt.table([
+      ['name', name],
+      ['signing key', pub.signingKey],
+      ['encryption key', pub.encryptionKey],
+      ...Object.entries(extra),
+    ]),
+  );
+}
 
 export function register(program: Command, cli: CliContext): void {
   const a = cli.action;
@@ -24,14 +42,7 @@ export function register(program: Command, cli: CliContext): void {
         const k = ks.generate(name);
         ks.save();
         const pub = hexKeys(k);
-        ctx.out({ name, ...pub, keystore: ks.path }, () =>
-          fmt.table([
-            ['name', name],
-            ['signing key', pub.signingKey],
-            ['encryption key', pub.encryptionKey],
-            ['keystore', ks.path],
-          ]),
-        );
+        outKeys(ctx, name, pub, { keystore: ks.path });
       }),
     );
 
@@ -60,13 +71,7 @@ export function register(program: Command, cli: CliContext): void {
         const pub = hexKeys(ks.get(name));
         if (!o.encryptionHex)
           ctx.note('note: no --encryption-hex given, a new random encryption key was generated');
-        ctx.out({ name, ...pub }, () =>
-          fmt.table([
-            ['name', name],
-            ['signing key', pub.signingKey],
-            ['encryption key', pub.encryptionKey],
-          ]),
-        );
+        outKeys(ctx, name, pub);
       }),
     );
 
@@ -135,13 +140,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       a<[string]>(async (ctx, _o, [name]) => {
         const pub = hexKeys((await ctx.keystore()).get(name));
-        ctx.out({ name, ...pub }, () =>
-          fmt.table([
-            ['name', name],
-            ['signing key', pub.signingKey],
-            ['encryption key', pub.encryptionKey],
-          ]),
-        );
+        outKeys(ctx, name, pub);
       }),
     );
 

@@ -17,7 +17,6 @@ import {
   techArg,
 } from '../args.js';
 import * as fmt from '../format.js';
-
 import { type CliContext, int, printTx, UsageError } from './shared.js';
 
 export function register(program: Command, cli: CliContext): void {

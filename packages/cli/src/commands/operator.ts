@@ -39,20 +39,9 @@ export function register(program: Command, cli: CliContext): void {
       'agent config (JSON): operator, api, keystore, policy, billing, webhooks…',
     )
     .action(async (o: { config: string }) => {
-      const { Agent, loadConfig } = await loadAgent();
-      const cfg = loadConfig(o.config);
-      const log = (msg: string, data?: Record<string, unknown>) =>
-        io.stderr(`${JSON.stringify({ time: Date.now(), operator: cfg.operator, msg, ...data })}\n`);
-      const agent = await (await Agent.fromConfig(cfg, { log })).start();
-      io.stdout(`${JSON.stringify({ ready: true, operator: cfg.operator, url: agent.url })}\n`);
-      let closing = false;
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.on(sig, () => {
-          if (closing) return;
-          closing = true;
-          void agent.stop().finally(() => process.exit(0));
-        });
-      }
+      const { runAgent } = await loadAgent();
+      const agent = await runAgent(o.config, io.stderr);
+      io.stdout(`${JSON.stringify({ ready: true, operator: agent.cfg.operator, url: agent.url })}\n`);
       await new Promise<never>(() => {});
     });
 

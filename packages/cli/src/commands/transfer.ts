@@ -3,7 +3,6 @@
  */
 import { type Command, Option } from 'commander';
 import { nameArg, positiveAmountArg, tokenArg } from '../args.js';
-
 import { type CliContext, printTx, UsageError } from './shared.js';
 
 export function register(program: Command, cli: CliContext): void {

@@ -9,6 +9,13 @@ import { fromQuery, offerJson, rankedJson } from '../json.js';
 import * as S from '../schemas.js';
 import { type Query, R, type RouteDeps } from './common.js';
 
+/** Where and what: the query filters /v1/offers and /v1/offers/rank share. */
+const WHERE = {
+  country: { type: 'string', pattern: '^[A-Z]{2}$' },
+  network: { type: 'string', pattern: '^[0-9]{3}-[0-9]{2,3}$' },
+  kind: { type: 'string', enum: [...SERVICE_KINDS] },
+} as const;
+
 export async function offerRoutes(app: FastifyInstance, opts: RouteDeps): Promise<void> {
   const state = opts.node.state;
   app.get(
@@ -20,9 +27,7 @@ export async function offerRoutes(app: FastifyInstance, opts: RouteDeps): Promis
         querystring: {
           type: 'object',
           properties: {
-            country: { type: 'string', pattern: '^[A-Z]{2}$' },
-            network: { type: 'string', pattern: '^[0-9]{3}-[0-9]{2,3}$' },
-            kind: { type: 'string', enum: [...SERVICE_KINDS] },
+            ...WHERE,
             operator: S.NAME,
             minPrice: S.U64,
             maxPrice: S.U64,
@@ -88,9 +93,7 @@ export async function offerRoutes(app: FastifyInstance, opts: RouteDeps): Promis
         querystring: {
           type: 'object',
           properties: {
-            country: { type: 'string', pattern: '^[A-Z]{2}$' },
-            network: { type: 'string', pattern: '^[0-9]{3}-[0-9]{2,3}$' },
-            kind: { type: 'string', enum: [...SERVICE_KINDS] },
+            ...WHERE,
             volume: { ...S.U64, description: 'data volume wanted, bytes' },
             budget: { ...S.U64, description: 'most the subscriber will pay, SDR base units' },
             preference: { type: 'string', enum: ['price', 'quality', 'balanced'], default: 'balanced' },
