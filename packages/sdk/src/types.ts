@@ -226,7 +226,7 @@ export interface OfferJson {
   version: Hex;
   terms: OfferTermsJson;
   demand?: Hex | null;
-  status: 'active' | 'withdrawn';
+  status: 'active' | 'withdrawn' | 'paused';
   openContracts: number;
   totalContracts: number;
   createdAt: U64;
@@ -413,7 +413,7 @@ export interface OffersQuery {
   /** SDR base units. */
   minPrice?: bigint;
   maxPrice?: bigint;
-  status?: 'active' | 'withdrawn' | 'all';
+  status?: 'active' | 'withdrawn' | 'paused' | 'all';
   cursor?: string;
   limit?: number;
 }
