@@ -225,6 +225,10 @@ export class Countersigner {
       const c = open.find((x) => x.id === cid);
       if (!c || c.subscriber !== b.subscriber || c.payer !== b.subscriber)
         refuse('POLICY_TOPUP_LIMIT', `${cid} is not an open contract of ${b.subscriber} issued by ${me}`);
+      // The contract's fee deposit stays within the policy: one subscriber still locks at most
+      // maxOpenPerSubscriber x maxFeeDeposit of the operator's UMT.
+      if (BigInt(c!.feeDeposit) + op.feeDeposit > pol.maxFeeDeposit)
+        refuse('POLICY_FEE_DEPOSIT', `the contract's fee deposit may be at most ${pol.maxFeeDeposit}`);
       const frozen = open.reduce((s, x) => s + BigInt(x.deposit), 0n);
       if (frozen + op.amount > pol.maxDepositPerSubscriber)
         refuse(

@@ -161,6 +161,8 @@ describe('the home agent countersigns a top-up under its policy', () => {
       ['SIG_INVALID', topupBody({}, { signedBy: 'bob' })],
       // the operator would lock 50 UMT of fee deposit
       ['POLICY_FEE_DEPOSIT', topupBody({ feeDeposit: 50n * UNIT })],
+      // 0.95 UMT is within the limit alone, not with the contract's 0.1 UMT
+      ['POLICY_FEE_DEPOSIT', topupBody({ feeDeposit: 950_000n })],
       // frozen deposits 20 + 90 pass the 100 SDR limit
       ['POLICY_DEPOSIT_LIMIT', topupBody({ amount: 90n * UNIT })],
       // another operator as issuer
