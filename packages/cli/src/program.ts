@@ -67,6 +67,7 @@ import * as fmt from './format.js';
 import { registerGovernanceCommands } from './governance.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerSubmitCommand } from './submit.js';
+import { registerTopupCommands } from './topup.js';
 
 /** Keystore entry holding a contract's ephemeral X25519 secret (as its encryption secret). */
 export const contractKeyName = (contractId: string) => `ssc/${contractId}`;
@@ -757,7 +758,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     .option('--network <mccmnc>', 'covering this network', (s: string) => networksArg(s)[0]!)
     .option('--kind <kind>', 'service kind', kindArg)
     .option('--operator <account>', 'published by this operator')
-    .option('--status <status>', 'active, withdrawn or all')
+    .option('--status <status>', 'active, paused, withdrawn or all')
     .option('--limit <n>', 'at most this many', int(1, 1000))
     .option('--cursor <cursor>', 'continue after this page cursor')
     .action(
@@ -768,7 +769,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
           network?: string;
           kind?: OfferTermsInput['kind'];
           operator?: string;
-          status?: 'active' | 'withdrawn' | 'all';
+          status?: 'active' | 'paused' | 'withdrawn' | 'all';
           limit?: number;
           cursor?: string;
         }
@@ -1932,6 +1933,7 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
   registerGovernanceCommands(program, io, (ctx) => {
     state.ctx = ctx;
   });
+  registerTopupCommands(program, io, (c) => Object.assign(state, { ctx: c }));
   summarize(program);
   return program;
 }
