@@ -12,7 +12,8 @@
  *   a reason when they cannot be billed; what was billed is read from the chain.
  * - Demands: answers `demand_posted` in its countries with an Offer addressed to the demand.
  * - Webhooks: every event of its contracts, signed with a timestamp (webhook.ts), retried with
- *   bounded exponential backoff from a persisted outbox (at least once; the key is the cursor).
+ *   bounded exponential backoff from a persisted outbox (at least once; the key is the cursor);
+ *   alerts at 75 % / 90 % of the package and before expiry, once per contract each (alerts.ts).
  * - `GET /v1/statement?from=&to=` (authenticated): the settlement statement (JSON or CSV).
  * HTTP: http.ts. State: store.ts (SQLite).
  */
@@ -31,6 +32,7 @@ import {
   type Signer,
   type Subscription,
 } from '@roamchain/sdk';
+import { Alerts } from './alerts.js';
 import { Credentials } from './auth.js';
 import type { AgentClient, AgentConfig } from './config.js';
 import { Countersigner, type CountersignResult } from './countersign.js';
@@ -99,6 +101,7 @@ export class Agent {
   readonly store: AgentStore;
   readonly credentials: Credentials;
   readonly countersigner: Countersigner;
+  readonly alerts: Alerts;
   readonly #signer: Signer;
   readonly #encryptionSecret: Uint8Array;
   #identity: IdentityVerifier | undefined;
@@ -128,6 +131,7 @@ export class Agent {
     this.#provisioner = opts.provisioner;
     this.log = logWithRequestId(opts.log ?? (() => {}));
     this.metrics = new AgentMetrics(this.store);
+    this.alerts = new Alerts(this.store, cfg.operator, () => this.cfg.webhooks, cfg.alertBeforeExpiryMs);
   }
 
   /** Opens the keystore of the config (passphrase from the environment) and builds the agent. */
@@ -208,8 +212,23 @@ export class Agent {
         this.log('demand answer failed', { demand: e.demand, err: String(err) });
       }
     }
-    // The event's outbox items, contract rows and the cursor: one transaction.
+    const me = this.cfg.operator;
+    const party = e.issuer === me || e.assignee === me;
+    const cid = String(e.contract);
+    // A charge may cross an alert threshold: the contract's counters are read before the transaction.
+    const charged =
+      e.type === 'contract_charged' && party && this.alerts.watching(cid)
+        ? await this.client.contract(cid).then(
+            (d) => d.contract,
+            () => undefined,
+          )
+        : undefined;
+    // The event's outbox items, alerts, contract rows and the cursor: one transaction.
     st.tx(() => {
+      if (e.type === 'contract_opened' && party && !this.alerts.watch(cid, Number(e.expiresAt)))
+        this.log('alert watch list full', { contract: cid });
+      if (e.type === 'contract_settled' && party) this.alerts.unwatch(cid);
+      if (charged) this.alerts.check(charged, Date.now());
       if (eventInvolves(e, this.cfg.operator)) {
         const body = JSON.stringify({
           id: fe.cursor,
@@ -399,7 +418,22 @@ export class Agent {
         this.log('serving contract failed', { contract: cid, err: String(e) });
       }
     }
+    await this.#expiryAlerts();
     await deliverOutbox(this.store, this.cfg, () => this.#stopped);
+  }
+
+  /** Watched contracts ending within `alertBeforeExpiryMs`: their alert (once), or unwatched if closed. */
+  async #expiryAlerts(): Promise<void> {
+    for (const cid of this.alerts.dueForExpiry(Date.now())) {
+      if (this.#stopped) return;
+      try {
+        const c = (await this.client.contract(cid)).contract;
+        if (c.status !== 'open') this.alerts.unwatch(cid);
+        else this.alerts.check(c, Date.now());
+      } catch (e) {
+        this.log('expiry alert failed', { contract: cid, err: String(e) });
+      }
+    }
   }
 
   async #provision(cid: string, c: ContractJson): Promise<boolean> {

@@ -112,6 +112,8 @@ export interface AgentConfig {
   tickMs: number;
   /** Refund requests whose disclosed identity cannot be checked (default true). */
   requireIdentity: boolean;
+  /** Alert webhook this long before a watched contract ends (ms; alerts.ts). */
+  alertBeforeExpiryMs: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -185,6 +187,7 @@ export function parseConfig(raw: Raw, baseDir = process.cwd()): AgentConfig {
     },
     tickMs: typeof raw.tickMs === 'number' ? raw.tickMs : 500,
     requireIdentity: raw.requireIdentity !== false,
+    alertBeforeExpiryMs: int(raw.alertBeforeExpiryMs, 86_400_000, 'alertBeforeExpiryMs'),
   };
   const keystore = path(raw.keystore);
   if (keystore) cfg.keystore = keystore;

@@ -4,6 +4,7 @@
  * changes nothing on chain. A real node in this process (127.0.0.1).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, encode, hexToBytes, type Operation, UNIT, unsignedTx } from '@roamchain/protocol';
@@ -12,6 +13,7 @@ import { buildGenesis } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
+import { verifyWebhook } from '../src/webhook.js';
 
 const GB = 1_000_000_000n;
 let dir = '';
@@ -20,6 +22,20 @@ let closeNode: () => Promise<void> = async () => {};
 let fr: Agent;
 let keys: ReturnType<typeof buildGenesis>['keys'];
 let contractId = '';
+const SECRET = 'whsec-topup-0123456789';
+let hookServer: Server;
+/** Alert deliveries received (checked signatures), by idempotency key. */
+const received: { id: string; kind: string; ok: boolean }[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
 const signer = (name: string): Signer => ({ name, secretKey: keys.get(name)!.signing.secretKey });
 
 async function post(url: string, body: unknown) {
@@ -107,6 +123,39 @@ beforeAll(async () => {
     },
     signer('op-de'),
   );
+  hookServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      const check = verifyWebhook({ secret: SECRET, body, headers: req.headers });
+      const j = JSON.parse(body) as { id: string; alert?: { kind: string } };
+      if (j.alert) received.push({ id: j.id, kind: j.alert.kind, ok: check.ok });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
+  const hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`;
+  // The home agent runs before the Request, so it watches the contract from its opening.
+  fr = await new Agent(
+    parseConfig({
+      operator: 'op-fr',
+      api: api.url,
+      stateDir: join(dir, 'op-fr'),
+      port: 0,
+      tickMs: 100,
+      simulation: true,
+      webhooks: [{ url: hookUrl, secret: SECRET }],
+      policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3, maxFeeDeposit: '1' },
+      limits: { countersignPerMinute: 0, countersignConcurrent: 1000 },
+    }),
+    {
+      signingSecret: keys.get('op-fr')!.signing.secretKey,
+      encryptionSecret: keys.get('op-fr')!.encryption.secretKey,
+    },
+  ).start();
+  await sleep(300); // its feed subscription is live
   // No visited agent runs: the contract stays open and its head still (nothing races the top-ups).
   const opened = await client.openRequest(
     {
@@ -122,27 +171,12 @@ beforeAll(async () => {
     [signer('op-fr'), signer('alice')],
   );
   contractId = opened.contractId;
-  fr = await new Agent(
-    parseConfig({
-      operator: 'op-fr',
-      api: api.url,
-      stateDir: join(dir, 'op-fr'),
-      port: 0,
-      tickMs: 100,
-      simulation: true,
-      policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3, maxFeeDeposit: '1' },
-      limits: { countersignPerMinute: 0, countersignConcurrent: 1000 },
-    }),
-    {
-      signingSecret: keys.get('op-fr')!.signing.secretKey,
-      encryptionSecret: keys.get('op-fr')!.encryption.secretKey,
-    },
-  ).start();
 }, 120_000);
 
 afterAll(async () => {
   await fr?.stop();
   await closeNode();
+  await new Promise<void>((r) => (hookServer ? hookServer.close(() => r()) : r()));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -226,5 +260,25 @@ describe('the home agent countersigns a top-up under its policy', () => {
     const c = (await client.contract(contractId)).contract;
     expect(BigInt(c.feeDeposit)).toBe(200_000n);
     expect(hexToBytes(c.head)).toHaveLength(32);
+  }, 60_000);
+
+  it('sends signed alerts once: before expiry, at 75 % and at 90 % of the package', async () => {
+    // The contract lives an hour: within the one-day window from its opening.
+    await until('expiry alert', () => received.some((r) => r.kind === 'expiry'));
+    const charge = (seq: number, gb: bigint) =>
+      client.charge(
+        { assignee: 'op-de', contract: contractId, seq, amount: 1000n, volumeDown: gb * GB },
+        signer('op-de'),
+      );
+    await charge(1, 4n);
+    await charge(2, 0n); // nothing more used: still 80 %
+    await until('75 % alert', () => received.some((r) => r.kind === 'usage_75'));
+    await charge(3, 1n); // 5 GB of 5: 100 %
+    await until('90 % alert', () => received.some((r) => r.kind === 'usage_90'));
+    await charge(4, 0n);
+    await sleep(1500); // ticks and deliveries go on: nothing is sent twice
+    expect(received.every((r) => r.ok)).toBe(true);
+    expect(received.map((r) => r.kind).sort()).toEqual(['expiry', 'usage_75', 'usage_90']);
+    expect(new Set(received.map((r) => r.id)).size).toBe(3);
   }, 60_000);
 });
