@@ -472,19 +472,40 @@ export class Agent {
       this.metrics.provisioningFailures.inc();
       return refund(REASONS.PROVISIONING_FAILED, `provisioning failed: ${String(e)}`);
     }
-    await this.client.provision(
-      {
-        assignee: this.cfg.operator,
-        contract: cid,
-        prev: c.head,
-        iccid: p.iccid,
-        plaintext: utf8(JSON.stringify(p)),
-        encryptionSecret: this.#encryptionSecret,
-      },
-      this.#signer,
+    const profile = p;
+    await this.#atHead(cid, c.head, (prev) =>
+      this.client.provision(
+        {
+          assignee: this.cfg.operator,
+          contract: cid,
+          prev,
+          iccid: profile.iccid,
+          plaintext: utf8(JSON.stringify(profile)),
+          encryptionSecret: this.#encryptionSecret,
+        },
+        this.#signer,
+      ),
     );
     st.markContract(cid, { provisioned: true });
     return true;
+  }
+
+  /**
+   * Runs a step of contract `cid` on its head; when a top-up (the issuer and the payer) moved the
+   * head meanwhile (SSC_NOT_HEAD), retries on the new head, at most twice.
+   */
+  async #atHead<T>(cid: string, head: string, step: (prev: string) => Promise<T>): Promise<T> {
+    let prev = head;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step(prev);
+      } catch (e) {
+        if (!(e instanceof RoamApiError && e.code === 'SSC_NOT_HEAD') || attempt >= 2) throw e;
+        const c = (await this.client.contract(cid)).contract;
+        if (c.head === prev) throw e;
+        prev = c.head;
+      }
+    }
   }
 
   async #serve(cid: string, u: ContractUsage): Promise<void> {
@@ -499,17 +520,19 @@ export class Agent {
     if (BigInt(c.price) > 0n && c.chargeCount === 0) {
       const avail = availableToCharge(c);
       const amount = BigInt(c.price) < avail ? BigInt(c.price) : avail;
-      await this.client.charge(
-        {
-          assignee: this.cfg.operator,
-          contract: cid,
-          prev: c.head,
-          seq: 1,
-          amount,
-          usageType: 'package',
-          units: 1n,
-        },
-        this.#signer,
+      await this.#atHead(cid, c.head, (prev) =>
+        this.client.charge(
+          {
+            assignee: this.cfg.operator,
+            contract: cid,
+            prev,
+            seq: 1,
+            amount,
+            usageType: 'package',
+            units: 1n,
+          },
+          this.#signer,
+        ),
       );
       c = (await this.client.contract(cid)).contract;
     }
@@ -539,19 +562,22 @@ export class Agent {
       const amount = want < avail ? want : avail;
       exhausted = BigInt(c.unitPrice) > 0n && want > 0n && want >= avail;
       try {
-        await this.client.charge(
-          {
-            assignee: this.cfg.operator,
-            contract: cid,
-            prev: c.head,
-            seq: c.chargeCount + 1,
-            amount,
-            usageType: 'data',
-            volumeUp: pendUp,
-            volumeDown: pendDown,
-            units: (pending + MB - 1n) / MB,
-          },
-          this.#signer,
+        const seq = c.chargeCount + 1;
+        await this.#atHead(cid, c.head, (prev) =>
+          this.client.charge(
+            {
+              assignee: this.cfg.operator,
+              contract: cid,
+              prev,
+              seq,
+              amount,
+              usageType: 'data',
+              volumeUp: pendUp,
+              volumeDown: pendDown,
+              units: (pending + MB - 1n) / MB,
+            },
+            this.#signer,
+          ),
         );
         billed = true;
       } catch (e) {
@@ -562,6 +588,8 @@ export class Agent {
       }
       if (billed) st.clearPending(cid);
       c = (await this.client.contract(cid)).contract;
+      // A top-up that landed meanwhile leaves room: the contract goes on.
+      if (exhausted && billed && availableToCharge(c) > 0n) exhausted = false;
     }
     // Keep the contract alive: a Charge must come within the step timeout of the previous step, so a
     // quiet subscriber gets a zero step before the timeout (paid from the contract's UMT fee deposit).

@@ -99,7 +99,13 @@ describe('roamchain contract topup and offer pause', () => {
     await ok('offer', 'pause', offerId, '--operator', A.visited);
     const whilePaused = await cli('contract', 'topup', cid, '--amount', '5', '--payer', A.subscriber);
     expect(whilePaused.json?.error?.code).toBe('OFFER_PAUSED');
-    expect((await ok('contract', 'show', cid)).contract.deposit).toBe('25000000');
+    const shown = await ok('contract', 'show', cid);
+    expect(shown.contract.deposit).toBe('25000000');
+    // The node indexes the top-up among the contract's transactions.
+    expect(shown.transactions.map((x: { type: string }) => x.type)).toEqual([
+      'request_open',
+      'contract_topup',
+    ]);
     const bad = await cli(
       'contract',
       'topup',

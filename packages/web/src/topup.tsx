@@ -27,20 +27,35 @@ export function topupProblem(amount: bigint | undefined, min: bigint, balance: b
   return undefined;
 }
 
-/** Signs the top-up as the payer and has the issuer countersign it; resolves once it is included. */
+/**
+ * Signs the top-up as the payer and has the issuer countersign it; resolves once it is included.
+ * The visited operator's steps move the contract's head: on SSC_NOT_HEAD it is signed again on the
+ * new head (at most three times).
+ */
 export async function topUpContract(
   w: Wallet,
   c: ContractJson,
   amount: bigint,
   allowDemoIssuer: boolean,
 ): Promise<void> {
-  const p = await client.prepareTopUp({
-    issuer: c.issuer,
-    payer: w.keys.name,
-    contract: c.id,
-    prev: c.head,
-    amount,
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await topUpOnce(w, c, amount, allowDemoIssuer);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code !== 'SSC_NOT_HEAD' || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function topUpOnce(
+  w: Wallet,
+  c: ContractJson,
+  amount: bigint,
+  allowDemoIssuer: boolean,
+): Promise<void> {
+  // The head is fetched now (not the one on screen): the visited operator may have moved it.
+  const p = await client.prepareTopUp({ issuer: c.issuer, payer: w.keys.name, contract: c.id, amount });
   const agent = await agentUrlOf(c.issuer);
   if (agent) {
     const res = await fetch(`${agent.replace(/\/+$/, '')}/v1/countersign`, {
