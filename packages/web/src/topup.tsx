@@ -105,14 +105,14 @@ export function TopUp({ w, c, onDone }: { w: Wallet; c: ContractJson; onDone: ()
   const min = topupMinimum(c);
   const problem = acc.data ? topupProblem(amount, min, balance) : 'Loading your balance…';
   const noAgent = agent.data === undefined && !agent.loading;
-  const unit =
-    BigInt(c.unitPrice) > 0n ? `${sdr(c.unitPrice)} per MB beyond the package` : 'the package price';
   return (
     <section className="topup" aria-labelledby="topup-h" data-testid="topup">
       <h3 id="topup-h">Top up this eSIM</h3>
       <p className="small">
-        Adds credit to this same contract (no new eSIM to install). {c.assignee} charges extra use at {unit};
-        whatever is not charged comes back to you when the contract closes.
+        {BigInt(c.unitPrice) > 0n
+          ? `Adds credit to this same eSIM (nothing new to install): ${c.assignee} charges data beyond the package at ${sdr(c.unitPrice)} per MB from it.`
+          : 'This package has no paid extra data: a top-up only adds credit to its contract.'}{' '}
+        Whatever is not charged comes back to you when the contract closes.
       </p>
       <form
         className="row wrap"
