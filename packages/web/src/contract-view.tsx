@@ -315,7 +315,7 @@ export function MyContract({
           Download receipt
         </button>
       </div>
-      {open && !stuck && now < Number(c.expiresAt) ? (
+      {open && !stuck && now < Number(c.expiresAt) && c.payer === w.keys.name ? (
         <TopUp
           w={w}
           c={c}
