@@ -4,7 +4,7 @@
  * agent); an offer edited, paused and resumed in the console, the wallet refusing it while paused
  * (a card shown before the pause) and hiding it from the offers. axe-core on each page.
  */
-import { RoamClient } from '@roamchain/sdk';
+import { formatAmount, RoamClient } from '@roamchain/sdk';
 import { expect } from 'vitest';
 import { axeSerious, DESKTOP, type Harness, overflowsX, PHONE } from './harness.js';
 
@@ -13,6 +13,12 @@ interface Journey {
   name: string;
   timeoutMs: number;
   run(h: Harness): Promise<void>;
+}
+
+/** The wallet's way of writing an amount: at least two decimals, no trailing zeros beyond. */
+function sdrText(v: bigint): string {
+  const [w, f = ''] = formatAmount(v).split('.');
+  return `${w}.${f.replace(/0+$/, '').padEnd(2, '0')} SDR`;
 }
 
 function timed(name: string) {
@@ -31,11 +37,14 @@ const topUp: Journey = {
       await wallet.getByLabel('Subscriber', { exact: true }).selectOption('emma');
       await wallet.getByRole('button', { name: 'Use demo subscriber emma' }).click();
       await wallet.getByTestId('balance-sdr').waitFor();
-      await wallet.getByLabel('Destination', { exact: true }).selectOption('US');
+      // From telco-de2, which runs no agent on the devnet: the contract stays open (a serving
+      // operator's simulated usage would use the package up in seconds and close it). The top-up is
+      // countersigned by emma's home operator, telco-us, whose agent runs.
+      await wallet.getByLabel('Destination', { exact: true }).selectOption('DE');
       await wallet.getByLabel('Data (GB)', { exact: true }).fill('5');
       await wallet.getByRole('button', { name: 'Show offers' }).click();
       await wallet
-        .getByRole('button', { name: 'Buy USA 5 GB / 10 days from telco-us' })
+        .getByRole('button', { name: 'Buy Germany 5 GB / 7 days budget from telco-de2' })
         .click({ timeout: 15_000 });
       await wallet.getByRole('button', { name: 'Confirm purchase' }).click();
       await wallet.getByTestId('wallet-contract-state').waitFor({ timeout: 20_000 });
@@ -47,22 +56,35 @@ const topUp: Journey = {
       await box.getByLabel('Amount (SDR)', { exact: true }).fill('0.001');
       await expect.poll(() => box.getByTestId('topup-why').textContent()).toMatch(/least you can add/);
       expect(await box.getByRole('button', { name: 'Top up' }).isDisabled()).toBe(true);
-      await box.getByLabel('Amount (SDR)', { exact: true }).fill('2');
+      // No paid extra data on this offer: the least top-up is one more package (7.20 + 1 % fee).
+      await box.getByLabel('Amount (SDR)', { exact: true }).fill('7');
+      await expect
+        .poll(() => box.getByTestId('topup-why').textContent())
+        .toMatch(/least you can add is 7.272 SDR/);
+      await box.getByLabel('Amount (SDR)', { exact: true }).fill('8');
       await expect
         .poll(() => box.getByTestId('topup-balance-after').textContent())
-        .toBe(`${((Number(balance) - 2e6) / 1e6).toFixed(2)} SDR`);
+        .toBe(sdrText(balance - 8_000_000n));
       if (size === DESKTOP) expect(await axeSerious(wallet)).toEqual([]);
       expect(await overflowsX(wallet), `wallet scrolls sideways at ${size.width}px`).toBe(false);
       const t0 = Date.now();
       await box.getByRole('button', { name: 'Top up' }).click();
-      await box.getByText(/^Topped up 2.00 SDR/).waitFor({ timeout: 30_000 });
+      await box.getByText(/^Topped up 8.00 SDR/).waitFor({ timeout: 30_000 });
       console.log(`top-up at ${size.width}px: countersigned and included in ${Date.now() - t0} ms`);
       const after = (await client.contract(id)).contract;
-      expect(BigInt(after.deposit) - BigInt(before.deposit)).toBe(2_000_000n);
-      expect(BigInt((await client.account('emma')).balances.SDR)).toBe(balance - 2_000_000n);
+      expect(BigInt(after.deposit) - BigInt(before.deposit)).toBe(8_000_000n);
+      expect(BigInt((await client.account('emma')).balances.SDR)).toBe(balance - 8_000_000n);
       const d = await client.contract(id);
       expect(d.transactions.map((t) => t.type)).toContain('contract_topup');
+      await expect
+        .poll(() => wallet.getByTestId('funds-left').textContent())
+        .toBe(sdrText(BigInt(after.deposit)));
       if (size === PHONE) await h.shot(wallet, 'wallet-topup-375');
+      // Closing returns the whole deposit, the top-up included (nothing was charged).
+      await wallet.getByRole('button', { name: 'Close and get the change back' }).click();
+      await wallet.getByTestId('change').waitFor({ timeout: 20_000 });
+      expect((await client.contract(id)).contract.paidPayer).toBe(after.deposit);
+      expect(BigInt((await client.account('emma')).balances.SDR)).toBe(balance + BigInt(before.deposit));
       await wallet.close();
     }
     done();
