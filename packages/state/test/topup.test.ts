@@ -241,6 +241,35 @@ describe('contract top-up', () => {
     refused([topup()], 'OFFER_INACTIVE', { time: c.time + 61_000n });
   });
 
+  it('an issuer no longer an operator is refused (ROLE_REQUIRED)', () => {
+    // The operators vote op-fr out (more than 2/3 of op-de, op-fr, op-it).
+    const r = c.submit([
+      {
+        type: 'proposal_create',
+        proposer: 'op-de',
+        action: {
+          kind: 'remove',
+          account: 'op-fr',
+          role: 'operator',
+          displayName: '',
+          networks: [],
+          param: '',
+          value: 0n,
+          version: 0,
+        },
+        deadline: c.time + 600_000n,
+        note: '',
+      },
+    ]);
+    const proposal = hexToBytes(r.events.find((e) => e.type === 'proposal_created')!.proposal as string);
+    c.submit([
+      { type: 'proposal_vote', voter: 'op-it', proposal, approve: true },
+      { type: 'proposal_vote', voter: 'op-fr', proposal, approve: true },
+    ]);
+    expect(c.state.get<{ roles: string[] }>(K.account('op-fr'))!.roles).not.toContain('operator');
+    refused([topup()], 'ROLE_REQUIRED');
+  });
+
   it('less than one unit plus the issuer fee is refused (SSC_DEPOSIT_LOW)', () => {
     // unit price 1 SDR + 2 % = 1.02 SDR
     refused([topup({ amount: 1n * UNIT })], 'SSC_DEPOSIT_LOW');
