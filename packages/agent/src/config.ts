@@ -128,6 +128,8 @@ export interface AgentConfig {
   /** Refund requests whose disclosed identity cannot be checked (default true). */
   requireIdentity: boolean;
   signup: SignupConfig;
+  /** Alert webhook this long before a watched contract ends (ms; alerts.ts). */
+  alertBeforeExpiryMs: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -202,6 +204,7 @@ export function parseConfig(raw: Raw, baseDir = process.cwd()): AgentConfig {
     tickMs: typeof raw.tickMs === 'number' ? raw.tickMs : 500,
     requireIdentity: raw.requireIdentity !== false,
     signup: parseSignup(raw.signup, raw.simulation === true),
+    alertBeforeExpiryMs: int(raw.alertBeforeExpiryMs, 86_400_000, 'alertBeforeExpiryMs'),
   };
   const keystore = path(raw.keystore);
   if (keystore) cfg.keystore = keystore;

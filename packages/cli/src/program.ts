@@ -21,6 +21,7 @@ import * as operator from './commands/operator.js';
 import * as requests from './commands/requests.js';
 import { type CliContext, cliContext, int, type RunState, UsageError } from './commands/shared.js';
 import * as submit from './commands/submit.js';
+import * as topup from './commands/topup.js';
 import * as transfer from './commands/transfer.js';
 import * as validators from './commands/validators.js';
 import { ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type Io } from './context.js';
@@ -44,6 +45,8 @@ const COMMANDS: { register(program: Command, cli: CliContext): void }[] = [
   operator,
   submit,
   governance,
+  // Adds `contract topup` and `offer pause|resume` to the groups registered above.
+  topup,
 ];
 
 export function buildProgram(io: Io, state: RunState = {}): Command {

@@ -381,6 +381,21 @@ export function goldenOps(): [string, Operation[]][] {
       ],
     ],
     [
+      'contract_topup',
+      [
+        {
+          type: 'contract_topup',
+          issuer: 'op-home',
+          payer: 'sub-carol',
+          contract: h('contract'),
+          prev: h('contract-head'),
+          amount: 5n * UNIT,
+          feeDeposit: 100_000n,
+        },
+      ],
+    ],
+    ['offer_pause', [{ type: 'offer_pause', operator: 'op-visited', offer: h('offer'), paused: true }]],
+    [
       'multi_op',
       [
         {

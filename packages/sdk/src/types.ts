@@ -200,7 +200,7 @@ export interface OfferJson {
   version: Hex;
   terms: OfferTermsJson;
   demand?: Hex | null;
-  status: 'active' | 'withdrawn';
+  status: 'active' | 'withdrawn' | 'paused';
   openContracts: number;
   totalContracts: number;
   createdAt: U64;
@@ -387,7 +387,7 @@ export interface OffersQuery {
   /** SDR base units. */
   minPrice?: bigint;
   maxPrice?: bigint;
-  status?: 'active' | 'withdrawn' | 'all';
+  status?: 'active' | 'withdrawn' | 'paused' | 'all';
   cursor?: string;
   limit?: number;
 }

@@ -619,6 +619,8 @@ describe('RoamClient against a fake API', () => {
       proposal_create: 'propose',
       proposal_vote: 'vote',
       price_feed: 'publishPriceFeed',
+      contract_topup: 'topUp',
+      offer_pause: 'pauseOffer',
     };
     const c = new RoamClient({ url: 'http://node.test', fetch: new FakeApi().fetch });
     for (const n of OP_NAMES) expect(typeof c[ACTION[n]]).toBe('function');

@@ -11,6 +11,7 @@ import { useEffect, useState } from 'react';
 import { Timeline } from './explorer.js';
 import type { Wallet } from './keys.js';
 import { client, download, duration, sdr, time, useAsync, useEventFeed, useLive, volume } from './lib.js';
+import { TopUp } from './topup.js';
 import { Account, CopyButton, ErrorBox, Id, KV, Loading, Panel } from './ui.js';
 
 interface Provisioning {
@@ -319,6 +320,16 @@ export function MyContract({
           Download receipt
         </button>
       </div>
+      {open && !stuck && now < Number(c.expiresAt) && c.payer === w.keys.name ? (
+        <TopUp
+          w={w}
+          c={c}
+          onDone={() => {
+            d.reload();
+            onChange();
+          }}
+        />
+      ) : null}
       {open ? (
         <div>
           <p className="small" data-testid="close-explained">

@@ -13,6 +13,7 @@ import { Keystore } from '@roamchain/sdk/keystore';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { axeSerious, DESKTOP, type Harness, overflowsX, PHONE } from './harness.js';
+import { TOPUP_JOURNEYS } from './journeys-topup.js';
 
 const demoSecret = (kind: 'sign' | 'enc', name: string) =>
   createHash('sha256').update(`roamchain-devnet/${kind}/${name}`).digest('hex');
@@ -442,4 +443,5 @@ export const ALL: Journey[] = [
   secondKey,
   secondProfile,
   operatorConsole,
+  ...TOPUP_JOURNEYS,
 ];

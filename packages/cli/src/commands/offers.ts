@@ -156,7 +156,7 @@ export function register(program: Command, cli: CliContext): void {
     .option('--network <mccmnc>', 'covering this network', (s: string) => networksArg(s)[0]!)
     .option('--kind <kind>', 'service kind', kindArg)
     .option('--operator <account>', 'published by this operator')
-    .option('--status <status>', 'active, withdrawn or all')
+    .option('--status <status>', 'active, paused, withdrawn or all')
     .option('--limit <n>', 'at most this many', int(1, 1000))
     .option('--cursor <cursor>', 'continue after this page cursor')
     .action(
@@ -167,7 +167,7 @@ export function register(program: Command, cli: CliContext): void {
           network?: string;
           kind?: OfferTermsInput['kind'];
           operator?: string;
-          status?: 'active' | 'withdrawn' | 'all';
+          status?: 'active' | 'paused' | 'withdrawn' | 'all';
           limit?: number;
           cursor?: string;
         }

@@ -31,7 +31,7 @@ export async function offerRoutes(app: FastifyInstance, opts: RouteDeps): Promis
             operator: S.NAME,
             minPrice: S.U64,
             maxPrice: S.U64,
-            status: { type: 'string', enum: ['active', 'withdrawn', 'all'], default: 'active' },
+            status: { type: 'string', enum: ['active', 'withdrawn', 'paused', 'all'], default: 'active' },
             cursor: { ...S.ID, description: 'id of the last offer of the previous page' },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           },
