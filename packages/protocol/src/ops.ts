@@ -23,6 +23,7 @@ import {
 } from './codec.js';
 import { RoamError } from './errors.js';
 import { GOVERNANCE_OPS, KNOWN_OP_NAMES } from './ops-governance.js';
+import { MINI_OPS } from './ops-mini.js';
 import { country, NAME_RE, name, network } from './primitives.js';
 import { equivocationProblem, voteCodec } from './votes.js';
 
@@ -409,6 +410,8 @@ export const OPS = {
   }),
   /** Governance proposals and votes, Super Node price feeds (tags 60-62; see ops-governance.ts). */
   ...GOVERNANCE_OPS,
+  /** Mini Nodes: bond, unbond, attach, attestations, fraud proofs (tags 70-74; see ops-mini.ts). */
+  ...MINI_OPS,
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */
