@@ -65,6 +65,7 @@ import { registerBackupCommands } from './backup.js';
 import { Ctx, ENV_API, ENV_KEYSTORE, ENV_PASSPHRASE, type GlobalOptions, type Io } from './context.js';
 import * as fmt from './format.js';
 import { registerGovernanceCommands } from './governance.js';
+import { registerMiniCommands } from './mini.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerSubmitCommand } from './submit.js';
 
@@ -1892,6 +1893,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     )
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
+    .option('--mini <owner>', 'run as the Mini Node of <owner>: a full node that attests state roots, never votes')
+    .option('--mini-key-file <file>', 'the Mini Node key file (default: the node key file)')
+    .option('--attach <url>', "the API URL of the Mini Node's Super Node (attestations go there)")
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       await runForever('runNode', { ...cmd.opts(), keystore: g.keystore ?? io.env[ENV_KEYSTORE] });
@@ -1930,6 +1934,9 @@ export function buildProgram(io: Io, state: RunState = {}): Command {
     state.exitCode = code;
   });
   registerGovernanceCommands(program, io, (ctx) => {
+    state.ctx = ctx;
+  });
+  registerMiniCommands(program, io, (ctx) => {
     state.ctx = ctx;
   });
   summarize(program);

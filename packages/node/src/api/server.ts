@@ -57,6 +57,7 @@ import { FeedIndexer } from '../indexer/feed.js';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import type { KvStore } from '../store/index.js';
 import { governanceRoutes } from './governance.js';
+import { miniRoutes } from './mini.js';
 import { FeedHub } from './hub.js';
 import {
   accountJson,
@@ -257,6 +258,7 @@ export async function buildApp(
         { name: 'feed', description: 'WebSocket feed' },
         { name: 'governance', description: 'proposals and votes of the admitted operators' },
         { name: 'prices', description: 'Super Node price feeds and the SDR rate' },
+        { name: 'mininodes', description: 'Mini Nodes: bonds, importance, audit attestations' },
       ],
     },
     // WebSocket routes are left out of the generated paths: describe the upgrade by hand.
@@ -936,6 +938,7 @@ export async function buildApp(
   );
 
   await app.register(governanceRoutes, { node });
+  await app.register(miniRoutes, { node });
 
   registerWs(app, node, hub, {
     metrics,
