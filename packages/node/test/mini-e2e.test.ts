@@ -159,7 +159,11 @@ describe('a Mini Node process attached to a Super Node', () => {
     child.stderr?.on('data', keep);
 
     // Its attestations are included, window after window (after it caught up with the chain).
-    await until(() => (mini(node, 'alice')?.attestations ?? 0n) >= 1n, 180_000, 'an attestation of alice on chain');
+    await until(
+      () => (mini(node, 'alice')?.attestations ?? 0n) >= 1n,
+      180_000,
+      'an attestation of alice on chain',
+    );
     const first = mini(node, 'alice')!.lastAttested;
     await until(
       () => (mini(node, 'alice')?.lastAttested ?? 0n) >= first + 3n * BigInt(INTERVAL),

@@ -57,7 +57,6 @@ import { FeedIndexer } from '../indexer/feed.js';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import type { KvStore } from '../store/index.js';
 import { governanceRoutes } from './governance.js';
-import { miniRoutes } from './mini.js';
 import { FeedHub } from './hub.js';
 import {
   accountJson,
@@ -87,6 +86,7 @@ import {
   serverOptions,
 } from './limits.js';
 import { Metrics } from './metrics.js';
+import { miniRoutes } from './mini.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import * as S from './schemas.js';
 import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, registerTxBatchRoute, TXS_REQUEST_BODY } from './txs.js';
