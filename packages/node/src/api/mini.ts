@@ -8,6 +8,7 @@
  */
 import {
   type ChainParams,
+  type ErrorCode,
   encodeTx,
   equalBytes,
   hexToBytes,
@@ -57,7 +58,11 @@ const MINI = obj({
   importanceAt: S.U64,
   attesting: BOOL,
 });
-const R = (ok: Record<string, unknown>) => ({ ...ok, ...S.ERRORS_RESPONSES });
+const R = (ok: Record<string, unknown>, codes: readonly ErrorCode[]) => ({
+  ...ok,
+  ...S.errorResponses(codes),
+  ...S.ERRORS_RESPONSES,
+});
 /** Most Mini Nodes one list answer carries. */
 const MAX_LIST = 1_000;
 
@@ -140,7 +145,9 @@ export async function miniRoutes(app: FastifyInstance, { node }: { node: NodeApi
           'Active Mini Nodes of the Super Nodes, most important first (bond, importance, attestations)',
         tags: ['mininodes'],
         querystring: { type: 'object', properties: { superNode: S.NAME } },
-        response: R({ 200: obj({ height: INT, interval: INT, items: { type: 'array', items: MINI } }) }),
+        response: R({ 200: obj({ height: INT, interval: INT, items: { type: 'array', items: MINI } }) }, [
+          'BAD_REQUEST',
+        ]),
       },
     },
     async (req) => miniNodesOf(state, (req.query as { superNode?: string }).superNode),
@@ -153,19 +160,22 @@ export async function miniRoutes(app: FastifyInstance, { node }: { node: NodeApi
         summary: 'One Mini Node (id = owner account) with its activity of the last 30 days',
         tags: ['mininodes'],
         params: { type: 'object', properties: { id: S.NAME }, required: ['id'] },
-        response: R({
-          200: {
-            ...MINI,
-            properties: {
-              ...MINI.properties,
-              activity: obj({
-                day: INT,
-                sdr: { type: 'array', items: S.U64 },
-                txs: { type: 'array', items: INT },
-              }),
+        response: R(
+          {
+            200: {
+              ...MINI,
+              properties: {
+                ...MINI.properties,
+                activity: obj({
+                  day: INT,
+                  sdr: { type: 'array', items: S.U64 },
+                  txs: { type: 'array', items: INT },
+                }),
+              },
             },
           },
-        }),
+          ['MINI_UNKNOWN', 'BAD_REQUEST'],
+        ),
       },
     },
     async (req) => {
@@ -204,7 +214,11 @@ export async function miniRoutes(app: FastifyInstance, { node }: { node: NodeApi
           { attestations: { type: 'array', minItems: 1, maxItems: MAX_ATTESTATIONS_PER_OP, items: ATT } },
           { required: ['attestations'] },
         ),
-        response: R({ 200: obj({ attestTx: S.HEX, fraudTxs: { type: 'array', items: S.HEX } }) }),
+        response: R({ 200: obj({ attestTx: S.HEX, fraudTxs: { type: 'array', items: S.HEX } }) }, [
+          'MINI_ATTEST_INVALID',
+          'BAD_REQUEST',
+          'UNSUPPORTED_MEDIA_TYPE',
+        ]),
       },
     },
     async (req) => {
