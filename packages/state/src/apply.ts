@@ -176,7 +176,7 @@ export class BlockBuilder {
     const producer = this.block.get<Account>(K.account(start.producer));
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);
     rememberParent(this.block, params.taposWindow, start);
-    rememberMiniRoot(this.block, params, meta.height, state.root());
+    rememberMiniRoot(this.block, params, meta.height, () => state.root());
     this.block.put(K.meta, { ...meta, height: start.height, time: start.time });
   }
 

@@ -197,10 +197,10 @@ export function keptRoot(
  * At the start of block `parent + 1`: the parent's state root is kept if the parent is an attested
  * height (the BlockBuilder calls this with the head's root, which every validator knows).
  */
-export function rememberMiniRoot(o: Overlay, p: ChainParams, parent: bigint, root: Uint8Array): void {
+export function rememberMiniRoot(o: Overlay, p: ChainParams, parent: bigint, root: () => Uint8Array): void {
   const n = BigInt(p.miniAttestInterval);
   if (parent === 0n || parent % n !== 0n) return;
-  o.put(MK.root((parent / n) % BigInt(p.miniRootsKept)), { height: parent, root } satisfies MiniRoot);
+  o.put(MK.root((parent / n) % BigInt(p.miniRootsKept)), { height: parent, root: root() } satisfies MiniRoot);
 }
 
 function verifyAttestation(
