@@ -19,10 +19,13 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   buildGenesis,
+  type Contract,
   DECAY_WEIGHTS,
   derivedKeys,
+  freshEphemeralKey,
   importanceOf,
   K,
+  type MiniActivity,
   type MiniNode,
   MK,
   miniOf,
@@ -172,6 +175,13 @@ describe('attestations and fraud', () => {
     rejects(c, [{ type: 'mini_attest', attestations: [forged] }], 'MINI_ATTEST_INVALID', {});
     const badSig = { ...attestation(c, 'mini-1', 4n), signature: attestation(c, 'mini-2', 4n).signature };
     rejects(c, [{ type: 'mini_attest', attestations: [badSig] }], 'MINI_ATTEST_INVALID', {});
+    // Signed for another chain: the chain id is in the signed bytes.
+    const body = { mini: 'mini-1', height: 4n, stateRoot: rootAt(c, 4n) };
+    const otherChain = {
+      ...body,
+      signature: sign(miniKey('mini-1').secretKey, miniAttestSignBytes(sha256(utf8('another chain')), body)),
+    };
+    rejects(c, [{ type: 'mini_attest', attestations: [otherChain] }], 'MINI_ATTEST_INVALID', {});
     const r = attest(c, attestation(c, 'mini-1', 4n), attestation(c, 'mini-2', 4n));
     expect(r.fee).toBe(0n);
     expect(r.events.filter((e) => e.type === 'mini_attested')).toHaveLength(2);
@@ -290,5 +300,117 @@ describe('importance and the 30 % share', () => {
     // 1,000 bond points + 3 transactions today x 10 = 1,030.
     expect(m.importance).toBe(1_030n);
     expect(m.importanceAt).toBe(c.time);
+  });
+});
+
+describe('SDR consumption', () => {
+  it('counts the SDR an owner pays under a settled contract into its importance', () => {
+    const { genesis, keys } = buildGenesis({
+      accounts: [
+        { name: 'op-de', roles: ['operator'] },
+        { name: 'op-fr', roles: ['operator'] },
+        { name: 'gateway', roles: ['gateway'] },
+        { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
+        { name: 'node-1', roles: ['node_owner'] },
+      ],
+      umt: { 'op-de': 1000n * UNIT, 'op-fr': 1000n * UNIT, gateway: 100n * UNIT, alice: 1_100n * UNIT },
+      params: { epochLength: 16 },
+    });
+    const c = new TestChain(genesis, keys);
+    c.submit([
+      {
+        type: 'mini_bond',
+        owner: 'alice',
+        superNode: 'node-1',
+        nodeKey: miniKey('alice').publicKey,
+        amount: MIN,
+      },
+    ]);
+    c.submit([
+      { type: 'sdr_issue', gateway: 'gateway', to: 'alice', amount: 50n * UNIT, paymentRef: 'wire-0001' },
+    ]);
+    const r1 = c.submit([
+      {
+        type: 'offer_publish',
+        operator: 'op-de',
+        terms: {
+          title: 'DE 5 GB',
+          kind: 'data',
+          category: '',
+          countries: ['DE'],
+          networks: [],
+          technologies: [],
+          dataBytes: 5_000_000_000n,
+          voiceSeconds: 0n,
+          smsCount: 0,
+          durationSec: 86400,
+          price: 10n * UNIT,
+          unitPrice: 0n,
+          unit: 'mb',
+          activation: 'on_provision',
+          validFrom: 0n,
+          validUntil: c.time + 86_400_000n,
+          capacity: 10,
+          encryptionKey: c.keys.get('op-de')!.encryption.publicKey,
+        },
+      },
+    ]);
+    const offer = Uint8Array.from(Buffer.from(r1.events[0]!.offer as string, 'hex'));
+    const r2 = c.submit([
+      {
+        type: 'request_open',
+        issuer: 'op-fr',
+        payer: 'alice',
+        subscriber: 'alice',
+        offer,
+        prev: offer,
+        deposit: 20n * UNIT,
+        issuerFeeBps: 200,
+        feeDeposit: UNIT,
+        ephemeralKey: freshEphemeralKey(),
+        payload: new Uint8Array([1]),
+        stepTimeoutSec: 3600,
+        lifetimeSec: 86400,
+      },
+    ]);
+    const cid = r2.events[0]!.contract as string;
+    const contract = () => c.state.get<Contract>(K.contract(cid))!;
+    c.submit([
+      {
+        type: 'charge',
+        assignee: 'op-de',
+        contract: contract().id,
+        prev: contract().head,
+        record: {
+          seq: 1,
+          usageType: 'package',
+          start: c.time,
+          duration: 0,
+          volumeUp: 0n,
+          volumeDown: 0n,
+          units: 1n,
+          amount: 10n * UNIT,
+        },
+        sealed: new Uint8Array(),
+      },
+    ]);
+    c.submit([
+      {
+        type: 'refund',
+        by: 'alice',
+        contract: contract().id,
+        prev: contract().head,
+        badService: false,
+        reason: 0,
+      },
+    ]);
+    const act = c.state.get<MiniActivity>(MK.activity('alice'))!;
+    // 10 SDR charged + 2 % issuer fee: 10.2 SDR paid.
+    expect(act.sdr[0]).toBe(10_200_000n);
+    const txs = BigInt(act.txs[0]!);
+    expect(txs).toBeGreaterThanOrEqual(3n); // bond, request, refund (at least)
+    while (c.height % 16n !== 0n) c.block([]);
+    // 1,000 bond points + 102 for 10.2 SDR + 10 per transaction (all today).
+    expect(miniOf(c.state, 'alice')!.importance).toBe(1_000n + 102n + 10n * txs);
   });
 });
