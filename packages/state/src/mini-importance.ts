@@ -3,7 +3,7 @@
  *
  * Activity index `mini/a/<owner>` (kept for Mini Node owners only, updated as it happens, never a
  * scan): per UTC day, newest first, the SDR the owner paid under settled contracts and the
- * transactions it signed, for the last 30 days.
+ * transactions it signed, for the last 30 days; a day counts at most 10 transactions and 100 SDR.
  *
  * Importance (integer points), computed for the Mini Nodes of the next epoch's Super Nodes by the
  * last block of each epoch (a new Mini Node starts with its bond points):
@@ -42,18 +42,27 @@ export function activityAt(rec: MiniActivity | undefined, day: bigint): MiniActi
   };
 }
 
-/** Count SDR paid and transactions signed for `account` today, if it owns an active Mini Node. */
+/**
+ * What one day may add (anti-gaming: activity an owner can buy with its own fees is worth at most
+ * about the points of the minimum bond, see docs/GOVERNANCE.md §8): 10 transactions and 100 SDR.
+ */
+export const MAX_DAILY_TXS = 10;
+export const MAX_DAILY_SDR = 100_000_000n;
+
+/** Count SDR paid and transactions signed for `account` today (capped per day), if it owns an active Mini Node. */
 export function noteMiniActivity(ctx: ApplyCtx, account: string, sdr: bigint, txs: number): void {
   if (ctx.o.get<MiniNode>(MK.node(account))?.status !== 'active') return;
   const key = MK.activity(account);
   const cur = activityAt(ctx.o.get<MiniActivity>(key), ctx.time / DAY_MS);
   const next: MiniActivity = {
     day: cur.day,
-    sdr: [cur.sdr[0]! + sdr, ...cur.sdr.slice(1)],
-    txs: [cur.txs[0]! + txs, ...cur.txs.slice(1)],
+    sdr: [min(cur.sdr[0]! + sdr, MAX_DAILY_SDR), ...cur.sdr.slice(1)],
+    txs: [Math.min(cur.txs[0]! + txs, MAX_DAILY_TXS), ...cur.txs.slice(1)],
   };
   ctx.o.put(key, next);
 }
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** The importance formula (see the module comment). */
 export function importanceOf(bond: bigint, act: MiniActivity | undefined, day: bigint): bigint {

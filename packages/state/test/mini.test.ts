@@ -300,6 +300,9 @@ describe('importance and the 30 % share', () => {
     // 1,000 bond points + 3 transactions today x 10 = 1,030.
     expect(m.importance).toBe(1_030n);
     expect(m.importanceAt).toBe(c.time);
+    // A day counts at most 10 transactions (self-dealing buys little): 12 more make it 10.
+    c.block(Array.from({ length: 12 }, (_, i) => tr(BigInt(i + 10))));
+    expect(c.state.get<MiniActivity>(MK.activity('mini-1'))!.txs[0]).toBe(10);
   });
 });
 
