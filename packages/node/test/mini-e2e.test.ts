@@ -29,7 +29,7 @@ import {
 import { buildGenesis, K, type MiniNode, MK } from '@roamchain/state';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CachingVerifier, type Node, type RunningNode, serveNode, sodiumVerifier } from '../src/index.js';
-import { makeLogger } from '../src/run.js';
+import { makeLogger, runNode } from '../src/run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(here, '../../..');
@@ -208,5 +208,18 @@ describe('a Mini Node process attached to a Super Node', () => {
     const missing = await fetch(`${superNode.url}/v1/mininodes/nobody`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { code: string }).code).toBe('MINI_UNKNOWN');
+  });
+
+  it('a Mini Node never votes: --mini with a validator, solo or without --attach is refused', async () => {
+    const genesisFile = join(root, 'genesis-refused.json');
+    writeFileSync(genesisFile, JSON.stringify(genesisToJSON(genesis)));
+    const base = { genesis: genesisFile, dataDir: join(root, 'refused'), port: 0, mini: 'alice' };
+    for (const extra of [
+      { validator: 'node-1', attach: 'http://127.0.0.1:1' },
+      { solo: true, attach: 'http://127.0.0.1:1' },
+      {},
+    ]) {
+      await expect(runNode({ ...base, ...extra })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    }
   });
 });
