@@ -15,6 +15,7 @@ import * as devnet from './commands/devnet.js';
 import * as governance from './commands/governance.js';
 import * as identity from './commands/identity.js';
 import * as keys from './commands/keys.js';
+import * as mini from './commands/mini.js';
 import * as node from './commands/node.js';
 import * as offers from './commands/offers.js';
 import * as operator from './commands/operator.js';
@@ -45,6 +46,7 @@ const COMMANDS: { register(program: Command, cli: CliContext): void }[] = [
   operator,
   submit,
   governance,
+  mini,
   // Adds `contract topup` and `offer pause|resume` to the groups registered above.
   topup,
 ];

@@ -122,6 +122,17 @@ export const ERRORS = {
   GOV_TOO_MANY: [429, 'Too many open proposals of this operator'],
   FEED_INVALID: [400, 'Price feed rates are invalid'],
   FEED_NOT_VALIDATOR: [403, 'Only a Super Node of the active set publishes price feeds'],
+  // Mini Nodes (docs/GOVERNANCE.md §8)
+  MINI_INVALID: [400, 'Mini Node operation is malformed'],
+  MINI_UNKNOWN: [404, 'The account has no Mini Node'],
+  MINI_STATUS: [409, 'The Mini Node status does not allow this'],
+  MINI_BOND_LOW: [422, 'Bond would fall below the minimum Mini Node bond'],
+  MINI_KEY_TAKEN: [409, 'The node key belongs to another Mini Node'],
+  MINI_SUPER_INVALID: [409, 'The Super Node to attach to is not an active Super Node'],
+  MINI_SUPER_FULL: [409, 'The Super Node has as many Mini Nodes as it may'],
+  MINI_ATTEST_INVALID: [400, 'Attestation does not verify or does not match the committed state root'],
+  MINI_ATTEST_DUPLICATE: [409, 'The Mini Node already attested this window'],
+  MINI_FRAUD_INVALID: [400, 'The attestation does not contradict a committed state root'],
   UPGRADE_REQUIRED: [503, 'A protocol version this node does not implement is in force: upgrade the node'],
   // blocks and genesis
   BLOCK_INVALID: [400, 'Block is invalid'],

@@ -12,6 +12,7 @@ export * from './json.js';
 export * from './ops.js';
 export * from './ops-governance.js';
 export * from './ops-topup.js';
+export * from './ops-mini.js';
 export * from './params.js';
 export { country, network } from './primitives.js';
 export * from './sdr.js';

@@ -24,6 +24,7 @@ import {
 import { RoamError } from './errors.js';
 import { GOVERNANCE_OPS, KNOWN_OP_NAMES } from './ops-governance.js';
 import { TOPUP_OPS } from './ops-topup.js';
+import { MINI_OPS } from './ops-mini.js';
 import { country, NAME_RE, name, network } from './primitives.js';
 import { equivocationProblem, voteCodec } from './votes.js';
 
@@ -417,6 +418,8 @@ export const OPS = {
   ...GOVERNANCE_OPS,
   /** Contract top-up and offer pause (tags 80-81; see ops-topup.ts). */
   ...TOPUP_OPS,
+  /** Mini Nodes: bond, unbond, attach, attestations, fraud proofs (tags 70-74; see ops-mini.ts). */
+  ...MINI_OPS,
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */

@@ -14,6 +14,7 @@ import {
   generateX25519,
   hexToBytes,
   isErrorCode,
+  type MiniAttestation,
   type OfferTerms,
   type Operation,
   offerTerms as offerTermsCodec,
@@ -95,6 +96,20 @@ import {
   voteOp,
 } from './governance.js';
 import { type AttestationJson, disclosureStrings, sealMemo, sealRequestPayload } from './identity.js';
+import {
+  type AttachMiniArgs,
+  attachMiniOp,
+  type BondMiniArgs,
+  bondMiniOp,
+  type MiniAttestResultJson,
+  type MiniNodeDetailJson,
+  type MiniNodesJson,
+  miniAttestationJson,
+  miniAttestOp,
+  miniFraudOp,
+  type UnbondMiniArgs,
+  unbondMiniOp,
+} from './mini.js';
 import { sealProvisioning } from './provision.js';
 import { type Signer, signWith } from './signer.js';
 import { type PauseOfferArgs, pauseOfferOp, type TopUpArgs, topUpOp } from './topup.js';
@@ -872,6 +887,54 @@ export class RoamClient {
    */
   submitEvidence(args: EvidenceArgs, opts?: ActionOptions): Promise<TxResult> {
     return this.send([evidenceOp(args)], [], opts);
+  }
+
+  // ---------- Mini Nodes (docs/GOVERNANCE.md §8) ----------
+
+  /** The owner bonds (at least 1,000 UMT) a Mini Node attached to a Super Node, or tops it up. */
+  bondMini(args: BondMiniArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([bondMiniOp(args)], signer, opts);
+  }
+
+  /** The owner unbonds part of the bond (the minimum stays) or all of it (an exit), released after the delay. */
+  unbondMini(args: UnbondMiniArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([unbondMiniOp(args)], signer, opts);
+  }
+
+  /** The owner attaches its Mini Node to another Super Node. */
+  attachMini(args: AttachMiniArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([attachMiniOp(args)], signer, opts);
+  }
+
+  /** Signed attestations as a `mini_attest` transaction (no signer, no fee). */
+  submitMiniAttestations(attestations: MiniAttestation[], opts?: ActionOptions): Promise<TxResult> {
+    return this.send([miniAttestOp(attestations)], [], opts);
+  }
+
+  /** Proof that a Mini Node signed a root the chain did not commit (no signer, no fee). */
+  submitMiniFraud(attestation: MiniAttestation, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([miniFraudOp(attestation)], [], opts);
+  }
+
+  /** Hands attestations to a (Super) node, which submits the matching ones and proves the others false. */
+  sendMiniAttestations(
+    attestations: MiniAttestation[],
+    opts?: RequestOptions,
+  ): Promise<MiniAttestResultJson> {
+    return this.#json('POST', '/v1/mininodes/attestations', {
+      ...opts,
+      body: { attestations: attestations.map(miniAttestationJson) },
+    });
+  }
+
+  /** Mini Nodes attached to the Super Nodes (GET /v1/mininodes), most important first. */
+  miniNodes(q: { superNode?: string } = {}, opts?: RequestOptions): Promise<MiniNodesJson> {
+    return this.#json('GET', '/v1/mininodes', { ...opts, query: { superNode: q.superNode } });
+  }
+
+  /** One Mini Node with its activity; 404 MINI_UNKNOWN. */
+  miniNode(owner: string, opts?: RequestOptions): Promise<MiniNodeDetailJson> {
+    return this.#json('GET', `/v1/mininodes/${seg(owner)}`, opts);
   }
 
   // ---------- governance, price feeds, the SDR (docs/GOVERNANCE.md) ----------

@@ -621,6 +621,11 @@ describe('RoamClient against a fake API', () => {
       price_feed: 'publishPriceFeed',
       contract_topup: 'topUp',
       offer_pause: 'pauseOffer',
+      mini_bond: 'bondMini',
+      mini_unbond: 'unbondMini',
+      mini_attach: 'attachMini',
+      mini_attest: 'submitMiniAttestations',
+      mini_fraud: 'submitMiniFraud',
     };
     const c = new RoamClient({ url: 'http://node.test', fetch: new FakeApi().fetch });
     for (const n of OP_NAMES) expect(typeof c[ACTION[n]]).toBe('function');

@@ -31,6 +31,8 @@ import {
 import { type ApplyCtx, issuerFee } from './context.js';
 import { evalPriceFeed } from './feeds.js';
 import { evalProposalCreate, evalProposalVote } from './governance.js';
+import { evalMiniAttach, evalMiniAttest, evalMiniBond, evalMiniFraud, evalMiniUnbond } from './mini.js';
+import { noteMiniActivity } from './mini-importance.js';
 import {
   type Account,
   type Attestation,
@@ -151,6 +153,8 @@ export function settle(
   ctx.credit(c.issuer, 'SDR', toIssuer);
   ctx.credit(c.payer, 'SDR', toPayer);
   ctx.credit(c.issuer, 'UMT', c.feeDeposit);
+  // SDR the payer spent: Proof of Importance of a Mini Node owner (mini-importance.ts).
+  noteMiniActivity(ctx, c.payer, toAssignee + toIssuer, 0);
   const closed: Contract = {
     ...c,
     head,
@@ -816,6 +820,11 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   price_feed: evalPriceFeed,
   contract_topup: evalContractTopup,
   offer_pause: evalOfferPause,
+  mini_bond: evalMiniBond,
+  mini_unbond: evalMiniUnbond,
+  mini_attach: evalMiniAttach,
+  mini_attest: evalMiniAttest,
+  mini_fraud: evalMiniFraud,
 };
 
 /** Cut every pending unbonding entry of `account` by `bps`; returns the total cut. */

@@ -28,6 +28,7 @@ import {
   vec,
 } from '@roamchain/protocol';
 import { GOV_CODECS } from './gov-objects.js';
+import { MINI_CODECS } from './mini-objects.js';
 
 export const account = struct({
   name,
@@ -296,6 +297,7 @@ const CODECS: [string, Codec<any>][] = [
   ['qh/', count],
   ['qk/', queueChunk],
   ...GOV_CODECS,
+  ...MINI_CODECS,
 ];
 
 export function codecForKey(key: string): Codec<unknown> {

@@ -15,6 +15,7 @@
 import { BPS } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
 import { DAY_MS, GK, SLA_WINDOW_DAYS, type SlaDay, type SlaRecord } from './gov-objects.js';
+import { miniShares } from './mini-importance.js';
 import { K, type Validator } from './objects.js';
 import { byName, storedSetAt } from './validators.js';
 
@@ -35,7 +36,11 @@ export function payFees(ctx: ApplyCtx, fees: bigint, producer: string): void {
   const p = ctx.params;
   const s = feeSplit(fees, p.communityFeeBps, p.miniNodeFeeBps);
   ctx.credit(p.communityFund, 'UMT', s.community);
-  ctx.credit(producer, 'UMT', s.superNodes + s.miniNodes);
+  // The producer's attesting Mini Nodes by importance (mini-importance.ts); none: the producer.
+  const minis = miniShares(ctx, producer, s.miniNodes);
+  for (const [owner, x] of minis) ctx.credit(owner, 'UMT', x);
+  const toProducer = s.superNodes + (minis.length > 0 ? 0n : s.miniNodes);
+  ctx.credit(producer, 'UMT', toProducer);
   ctx.emit({
     type: 'fees_paid',
     total: fees,
@@ -43,8 +48,9 @@ export function payFees(ctx: ApplyCtx, fees: bigint, producer: string): void {
     producer,
     superNodes: s.superNodes,
     miniNodes: s.miniNodes,
-    miniNodesTo: producer,
-    toProducer: s.superNodes + s.miniNodes,
+    miniNodesTo: minis.length > 0 ? 'mini_nodes' : producer,
+    miniShares: minis.map(([account, amount, importance]) => ({ account, amount, importance })),
+    toProducer,
   });
 }
 

@@ -2,6 +2,7 @@
 import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { OffersList } from './explorer-lists.js';
+import { MiniNodesList } from './explorer-mini.js';
 import {
   client,
   duration,
@@ -843,6 +844,7 @@ export function Explorer({ route }: { route: string[] }) {
   else if (kind === 'contract' && id) page = <ContractPage id={id} />;
   else if (kind === 'offer' && id) page = <OfferPage id={id} />;
   else if (kind === 'offers') page = <OffersList />;
+  else if (kind === 'mininodes') page = <MiniNodesList owner={id} />;
   else
     page = (
       <div className="grid">
@@ -859,6 +861,7 @@ export function Explorer({ route }: { route: string[] }) {
       <nav aria-label="Explorer" className="row wrap small">
         {kind ? <a href={href('explorer')}>← Explorer home</a> : null}
         <a href={href('explorer', 'offers')}>All offers</a>
+        <a href={href('explorer', 'mininodes')}>Mini Nodes</a>
       </nav>
       {page}
     </div>

@@ -41,6 +41,12 @@ export function register(program: Command, cli: CliContext): void {
     )
     .option('--block-interval-ms <ms>', 'time between blocks when idle', int(1, 3_600_000))
     .option('--log-level <level>', 'log level (env ROAMCHAIN_LOG_LEVEL)')
+    .option(
+      '--mini <owner>',
+      'run as the Mini Node of <owner>: a full node that attests state roots, never votes',
+    )
+    .option('--mini-key-file <file>', 'the Mini Node key file (default: the node key file)')
+    .option('--attach <url>', "the API URL of the Mini Node's Super Node (attestations go there)")
     .action(async (_o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       await runForever('runNode', { ...cmd.opts(), keystore: g.keystore ?? io.env[ENV_KEYSTORE] });

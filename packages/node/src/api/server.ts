@@ -48,6 +48,7 @@ import { contractRoutes } from './routes/contracts.js';
 import { demandRoutes } from './routes/demands.js';
 import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
+import { miniRoutes } from './routes/mini.js';
 import { offerRoutes } from './routes/offers.js';
 import { ratingRoutes } from './routes/ratings.js';
 import { statusRoutes } from './routes/status.js';
@@ -104,6 +105,7 @@ const ROUTES: FastifyPluginAsync<RouteDeps>[] = [
   validatorRoutes,
   agentRoutes,
   governanceRoutes,
+  miniRoutes,
 ];
 
 const WS_PATH = {
@@ -205,6 +207,7 @@ export async function buildApp(
         { name: 'feed', description: 'WebSocket feed' },
         { name: 'governance', description: 'proposals and votes of the admitted operators' },
         { name: 'prices', description: 'Super Node price feeds and the SDR rate' },
+        { name: 'mininodes', description: 'Mini Nodes: bonds, importance, audit attestations' },
       ],
     },
     // WebSocket routes are left out of the generated paths: describe the upgrade by hand.
