@@ -3,61 +3,11 @@
  * CLI's embedded devnet talk to the chain only through `NodeApi`; storage is behind `KvStore`;
  * consensus (later: BFT) only calls `Chain.commitBlock`.
  */
-import type { Block, Genesis, TxEnvelope } from '@roamchain/protocol';
+import type { Block, ConsensusStatus, Genesis, NodeHalt, NodeStatus, TxEnvelope } from '@roamchain/protocol';
 import type { LedgerEvent, LedgerState, TxReceipt } from '@roamchain/state';
 
-/** The consensus driver's view of itself (`GET /v1/status`). */
-export interface ConsensusStatus {
-  validator: boolean;
-  height: number;
-  round: number;
-  step: string;
-  validators: number;
-  peers: number;
-  syncing: boolean;
-  syncHeight: number;
-  syncTarget: number;
-  decisions: number;
-  maxRound: number;
-  refusedSignatures: number;
-  evidence: number;
-}
-
-export interface NodeStatus {
-  chainId: string;
-  chainName: string;
-  height: number;
-  finalizedHeight: number;
-  headId: string;
-  headTime: number;
-  /** Node wall-clock time (ms), for clients estimating expirations. */
-  time: number;
-  mempool: number;
-  producer: string | null;
-  /** BFT consensus as this node sees it (null before the node takes part). */
-  consensus: ConsensusStatus | null;
-  /** The highest protocol version this node implements (PROTOCOL_VERSION, or less if configured). */
-  protocolVersion?: number;
-  /** Why this node stopped taking part in the chain (it still serves reads), or null. */
-  halted?: NodeHalt | null;
-}
-
-/**
- * A node halts before the first block at which a voted protocol version it does not implement is
- * in force (docs/OPERATIONS.md "Protocol upgrades"): no more proposals, votes or blocks applied.
- */
-export interface NodeHalt {
-  reason: 'UPGRADE_REQUIRED';
-  /** The protocol version in force from `height`. */
-  version: number;
-  /** The first height it does not apply (its head is height - 1). */
-  height: number;
-  /** The proposal that scheduled the upgrade (hex). */
-  proposal: string;
-  /** What this node implements. */
-  implemented: number;
-  message: string;
-}
+/** `GET /v1/status` (the wire type, shared with the SDK). */
+export type { ConsensusStatus, NodeHalt, NodeStatus };
 
 /** A block as applied and committed, with what it did. */
 export interface AppliedBlock {

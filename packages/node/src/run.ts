@@ -14,6 +14,7 @@ import { createApi } from './api/server.js';
 import { serveAdminSocket } from './backup.js';
 import type { SyncProgress } from './consensus.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
+import { startMiniAttester } from './mini-attester.js';
 import { Node, type NodeConfig } from './node.js';
 import type { StoreKind } from './store/index.js';
 
@@ -51,6 +52,12 @@ export interface RunNodeOptions {
    * behaves as older software and halts before a voted upgrade (docs/OPERATIONS.md).
    */
   maxProtocolVersion?: number | string;
+  /** Run as a Mini Node of this owner account: a full node that attests state roots (never votes). */
+  mini?: string;
+  /** The Mini Node's key file ({"nodeKey": hex}, 0600; created if missing); default the node key file. */
+  miniKeyFile?: string;
+  /** Base URL of the API of the Super Node the Mini Node is attached to. */
+  attach?: string;
 }
 
 /** Reads an account's signing secret from an encrypted keystore file. */
@@ -206,6 +213,14 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
   // A keystore producer is a solo validator (single-node setups); otherwise the node joins a network.
   const solo = Boolean(pick('solo', 'ROAMCHAIN_SOLO')) || (producerName !== undefined && !validatorName);
   let producer: NodeConfig['producer'] = null;
+  const miniOwner = pick('mini', 'ROAMCHAIN_MINI');
+  const attachUrl = pick('attach', 'ROAMCHAIN_MINI_ATTACH');
+  if (miniOwner !== undefined && (validatorName || producerName || solo || !attachUrl)) {
+    throw new RoamError(
+      'BAD_REQUEST',
+      'a Mini Node (--mini) joins a network as a full node, never votes or produces, and needs --attach <Super Node API URL>',
+    );
+  }
   if (validatorName) {
     producer = { account: validatorName, secretKey: loadNodeKey(nodeKeyFile, false) };
   } else if (producerName) {
@@ -276,6 +291,24 @@ export async function runNode(opts: RunNodeOptions): Promise<RunningNode> {
     },
     'roamchain node running',
   );
+  if (miniOwner !== undefined && attachUrl) {
+    const keyFile = pick('miniKeyFile', 'ROAMCHAIN_MINI_KEY_FILE') ?? nodeKeyFile;
+    const attester = startMiniAttester(running.node, {
+      owner: miniOwner,
+      secretKey: loadNodeKey(keyFile, true),
+      superUrl: attachUrl,
+      log: (level, msg, data) => logger[level](data ?? {}, msg),
+    });
+    logger.info(
+      { owner: miniOwner, nodeKey: bytesToHex(attester.publicKey), attach: attachUrl },
+      'Mini Node attesting',
+    );
+    const close = running.close;
+    running.close = async () => {
+      attester.stop();
+      await close();
+    };
+  }
   onSignals(running.close);
   return running;
 }

@@ -117,6 +117,22 @@ const BAD: Record<string, () => Bad[]> = {
     { path: '/v1/governance/proposals/nope', code: 'BAD_REQUEST' },
   ],
   'GET /v1/validators/{account}': () => [{ path: '/v1/validators/op-de', code: 'VALIDATOR_UNKNOWN' }],
+  'GET /v1/mininodes': () => [{ path: '/v1/mininodes?superNode=No%20Body', code: 'BAD_REQUEST' }],
+  'GET /v1/mininodes/{id}': () => [
+    { path: '/v1/mininodes/nobody', code: 'MINI_UNKNOWN' },
+    { path: '/v1/mininodes/No%20Body', code: 'BAD_REQUEST' },
+  ],
+  'POST /v1/mininodes/attestations': () => [
+    {
+      path: '/v1/mininodes/attestations',
+      body: JSON.stringify({
+        attestations: [{ mini: 'op-de', height: '99999', stateRoot: id, signature: id + id }],
+      }),
+      code: 'MINI_ATTEST_INVALID',
+    },
+    { path: '/v1/mininodes/attestations', body: '{}', code: 'BAD_REQUEST' },
+    { path: '/v1/mininodes/attestations', body: 'ab', type: 'text/plain', code: 'UNSUPPORTED_MEDIA_TYPE' },
+  ],
 };
 
 /** Status → documented codes of one operation (only responses whose `code` has an enum). */

@@ -22,6 +22,7 @@ import { generateEncryptionKey, generateSigningKey, sha256, sign } from '../src/
 import { chainIdOf, type Genesis, genesisCodec } from '../src/genesis.js';
 import { bytesToHex } from '../src/hex.js';
 import { type OfferTerms, OPS, type Operation, type OpName } from '../src/ops.js';
+import { type MiniAttestation, miniAttestSignBytes } from '../src/ops-mini.js';
 import { defaultParams, UMT_SUPPLY, UNIT } from '../src/params.js';
 import { signTx } from '../src/sign.js';
 import { encodeTx, requiredSigners, type SignedTx, signedTx, txId } from '../src/tx.js';
@@ -99,6 +100,11 @@ const terms = (title: string): OfferTerms => ({
 });
 
 /** A consensus vote on the golden chain, signed with op-home's node key. */
+/** A Mini Node attestation of height 100 signed with a golden key (over a golden chain id). */
+const goldenAttestation = (stateRoot: Uint8Array): MiniAttestation => {
+  const a = { mini: 'sub-carol', height: 100n, stateRoot };
+  return { ...a, signature: sign(goldenKey('sub-carol/mini').secretKey, miniAttestSignBytes(h('chain'), a)) };
+};
 const goldenVote = (v: UnsignedVote): Vote => ({
   ...v,
   signature: sign(goldenKey('op-home/node').secretKey, voteSignBytes(GOLDEN_CHAIN_ID, v)),
@@ -263,6 +269,7 @@ export function goldenOps(): [string, Operation[]][] {
           iccidHash: sha256(utf8('89410000000000000001')),
           forRequester: utf8('sealed for the requester'),
           forIssuer: utf8('sealed for the issuer'),
+          forSubscriber: utf8('sealed for the subscriber'),
         },
       ],
     ],
@@ -379,6 +386,37 @@ export function goldenOps(): [string, Operation[]][] {
         },
       ],
     ],
+    [
+      'contract_topup',
+      [
+        {
+          type: 'contract_topup',
+          issuer: 'op-home',
+          payer: 'sub-carol',
+          contract: h('contract'),
+          prev: h('contract-head'),
+          amount: 5n * UNIT,
+          feeDeposit: 100_000n,
+        },
+      ],
+    ],
+    ['offer_pause', [{ type: 'offer_pause', operator: 'op-visited', offer: h('offer'), paused: true }]],
+    [
+      'mini_bond',
+      [
+        {
+          type: 'mini_bond',
+          owner: 'sub-carol',
+          superNode: 'op-home',
+          nodeKey: goldenKey('sub-carol/mini').publicKey,
+          amount: 1_000n * UNIT,
+        },
+      ],
+    ],
+    ['mini_unbond', [{ type: 'mini_unbond', owner: 'sub-carol', amount: 1_000n * UNIT }]],
+    ['mini_attach', [{ type: 'mini_attach', owner: 'sub-carol', superNode: 'op-visited' }]],
+    ['mini_attest', [{ type: 'mini_attest', attestations: [goldenAttestation(h('root-100'))] }]],
+    ['mini_fraud', [{ type: 'mini_fraud', attestation: goldenAttestation(h('forged-root-100')) }]],
     [
       'multi_op',
       [

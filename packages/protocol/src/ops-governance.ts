@@ -81,6 +81,11 @@ export const GOV_PARAMS: Record<string, { min: bigint; max: bigint; epoch?: true
   feedMinCount: { min: 1n, max: 1_000n },
   ndfDailyPayout: { min: 0n, max: 10_000_000n * UMT },
   slaVoteBps: { min: 0n, max: 10_000n },
+  minMiniBond: { min: 1_000n * UMT, max: 1_000_000n * UMT },
+  maxMiniPerSuper: { min: 1n, max: 1_000n },
+  miniAttestInterval: { min: 10n, max: 100_000n, epoch: true },
+  miniRootsKept: { min: 4n, max: 1_000n, epoch: true },
+  miniMaxMissedWindows: { min: 1n, max: 1_000n },
 };
 export const FEE_PARAM_PREFIX = 'fees.';
 /**

@@ -61,6 +61,17 @@ export const chainParams = struct({
   feedMinCount: u16,
   /** A Super Node meets the SLA of a day only if it signed at least this share (bps) of the precommits due from it that day. */
   slaVoteBps: u16,
+  // ---- Mini Nodes (docs/GOVERNANCE.md §8)
+  /** Bond a Mini Node needs (UMT base units; SPEC §5: 1,000 UMT). */
+  minMiniBond: u64,
+  /** Mini Nodes a Super Node may have attached. */
+  maxMiniPerSuper: u16,
+  /** A Mini Node attests the state root of every height that is a multiple of this (a window). */
+  miniAttestInterval: u32,
+  /** Attested heights whose state roots the chain keeps (for attestations and fraud proofs). */
+  miniRootsKept: u16,
+  /** A Mini Node earns only if it attested within the last this many windows. */
+  miniMaxMissedWindows: u16,
 });
 export type ChainParams = Infer<typeof chainParams>;
 
@@ -117,6 +128,13 @@ export function defaultParams(): ChainParams {
       proposal_create: fee(10n),
       proposal_vote: fee(1n),
       price_feed: fee(1n),
+      contract_topup: fee(1n),
+      offer_pause: fee(1n),
+      mini_bond: fee(1n),
+      mini_unbond: fee(1n),
+      mini_attach: fee(1n),
+      mini_attest: 0n,
+      mini_fraud: 0n,
     },
     communityFeeBps: 2500,
     communityFund: 'tcdf',
@@ -141,6 +159,11 @@ export function defaultParams(): ChainParams {
     feedMaxAgeMs: 3_600_000n,
     feedMinCount: 1,
     slaVoteBps: 9000,
+    minMiniBond: 1_000n * UNIT,
+    maxMiniPerSuper: 64,
+    miniAttestInterval: 100,
+    miniRootsKept: 64,
+    miniMaxMissedWindows: 3,
   };
 }
 

@@ -26,6 +26,8 @@ import { bucketOf, EXPIRY_QUEUE, evaluate, settle, UNBOND_QUEUE } from './evalua
 import { feedsEnd } from './feeds.js';
 import { governanceEnd, protocolVersionAt, requireKnownProtocol } from './governance.js';
 import { type LedgerState, Overlay, type Staged, type StateChange, type TxIndex } from './ledger.js';
+import { miniUnbondEnd, rememberMiniRoot } from './mini.js';
+import { miniImportanceEnd, noteMiniActivity } from './mini-importance.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
 import { payFees } from './payouts.js';
 import { type ParentVotes, parentVotes, slaEnd } from './sla.js';
@@ -189,6 +191,7 @@ export class BlockBuilder {
     const producer = this.block.get<Account>(K.account(start.producer));
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);
     rememberParent(this.block, params.taposWindow, start);
+    rememberMiniRoot(this.block, params, meta.height, () => state.root());
     this.block.put(K.meta, { ...meta, height: start.height, time: start.time });
   }
 
@@ -220,6 +223,8 @@ export class BlockBuilder {
       }
       fee += ctx.fees - feesBefore;
     }
+    // Transactions a Mini Node owner signs count for its importance (mini-importance.ts).
+    for (const signer of new Set(requiredSigners(tx.ops))) noteMiniActivity(ctx, signer, 0n, 1);
     o.mergeInto(this.block);
     this.seen.add(env.idHex);
     this.fees += ctx.fees;
@@ -286,6 +291,9 @@ export class BlockBuilder {
     slaEnd(ctx, this.start.producer, this.votes);
     // 5. The last block of an epoch fixes the next epoch's validator set.
     epochBoundary(ctx);
+    // 5b. Mini Nodes: unbonded UMT released; at an epoch's end, the importance of the next set's Mini Nodes.
+    miniUnbondEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
+    miniImportanceEnd(ctx);
     // 6. SDR fixing from the price feeds (feeds.ts); the fee split (payouts.ts).
     const hadFeed = this.receipts.some((r) => r.events.some((e) => e.type === 'price_feed'));
     feedsEnd(ctx, hadFeed);

@@ -31,6 +31,8 @@ import {
 import { type ApplyCtx, issuerFee } from './context.js';
 import { evalPriceFeed } from './feeds.js';
 import { evalProposalCreate, evalProposalVote } from './governance.js';
+import { evalMiniAttach, evalMiniAttest, evalMiniBond, evalMiniFraud, evalMiniUnbond } from './mini.js';
+import { noteMiniActivity } from './mini-importance.js';
 import {
   type Account,
   type Attestation,
@@ -45,6 +47,7 @@ import {
   type Unbonding,
   type Validator,
 } from './objects.js';
+import { evalContractTopup, evalOfferPause, requireOfferOnSale } from './topup.js';
 import {
   dropFromCurrentSet,
   epochOf,
@@ -150,6 +153,8 @@ export function settle(
   ctx.credit(c.issuer, 'SDR', toIssuer);
   ctx.credit(c.payer, 'SDR', toPayer);
   ctx.credit(c.issuer, 'UMT', c.feeDeposit);
+  // SDR the payer spent: Proof of Importance of a Mini Node owner (mini-importance.ts).
+  noteMiniActivity(ctx, c.payer, toAssignee + toIssuer, 0);
   const closed: Contract = {
     ...c,
     head,
@@ -303,7 +308,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   offer_replace(op, { ctx, opHash }) {
     const o = getOffer(ctx, op.offer);
     if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
-    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
+    if (o.status === 'withdrawn')
+      throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
     if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
     const answered = demandOf(ctx, o);
     if (answered) requireWithinDemand(op.terms, answered);
@@ -319,7 +325,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   offer_withdraw(op, { ctx }) {
     const o = getOffer(ctx, op.offer);
     if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
-    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'offer already withdrawn');
+    if (o.status === 'withdrawn') throw new RoamError('OFFER_INACTIVE', 'offer already withdrawn');
     ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, status: 'withdrawn', updatedAt: ctx.time });
     ctx.emit({ type: 'offer_withdrawn', offer: bytesToHex(o.id), operator: o.operator });
   },
@@ -333,9 +339,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     }
     const offer = getOffer(ctx, op.offer);
     const t = offer.terms;
-    if (offer.status !== 'active' || ctx.time < t.validFrom || ctx.time >= t.validUntil) {
-      throw new RoamError('OFFER_INACTIVE');
-    }
+    requireOfferOnSale(ctx, offer);
     if (!equalBytes(offer.version, op.prev)) {
       throw new RoamError('OFFER_VERSION_STALE', `current version is ${bytesToHex(offer.version)}`, {
         version: bytesToHex(offer.version),
@@ -814,6 +818,13 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   proposal_create: evalProposalCreate,
   proposal_vote: evalProposalVote,
   price_feed: evalPriceFeed,
+  contract_topup: evalContractTopup,
+  offer_pause: evalOfferPause,
+  mini_bond: evalMiniBond,
+  mini_unbond: evalMiniUnbond,
+  mini_attach: evalMiniAttach,
+  mini_attest: evalMiniAttest,
+  mini_fraud: evalMiniFraud,
 };
 
 /** Cut every pending unbonding entry of `account` by `bps`; returns the total cut. */

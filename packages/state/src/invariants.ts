@@ -1,5 +1,6 @@
 import { UMT_SUPPLY } from '@roamchain/protocol';
 import type { LedgerState } from './ledger.js';
+import type { MiniNode, MiniUnbonding } from './mini-objects.js';
 import { type Contract, K, type Supply, type Unbonding, type Validator } from './objects.js';
 
 export interface SupplyReport {
@@ -46,6 +47,12 @@ export function supplyReport(state: LedgerState): SupplyReport {
   }
   let unbonding = 0n;
   for (const [, u] of state.entries<Unbonding>('unb/')) unbonding += u.amount;
+  // Mini Node bonds and their unbonding entries (mini-objects.ts).
+  for (const [, m] of state.entries<MiniNode>('mini/n/')) {
+    bonded += m.bond;
+    owedUnbonding += m.unbonding;
+  }
+  for (const [, u] of state.entries<MiniUnbonding>('mini/u/')) unbonding += u.amount;
   const s = state.get<Supply>(K.supply)!;
   const r: SupplyReport = {
     umt: {

@@ -28,6 +28,7 @@ import {
   vec,
 } from '@roamchain/protocol';
 import { GOV_CODECS } from './gov-objects.js';
+import { MINI_CODECS } from './mini-objects.js';
 
 export const account = struct({
   name,
@@ -49,7 +50,8 @@ export const offer = struct({
   version: bytes32,
   terms: offerTerms,
   demand: opt(bytes32),
-  status: enumOf(['active', 'withdrawn'] as const),
+  /** 'paused' (appended: earlier encodings unchanged) cannot be bought until resumed. */
+  status: enumOf(['active', 'withdrawn', 'paused'] as const),
   openContracts: u32,
   totalContracts: u32,
   createdAt: u64,
@@ -295,6 +297,7 @@ const CODECS: [string, Codec<any>][] = [
   ['qh/', count],
   ['qk/', queueChunk],
   ...GOV_CODECS,
+  ...MINI_CODECS,
 ];
 
 export function codecForKey(key: string): Codec<unknown> {

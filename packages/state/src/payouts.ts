@@ -11,6 +11,7 @@
  */
 import { BPS } from '@roamchain/protocol';
 import type { ApplyCtx } from './context.js';
+import { miniShares } from './mini-importance.js';
 
 /** The split of a block's fees. */
 export function feeSplit(
@@ -29,7 +30,11 @@ export function payFees(ctx: ApplyCtx, fees: bigint, producer: string): void {
   const p = ctx.params;
   const s = feeSplit(fees, p.communityFeeBps, p.miniNodeFeeBps);
   ctx.credit(p.communityFund, 'UMT', s.community);
-  ctx.credit(producer, 'UMT', s.superNodes + s.miniNodes);
+  // The producer's attesting Mini Nodes by importance (mini-importance.ts); none: the producer.
+  const minis = miniShares(ctx, producer, s.miniNodes);
+  for (const [owner, x] of minis) ctx.credit(owner, 'UMT', x);
+  const toProducer = s.superNodes + (minis.length > 0 ? 0n : s.miniNodes);
+  ctx.credit(producer, 'UMT', toProducer);
   ctx.emit({
     type: 'fees_paid',
     total: fees,
@@ -37,7 +42,8 @@ export function payFees(ctx: ApplyCtx, fees: bigint, producer: string): void {
     producer,
     superNodes: s.superNodes,
     miniNodes: s.miniNodes,
-    miniNodesTo: producer,
-    toProducer: s.superNodes + s.miniNodes,
+    miniNodesTo: minis.length > 0 ? 'mini_nodes' : producer,
+    miniShares: minis.map(([account, amount, importance]) => ({ account, amount, importance })),
+    toProducer,
   });
 }

@@ -2,6 +2,7 @@
 import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { OffersList } from './explorer-lists.js';
+import { MiniNodesList } from './explorer-mini.js';
 import {
   client,
   duration,
@@ -580,6 +581,7 @@ const STEP_LABEL: Record<string, string> = {
   charge: 'Charge',
   refund: 'Refund',
   rate: 'Rate',
+  contract_topup: 'Top-up',
 };
 
 /** Offer → Request → Provision → Charge … → Refund, with each step's details. */
@@ -618,6 +620,7 @@ export function Timeline({ offerId, steps }: { offerId: string; steps: ContractT
               </span>
             ) : null}
             {s.type === 'rate' && op ? <span> · score {String(op.score)}</span> : null}
+            {s.type === 'contract_topup' && op ? <span> · adds {sdr(op.amount as string)}</span> : null}
           </li>
         );
       })}
@@ -841,6 +844,7 @@ export function Explorer({ route }: { route: string[] }) {
   else if (kind === 'contract' && id) page = <ContractPage id={id} />;
   else if (kind === 'offer' && id) page = <OfferPage id={id} />;
   else if (kind === 'offers') page = <OffersList />;
+  else if (kind === 'mininodes') page = <MiniNodesList owner={id} />;
   else
     page = (
       <div className="grid">
@@ -857,6 +861,7 @@ export function Explorer({ route }: { route: string[] }) {
       <nav aria-label="Explorer" className="row wrap small">
         {kind ? <a href={href('explorer')}>← Explorer home</a> : null}
         <a href={href('explorer', 'offers')}>All offers</a>
+        <a href={href('explorer', 'mininodes')}>Mini Nodes</a>
       </nav>
       {page}
     </div>
