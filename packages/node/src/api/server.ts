@@ -936,6 +936,7 @@ export async function buildApp(
   );
 
   await app.register(governanceRoutes, { node });
+  await app.register((await import('./lists.js')).listRoutes, { node });
 
   registerWs(app, node, hub, {
     metrics,
