@@ -209,6 +209,9 @@ describe('explorer lists API', () => {
     expect(new Set(names).size).toBe(names.length);
     const alice = (await listAccounts(client, { limit: 1, after: 'ali' })).items[0]!;
     expect(alice).toMatchObject({ name: 'alice', roles: ['subscriber'] });
+    // The start of a name: the accounts from it on (the explorer's prefix search).
+    const ops = await listAccounts(client, { limit: 2, after: 'op' });
+    expect(ops.items.map((a) => a.name)).toEqual(['op-home', 'op-visit']);
     const v = await listValidators(client);
     expect(v.items).toEqual([
       expect.objectContaining({

@@ -1,5 +1,5 @@
 /** Explorer: chain status, blocks, transactions, accounts, contracts (as timelines), ratings, search. */
-import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
+import { type ContractTxRefJson, listAccounts, type OperationJson, type SignedTxJson } from '@roamchain/sdk';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { FeesPage, GovernancePage, PricesPage, ProposalPage, SuperNodesPage } from './explorer-gov.js';
 import {
@@ -801,15 +801,18 @@ export async function resolveSearch(q: string): Promise<string[] | SearchHit[] |
     }
   }
   if (name.length < 2) return undefined;
-  const [ratings, offers, blocks] = await Promise.all([
-    client.ratings().catch(() => ({ items: [] })),
+  const [accounts, offers, blocks] = await Promise.all([
+    /^[a-z0-9-]{1,32}$/.test(name)
+      ? listAccounts(client, { after: name, limit: 20 }).catch(() => ({ items: [] }))
+      : Promise.resolve({ items: [] }),
     client.offers({ status: 'all', limit: 500 }).catch(() => ({ items: [] })),
     client.blocks({ limit: 100 }).catch(() => ({ items: [] })),
   ]);
   const hits: SearchHit[] = [];
-  for (const r of ratings.items)
-    if (r.operator.startsWith(name))
-      hits.push({ route: ['explorer', 'account', r.operator], label: `account ${r.operator}` });
+  // Accounts by name from the prefix on (GET /v1/lists/accounts), those that start with it.
+  for (const a of accounts.items)
+    if (a.name.startsWith(name))
+      hits.push({ route: ['explorer', 'account', a.name], label: `account ${a.name}` });
   for (const o of offers.items)
     if (o.id.startsWith(h) || o.terms.title.toLowerCase().includes(name))
       hits.push({ route: ['explorer', 'offer', o.id], label: `offer “${o.terms.title}” (${short(o.id)})` });
@@ -877,7 +880,7 @@ function HomeTitle() {
 const EXPLORER_LINKS = [
   ['txs', 'Transactions'],
   ['contracts', 'Contracts'],
-  ['offers', 'Offers'],
+  ['offers', 'All offers'],
   ['accounts', 'Accounts'],
   ['validators', 'Validators'],
   ['supernodes', 'Super Nodes'],

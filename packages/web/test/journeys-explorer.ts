@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { listTransactions, RoamClient, signerFromSecret } from '@roamchain/sdk';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { axeSerious, DESKTOP, type Harness, overflowsX, PHONE } from './harness.js';
+import { axeSerious, DESKTOP, overflowsX, PHONE } from './harness.js';
 import type { Journey } from './journeys.js';
 
 const demoSecret = (name: string) => createHash('sha256').update(`roamchain-devnet/sign/${name}`).digest();
@@ -81,6 +81,17 @@ const lists: Journey = {
       await expect.poll(async () => rows.first().locator('a.mono').getAttribute('title')).not.toBe(first);
       await page.getByRole('button', { name: 'Newest' }).click();
       await page.getByText('Page 1', { exact: true }).waitFor();
+      // Live: a new transaction comes to the top of the first page without a reload.
+      const sent = await client.transfer(
+        { from: 'telco-us', to: 'telco-th', token: 'UMT', amount: 2n },
+        payer,
+        {
+          wait: false,
+        },
+      );
+      await expect
+        .poll(async () => rows.first().locator('a.mono').getAttribute('title'), { timeout: 20_000 })
+        .toBe(sent.txId);
       // The accounts list pages forward by name.
       await page.goto(`${h.url}/#/explorer/accounts`);
       await rows.first().waitFor();

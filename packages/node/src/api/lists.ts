@@ -39,7 +39,11 @@ const POS_CURSOR = {
   pattern: '^[0-9]{1,15}:[0-9]{1,9}$',
   description: '"height:index": the `next` of the previous page',
 };
-const NAME_CURSOR = { ...S.NAME, description: 'the `next` of the previous page (an account name)' };
+const NAME_CURSOR = {
+  type: 'string',
+  pattern: '^[a-z0-9-]{1,32}$',
+  description: 'the `next` of the previous page (an account name), or the start of a name',
+};
 
 const TX_ROW = obj({
   txId: S.HEX,
@@ -264,8 +268,11 @@ export async function listRoutes(app: FastifyInstance, opts: { node: NodeApi }):
     return out;
   };
   const nameCursor = (cursor: string | undefined): string | undefined => {
-    if (cursor !== undefined && !NAME_RE.test(cursor))
-      throw new RoamError('LIST_CURSOR_INVALID', 'after must be an account name', { after: cursor });
+    // A name or the start of one (a prefix search reads the names from it on).
+    if (cursor !== undefined && !/^[a-z0-9-]{1,32}$/.test(cursor))
+      throw new RoamError('LIST_CURSOR_INVALID', 'after must be an account name or its start', {
+        after: cursor,
+      });
     return cursor;
   };
 
