@@ -56,13 +56,13 @@ export function GovernanceVotes({ k }: { k: Keys }) {
                 <Id id={p.id} to={['explorer', 'proposal', p.id]} />
               </div>
               <div className="small">
-                <ProposalStatus p={p} /> · deadline <When ms={p.deadline} />
+                <ProposalStatus p={p} /> · deadline <When ms={p.deadline} /> UTC
                 {p.note ? ` · “${p.note}”` : ''}
               </div>
               {mine ? (
                 <p className="small" data-testid="my-vote">
-                  You voted {mine.approve ? 'yes' : 'no'} (<When ms={mine.at} />
-                  ). <a href={href('explorer', 'proposal', p.id)}>See it in the explorer</a>
+                  You voted {mine.approve ? 'yes' : 'no'} (<When ms={mine.at} /> UTC).{' '}
+                  <a href={href('explorer', 'proposal', p.id)}>See it in the explorer</a>
                 </p>
               ) : (
                 <div className="row wrap">

@@ -333,7 +333,7 @@ export function PricesPage() {
                 [
                   'Fixed at',
                   <span key="t">
-                    block #{d.height} · <When ms={d.time} />
+                    block #{d.height} · <When ms={d.time} /> UTC
                   </span>,
                 ],
                 ...(['EUR', 'CNY', 'JPY', 'GBP'] as const).map(

@@ -27,11 +27,11 @@ export function CopyId({ id, to, label }: { id: string | null | undefined; to?: 
   );
 }
 
-/** A time (unix ms) as "YYYY-MM-DD hh:mm:ss UTC"; the raw value on hover. */
+/** A time (unix ms) as "YYYY-MM-DD hh:mm:ss" (UTC: say so in the label); the raw value on hover. */
 export function When({ ms, short }: { ms: string | number | bigint | undefined | null; short?: boolean }) {
   if (ms === undefined || ms === null || String(ms) === '0') return <span className="muted">–</span>;
   const t = time(String(ms));
-  return <span title={`${String(ms)} (unix ms)`}>{short ? t.slice(11) : `${t} UTC`}</span>;
+  return <span title={`${String(ms)} (unix ms)`}>{short ? t.slice(11) : t}</span>;
 }
 
 /** An amount in base units as "12.50 SDR"; the base units on hover. */
