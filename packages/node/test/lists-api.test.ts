@@ -15,6 +15,7 @@ import {
   listAccounts,
   listContracts,
   listFees,
+  listProposals,
   listTransactions,
   listValidators,
   RoamClient,
@@ -222,6 +223,28 @@ describe('explorer lists API', () => {
       }),
     ]);
     expect(v.next).toBeNull();
+  });
+
+  it('proposals page by page, newest first', async () => {
+    const deadline = BigInt(Date.now()) + 3_600_000n;
+    const ids: string[] = [];
+    for (const value of [2n, 3n, 4n]) {
+      const r = await client.propose(
+        { proposer: 'op-home', action: { kind: 'param', param: 'govMaxSkips', value }, deadline },
+        signer('op-home'),
+        noWait,
+      );
+      ids.push(r.proposalId);
+      await node.produceBlock();
+    }
+    const p1 = await listProposals(client, { limit: 2 });
+    expect(p1.items.map((p) => p.id)).toEqual([ids[2], ids[1]]);
+    const p2 = await listProposals(client, { limit: 2, before: p1.next! });
+    expect(p2).toMatchObject({ items: [{ id: ids[0] }], next: null });
+    expect(await codeOf(listProposals(client, { before: 'x' }))).toEqual({
+      code: 'BAD_REQUEST',
+      status: 400,
+    });
   });
 
   it('refuses hostile cursors and page sizes with typed errors, and documents the routes', async () => {

@@ -9,6 +9,7 @@
  *   const p2 = await listTransactions(client, { limit: 50, before: p1.next! });
  */
 import type { RequestOptions, RoamClient } from './client.js';
+import type { ProposalJson } from './governance.js';
 import type { AccountJson, ContractJson } from './types.js';
 
 type U64 = string;
@@ -131,6 +132,15 @@ export function listFees(
   opts?: RequestOptions,
 ): Promise<ListPage<FeeRowJson>> {
   return client.get('/v1/lists/fees', { limit: q.limit, before: q.before }, opts);
+}
+
+/** Proposals, newest first; `before` is the previous page's `next` (a proposal seq). */
+export function listProposals(
+  client: RoamClient,
+  q: { status?: ProposalJson['status']; limit?: number; before?: string } = {},
+  opts?: RequestOptions,
+): Promise<ListPage<ProposalJson>> {
+  return client.get('/v1/governance/proposals', { status: q.status, limit: q.limit, before: q.before }, opts);
 }
 
 /**

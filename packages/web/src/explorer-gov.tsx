@@ -5,7 +5,7 @@
  * rate and the Super Node price feeds behind it. Live on the tab's one WebSocket: a page reloads
  * when an event of its kind arrives.
  */
-import { type GovernanceJson, listFees, type ProposalJson } from '@roamchain/sdk';
+import { type GovernanceJson, listFees, listProposals, type ProposalJson } from '@roamchain/sdk';
 import { type ReactNode, useState } from 'react';
 import { Amount, CopyId, RawJson, Table, useEventCount, usePaged, useTitle, When } from './explorer-ui.js';
 import { client, href, short, useAsync, useLive } from './lib.js';
@@ -85,9 +85,15 @@ export function GovernancePage() {
   useTitle('Governance');
   const n = useEventCount(GOV_EVENTS);
   const [status, setStatus] = useState<'open' | 'all'>('all');
-  const props = useAsync(
-    () => client.proposals({ limit: 50, ...(status === 'open' ? { status } : {}) }),
-    [n, status],
+  const props = usePaged(
+    (before) =>
+      listProposals(client, {
+        limit: 20,
+        ...(status === 'open' ? { status } : {}),
+        ...(before ? { before } : {}),
+      }),
+    [status],
+    n,
   );
   const gov = useAsync(() => client.governance(), [n]);
   return (
@@ -97,14 +103,18 @@ export function GovernancePage() {
           <input
             type="checkbox"
             checked={status === 'open'}
-            onChange={(e) => setStatus(e.target.checked ? 'open' : 'all')}
+            onChange={(e) => {
+              props.reset();
+              setStatus(e.target.checked ? 'open' : 'all');
+            }}
           />{' '}
           Open proposals only
         </label>
-        <ErrorBox error={props.error} />
-        {props.data ? <ProposalsTable items={props.data.items} /> : <Loading what="proposals" />}
+        <ErrorBox error={props.page.error} />
+        {props.page.data ? <ProposalsTable items={props.items} /> : <Loading what="proposals" />}
+        {props.pager}
         <p className="small muted">
-          The 50 newest. One admitted operator, one vote; more than 2/3 of the operators admitted when it was
+          Newest first. One admitted operator, one vote; more than 2/3 of the operators admitted when it was
           made pass it before its deadline.
         </p>
       </Panel>
