@@ -23,8 +23,8 @@ import {
 } from './codec.js';
 import { RoamError } from './errors.js';
 import { GOVERNANCE_OPS, KNOWN_OP_NAMES } from './ops-governance.js';
-import { TOPUP_OPS } from './ops-topup.js';
 import { MINI_OPS } from './ops-mini.js';
+import { TOPUP_OPS } from './ops-topup.js';
 import { country, NAME_RE, name, network } from './primitives.js';
 import { equivocationProblem, voteCodec } from './votes.js';
 
