@@ -19,9 +19,10 @@ TGZ=$(ls "$WORK"/roamchain-cli-*.tgz)
 mkdir "$WORK/app"
 cd "$WORK/app"
 t=$SECONDS
-# Install scripts stay blocked (npm's default): nothing here needs one (better-sqlite3, the agent's
-# store, does: `--allow-scripts=better-sqlite3` for `roamchain operator run`, README "Install").
-npm install --prefer-offline --no-audit --no-fund --loglevel=error "$TGZ"
+# No install scripts (npm 11 blocks them by default, older npm would run them): nothing tested here
+# needs one (the node's native modules load prebuilt binaries). better-sqlite3, the operator agent's
+# store, does: `--allow-scripts=better-sqlite3` (README, "Build, package and install").
+npm install --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error "$TGZ"
 echo "install: $((SECONDS - t)) s"
 if [ -e node_modules/tsx ]; then
   echo "tsx was installed: the package must run without it" >&2

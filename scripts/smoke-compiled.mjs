@@ -9,7 +9,10 @@
  * not start). Submits a transfer with the compiled CLI, waits until it is in a block both validators
  * signed (final), and checks that node-2 runs the compiled entry point without tsx.
  *
- *   node scripts/smoke-compiled.mjs [--cli <file>]   (default packages/cli/dist/src/main.js)
+ *   node scripts/smoke-compiled.mjs [--cli <file>] [--agents]   (default packages/cli/dist/src/main.js)
+ *
+ * --agents: the devnet runs the demo operators' agents too (the compiled @roamchain/agent, its SQLite
+ * store: better-sqlite3 must be built for this node), and each must answer GET /healthz.
  *
  * Bounded: gives up after ROAMCHAIN_SMOKE_TIMEOUT_S seconds (default 240) with the devnet's log.
  */
@@ -22,7 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { cli: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { cli: { type: 'string' }, agents: { type: 'boolean', default: false } },
+});
 const cli = resolve(values.cli ?? join(root, 'packages/cli/dist/src/main.js'));
 if (!existsSync(cli)) {
   process.stderr.write(`${cli} does not exist: run \`npm run build\` first\n`);
@@ -93,7 +98,7 @@ const devnet = spawn(
     '2',
     '--p2p-port',
     String(p2pPort),
-    '--no-agents',
+    ...(values.agents ? [] : ['--no-agents']),
     '--quiet',
   ],
   { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
@@ -148,6 +153,18 @@ try {
     return st.height >= 2 && v.active.length === 2 ? st : null;
   });
   say(`serving at height ${status.height}`);
+
+  if (values.agents) {
+    const agents = await until('the demo agents', async () => {
+      const a = await get(`${env.ROAMCHAIN_API}/v1/agents`);
+      return Object.keys(a).length > 0 ? a : null;
+    });
+    for (const [operator, url] of Object.entries(agents)) {
+      const h = await until(`${operator}'s agent`, () => get(`${url}/healthz`));
+      if (h.operator !== operator) fail(`${url}/healthz answered ${JSON.stringify(h)}`);
+    }
+    say(`agents serving: ${Object.keys(agents).join(', ')}`);
+  }
 
   // node-2: the compiled node entry point under plain node.
   const members = existsSync('/proc')
