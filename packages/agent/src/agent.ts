@@ -12,7 +12,8 @@
  *   a reason when they cannot be billed; what was billed is read from the chain.
  * - Demands: answers `demand_posted` in its countries with an Offer addressed to the demand.
  * - Webhooks: every event of its contracts, signed with a timestamp (webhook.ts), retried with
- *   bounded exponential backoff from a persisted outbox (at least once; the key is the cursor).
+ *   bounded exponential backoff from a persisted outbox (at least once; the key is the cursor);
+ *   alerts at 75 % / 90 % of the package and before expiry, once per contract each (alerts.ts).
  * - `GET /v1/statement?from=&to=` (authenticated): the settlement statement (JSON or CSV).
  * HTTP: http.ts. State: store.ts (SQLite).
  */
@@ -31,6 +32,7 @@ import {
   type Signer,
   type Subscription,
 } from '@roamchain/sdk';
+import { Alerts } from './alerts.js';
 import { Credentials } from './auth.js';
 import type { AgentClient, AgentConfig } from './config.js';
 import { Countersigner, type CountersignResult } from './countersign.js';
@@ -45,6 +47,7 @@ import {
 } from './integrations.js';
 import { AgentMetrics } from './metrics.js';
 import { fetchWithRequestId, logWithRequestId } from './request-id.js';
+import { type KycCheck, Signup } from './signup.js';
 import { AgentStore, type ContractUsage } from './store.js';
 import { parseUsageRecord, physicalProblem, U64_MAX, UsageError, type UsageRecordInput } from './usage.js';
 import { deliverOutbox } from './webhook.js';
@@ -59,6 +62,8 @@ export interface AgentKeys {
 export interface AgentOptions {
   identity?: IdentityVerifier;
   provisioner?: Provisioner;
+  /** The operator's KYC step for sign-ups (`signup.kyc: "external"`); without it sign-up is off. */
+  kyc?: KycCheck;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -99,6 +104,8 @@ export class Agent {
   readonly store: AgentStore;
   readonly credentials: Credentials;
   readonly countersigner: Countersigner;
+  readonly signups: Signup;
+  readonly alerts: Alerts;
   readonly #signer: Signer;
   readonly #encryptionSecret: Uint8Array;
   #identity: IdentityVerifier | undefined;
@@ -128,6 +135,8 @@ export class Agent {
     this.#provisioner = opts.provisioner;
     this.log = logWithRequestId(opts.log ?? (() => {}));
     this.metrics = new AgentMetrics(this.store);
+    this.signups = new Signup(cfg, this.client, this.#signer, opts.kyc, this.log);
+    this.alerts = new Alerts(this.store, cfg.operator, () => this.cfg.webhooks, cfg.alertBeforeExpiryMs);
   }
 
   /** Opens the keystore of the config (passphrase from the environment) and builds the agent. */
@@ -194,6 +203,11 @@ export class Agent {
     return this.countersigner.countersign(body);
   }
 
+  /** A traveller's sign-up (signup.ts): proof of possession, KYC, account and attestation on chain. */
+  signup(body: unknown, address: string): ReturnType<Signup['signup']> {
+    return this.signups.signup(body, address);
+  }
+
   // ------------------------------------------------------------------ feed
 
   async #onEvent(fe: FeedEventJson): Promise<void> {
@@ -208,8 +222,23 @@ export class Agent {
         this.log('demand answer failed', { demand: e.demand, err: String(err) });
       }
     }
-    // The event's outbox items, contract rows and the cursor: one transaction.
+    const me = this.cfg.operator;
+    const party = e.issuer === me || e.assignee === me;
+    const cid = String(e.contract);
+    // A charge may cross an alert threshold: the contract's counters are read before the transaction.
+    const charged =
+      e.type === 'contract_charged' && party && this.alerts.watching(cid)
+        ? await this.client.contract(cid).then(
+            (d) => d.contract,
+            () => undefined,
+          )
+        : undefined;
+    // The event's outbox items, alerts, contract rows and the cursor: one transaction.
     st.tx(() => {
+      if (e.type === 'contract_opened' && party && !this.alerts.watch(cid, Number(e.expiresAt)))
+        this.log('alert watch list full', { contract: cid });
+      if (e.type === 'contract_settled' && party) this.alerts.unwatch(cid);
+      if (charged) this.alerts.check(charged, Date.now());
       if (eventInvolves(e, this.cfg.operator)) {
         const body = JSON.stringify({
           id: fe.cursor,
@@ -399,7 +428,22 @@ export class Agent {
         this.log('serving contract failed', { contract: cid, err: String(e) });
       }
     }
+    await this.#expiryAlerts();
     await deliverOutbox(this.store, this.cfg, () => this.#stopped);
+  }
+
+  /** Watched contracts ending within `alertBeforeExpiryMs`: their alert (once), or unwatched if closed. */
+  async #expiryAlerts(): Promise<void> {
+    for (const cid of this.alerts.dueForExpiry(Date.now())) {
+      if (this.#stopped) return;
+      try {
+        const c = (await this.client.contract(cid)).contract;
+        if (c.status !== 'open') this.alerts.unwatch(cid);
+        else this.alerts.check(c, Date.now());
+      } catch (e) {
+        this.log('expiry alert failed', { contract: cid, err: String(e) });
+      }
+    }
   }
 
   async #provision(cid: string, c: ContractJson): Promise<boolean> {
@@ -438,19 +482,40 @@ export class Agent {
       this.metrics.provisioningFailures.inc();
       return refund(REASONS.PROVISIONING_FAILED, `provisioning failed: ${String(e)}`);
     }
-    await this.client.provision(
-      {
-        assignee: this.cfg.operator,
-        contract: cid,
-        prev: c.head,
-        iccid: p.iccid,
-        plaintext: utf8(JSON.stringify(p)),
-        encryptionSecret: this.#encryptionSecret,
-      },
-      this.#signer,
+    const profile = p;
+    await this.#atHead(cid, c.head, (prev) =>
+      this.client.provision(
+        {
+          assignee: this.cfg.operator,
+          contract: cid,
+          prev,
+          iccid: profile.iccid,
+          plaintext: utf8(JSON.stringify(profile)),
+          encryptionSecret: this.#encryptionSecret,
+        },
+        this.#signer,
+      ),
     );
     st.markContract(cid, { provisioned: true });
     return true;
+  }
+
+  /**
+   * Runs a step of contract `cid` on its head; when a top-up (the issuer and the payer) moved the
+   * head meanwhile (SSC_NOT_HEAD), retries on the new head, at most twice.
+   */
+  async #atHead<T>(cid: string, head: string, step: (prev: string) => Promise<T>): Promise<T> {
+    let prev = head;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step(prev);
+      } catch (e) {
+        if (!(e instanceof RoamApiError && e.code === 'SSC_NOT_HEAD') || attempt >= 2) throw e;
+        const c = (await this.client.contract(cid)).contract;
+        if (c.head === prev) throw e;
+        prev = c.head;
+      }
+    }
   }
 
   async #serve(cid: string, u: ContractUsage): Promise<void> {
@@ -465,17 +530,19 @@ export class Agent {
     if (BigInt(c.price) > 0n && c.chargeCount === 0) {
       const avail = availableToCharge(c);
       const amount = BigInt(c.price) < avail ? BigInt(c.price) : avail;
-      await this.client.charge(
-        {
-          assignee: this.cfg.operator,
-          contract: cid,
-          prev: c.head,
-          seq: 1,
-          amount,
-          usageType: 'package',
-          units: 1n,
-        },
-        this.#signer,
+      await this.#atHead(cid, c.head, (prev) =>
+        this.client.charge(
+          {
+            assignee: this.cfg.operator,
+            contract: cid,
+            prev,
+            seq: 1,
+            amount,
+            usageType: 'package',
+            units: 1n,
+          },
+          this.#signer,
+        ),
       );
       c = (await this.client.contract(cid)).contract;
     }
@@ -505,19 +572,22 @@ export class Agent {
       const amount = want < avail ? want : avail;
       exhausted = BigInt(c.unitPrice) > 0n && want > 0n && want >= avail;
       try {
-        await this.client.charge(
-          {
-            assignee: this.cfg.operator,
-            contract: cid,
-            prev: c.head,
-            seq: c.chargeCount + 1,
-            amount,
-            usageType: 'data',
-            volumeUp: pendUp,
-            volumeDown: pendDown,
-            units: (pending + MB - 1n) / MB,
-          },
-          this.#signer,
+        const seq = c.chargeCount + 1;
+        await this.#atHead(cid, c.head, (prev) =>
+          this.client.charge(
+            {
+              assignee: this.cfg.operator,
+              contract: cid,
+              prev,
+              seq,
+              amount,
+              usageType: 'data',
+              volumeUp: pendUp,
+              volumeDown: pendDown,
+              units: (pending + MB - 1n) / MB,
+            },
+            this.#signer,
+          ),
         );
         billed = true;
       } catch (e) {
@@ -528,6 +598,8 @@ export class Agent {
       }
       if (billed) st.clearPending(cid);
       c = (await this.client.contract(cid)).contract;
+      // A top-up that landed meanwhile leaves room: the contract goes on.
+      if (exhausted && billed && availableToCharge(c) > 0n) exhausted = false;
     }
     // Keep the contract alive: a Charge must come within the step timeout of the previous step, so a
     // quiet subscriber gets a zero step before the timeout (paid from the contract's UMT fee deposit).

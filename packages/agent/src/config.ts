@@ -21,7 +21,9 @@
  *   "simulation": false,                                // true: made-up ICCIDs/EIDs (devnet only)
  *   "requireIdentity": true,                           // false: serve Requests that disclose no identity
  *   "webhookRetry": { "initialMs": 500, "maxMs": 60000, "maxAttempts": 30 },
- *   "tickMs": 500
+ *   "tickMs": 500,
+ *   "signup": { "enabled": true, "kyc": "external", "perAddressPerHour": 5, "perHour": 200,
+ *               "attestationDays": 365 }   // "kyc": "simulated" only with "simulation": true
  * }
  */
 import { readFileSync } from 'node:fs';
@@ -86,6 +88,19 @@ export interface WebhookTarget {
   secret: string;
 }
 
+/** Sign-up of new subscribers through the agent (signup.ts, docs/AGENT.md "Sign-up"). */
+export interface SignupConfig {
+  enabled: boolean;
+  /** 'simulated': a devnet stand-in that checks only the claims' form (allowed only in a simulation); 'external': AgentOptions.kyc. */
+  kyc: 'simulated' | 'external';
+  /** Sign-ups per client address per hour (token bucket). */
+  perAddressPerHour: number;
+  /** Sign-ups of the whole agent per sliding hour (each costs the operator fees). */
+  perHour: number;
+  /** Validity of the identity attestation (days). */
+  attestationDays: number;
+}
+
 export interface AgentConfig {
   operator: string;
   api: string;
@@ -112,6 +127,9 @@ export interface AgentConfig {
   tickMs: number;
   /** Refund requests whose disclosed identity cannot be checked (default true). */
   requireIdentity: boolean;
+  signup: SignupConfig;
+  /** Alert webhook this long before a watched contract ends (ms; alerts.ts). */
+  alertBeforeExpiryMs: number;
 }
 
 type Raw = Record<string, unknown>;
@@ -185,6 +203,8 @@ export function parseConfig(raw: Raw, baseDir = process.cwd()): AgentConfig {
     },
     tickMs: typeof raw.tickMs === 'number' ? raw.tickMs : 500,
     requireIdentity: raw.requireIdentity !== false,
+    signup: parseSignup(raw.signup, raw.simulation === true),
+    alertBeforeExpiryMs: int(raw.alertBeforeExpiryMs, 86_400_000, 'alertBeforeExpiryMs'),
   };
   const keystore = path(raw.keystore);
   if (keystore) cfg.keystore = keystore;
@@ -193,6 +213,30 @@ export function parseConfig(raw: Raw, baseDir = process.cwd()): AgentConfig {
   if (usageDir) cfg.usageDir = usageDir;
   if (typeof raw.smdpUrl === 'string') cfg.smdpUrl = raw.smdpUrl;
   return cfg;
+}
+
+function parseSignup(v: unknown, simulation: boolean): SignupConfig {
+  const r = (v ?? {}) as Raw;
+  const n = (x: unknown, d: number, what: string, min = 1) => {
+    if (x === undefined) return d;
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < min)
+      throw new Error(`agent config: signup.${what} must be an integer of at least ${min}`);
+    return x;
+  };
+  const kyc = r.kyc ?? 'external';
+  if (kyc !== 'simulated' && kyc !== 'external')
+    throw new Error('agent config: signup.kyc is "simulated" or "external"');
+  const enabled = r.enabled === true;
+  // A simulated KYC attests whatever is typed in: never outside an explicit simulation.
+  if (enabled && kyc === 'simulated' && !simulation)
+    throw new Error('agent config: signup.kyc "simulated" needs "simulation": true (devnet only)');
+  return {
+    enabled,
+    kyc,
+    perAddressPerHour: n(r.perAddressPerHour, 5, 'perAddressPerHour'),
+    perHour: n(r.perHour, 200, 'perHour'),
+    attestationDays: n(r.attestationDays, 365, 'attestationDays'),
+  };
 }
 
 /** Webhook targets: an http(s) URL and a secret of at least 16 characters each, else the config is refused. */

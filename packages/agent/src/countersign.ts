@@ -17,9 +17,11 @@ import {
   decode,
   type ErrorCode,
   hexToBytes,
+  type OpOf,
   RoamError,
   sign,
   txId,
+  type UnsignedTx,
   unsignedTx,
 } from '@roamchain/protocol';
 import type { AccountJson, RoamClient, Signer } from '@roamchain/sdk';
@@ -106,8 +108,9 @@ export class Countersigner {
       throw new RoamError('CODEC_BAD_VALUE', `tx is not an unsigned transaction: ${(e as Error).message}`);
     }
     const op = u.ops[0];
+    if (u.ops.length === 1 && op?.type === 'contract_topup') return this.#topup(u, op, b);
     if (u.ops.length !== 1 || !op || op.type !== 'request_open')
-      return refuse('POLICY_TX', 'the transaction must be a single request_open');
+      return refuse('POLICY_TX', 'the transaction must be a single request_open or contract_topup');
     const pol = this.cfg.policy;
     const me = this.cfg.operator;
     if (op.issuer !== me) refuse('POLICY_ISSUER', `the issuer must be ${me}`);
@@ -168,6 +171,81 @@ export class Countersigner {
       return {
         txId: res.txId,
         contractId: bytesToHex(contractIdOf(u.chainId, op.ephemeralKey)),
+        status: res.status,
+        ...(res.status === 'included' ? { height: res.height } : {}),
+      };
+    });
+  }
+
+  /** Checks the chain id, the subscriber account and its signature of `u`; returns the tx id. */
+  async #verifySubscriber(u: UnsignedTx, subscriber: string, signature: string): Promise<Uint8Array> {
+    const me = this.cfg.operator;
+    const chainId = await this.#chain.get('chain', async () => (await this.client.status()).chainId);
+    if (bytesToHex(u.chainId) !== chainId) refuse('TX_WRONG_CHAIN', 'another chain');
+    const acct = await this.#accounts.get(subscriber, () => this.client.account(subscriber));
+    if (acct.homeOperator !== me || !acct.roles.includes('subscriber'))
+      refuse('POLICY_SUBSCRIBER', `${subscriber} is not a subscriber of ${me}`);
+    const id = txId(u);
+    let sigOk = false;
+    try {
+      sigOk = verifyEd25519(acct.signingKey, id, hexToBytes(signature));
+    } catch {
+      sigOk = false;
+    }
+    if (!sigOk) refuse('SIG_INVALID', "the subscriber's signature does not verify");
+    return id;
+  }
+
+  /**
+   * A subscriber's top-up of one of its open contracts issued by this operator: the payer is the
+   * subscriber, the UMT the operator adds is bounded by the fee-deposit policy, and the subscriber's
+   * frozen deposits after the top-up stay within `maxDepositPerSubscriber`.
+   */
+  async #topup(
+    u: UnsignedTx,
+    op: OpOf<'contract_topup'>,
+    b: { tx: string; subscriber: string; signature: string },
+  ): Promise<CountersignResult> {
+    const pol = this.cfg.policy;
+    const me = this.cfg.operator;
+    if (op.issuer !== me) refuse('POLICY_ISSUER', `the issuer must be ${me}`);
+    if (op.payer !== b.subscriber) refuse('POLICY_PAYER', 'the subscriber must pay its own top-up');
+    const id = await this.#verifySubscriber(u, b.subscriber, b.signature);
+    if (op.feeDeposit > pol.maxFeeDeposit)
+      refuse('POLICY_FEE_DEPOSIT', `the fee deposit may be at most ${pol.maxFeeDeposit} UMT base units`);
+    if (op.amount > pol.maxDepositPerSubscriber)
+      refuse('POLICY_DEPOSIT_LIMIT', `a top-up may be at most ${pol.maxDepositPerSubscriber}`);
+    if (!this.#rate.allows(b.subscriber))
+      refuse('POLICY_SUBSCRIBER_RATE', `at most ${pol.maxRequestsPerSubscriberPerHour} Requests an hour`);
+    const cid = bytesToHex(op.contract);
+    return this.#serial(b.subscriber, async () => {
+      const open = (await this.client.contracts({ party: b.subscriber, limit: 200 })).items.filter(
+        (c) => c.status === 'open' && c.issuer === me,
+      );
+      const c = open.find((x) => x.id === cid);
+      if (!c || c.subscriber !== b.subscriber || c.payer !== b.subscriber)
+        refuse('POLICY_TOPUP_LIMIT', `${cid} is not an open contract of ${b.subscriber} issued by ${me}`);
+      // The contract's fee deposit stays within the policy: one subscriber still locks at most
+      // maxOpenPerSubscriber x maxFeeDeposit of the operator's UMT.
+      if (BigInt(c!.feeDeposit) + op.feeDeposit > pol.maxFeeDeposit)
+        refuse('POLICY_FEE_DEPOSIT', `the contract's fee deposit may be at most ${pol.maxFeeDeposit}`);
+      const frozen = open.reduce((s, x) => s + BigInt(x.deposit), 0n);
+      if (frozen + op.amount > pol.maxDepositPerSubscriber)
+        refuse(
+          'POLICY_DEPOSIT_LIMIT',
+          `deposits would reach ${frozen + op.amount}, the limit is ${pol.maxDepositPerSubscriber}`,
+        );
+      if (!this.#rate.allows(b.subscriber))
+        refuse('POLICY_SUBSCRIBER_RATE', `at most ${pol.maxRequestsPerSubscriberPerHour} Requests an hour`);
+      this.#rate.hit(b.subscriber);
+      const signed = assembleTx(u, {
+        [me]: sign(this.signer.secretKey, id),
+        [b.subscriber]: hexToBytes(b.signature),
+      });
+      const res = await this.client.submitTx(signed, { wait: true, timeoutMs: 10_000 });
+      return {
+        txId: res.txId,
+        contractId: cid,
         status: res.status,
         ...(res.status === 'included' ? { height: res.height } : {}),
       };

@@ -57,6 +57,8 @@ export async function startDevnetAgents(o: DevnetAgentsOptions): Promise<DevnetA
         corsOrigins: ['*'],
         // Demo subscribers may buy without disclosing an identity; a mismatching one is still refunded.
         requireIdentity: false,
+        // Travellers sign up from the web wallet; the KYC is simulated and every answer says so.
+        signup: { enabled: true, kyc: 'simulated', perAddressPerHour: 120 },
       });
       const a = new Agent(cfg, op.keys, o.log ? { log: o.log } : {});
       agents.push(await a.start());

@@ -3,7 +3,8 @@
  *
  * Public routes (a subscriber's wallet calls them): `GET /healthz`, `GET /v1/policy`,
  * `POST /v1/countersign` — the Request's own signature is the credential; a token bucket per
- * client address and a cap on concurrent checks (429 + Retry-After beyond).
+ * client address and a cap on concurrent checks (429 + Retry-After beyond); `POST /v1/signup` — the
+ * new key's signature is the credential (signup.ts, its own limits).
  * Authenticated routes (`Authorization: Bearer <key>`, see auth.ts): `POST /v1/usage` (scope
  * usage), `GET /v1/statement` (statement), `GET /v1/contracts`, `GET /v1/quarantine` and `GET /metrics`
  * (admin; Prometheus text, metrics.ts). Every answer carries `x-request-id` (request-id.ts).
@@ -14,16 +15,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type ErrorCode, RoamError } from '@roamchain/protocol';
 import type { RoamClient } from '@roamchain/sdk';
-import { RoamApiError } from '@roamchain/sdk';
+import { RoamApiError, statement, statementCsv } from '@roamchain/sdk';
 import { type Credentials, RateLimiter } from './auth.js';
 import type { AgentConfig, AgentScope } from './config.js';
 import type { CountersignResult } from './countersign.js';
 import type { AgentMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from './request-id.js';
-import { statement, statementCsv } from './statement.js';
 import type { AgentStore } from './store.js';
 
-const PUBLIC = new Set(['/healthz', '/v1/policy', '/v1/countersign']);
+const PUBLIC = new Set(['/healthz', '/v1/policy', '/v1/countersign', '/v1/signup']);
 const SCOPES: Record<string, AgentScope> = {
   '/v1/usage': 'usage',
   '/v1/statement': 'statement',
@@ -31,7 +31,11 @@ const SCOPES: Record<string, AgentScope> = {
   '/v1/quarantine': 'admin',
   '/metrics': 'admin',
 };
-const BODY_LIMIT: Record<string, number> = { '/v1/countersign': 65_536, '/v1/usage': 1_048_576 };
+const BODY_LIMIT: Record<string, number> = {
+  '/v1/countersign': 65_536,
+  '/v1/usage': 1_048_576,
+  '/v1/signup': 8_192,
+};
 
 class HttpFail extends RoamError {
   constructor(
@@ -76,6 +80,8 @@ export interface AgentHttpHost {
   readonly metrics: AgentMetrics;
   countersign(body: { tx?: unknown; subscriber?: unknown; signature?: unknown }): Promise<CountersignResult>;
   ingest(records: unknown[]): unknown;
+  signup(body: unknown, address: string): Promise<unknown>;
+  readonly signups: { describe(): unknown };
 }
 
 export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: Server; url: string }> {
@@ -145,6 +151,7 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
           maxLifetimeSec: p.maxLifetimeSec,
           maxStepTimeoutSec: p.maxStepTimeoutSec,
           maxRequestsPerSubscriberPerHour: p.maxRequestsPerSubscriberPerHour,
+          signup: agent.signups.describe(),
         });
       }
       if (req.method === 'POST' && path === '/v1/countersign') {
@@ -161,6 +168,10 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
         } finally {
           inFlight -= 1;
         }
+      }
+      if (req.method === 'POST' && path === '/v1/signup') {
+        const body = await readJson(req, BODY_LIMIT[path]!);
+        return send(200, await agent.signup(body, req.socket.remoteAddress ?? '?'));
       }
       if (req.method === 'POST' && path === '/v1/usage') {
         const b = await readJson(req, BODY_LIMIT[path]!);
@@ -190,9 +201,10 @@ export async function startAgentServer(agent: AgentHttpHost): Promise<{ server: 
       }
       throw new HttpFail('NOT_FOUND', `no route ${req.method} ${path}`);
     } catch (e) {
-      if (e instanceof HttpFail && e.retryAfter !== undefined)
+      const retryAfter = (e as { retryAfter?: unknown }).retryAfter;
+      if (e instanceof RoamError && typeof retryAfter === 'number')
         return send(e.status, { code: e.code, message: e.message }, 'application/json', {
-          'retry-after': String(e.retryAfter),
+          'retry-after': String(retryAfter),
         });
       if (e instanceof RoamApiError)
         return send(e.httpStatus >= 400 ? e.httpStatus : 502, { code: e.code, message: e.message });

@@ -31,11 +31,12 @@ import {
   RoamClient,
   sealRequestPayload,
   signUnsigned,
+  statement,
+  statementCsv,
 } from '@roamchain/sdk';
 import { parseActivationCode, type RunningSmdp, smdpClient, startSmdp } from '@roamchain/smdp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Devnet, REPO_ROOT, secretOf } from '../../node/test/support/proc.js';
-import { statement, statementCsv } from '../src/statement.js';
 import { verifyWebhook } from '../src/webhook.js';
 
 const AGENT_MAIN = resolve(REPO_ROOT, 'packages/agent/src/main.ts');

@@ -168,6 +168,7 @@ describe('roamchain (in-process)', () => {
     expect(n.code).toBe(0);
     const created = JSON.parse(n.stdout);
     expect(created.signingKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(created)).toEqual(['name', 'signingKey', 'encryptionKey', 'keystore']);
     expect(statSync(join(dir, 'ks.json')).mode & 0o777).toBe(0o600);
     expect((await cli(['keys', 'new', 'my-op'])).stderr).toContain('error BAD_REQUEST');
 
@@ -190,6 +191,12 @@ describe('roamchain (in-process)', () => {
     const show = await cli(['keys', 'show', 'alice']);
     expect(show.stdout).toContain(bytesToHex(derivedKeys('alice').encryption.publicKey));
     expect(show.stdout).not.toContain(bytesToHex(derivedKeys('alice').signing.secretKey));
+    expect(show.stdout.split('\n').map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      'name',
+      'signing key',
+      'encryption key',
+      '',
+    ]);
     const none = await cli(['keys', 'show', 'nobody']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^error KEYSTORE_NO_KEY:/);

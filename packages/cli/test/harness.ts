@@ -49,3 +49,18 @@ export function inProcessCli(env: () => Record<string, string>) {
   }
   return { cli, ok };
 }
+
+/** Polls `f` until it gives a value (bounded: throws after `ms`). */
+export async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -12,6 +12,7 @@ import { genesisToJSON } from '@roamchain/protocol';
 import { Keystore } from '@roamchain/sdk/keystore';
 import { buildGenesis } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './harness.js';
 
 const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
 const PASS = 'node-command-test';
@@ -83,20 +84,6 @@ function stop(c: ChildProcess): Promise<void> {
     c.kill('SIGTERM');
     setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
   });
-}
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('roamchain node --producer --keystore', () => {

@@ -19,7 +19,7 @@ import { RoamClient } from '@roamchain/sdk';
 import { derivedKeys } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { parseTxLines } from '../src/submit.js';
+import { parseTxLines } from '../src/commands/submit.js';
 import { inProcessCli } from './harness.js';
 
 describe('roamchain submit', () => {

@@ -3,40 +3,11 @@
  * CLI's embedded devnet talk to the chain only through `NodeApi`; storage is behind `KvStore`;
  * consensus (later: BFT) only calls `Chain.commitBlock`.
  */
-import type { Block, Genesis, TxEnvelope } from '@roamchain/protocol';
+import type { Block, ConsensusStatus, Genesis, NodeStatus, TxEnvelope } from '@roamchain/protocol';
 import type { LedgerEvent, LedgerState, TxReceipt } from '@roamchain/state';
 
-/** The consensus driver's view of itself (`GET /v1/status`). */
-export interface ConsensusStatus {
-  validator: boolean;
-  height: number;
-  round: number;
-  step: string;
-  validators: number;
-  peers: number;
-  syncing: boolean;
-  syncHeight: number;
-  syncTarget: number;
-  decisions: number;
-  maxRound: number;
-  refusedSignatures: number;
-  evidence: number;
-}
-
-export interface NodeStatus {
-  chainId: string;
-  chainName: string;
-  height: number;
-  finalizedHeight: number;
-  headId: string;
-  headTime: number;
-  /** Node wall-clock time (ms), for clients estimating expirations. */
-  time: number;
-  mempool: number;
-  producer: string | null;
-  /** BFT consensus as this node sees it (null before the node takes part). */
-  consensus: ConsensusStatus | null;
-}
+/** `GET /v1/status` (the wire type, shared with the SDK). */
+export type { ConsensusStatus, NodeStatus };
 
 /** A block as applied and committed, with what it did. */
 export interface AppliedBlock {

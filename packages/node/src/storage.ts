@@ -114,7 +114,8 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
         op.type === 'charge' ||
         op.type === 'provision' ||
         op.type === 'refund' ||
-        op.type === 'rate'
+        op.type === 'rate' ||
+        op.type === 'contract_topup'
       ) {
         cid = bytesToHex(op.contract);
       }

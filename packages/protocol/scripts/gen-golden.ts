@@ -263,6 +263,7 @@ export function goldenOps(): [string, Operation[]][] {
           iccidHash: sha256(utf8('89410000000000000001')),
           forRequester: utf8('sealed for the requester'),
           forIssuer: utf8('sealed for the issuer'),
+          forSubscriber: utf8('sealed for the subscriber'),
         },
       ],
     ],
@@ -379,6 +380,21 @@ export function goldenOps(): [string, Operation[]][] {
         },
       ],
     ],
+    [
+      'contract_topup',
+      [
+        {
+          type: 'contract_topup',
+          issuer: 'op-home',
+          payer: 'sub-carol',
+          contract: h('contract'),
+          prev: h('contract-head'),
+          amount: 5n * UNIT,
+          feeDeposit: 100_000n,
+        },
+      ],
+    ],
+    ['offer_pause', [{ type: 'offer_pause', operator: 'op-visited', offer: h('offer'), paused: true }]],
     [
       'multi_op',
       [

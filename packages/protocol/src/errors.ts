@@ -70,6 +70,8 @@ export const ERRORS = {
   SSC_FEE_DEPOSIT_LOW: [422, 'Fee deposit cannot pay the steps of the contract'],
   DEMAND_LIMIT: [409, 'The subscriber has the most open demands allowed'],
   OFFER_RESERVED: [403, "The offer answers another subscriber's demand"],
+  OFFER_PAUSED: [409, 'Offer is paused by its operator: it cannot be bought until resumed'],
+  OFFER_PAUSE_STATE: [409, 'Offer is already paused, or not paused'],
   // operator agent (its HTTP endpoints and countersign policy)
   AGENT_UNAUTHORIZED: [401, 'A valid credential is required'],
   AGENT_FORBIDDEN: [403, 'The credential does not allow this route'],
@@ -88,7 +90,13 @@ export const ERRORS = {
   POLICY_FEE_DEPOSIT: [403, "The Request's fee deposit is outside the policy"],
   POLICY_LIFETIME: [403, "The Request's lifetime is outside the policy"],
   POLICY_STEP_TIMEOUT: [403, "The Request's step timeout is outside the policy"],
+  POLICY_TOPUP_LIMIT: [403, 'The top-up is outside the policy'],
   POLICY_SUBSCRIBER_RATE: [429, 'Too many Requests from this subscriber: retry later'],
+  SIGNUP_DISABLED: [404, 'This operator does not offer sign-up through its agent'],
+  SIGNUP_INVALID: [400, 'The sign-up request is malformed'],
+  SIGNUP_STALE: [400, 'The sign-up request is outside its time window'],
+  SIGNUP_REPLAY: [409, 'This sign-up request was already received'],
+  SIGNUP_KYC_REFUSED: [403, 'The identity check refused the sign-up'],
   // validators (Super Nodes) and evidence
   VALIDATOR_INVALID: [400, 'Validator operation is malformed'],
   VALIDATOR_NOT_GOVERNANCE: [403, 'Only the governance authority changes the validator set'],

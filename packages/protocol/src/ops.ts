@@ -23,6 +23,7 @@ import {
 } from './codec.js';
 import { RoamError } from './errors.js';
 import { GOVERNANCE_OPS, KNOWN_OP_NAMES } from './ops-governance.js';
+import { TOPUP_OPS } from './ops-topup.js';
 import { country, NAME_RE, name, network } from './primitives.js';
 import { equivocationProblem, voteCodec } from './votes.js';
 
@@ -271,6 +272,11 @@ export const OPS = {
       forRequester: bytes(4096),
       /** The same, sealed to the issuer's account encryption key. */
       forIssuer: bytes(4096),
+      /**
+       * The same, sealed to the subscriber account's encryption key (appended field; may be empty), so
+       * any device holding the subscriber's key opens it, not only the one that made the Request.
+       */
+      forSubscriber: bytes(4096),
     }),
     signers: (o) => [o.assignee],
     feePayer: (o) => ({ contract: o.contract }),
@@ -409,6 +415,8 @@ export const OPS = {
   }),
   /** Governance proposals and votes, Super Node price feeds (tags 60-62; see ops-governance.ts). */
   ...GOVERNANCE_OPS,
+  /** Contract top-up and offer pause (tags 80-81; see ops-topup.ts). */
+  ...TOPUP_OPS,
 } as const;
 
 /** Tags retired or reserved for later issues; never to be reused for something else. */

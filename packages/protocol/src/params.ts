@@ -115,6 +115,8 @@ export function defaultParams(): ChainParams {
       proposal_create: fee(10n),
       proposal_vote: fee(1n),
       price_feed: fee(1n),
+      contract_topup: fee(1n),
+      offer_pause: fee(1n),
     },
     communityFeeBps: 2500,
     communityFund: 'tcdf',

@@ -42,6 +42,8 @@ const FROZEN_TAGS: Record<string, number> = {
   proposal_create: 60,
   proposal_vote: 61,
   price_feed: 62,
+  contract_topup: 80,
+  offer_pause: 81,
 };
 /**
  * Every tag ever reserved, with the name it was reserved for. A reserved tag may later be taken by

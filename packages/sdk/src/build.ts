@@ -433,6 +433,8 @@ export interface ProvisionArgs {
   /** Already sealed boxes; or give `plaintext` + `encryptionSecret` and the client seals them. */
   forRequester?: Uint8Array;
   forIssuer?: Uint8Array;
+  /** Sealed to the subscriber's account encryption key (empty when omitted with explicit boxes). */
+  forSubscriber?: Uint8Array;
   /** What the subscriber needs to install the profile (activation code, APN, ICCID). */
   plaintext?: Uint8Array;
   /** The assignee's X25519 secret (its account encryption key), to seal `plaintext`. */
@@ -446,6 +448,7 @@ export function provisionOp(a: {
   iccidHash: BytesLike;
   forRequester: Uint8Array;
   forIssuer: Uint8Array;
+  forSubscriber?: Uint8Array;
 }): OpOf<'provision'> {
   return checked({
     type: 'provision',
@@ -455,6 +458,7 @@ export function provisionOp(a: {
     iccidHash: b32(a.iccidHash, 'iccidHash'),
     forRequester: a.forRequester,
     forIssuer: a.forIssuer,
+    forSubscriber: a.forSubscriber ?? new Uint8Array(0),
   });
 }
 

@@ -97,6 +97,7 @@ import {
 import { type AttestationJson, disclosureStrings, sealMemo, sealRequestPayload } from './identity.js';
 import { sealProvisioning } from './provision.js';
 import { type Signer, signWith } from './signer.js';
+import { type PauseOfferArgs, pauseOfferOp, type TopUpArgs, topUpOp } from './topup.js';
 import type {
   AccountJson,
   BatchTxResult,
@@ -706,6 +707,35 @@ export class RoamClient {
     return { ...res, contractId: p.contractId, ephemeralSecret: p.ephemeralSecret };
   }
 
+  /**
+   * Builds an unsigned top-up of an open contract (more SDR deposit on the same contract) for
+   * multi-party signing: the payer signs `tx` (`signUnsigned`) and the issuer countersigns (its
+   * agent's /v1/countersign). `prev` is the contract head, fetched when omitted.
+   */
+  async prepareTopUp(args: TopUpArgs, opts: PrepareOptions = {}): Promise<{ tx: UnsignedTx; txId: string }> {
+    const prev =
+      args.prev ?? (await this.contract(bytesToHex(toBytes(args.contract, 'contract', 32)))).contract.head;
+    const tx = await this.prepareTx([topUpOp({ ...args, prev })], opts);
+    return { tx, txId: bytesToHex(txId(tx)) };
+  }
+
+  /** Tops up an open contract; needs the issuer's and the payer's signatures (pass both signers). */
+  async topUp(args: TopUpArgs, signers: Signers, opts: ActionOptions = {}): Promise<TxResult> {
+    const p = await this.prepareTopUp(args, opts);
+    const signed = signWith(p.tx, Array.isArray(signers) ? signers : [signers as Signer]);
+    return this.submitTx(signed, opts);
+  }
+
+  /** The publishing operator pauses its offer: it cannot be bought (OFFER_PAUSED) until resumed. */
+  pauseOffer(args: PauseOfferArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([pauseOfferOp(args, true)], signer, opts);
+  }
+
+  /** Puts a paused offer back on sale. */
+  resumeOffer(args: PauseOfferArgs, signer: Signers, opts?: ActionOptions): Promise<TxResult> {
+    return this.send([pauseOfferOp(args, false)], signer, opts);
+  }
+
   /** Bills one step; `prev` (the contract head) and `seq` (next charge number) are fetched when omitted. */
   async charge(args: ChargeArgs, signer: Signers, opts: ActionOptions = {}): Promise<TxResult> {
     const status = opts.status ?? (await this.status());
@@ -726,7 +756,7 @@ export class RoamClient {
    */
   async provision(args: ProvisionArgs, signer: Signers, opts: ActionOptions = {}): Promise<TxResult> {
     const cid = bytesToHex(toBytes(args.contract, 'contract', 32));
-    let { prev, forRequester, forIssuer } = args;
+    let { prev, forRequester, forIssuer, forSubscriber } = args;
     const needContract = prev === undefined || forRequester === undefined || forIssuer === undefined;
     const c = needContract ? (await this.contract(cid)).contract : undefined;
     prev ??= c?.head;
@@ -742,10 +772,12 @@ export class RoamClient {
         assigneeEncryptionSecret: args.encryptionSecret,
         requesterEphemeralKey: c!.ephemeralKey,
         issuerEncryptionKey: (await this.account(c!.issuer)).encryptionKey,
+        subscriberEncryptionKey: (await this.account(c!.subscriber)).encryptionKey,
         plaintext: args.plaintext,
       });
       forRequester ??= sealed.forRequester;
       forIssuer ??= sealed.forIssuer;
+      forSubscriber ??= sealed.forSubscriber;
     }
     const iccidHash = args.iccidHash ?? (args.iccid !== undefined ? sha256(utf8(args.iccid)) : undefined);
     if (iccidHash === undefined) throw new RoamError('BAD_REQUEST', 'provision needs iccidHash or iccid');
@@ -756,6 +788,7 @@ export class RoamClient {
       iccidHash,
       forRequester,
       forIssuer,
+      ...(forSubscriber !== undefined ? { forSubscriber } : {}),
     });
     return this.send([op], signer, opts);
   }

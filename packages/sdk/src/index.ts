@@ -24,5 +24,8 @@ export * from './governance.js';
 export * from './identity.js';
 export * from './provision.js';
 export * from './signer.js';
+export * from './signup.js';
+export * from './statement.js';
+export * from './topup.js';
 export type * from './types.js';
 export * from './ws.js';

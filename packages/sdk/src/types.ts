@@ -3,7 +3,7 @@
  * objects) are decimal strings of base units, byte strings are lowercase hex, times in status
  * fields are unix milliseconds as numbers.
  */
-import type { ErrorCode, Role, ServiceKind, Token } from '@roamchain/protocol';
+import type { ErrorCode, NodeStatus, Role, ServiceKind, Token } from '@roamchain/protocol';
 
 /** Lowercase hex of a byte string. */
 export type Hex = string;
@@ -15,34 +15,8 @@ export interface HealthJson {
   height: number;
 }
 
-export interface StatusJson {
-  chainId: Hex;
-  chainName: string;
-  height: number;
-  finalizedHeight: number;
-  headId: Hex;
-  headTime: number;
-  /** Node wall-clock time (ms), used for expirations. */
-  time: number;
-  mempool: number;
-  producer: string | null;
-  /** BFT consensus as this node sees it (null before the node takes part). */
-  consensus: {
-    validator: boolean;
-    height: number;
-    round: number;
-    step: string;
-    validators: number;
-    peers: number;
-    syncing: boolean;
-    syncHeight: number;
-    syncTarget: number;
-    decisions: number;
-    maxRound: number;
-    refusedSignatures: number;
-    evidence: number;
-  } | null;
-}
+/** `GET /v1/status` (the node's own type, from the protocol). */
+export type StatusJson = NodeStatus;
 
 export interface ChainParamsJson {
   blockIntervalMs: number;
@@ -226,7 +200,7 @@ export interface OfferJson {
   version: Hex;
   terms: OfferTermsJson;
   demand?: Hex | null;
-  status: 'active' | 'withdrawn';
+  status: 'active' | 'withdrawn' | 'paused';
   openContracts: number;
   totalContracts: number;
   createdAt: U64;
@@ -413,7 +387,7 @@ export interface OffersQuery {
   /** SDR base units. */
   minPrice?: bigint;
   maxPrice?: bigint;
-  status?: 'active' | 'withdrawn' | 'all';
+  status?: 'active' | 'withdrawn' | 'paused' | 'all';
   cursor?: string;
   limit?: number;
 }

@@ -25,6 +25,7 @@ import {
   offerTerms,
   openProvisioningAsIssuer,
   openProvisioningAsRequester,
+  openProvisioningAsSubscriber,
   openRequestOp,
   RoamApiError,
   RoamClient,
@@ -618,24 +619,36 @@ describe('RoamClient against a fake API', () => {
       proposal_create: 'propose',
       proposal_vote: 'vote',
       price_feed: 'publishPriceFeed',
+      contract_topup: 'topUp',
+      offer_pause: 'pauseOffer',
     };
     const c = new RoamClient({ url: 'http://node.test', fetch: new FakeApi().fetch });
     for (const n of OP_NAMES) expect(typeof c[ACTION[n]]).toBe('function');
   });
 
-  it('provision: seals for the requester (ephemeral key) and the issuer, both open again', async () => {
+  it('provision: seals for the requester (ephemeral key), the issuer and the subscriber, all open again', async () => {
     const assigneeEnc = generateX25519();
     const issuerEnc = generateX25519();
+    const subscriberEnc = generateX25519();
     const eph = generateX25519();
     const api = new FakeApi()
       .on('GET', `/v1/contracts/${CONTRACT}`, () => ({
         body: {
-          contract: { id: CONTRACT, head: HEAD, issuer: 'telco-fr', ephemeralKey: bytesToHex(eph.publicKey) },
+          contract: {
+            id: CONTRACT,
+            head: HEAD,
+            issuer: 'telco-fr',
+            subscriber: 'alice',
+            ephemeralKey: bytesToHex(eph.publicKey),
+          },
           transactions: [],
         },
       }))
       .on('GET', '/v1/accounts/telco-fr', () => ({
         body: { name: 'telco-fr', encryptionKey: bytesToHex(issuerEnc.publicKey) },
+      }))
+      .on('GET', '/v1/accounts/alice', () => ({
+        body: { name: 'alice', encryptionKey: bytesToHex(subscriberEnc.publicKey) },
       }));
     const c = new RoamClient({ url: 'http://node.test', fetch: api.fetch });
     const plaintext = utf8('LPA:1$smdp.example$CODE');
@@ -667,6 +680,12 @@ describe('RoamClient against a fake API', () => {
       box: op.forIssuer,
     });
     expect(b).toEqual(plaintext);
+    const s = openProvisioningAsSubscriber({
+      contractId: CONTRACT,
+      subscriberEncryptionSecret: subscriberEnc.secretKey,
+      box: op.forSubscriber,
+    });
+    expect(s).toEqual(plaintext);
     await expect(
       c.provision({ assignee: 'telco-de', contract: CONTRACT, iccid: 'x' }, signer('telco-de')),
     ).rejects.toMatchObject({

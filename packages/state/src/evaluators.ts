@@ -45,6 +45,7 @@ import {
   type Unbonding,
   type Validator,
 } from './objects.js';
+import { evalContractTopup, evalOfferPause, requireOfferOnSale } from './topup.js';
 import {
   dropFromCurrentSet,
   epochOf,
@@ -303,7 +304,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   offer_replace(op, { ctx, opHash }) {
     const o = getOffer(ctx, op.offer);
     if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
-    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
+    if (o.status === 'withdrawn')
+      throw new RoamError('OFFER_INACTIVE', 'a withdrawn offer cannot be replaced');
     if (op.terms.validUntil <= ctx.time) throw new RoamError('OFFER_INVALID', 'offer validity already over');
     const answered = demandOf(ctx, o);
     if (answered) requireWithinDemand(op.terms, answered);
@@ -319,7 +321,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   offer_withdraw(op, { ctx }) {
     const o = getOffer(ctx, op.offer);
     if (o.operator !== op.operator) throw new RoamError('OFFER_NOT_OWNER');
-    if (o.status !== 'active') throw new RoamError('OFFER_INACTIVE', 'offer already withdrawn');
+    if (o.status === 'withdrawn') throw new RoamError('OFFER_INACTIVE', 'offer already withdrawn');
     ctx.o.put(K.offer(bytesToHex(o.id)), { ...o, status: 'withdrawn', updatedAt: ctx.time });
     ctx.emit({ type: 'offer_withdrawn', offer: bytesToHex(o.id), operator: o.operator });
   },
@@ -333,9 +335,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     }
     const offer = getOffer(ctx, op.offer);
     const t = offer.terms;
-    if (offer.status !== 'active' || ctx.time < t.validFrom || ctx.time >= t.validUntil) {
-      throw new RoamError('OFFER_INACTIVE');
-    }
+    requireOfferOnSale(ctx, offer);
     if (!equalBytes(offer.version, op.prev)) {
       throw new RoamError('OFFER_VERSION_STALE', `current version is ${bytesToHex(offer.version)}`, {
         version: bytesToHex(offer.version),
@@ -814,6 +814,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
   proposal_create: evalProposalCreate,
   proposal_vote: evalProposalVote,
   price_feed: evalPriceFeed,
+  contract_topup: evalContractTopup,
+  offer_pause: evalOfferPause,
 };
 
 /** Cut every pending unbonding entry of `account` by `bps`; returns the total cut. */

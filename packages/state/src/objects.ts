@@ -49,7 +49,8 @@ export const offer = struct({
   version: bytes32,
   terms: offerTerms,
   demand: opt(bytes32),
-  status: enumOf(['active', 'withdrawn'] as const),
+  /** 'paused' (appended: earlier encodings unchanged) cannot be bought until resumed. */
+  status: enumOf(['active', 'withdrawn', 'paused'] as const),
   openContracts: u32,
   totalContracts: u32,
   createdAt: u64,

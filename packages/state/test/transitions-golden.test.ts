@@ -171,11 +171,29 @@ function compute(): Golden {
     sealed: new Uint8Array([1, 2, 3, 4]),
   });
   run([[charge(c1, 1, 6n * UNIT)], [charge(c2, 1, 20n * UNIT)]], 60n * SEC);
-  run([[charge(c1, 2, 4n * UNIT)]], 60n * SEC);
+  // 6: c1's second charge; alice tops c2 up (countersigned by op-fr, who adds to its fee deposit).
+  run(
+    [
+      [charge(c1, 2, 4n * UNIT)],
+      [
+        {
+          type: 'contract_topup',
+          issuer: 'op-fr',
+          payer: 'alice',
+          contract: c2,
+          prev: head(c2),
+          amount: 5n * UNIT,
+          feeDeposit: 100_000n,
+        },
+      ],
+    ],
+    60n * SEC,
+  );
   // 7: alice closes c1 with a bad-service flag, then rates it; an offer is replaced, another withdrawn.
   run([[{ type: 'refund', by: 'alice', contract: c1, prev: head(c1), badService: true, reason: 2 }]]);
   run([
     [{ type: 'rate', subscriber: 'alice', contract: c1, score: 2 }],
+    [{ type: 'offer_pause', operator: 'op-de', offer: o1, paused: true }],
     [{ type: 'offer_replace', operator: 'op-de', offer: o1, terms: terms(12n * UNIT) }],
     [{ type: 'offer_withdraw', operator: 'op-de', offer: o2 }],
   ]);
@@ -194,6 +212,7 @@ function compute(): Golden {
         note: 'Rome, one week',
       },
     ],
+    [{ type: 'offer_pause', operator: 'op-de', offer: o1, paused: false }],
     [
       {
         type: 'transfer',

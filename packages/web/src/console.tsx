@@ -6,14 +6,13 @@
  * where it was taken.
  */
 import { bytesToHex, randomBytes, utf8 } from '@roamchain/protocol';
-import { type ContractJson, signerFromSecret } from '@roamchain/sdk';
+import { allContracts, type ContractJson, signerFromSecret, statementCsv, statementOf } from '@roamchain/sdk';
 import { type FormEvent, useState } from 'react';
 import { Offers } from './console-offers.js';
 import { ContractsTable, serviceWords } from './explorer.js';
 import { DEMO_OPERATORS, demoKeys, importKeys, type Keys } from './keys.js';
 import { openKeystoreFile } from './keystore-file.js';
 import { amt, apiPaths, client, download, sdr, time, toUnits, useAsync, useEventFeed } from './lib.js';
-import { allContracts, statementCsv, statementOf } from './statement.js';
 import { ErrorBox, Feedback, Id, KV, Panel, RatingStars, useAct } from './ui.js';
 
 function Contracts({ k, items, reload }: { k: Keys; items: ContractJson[]; reload: () => void }) {

@@ -5,12 +5,13 @@
  * expiry, what closing returns, a receipt; rating once closed.
  */
 import { hexToBytes } from '@roamchain/protocol';
-import { type ContractJson, openProvisioningAsRequester, signerFromSecret } from '@roamchain/sdk';
+import { type ContractJson, openProvisioningForSubscriber, signerFromSecret } from '@roamchain/sdk';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'react';
 import { Timeline } from './explorer.js';
 import type { Wallet } from './keys.js';
 import { client, download, duration, sdr, time, useAsync, useEventFeed, useLive, volume } from './lib.js';
+import { TopUp } from './topup.js';
 import { Account, CopyButton, ErrorBox, Id, KV, Loading, Panel } from './ui.js';
 
 interface Provisioning {
@@ -46,21 +47,26 @@ async function provisioningOf(
 ) {
   const step = txs.find((t) => t.type === 'provision');
   if (!step) return undefined;
+  const tx = await client.tx(step.txId);
+  const op = tx.tx?.ops[step.opIndex] as { forRequester?: string; forSubscriber?: string } | undefined;
+  if (!op?.forRequester) return { error: 'no provisioning data in the transaction' } as const;
+  // The browser that made the Request holds its ephemeral secret; any device holding the wallet's key
+  // opens the copy sealed to the subscriber's account key.
   const secret = w.ephemeralSecret(c.id);
-  if (!secret)
+  const mine = c.subscriber === w.keys.name && op.forSubscriber;
+  if (!secret && !mine)
     return {
       error:
         'This browser does not hold the secret that opens this activation code. Open the wallet where you bought it, or restore that wallet’s encrypted backup here.',
     } as const;
-  const tx = await client.tx(step.txId);
-  const op = tx.tx?.ops[step.opIndex] as { forRequester?: string } | undefined;
-  if (!op?.forRequester) return { error: 'no provisioning data in the transaction' } as const;
   const assignee = await client.account(c.assignee);
-  const plain = openProvisioningAsRequester({
+  const plain = openProvisioningForSubscriber({
     contractId: c.id,
-    ephemeralSecret: secret,
     assigneeEncryptionKey: assignee.encryptionKey,
-    box: hexToBytes(op.forRequester),
+    ephemeralSecret: secret,
+    subscriberEncryptionSecret: w.keys.encryptionSecret,
+    forRequester: hexToBytes(op.forRequester),
+    forSubscriber: op.forSubscriber ? hexToBytes(op.forSubscriber) : undefined,
   });
   const text = new TextDecoder().decode(plain);
   try {
@@ -314,6 +320,16 @@ export function MyContract({
           Download receipt
         </button>
       </div>
+      {open && !stuck && now < Number(c.expiresAt) && c.payer === w.keys.name ? (
+        <TopUp
+          w={w}
+          c={c}
+          onDone={() => {
+            d.reload();
+            onChange();
+          }}
+        />
+      ) : null}
       {open ? (
         <div>
           <p className="small" data-testid="close-explained">

@@ -580,6 +580,7 @@ const STEP_LABEL: Record<string, string> = {
   charge: 'Charge',
   refund: 'Refund',
   rate: 'Rate',
+  contract_topup: 'Top-up',
 };
 
 /** Offer → Request → Provision → Charge … → Refund, with each step's details. */
@@ -618,6 +619,7 @@ export function Timeline({ offerId, steps }: { offerId: string; steps: ContractT
               </span>
             ) : null}
             {s.type === 'rate' && op ? <span> · score {String(op.score)}</span> : null}
+            {s.type === 'contract_topup' && op ? <span> · adds {sdr(op.amount as string)}</span> : null}
           </li>
         );
       })}

@@ -91,6 +91,9 @@ const PLAIN: Record<string, string> = {
   SSC_TIMEOUT: 'Too late: the step timeout of this contract has passed',
   SSC_EXPIRED: 'This contract has expired',
   OFFER_CAPACITY: 'This offer is sold out',
+  OFFER_PAUSED: 'The operator has paused this offer: it cannot be bought for now',
+  SSC_DEPOSIT_LOW: 'The amount is too small',
+  POLICY_DEPOSIT_LIMIT: 'Your home operator allows no more credit on your open contracts',
   SIG_INVALID: 'A signature did not verify',
 };
 

@@ -4,13 +4,14 @@
  * the identity disclosures sent with each purchase.
  */
 import { bytesToHex, parseDisclosure, randomBytes } from '@roamchain/protocol';
-import { disclosureStrings, readDisclosures, signerFromSecret } from '@roamchain/sdk';
+import { disclosureStrings, readDisclosures, type SignupResult, signerFromSecret } from '@roamchain/sdk';
 import { useState } from 'react';
 import { MyContract } from './contract-view.js';
 import { demoKeys, randomEid, type Wallet } from './keys.js';
 import { client, isNotFound, sdr, useAsync, useEventFeed } from './lib.js';
 import { OpenWallet } from './open-wallet.js';
 import { Shop } from './shop.js';
+import { SignUp } from './signup.js';
 import { CopyButton, ErrorBox, KV, Panel } from './ui.js';
 
 /** The devnet's SDR gateway (packages/devnet/src/devnet.ts), whose demo key is public. */
@@ -137,13 +138,16 @@ function AddSdr({ w, onDone }: { w: Wallet; onDone: () => void }) {
 
 // ---------- the wallet ----------
 
-function NoAccount({ w }: { w: Wallet }) {
+function NoAccount({ w, onSignedUp }: { w: Wallet; onSignedUp: (r: SignupResult) => void }) {
   return (
     <div data-testid="no-account">
       <p>
-        This key has no account on the chain yet. To become a subscriber, sign up with a home operator: give
-        it your account name and these two public keys; it creates the account and checks your identity.
+        This key has no account on the chain yet. To become a subscriber, sign up with a home operator below
+        (or give one your account name and these two public keys); it creates the account and checks your
+        identity.
       </p>
+      <SignUp w={w} onDone={onSignedUp} />
+      <h3>Your public keys</h3>
       <KV
         rows={[
           ['Account name', w.keys.name],
@@ -173,8 +177,11 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
   const acc = useAsync(() => client.account(w.keys.name), [w.keys.name, n, tick]);
   const cs = useAsync(() => client.contracts({ party: w.keys.name, limit: 20 }), [w.keys.name, n, tick]);
   const [current, setCurrent] = useState<{ id: string; focus: boolean } | undefined>();
+  const [signedUp, setSignedUp] = useState<SignupResult>();
   const a = acc.data;
   const missing = !a && isNotFound(acc.error);
+  // A key stored under a name that another key holds on chain (e.g. a taken name): it signs nothing.
+  const foreign = a !== undefined && a.signingKey !== w.keys.signingKey;
   return (
     <div className="grid">
       <Panel
@@ -186,7 +193,32 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
         }
       >
         {w.keys.demo ? <p className="warn-box">Public demo keys (devnet only).</p> : null}
-        {missing ? <NoAccount w={w} /> : <ErrorBox error={acc.error} />}
+        {missing ? (
+          <NoAccount
+            w={w}
+            onSignedUp={(r) => {
+              setSignedUp(r);
+              setTick((x) => x + 1);
+            }}
+          />
+        ) : (
+          <ErrorBox error={acc.error} />
+        )}
+        {foreign ? (
+          <p className="error" role="alert" data-testid="foreign-account">
+            The account “{w.keys.name}” on the chain belongs to another key: this key cannot sign for it.
+            Create a key under another name and sign up with a home operator.
+          </p>
+        ) : null}
+        {signedUp && a ? (
+          <div className="ok-box" role="status" data-testid="signed-up">
+            <p>
+              Welcome: <strong>{signedUp.account}</strong> is now a subscriber of {signedUp.homeOperator},
+              with its identity attested. Add SDR below, then choose a package.
+            </p>
+            {signedUp.kyc.simulated ? <p className="small">{signedUp.kyc.note}</p> : null}
+          </div>
+        ) : null}
         {a ? (
           <KV
             rows={[
@@ -222,9 +254,10 @@ function OpenedWallet({ w, onClose }: { w: Wallet; onClose: () => void }) {
           onChange={() => setTick((x) => x + 1)}
         />
       ) : null}
-      {a ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
-      {a ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
-      <IdentityPanel w={w} />
+      {a && !foreign ? <Shop w={w} account={a} onBought={(id) => setCurrent({ id, focus: true })} /> : null}
+      {a && !foreign ? <AddSdr w={w} onDone={() => setTick((x) => x + 1)} /> : null}
+      {/* Re-read after a sign-up, which stores the disclosures the home operator attested. */}
+      <IdentityPanel key={signedUp?.attestation ?? 'before'} w={w} />
     </div>
   );
 }

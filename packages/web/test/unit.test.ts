@@ -1,6 +1,5 @@
 /** Pure parts of the web app, without a browser: demo keys, the encrypted vault, the statement. */
-import { statement as agentStatement, statementCsv as agentStatementCsv } from '@roamchain/agent';
-import type { ContractJson, RoamClient } from '@roamchain/sdk';
+import { type ContractJson, type RoamClient, statement, statementCsv, statementOf } from '@roamchain/sdk';
 import { derivedKeys } from '@roamchain/state';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLpa } from '../src/contract-view.js';
@@ -29,7 +28,6 @@ import {
   priceText,
   totalOf,
 } from '../src/pricing.js';
-import { statementCsv, statementOf } from '../src/statement.js';
 
 beforeAll(() => {
   // The vault lives in localStorage; a Map stands in for it here.
@@ -230,11 +228,17 @@ describe('settlement statement', () => {
       ['c2', 'issuer', '3500000'],
     ]);
     expect(s.totals).toEqual({ received: '3535000', settledContracts: 3 });
-    // One format: the agent's statement of the same contracts, byte for byte.
-    const fake = { contracts: async () => ({ items, next: null }) } as unknown as RoamClient;
-    const agent = await agentStatement(fake, 'telco-de', from, to);
+    // One format: what the agent serves (GET /v1/statement: `statement` over the paged contracts,
+    // here in two pages) is what the console computes from its list, byte for byte.
+    const fake = {
+      contracts: async (q: { before?: string }) =>
+        q.before === undefined
+          ? { items: items.slice(0, 2), next: 'c2' }
+          : { items: items.slice(2), next: null },
+    } as unknown as RoamClient;
+    const agent = await statement(fake, 'telco-de', from, to);
     expect(s).toEqual(agent);
-    expect(statementCsv(s)).toBe(agentStatementCsv(agent));
+    expect(statementCsv(s)).toBe(statementCsv(agent));
     // No "total" text in a numeric column: the summary is its own header and line.
     const csv = statementCsv(s).trim().split('\n');
     expect(csv[0]).toBe(
@@ -298,5 +302,64 @@ describe('what a traveller pays', () => {
     expect(humanUnits('alice has 77275000 SDR base units, needs 81810000 SDR base units')).toBe(
       'alice has 77.275 SDR, needs 81.81 SDR',
     );
+  });
+});
+
+describe('top-up and offer editing (issue 14 items 2 and 5)', () => {
+  it('the least top-up is one unit of the terms plus the home operator fee; the reason when it cannot be sent', async () => {
+    const { topupMinimum, topupProblem } = await import('../src/topup.js');
+    const c = { price: '8000000', unitPrice: '4000', issuerFeeBps: 100 } as ContractJson;
+    expect(topupMinimum(c)).toBe(4040n);
+    expect(topupMinimum({ ...c, unitPrice: '0' })).toBe(8_080_000n);
+    expect(topupProblem(undefined, 4040n, 10n)).toMatch(/Enter an amount/);
+    expect(topupProblem(1000n, 4040n, 10_000_000n)).toMatch(/least you can add is 0.00404 SDR/);
+    expect(topupProblem(20_000_000n, 4040n, 10_000_000n)).toMatch(/balance is 10.00 SDR/);
+    expect(topupProblem(5_000_000n, 4040n, 10_000_000n)).toBeUndefined();
+  });
+
+  it('an offer as an edit draft keeps every term; the draft gives the same terms back', async () => {
+    const { draftOf, termsOf } = await import('../src/console-offers.js');
+    const now = 1_800_000_000_000;
+    const o = {
+      id: 'aa'.repeat(32),
+      terms: {
+        title: 'DE 5 GB',
+        kind: 'data',
+        category: '',
+        countries: ['DE', 'AT'],
+        networks: ['262-01'],
+        technologies: ['4G', '5G'],
+        dataBytes: '5000000000',
+        voiceSeconds: '0',
+        smsCount: 0,
+        durationSec: 7 * 86_400,
+        price: '6000000',
+        unitPrice: '4000',
+        capacity: 50,
+        validFrom: String(now - 86_400_000),
+        validUntil: String(now + 10 * 86_400_000),
+      },
+    } as unknown as import('@roamchain/sdk').OfferJson;
+    const edit = draftOf(o, false, now);
+    expect(edit).toMatchObject({
+      title: 'DE 5 GB',
+      country: 'DE,AT',
+      networks: '262-01',
+      unitPrice: '0.004',
+      capacity: '50',
+      validDays: '10',
+    });
+    expect(draftOf(o, true, now).title).toBe('DE 5 GB (copy)');
+    const t = termsOf(edit, o, now);
+    expect(t).toMatchObject({
+      countries: ['DE', 'AT'],
+      networks: ['262-01'],
+      dataBytes: 5_000_000_000n,
+      price: 6_000_000n,
+      unitPrice: 4000n,
+      capacity: 50,
+      validFrom: BigInt(now - 86_400_000),
+      validUntil: BigInt(now + 10 * 86_400_000),
+    });
   });
 });

@@ -130,7 +130,7 @@ export const OFFER = obj({
   version: HEX,
   terms: OFFER_TERMS,
   demand: nullable(HEX),
-  status: { type: 'string', enum: ['active', 'withdrawn'] },
+  status: { type: 'string', enum: ['active', 'withdrawn', 'paused'] },
   openContracts: INT,
   totalContracts: INT,
   createdAt: U64,

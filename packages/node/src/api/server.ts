@@ -14,67 +14,20 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
-import { peerIdOf } from '@roamchain/p2p';
-import {
-  bytesToHex,
-  type ChainParams,
-  type ErrorCode,
-  encodeTx,
-  hexToBytes,
-  httpStatusOf,
-  isErrorCode,
-  RoamError,
-  SERVICE_KINDS,
-  type ServiceKind,
-  signedTx,
-} from '@roamchain/protocol';
-import {
-  type Attestation,
-  type ChainMeta,
-  type Contract,
-  type Demand,
-  epochOf,
-  K,
-  type Offer,
-  operatorRating,
-  type Preference,
-  type RankQuery,
-  rankOffers,
-  requireValidator,
-  type Validator,
-  validator as validatorCodec,
-  validatorOf,
-  validatorSetFor,
-} from '@roamchain/state';
+import { type ErrorCode, httpStatusOf, isErrorCode, RoamError } from '@roamchain/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyPluginAsync,
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
 import { FeedIndexer } from '../indexer/feed.js';
-import type { AppliedBlock, NodeApi } from '../interfaces.js';
+import type { NodeApi } from '../interfaces.js';
 import type { KvStore } from '../store/index.js';
-import { governanceRoutes } from './governance.js';
 import { FeedHub } from './hub.js';
-import {
-  accountJson,
-  attestationJson,
-  blockJson,
-  blockSummaryJson,
-  contractJson,
-  demandJson,
-  feedEventJson,
-  fromQuery,
-  type JsonObject,
-  offerJson,
-  paramsJson,
-  rankedJson,
-  receiptJson,
-  toJson,
-  txStatusJson,
-} from './json.js';
+import { type JsonObject, toJson } from './json.js';
 import {
   type ApiLimits,
   Clients,
@@ -87,8 +40,20 @@ import {
 } from './limits.js';
 import { Metrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
-import * as S from './schemas.js';
-import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, registerTxBatchRoute, TXS_REQUEST_BODY } from './txs.js';
+import { accountRoutes } from './routes/accounts.js';
+import { agentRoutes } from './routes/agents.js';
+import { blockRoutes } from './routes/blocks.js';
+import type { RouteDeps } from './routes/common.js';
+import { contractRoutes } from './routes/contracts.js';
+import { demandRoutes } from './routes/demands.js';
+import { governanceRoutes } from './routes/governance.js';
+import { identityRoutes } from './routes/identity.js';
+import { offerRoutes } from './routes/offers.js';
+import { ratingRoutes } from './routes/ratings.js';
+import { statusRoutes } from './routes/status.js';
+import { txRoutes } from './routes/txs.js';
+import { validatorRoutes } from './routes/validators.js';
+import { RETRY_AFTER_SECONDS, RETRY_LATER_CODES, TXS_REQUEST_BODY } from './txs.js';
 import { registerWs } from './ws.js';
 
 export interface ApiOptions {
@@ -125,9 +90,21 @@ export interface Api {
   close(): Promise<void>;
 }
 
-type Query = Record<string, unknown>;
-
-const DEFAULT_WAIT_MS = 5000;
+/** The route plugins, in the order of the OpenAPI document's paths. */
+const ROUTES: FastifyPluginAsync<RouteDeps>[] = [
+  statusRoutes,
+  txRoutes,
+  blockRoutes,
+  accountRoutes,
+  offerRoutes,
+  contractRoutes,
+  demandRoutes,
+  identityRoutes,
+  ratingRoutes,
+  validatorRoutes,
+  agentRoutes,
+  governanceRoutes,
+];
 
 const WS_PATH = {
   get: {
@@ -144,28 +121,6 @@ const WS_PATH = {
     },
   },
 };
-const MAX_WAIT_MS = 60_000;
-/** What POST /v1/tx answers for its typical refusals (any admission code of errors.ts may come). */
-const TX_ADMISSION_CODES: readonly ErrorCode[] = [
-  'BAD_REQUEST',
-  'CODEC_TRUNCATED',
-  'CODEC_TRAILING',
-  'CODEC_BAD_VALUE',
-  'CODEC_BAD_JSON',
-  'TX_WRONG_CHAIN',
-  'TX_EXPIRED',
-  'TX_EXPIRATION_TOO_FAR',
-  'SIG_MISSING',
-  'SIG_INVALID',
-  'ACCOUNT_UNKNOWN',
-  'TX_DUPLICATE',
-  'CODEC_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'MEMPOOL_ACCOUNT_LIMIT',
-  'MEMPOOL_FULL',
-  'WAIT_TIMEOUT',
-];
-
 /** Maps any error to the API's error shape and HTTP status. */
 export function errorAnswer(err: unknown): { status: number; body: JsonObject } {
   const e = err as Partial<FastifyError> & { details?: unknown; name?: string };
@@ -200,13 +155,6 @@ export function errorAnswer(err: unknown): { status: number; body: JsonObject } 
   }
   return answer('INTERNAL', 'Internal error');
 }
-
-/** 404: an unknown account is ACCOUNT_UNKNOWN on every route (as in transaction admission), else NOT_FOUND. */
-const notFound = (what: string, id: string): never => {
-  if (what === 'account')
-    throw new RoamError('ACCOUNT_UNKNOWN', `account ${id} does not exist`, { account: id });
-  throw new RoamError('NOT_FOUND', `${what} ${id} not found`, { [what]: id });
-};
 
 /** Builds the Fastify app with every route (not listening yet). */
 export async function buildApp(
@@ -337,605 +285,9 @@ export async function buildApp(
     });
   }
 
-  const state = node.state;
-  const R = (ok: Record<string, unknown>, codes: readonly ErrorCode[] = []) => ({
-    ...ok,
-    ...S.errorResponses(codes),
-    ...S.ERRORS_RESPONSES,
-  });
-
-  // ------------------------------------------------------------ node
-
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        summary: 'Liveness',
-        tags: ['node'],
-        response: R({
-          200: { type: 'object', properties: { ok: { type: 'boolean' }, height: { type: 'integer' } } },
-        }),
-      },
-    },
-    async () => ({ ok: true, height: node.status().height }),
-  );
-
-  app.get(
-    '/metrics',
-    {
-      schema: {
-        summary: 'Prometheus metrics (text exposition format)',
-        tags: ['node'],
-        produces: ['text/plain'],
-        response: { 200: { description: 'Prometheus text', type: 'string' } },
-      },
-    },
-    async (_req, reply) => {
-      const text = await metrics.text();
-      return reply.type(metrics.contentType).send(text);
-    },
-  );
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  app.get(
-    '/v1/status',
-    { schema: { summary: 'Chain and node status', tags: ['node'], response: R({ 200: S.STATUS }) } },
-    async () => node.status(),
-  );
-
-  app.get(
-    '/v1/params',
-    {
-      schema: {
-        summary: 'Chain parameters and genesis time',
-        tags: ['node'],
-        response: R({
-          200: { type: 'object', additionalProperties: true, properties: { genesisTime: S.U64 } },
-        }),
-      },
-    },
-    async () => ({
-      ...paramsJson(state.get<ChainParams>(K.params) ?? node.genesis.params),
-      genesisTime: node.genesis.genesisTime.toString(),
-    }),
-  );
-
-  // ------------------------------------------------------------ transactions
-
-  app.post(
-    '/v1/tx',
-    {
-      schema: {
-        summary: 'Submit a signed transaction',
-        description:
-          'Body { tx: hex of the signed transaction bytes } or { json: signed transaction JSON }. Without wait the ' +
-          'answer is 202 once the node admitted it; with wait=true, 200 once it is in a committed block.',
-        tags: ['tx'],
-        querystring: {
-          type: 'object',
-          properties: {
-            wait: { type: 'string', enum: ['true', 'false', '1', '0'] },
-            timeoutMs: { type: 'integer', minimum: 1, maximum: MAX_WAIT_MS },
-          },
-        },
-        body: {
-          type: 'object',
-          properties: {
-            tx: { type: 'string', pattern: '^([0-9a-fA-F]{2})+$', maxLength: 131_072 },
-            json: { type: 'object', additionalProperties: true },
-          },
-          oneOf: [{ required: ['tx'] }, { required: ['json'] }],
-        },
-        response: R(
-          {
-            200: S.TX_STATUS,
-            202: {
-              type: 'object',
-              properties: { txId: S.HEX, status: { type: 'string', enum: ['pending'] } },
-            },
-          },
-          TX_ADMISSION_CODES,
-        ),
-      },
-    },
-    async (req, reply) => {
-      const q = req.query as Query;
-      const body = req.body as { tx?: string; json?: unknown };
-      let bytes: Uint8Array;
-      if (typeof body.tx === 'string') {
-        bytes = hexToBytes(body.tx);
-      } else {
-        try {
-          bytes = encodeTx(signedTx.fromJSON(body.json, 'tx'));
-        } catch (e) {
-          if (e instanceof RoamError) throw e;
-          throw new RoamError('CODEC_BAD_JSON', (e as Error).message);
-        }
-      }
-      const env = await node.submit(bytes);
-      if (!fromQuery.bool(q.wait, 'wait')) {
-        return reply.status(202).send({ txId: env.idHex, status: 'pending' });
-      }
-      const timeout =
-        q.timeoutMs === undefined ? DEFAULT_WAIT_MS : fromQuery.int(q.timeoutMs, 'timeoutMs', 1, MAX_WAIT_MS);
-      const s = await node.waitFor(env.idHex, timeout);
-      return reply.status(200).send({
-        txId: s.txId,
-        status: 'included',
-        height: s.height,
-        index: s.index,
-        blockId: s.blockId,
-        receipt: receiptJson(s.receipt),
-      });
-    },
-  );
-
-  await registerTxBatchRoute(app, node);
-
-  app.get(
-    '/v1/tx/:id',
-    {
-      schema: {
-        summary: 'Transaction status',
-        tags: ['tx'],
-        params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.TX_STATUS }, ['BAD_REQUEST', 'NOT_FOUND']),
-      },
-    },
-    async (req) => {
-      const id = fromQuery.id((req.params as Query).id, 'id');
-      const s = await node.txStatus(id);
-      return s ? txStatusJson(s) : notFound('tx', id);
-    },
-  );
-
-  // ------------------------------------------------------------ blocks and events
-
-  app.get(
-    '/v1/blocks/:ref',
-    {
-      schema: {
-        summary: 'A block by height or id',
-        tags: ['chain'],
-        params: {
-          type: 'object',
-          required: ['ref'],
-          properties: {
-            ref: {
-              type: 'string',
-              pattern: '^([0-9]{1,15}|[0-9a-fA-F]{64})$',
-              description: 'height or block id',
-            },
-          },
-        },
-        response: R({ 200: S.BLOCK }, ['BAD_REQUEST', 'NOT_FOUND']),
-      },
-    },
-    async (req) => {
-      const ref = String((req.params as Query).ref);
-      let b: AppliedBlock | undefined;
-      if (ref.length === 64) b = await node.blockById(ref.toLowerCase());
-      else b = await node.blockByHeight(fromQuery.int(ref, 'ref', 0, Number.MAX_SAFE_INTEGER));
-      return b ? blockJson(b, node.commitAt(b.height)) : notFound('block', ref);
-    },
-  );
-
-  app.get(
-    '/v1/blocks',
-    {
-      schema: {
-        summary: 'Latest blocks, newest first',
-        tags: ['chain'],
-        querystring: {
-          type: 'object',
-          properties: {
-            before: { type: 'integer', minimum: 1, description: 'only blocks below this height' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-          },
-        },
-        response: R({ 200: S.PAGE.items(S.BLOCK_SUMMARY) }, ['BAD_REQUEST']),
-      },
-    },
-    async (req) => {
-      const q = req.query as Query;
-      const limit = fromQuery.int(q.limit ?? 20, 'limit', 1, 100);
-      const head = node.status().height;
-      let h =
-        q.before === undefined
-          ? head
-          : Math.min(head, fromQuery.int(q.before, 'before', 1, Number.MAX_SAFE_INTEGER) - 1);
-      const items: JsonObject[] = [];
-      for (; h >= 1 && items.length < limit; h--) {
-        const b = await node.blockByHeight(h);
-        if (b) items.push(blockSummaryJson(b));
-      }
-      return { items };
-    },
-  );
-
-  app.get(
-    '/v1/events',
-    {
-      schema: {
-        summary: 'Ledger events after a cursor, oldest first',
-        tags: ['chain'],
-        querystring: {
-          type: 'object',
-          properties: {
-            cursor: S.CURSOR,
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          },
-        },
-        response: R({ 200: S.PAGE.items(S.FEED_EVENT, true) }, ['BAD_REQUEST']),
-      },
-    },
-    async (req) => {
-      const q = req.query as Query;
-      const cursor = q.cursor === undefined ? null : fromQuery.cursor(q.cursor, 'cursor');
-      const limit = fromQuery.int(q.limit ?? 100, 'limit', 1, 1000);
-      const events = await node.eventsSince(cursor, limit);
-      return { items: events.map(feedEventJson), next: events.at(-1)?.cursor ?? cursor };
-    },
-  );
-
-  // ------------------------------------------------------------ ledger
-
-  app.get(
-    '/v1/accounts/:name',
-    {
-      schema: {
-        summary: 'An account with its balances',
-        tags: ['ledger'],
-        params: { type: 'object', required: ['name'], properties: { name: S.NAME } },
-        response: R({ 200: S.ACCOUNT }, ['BAD_REQUEST', 'ACCOUNT_UNKNOWN']),
-      },
-    },
-    async (req) => {
-      const name = fromQuery.name((req.params as Query).name, 'name');
-      return accountJson(state, name, BigInt(Date.now())) ?? notFound('account', name);
-    },
-  );
-
-  app.get(
-    '/v1/offers',
-    {
-      schema: {
-        summary: 'Offers, ordered by id (active ones by default)',
-        tags: ['ledger'],
-        querystring: {
-          type: 'object',
-          properties: {
-            country: { type: 'string', pattern: '^[A-Z]{2}$' },
-            network: { type: 'string', pattern: '^[0-9]{3}-[0-9]{2,3}$' },
-            kind: { type: 'string', enum: [...SERVICE_KINDS] },
-            operator: S.NAME,
-            minPrice: S.U64,
-            maxPrice: S.U64,
-            status: { type: 'string', enum: ['active', 'withdrawn', 'all'], default: 'active' },
-            cursor: { ...S.ID, description: 'id of the last offer of the previous page' },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          },
-        },
-        response: R({ 200: S.PAGE.items(S.OFFER, true) }, ['BAD_REQUEST']),
-      },
-    },
-    async (req) => {
-      const q = req.query as Query;
-      const status = (q.status as string | undefined) ?? 'active';
-      const limit = fromQuery.int(q.limit ?? 50, 'limit', 1, 500);
-      const minPrice = q.minPrice === undefined ? undefined : fromQuery.u64(q.minPrice, 'minPrice');
-      const maxPrice = q.maxPrice === undefined ? undefined : fromQuery.u64(q.maxPrice, 'maxPrice');
-      const cursor = q.cursor === undefined ? undefined : fromQuery.id(q.cursor, 'cursor');
-      const country = q.country as string | undefined;
-      const network = q.network as string | undefined;
-      const operator = q.operator as string | undefined;
-      const kind = q.kind as ServiceKind | undefined;
-      let ids: Iterable<string>;
-      if (status === 'active') {
-        if (network) ids = state.offers.byNetwork(network);
-        else if (country) ids = state.offers.byCountry(country);
-        else if (operator) ids = state.offers.ofOperator(operator);
-        else ids = state.offers.all();
-      } else {
-        // Withdrawn offers are not indexed: a scan, only when asked for.
-        ids = [...state.entries<Offer>('offer/')].map(([k]) => k.slice('offer/'.length));
-      }
-      const matching: [string, Offer][] = [];
-      for (const id of ids) {
-        if (cursor !== undefined && id <= cursor) continue;
-        const o = state.get<Offer>(K.offer(id));
-        if (!o) continue;
-        if (status !== 'all' && o.status !== status) continue;
-        const t = o.terms;
-        if (country && !t.countries.includes(country)) continue;
-        if (network && !t.networks.includes(network)) continue;
-        if (operator && o.operator !== operator) continue;
-        if (kind && t.kind !== kind) continue;
-        if (minPrice !== undefined && t.price < minPrice) continue;
-        if (maxPrice !== undefined && t.price > maxPrice) continue;
-        matching.push([id, o]);
-      }
-      matching.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      const page = matching.slice(0, limit);
-      return {
-        items: page.map(([, o]) => offerJson(o)),
-        next: matching.length > limit ? (page.at(-1)?.[0] ?? null) : null,
-      };
-    },
-  );
-
-  app.get(
-    '/v1/offers/rank',
-    {
-      schema: {
-        summary: 'Live offers ranked by price and operator rating, with reasons',
-        tags: ['ledger'],
-        querystring: {
-          type: 'object',
-          properties: {
-            country: { type: 'string', pattern: '^[A-Z]{2}$' },
-            network: { type: 'string', pattern: '^[0-9]{3}-[0-9]{2,3}$' },
-            kind: { type: 'string', enum: [...SERVICE_KINDS] },
-            volume: { ...S.U64, description: 'data volume wanted, bytes' },
-            budget: { ...S.U64, description: 'most the subscriber will pay, SDR base units' },
-            preference: { type: 'string', enum: ['price', 'quality', 'balanced'], default: 'balanced' },
-            limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
-            subscriber: { ...S.NAME, description: "also list answers to this subscriber's demands" },
-          },
-        },
-        response: R({ 200: S.PAGE.items(S.RANKED) }, ['BAD_REQUEST']),
-      },
-    },
-    async (req) => {
-      const q = req.query as Query;
-      const query: RankQuery = { limit: fromQuery.int(q.limit ?? 20, 'limit', 1, 200) };
-      if (q.country !== undefined) query.country = String(q.country);
-      if (q.network !== undefined) query.network = String(q.network);
-      if (q.kind !== undefined) query.kind = q.kind as ServiceKind;
-      if (q.volume !== undefined) query.volumeBytes = fromQuery.u64(q.volume, 'volume');
-      if (q.budget !== undefined) query.budget = fromQuery.u64(q.budget, 'budget');
-      if (q.preference !== undefined) query.preference = q.preference as Preference;
-      if (q.subscriber !== undefined) query.subscriber = String(q.subscriber);
-      return { items: rankOffers(state, query, BigInt(Date.now())).map(rankedJson) };
-    },
-  );
-
-  app.get(
-    '/v1/offers/:id',
-    {
-      schema: {
-        summary: 'An offer',
-        tags: ['ledger'],
-        params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.OFFER }, ['BAD_REQUEST', 'NOT_FOUND']),
-      },
-    },
-    async (req) => {
-      const id = fromQuery.id((req.params as Query).id, 'id');
-      const o = state.get<Offer>(K.offer(id));
-      return o ? offerJson(o) : notFound('offer', id);
-    },
-  );
-
-  app.get(
-    '/v1/contracts/:id',
-    {
-      schema: {
-        summary: 'A service smart contract and its transactions',
-        tags: ['ledger'],
-        params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R(
-          {
-            200: {
-              type: 'object',
-              properties: { contract: S.CONTRACT, transactions: { type: 'array', items: S.CONTRACT_TX } },
-            },
-          },
-          ['BAD_REQUEST', 'NOT_FOUND'],
-        ),
-      },
-    },
-    async (req) => {
-      const id = fromQuery.id((req.params as Query).id, 'id');
-      const c = state.get<Contract>(K.contract(id));
-      if (!c) return notFound('contract', id);
-      return { contract: contractJson(c), transactions: await node.contractTxs(id) };
-    },
-  );
-
-  app.get(
-    '/v1/contracts',
-    {
-      schema: {
-        summary: "An account's contracts (as issuer, assignee, payer or subscriber), newest first",
-        tags: ['ledger'],
-        querystring: {
-          type: 'object',
-          required: ['party'],
-          properties: {
-            party: S.NAME,
-            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            before: { ...S.ID, description: 'id of the last contract of the previous page' },
-          },
-        },
-        response: R({ 200: S.PAGE.items(S.CONTRACT, true) }, ['BAD_REQUEST']),
-      },
-    },
-    async (req) => {
-      const q = req.query as Query;
-      const party = fromQuery.name(q.party, 'party');
-      const limit = fromQuery.int(q.limit ?? 50, 'limit', 1, 200);
-      const before = q.before === undefined ? undefined : fromQuery.id(q.before, 'before');
-      const ids = await node.contractsOf(party, limit + 1, before);
-      const page = ids.slice(0, limit);
-      const items: JsonObject[] = [];
-      for (const id of page) {
-        const c = state.get<Contract>(K.contract(id));
-        if (c) items.push(contractJson(c));
-      }
-      return { items, next: ids.length > limit ? (page.at(-1) ?? null) : null };
-    },
-  );
-
-  app.get(
-    '/v1/demands/:id',
-    {
-      schema: {
-        summary: 'A demand',
-        tags: ['ledger'],
-        params: { type: 'object', required: ['id'], properties: { id: S.ID } },
-        response: R({ 200: S.DEMAND }, ['BAD_REQUEST', 'NOT_FOUND']),
-      },
-    },
-    async (req) => {
-      const id = fromQuery.id((req.params as Query).id, 'id');
-      const d = state.get<Demand>(K.demand(id));
-      return d ? demandJson(d) : notFound('demand', id);
-    },
-  );
-
-  app.get(
-    '/v1/identity/:subscriber',
-    {
-      schema: {
-        summary: "A subscriber's current identity attestation (salted digests only; no claim is on chain)",
-        tags: ['ledger'],
-        params: { type: 'object', required: ['subscriber'], properties: { subscriber: S.NAME } },
-        response: R({ 200: S.ATTESTATION }, ['BAD_REQUEST', 'IDENTITY_UNKNOWN']),
-      },
-    },
-    async (req) => {
-      const subscriber = fromQuery.name((req.params as Query).subscriber, 'subscriber');
-      const att = state.get<Attestation>(K.attestation(subscriber));
-      if (!att) {
-        throw new RoamError('IDENTITY_UNKNOWN', `${subscriber} has no identity attestation`, { subscriber });
-      }
-      return attestationJson(att);
-    },
-  );
-
-  app.get(
-    '/v1/operators/:name/rating',
-    {
-      schema: {
-        summary: "An operator's rating",
-        tags: ['ledger'],
-        params: { type: 'object', required: ['name'], properties: { name: S.NAME } },
-        response: R({ 200: S.RATING }, ['BAD_REQUEST', 'ACCOUNT_UNKNOWN']),
-      },
-    },
-    async (req) => {
-      const name = fromQuery.name((req.params as Query).name, 'name');
-      if (!state.get(K.account(name))) return notFound('account', name);
-      return toJson(operatorRating(state, name));
-    },
-  );
-
-  app.get(
-    '/v1/ratings',
-    {
-      schema: {
-        summary: 'Ratings of all operators and providers, best first',
-        tags: ['ledger'],
-        response: R({ 200: S.PAGE.items(S.RATING) }),
-      },
-    },
-    async () => {
-      const items = [];
-      for (const [, a] of state.entries<{ name: string; roles: string[] }>('acct/')) {
-        if (a.roles.includes('operator') || a.roles.includes('provider'))
-          items.push(operatorRating(state, a.name));
-      }
-      items.sort((a, b) => b.ratingBps - a.ratingBps || (a.operator < b.operator ? -1 : 1));
-      return { items: items.map(toJson) };
-    },
-  );
-
-  // ------------------------------------------------------------ validators
-
-  /** The set that validates the next block of the committed state, with its epoch. */
-  const nextSet = () => {
-    const meta = state.get<ChainMeta>(K.meta);
-    const params = state.get<ChainParams>(K.params);
-    if (!meta || !params) throw new RoamError('INTERNAL', 'state is not initialised from a genesis');
-    const height = meta.height + 1n;
-    return { height, epoch: epochOf(params, height), set: validatorSetFor(state, height) };
-  };
-  const validatorJson = (v: Validator): JsonObject => validatorCodec.toJSON(v) as JsonObject;
-  // Validator records are not indexed beyond the active ones: listing them scans the `val/` keys,
-  // at most once per committed block (the state only changes with a block).
-  let records: { height: bigint; items: JsonObject[] } | undefined;
-  const allRecords = (height: bigint): JsonObject[] => {
-    if (records?.height !== height) {
-      const all = [...state.entries<Validator>('val/')].map(([, v]) => v);
-      all.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : 0));
-      records = { height, items: all.map(validatorJson) };
-    }
-    return records.items;
-  };
-
-  app.get(
-    '/v1/validators',
-    {
-      schema: {
-        summary: 'The validator set that signs the next block, and every validator record',
-        tags: ['validators'],
-        response: R({ 200: S.VALIDATOR_SET }),
-      },
-    },
-    async () => {
-      const { height, epoch, set } = nextSet();
-      const active = set.map((m, index) => ({
-        index,
-        account: m.account,
-        nodeKey: bytesToHex(m.nodeKey),
-        bond: (validatorOf(state, m.account)?.bond ?? 0n).toString(),
-        peerId: peerIdOf(m.nodeKey),
-      }));
-      return { epoch: Number(epoch), height: Number(height), active, records: allRecords(height) };
-    },
-  );
-
-  app.get(
-    '/v1/validators/:account',
-    {
-      schema: {
-        summary: "A validator's record and its place in the set of the next block",
-        tags: ['validators'],
-        params: { type: 'object', required: ['account'], properties: { account: S.NAME } },
-        response: R({ 200: S.VALIDATOR_DETAIL }, ['BAD_REQUEST', 'VALIDATOR_UNKNOWN']),
-      },
-    },
-    async (req) => {
-      const account = fromQuery.name((req.params as Query).account, 'account');
-      const v = requireValidator(state, account);
-      const { height, epoch, set } = nextSet();
-      const index = set.findIndex((m) => m.account === account);
-      return {
-        ...validatorJson(v),
-        inSet: index >= 0,
-        index: index >= 0 ? index : null,
-        peerId: peerIdOf(v.nodeKey),
-        epoch: Number(epoch),
-        height: Number(height),
-      };
-    },
-  );
-
-  app.get(
-    '/v1/agents',
-    {
-      schema: {
-        summary: 'Operator agents known to this node: operator -> agent base URL (POST {url}/v1/countersign)',
-        tags: ['node'],
-        response: R({ 200: { type: 'object', additionalProperties: { type: 'string' } } }),
-      },
-    },
-    async () => opts.agents?.() ?? {},
-  );
-
-  await app.register(governanceRoutes, { node });
+  // The routes, one plugin per resource (routes/*.ts), in the order of the OpenAPI document's paths.
+  const deps: RouteDeps = { node, metrics, agents: opts.agents };
+  for (const routes of ROUTES) await app.register(routes, deps);
 
   registerWs(app, node, hub, {
     metrics,

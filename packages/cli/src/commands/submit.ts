@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { encodeTx, hexToBytes, RoamError, signedTx } from '@roamchain/protocol';
 import type { BatchTxResult, RoamClient } from '@roamchain/sdk';
 import type { Command } from 'commander';
-import { Ctx, type GlobalOptions, type Io } from './context.js';
+import { Ctx, type GlobalOptions } from '../context.js';
+import type { CliContext } from './shared.js';
 
 /** Most lines of one input (bounded: the input is read whole). */
 export const SUBMIT_MAX_TXS = 100_000;
@@ -69,7 +70,8 @@ async function waitAll(client: RoamClient, results: SubmitLineResult[], timeoutM
   await Promise.all(Array.from({ length: Math.min(WAIT_CONCURRENCY, todo.length) }, worker));
 }
 
-export function registerSubmitCommand(program: Command, io: Io, setExitCode: (code: number) => void): void {
+export function register(program: Command, cli: CliContext): void {
+  const { io } = cli;
   program
     .command('submit')
     .description(
@@ -95,7 +97,7 @@ export function registerSubmitCommand(program: Command, io: Io, setExitCode: (co
       );
       if (ctx.wait) await waitAll(ctx.client, results, ctx.waitTimeoutMs);
       const failed = results.filter((r) => !r.ok).length;
-      if (failed > 0) setExitCode(1);
+      if (failed > 0) cli.setExitCode(1);
       const summary = {
         submitted: results.length,
         admitted: answers.filter((a) => a.ok).length,

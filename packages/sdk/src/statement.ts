@@ -1,14 +1,17 @@
 /**
- * Settlement statements, from the chain alone: the operator's contracts (GET /v1/contracts?party=)
- * settled in [from, to) (by a Refund or by the chain at the end of their lifetime), with the
- * amounts of their settlement. Amounts are decimal strings of SDR base units.
+ * The operator's settlement statement, in the one format of the agent (`GET /v1/statement`, JSON or
+ * CSV), the CLI (`roamchain operator statement`) and the web console: computed from the chain alone,
+ * the operator's contracts (GET /v1/contracts?party=) settled in [from, to) (by a Refund or by the
+ * chain at the end of their lifetime), with the amounts of their settlement. Amounts are decimal
+ * strings of SDR base units. Browser-safe.
  *
  * - served: contracts where the operator is the assignee (visited operator): what it was paid;
  * - consumed: contracts where it is the issuer (home operator): what its subscribers consumed
  *   elsewhere (paid to the assignee by the payer), and the issuer fees it earned on them;
  * - badServiceRefunds: served contracts closed with the bad-service flag.
  */
-import type { ContractJson, RoamClient } from '@roamchain/sdk';
+import type { RoamClient } from './client.js';
+import type { ContractJson } from './types.js';
 
 export interface CounterpartyTotals {
   contracts: number;
@@ -45,7 +48,10 @@ export interface Statement {
 }
 
 /** Every contract of `party` (all pages). */
-export async function allContracts(client: RoamClient, party: string): Promise<ContractJson[]> {
+export async function allContracts(
+  client: Pick<RoamClient, 'contracts'>,
+  party: string,
+): Promise<ContractJson[]> {
   const out: ContractJson[] = [];
   let before: string | undefined;
   for (;;) {
@@ -56,13 +62,13 @@ export async function allContracts(client: RoamClient, party: string): Promise<C
   }
 }
 
-export async function statement(
-  client: RoamClient,
+/** The statement of `operator` for [fromMs, toMs) from its contracts (any order, duplicates ignored). */
+export function statementOf(
   operator: string,
+  contracts: ContractJson[],
   fromMs: number,
   toMs: number,
-): Promise<Statement> {
-  const contracts = await allContracts(client, operator);
+): Statement {
   const side = (): {
     contracts: number;
     charged: bigint;
@@ -139,6 +145,16 @@ export async function statement(
     totals: { received: (served.charged + issuerFees).toString(), settledContracts: seen.size },
     contracts: rows,
   };
+}
+
+/** The statement of `operator` for [fromMs, toMs), from all its contracts on the chain. */
+export async function statement(
+  client: Pick<RoamClient, 'contracts'>,
+  operator: string,
+  fromMs: number,
+  toMs: number,
+): Promise<Statement> {
+  return statementOf(operator, await allContracts(client, operator), fromMs, toMs);
 }
 
 /** CSV: one line per settled contract, then summary lines. */

@@ -4,10 +4,12 @@
  *   roamchain operator run --config agent.json
  *   roamchain operator statement --operator telco-de --from 2026-01-01 --to 2026-02-01 [--csv] [--json]
  */
+import { statement, statementCsv } from '@roamchain/sdk';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { nameArg } from './args.js';
-import { Ctx, type GlobalOptions, type Io } from './context.js';
+import { nameArg } from '../args.js';
+import { Ctx, type GlobalOptions } from '../context.js';
+import type { CliContext } from './shared.js';
 
 /** The agent package, loaded only by these commands (it pulls in the SM-DP+ client and more). */
 const loadAgent = () => import('@roamchain/agent');
@@ -19,7 +21,8 @@ function timeArg(s: string): number {
   return n;
 }
 
-export function registerOperatorCommands(program: Command, io: Io): void {
+export function register(program: Command, cli: CliContext): void {
+  const { io } = cli;
   const op = program
     .command('operator')
     .description(
@@ -36,20 +39,9 @@ export function registerOperatorCommands(program: Command, io: Io): void {
       'agent config (JSON): operator, api, keystore, policy, billing, webhooks…',
     )
     .action(async (o: { config: string }) => {
-      const { Agent, loadConfig } = await loadAgent();
-      const cfg = loadConfig(o.config);
-      const log = (msg: string, data?: Record<string, unknown>) =>
-        io.stderr(`${JSON.stringify({ time: Date.now(), operator: cfg.operator, msg, ...data })}\n`);
-      const agent = await (await Agent.fromConfig(cfg, { log })).start();
-      io.stdout(`${JSON.stringify({ ready: true, operator: cfg.operator, url: agent.url })}\n`);
-      let closing = false;
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.on(sig, () => {
-          if (closing) return;
-          closing = true;
-          void agent.stop().finally(() => process.exit(0));
-        });
-      }
+      const { runAgent } = await loadAgent();
+      const agent = await runAgent(o.config, io.stderr);
+      io.stdout(`${JSON.stringify({ ready: true, operator: agent.cfg.operator, url: agent.url })}\n`);
       await new Promise<never>(() => {});
     });
 
@@ -60,7 +52,6 @@ export function registerOperatorCommands(program: Command, io: Io): void {
     .option('--to <time>', 'end (unix ms or ISO date), exclusive (default now)', timeArg)
     .option('--csv', 'CSV: one line per settled contract, then the totals')
     .action(async (o: { operator: string; from: number; to?: number; csv?: boolean }, cmd: Command) => {
-      const { statement, statementCsv } = await loadAgent();
       const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
       const s = await statement(ctx.client, o.operator, o.from, o.to ?? Date.now() + 1);
       if (o.csv) {

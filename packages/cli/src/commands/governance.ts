@@ -9,29 +9,12 @@
  *   roamchain prices [--history 30] | prices feed --validator node-1 --eur 1.085 --cny 7.25 --jpy 149.5 --gbp 1.27
  */
 import { ADMITTED_ROLES, type AdmittedRole, RoamError } from '@roamchain/protocol';
-import type { ProposalInput, ProposalJson, TxResult } from '@roamchain/sdk';
+import type { ProposalInput, ProposalJson } from '@roamchain/sdk';
 import { type Command, Option } from 'commander';
-import { countriesArg, hex32Arg, intArg, nameArg, networksArg, u64Arg } from './args.js';
-import { Ctx, type GlobalOptions, type Io } from './context.js';
-import * as fmt from './format.js';
-
-type Track = (ctx: Ctx) => void;
-
-function action<A extends unknown[], O>(
-  io: Io,
-  track: Track,
-  fn: (ctx: Ctx, o: O, args: A) => Promise<void>,
-): (...all: unknown[]) => Promise<void> {
-  return async (...all: unknown[]) => {
-    const cmd = all[all.length - 1] as Command;
-    const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
-    track(ctx);
-    await fn(ctx, cmd.opts() as O, all.slice(0, -2) as A);
-  };
-}
-
-const printTx = (ctx: Ctx, r: TxResult, extra: Record<string, string> = {}) =>
-  ctx.out({ ...r, ...extra }, () => fmt.txResult(r, Object.entries(extra)));
+import { countriesArg, hex32Arg, intArg, nameArg, networksArg, u64Arg } from '../args.js';
+import type { Ctx } from '../context.js';
+import * as fmt from '../format.js';
+import { type CliContext, printTx } from './shared.js';
 
 const proposalLine = (p: ProposalJson) => {
   const a = p.action;
@@ -47,9 +30,8 @@ const proposalLine = (p: ProposalJson) => {
 const roleOption = () =>
   new Option('--role <role>', 'the role').choices([...ADMITTED_ROLES]).makeOptionMandatory();
 
-export function registerGovernanceCommands(program: Command, io: Io, track: Track): void {
-  const act = <A extends unknown[], O>(fn: (ctx: Ctx, o: O, args: A) => Promise<void>) =>
-    action<A, O>(io, track, fn);
+export function register(program: Command, cli: CliContext): void {
+  const act = cli.action;
   const gov = program
     .command('gov')
     .description('governance: proposals and votes of the admitted operators (more than 2/3 pass)');

@@ -1,6 +1,6 @@
 /**
  * Web-API routes of governance, price feeds and the SDR (docs/GOVERNANCE.md), as one Fastify plugin
- * registered by server.ts. Read-only views of the committed state; listing proposals scans the
+ * registered by ../server.ts. Read-only views of the committed state; listing proposals scans the
  * `gov/p/` keys (at most once per committed block).
  */
 import {
@@ -35,9 +35,9 @@ import {
   type Validator,
 } from '@roamchain/state';
 import type { FastifyInstance } from 'fastify';
-import type { NodeApi } from '../interfaces.js';
-import { fromQuery, type JsonObject, toJson } from './json.js';
-import * as S from './schemas.js';
+import { fromQuery, type JsonObject, toJson } from '../json.js';
+import * as S from '../schemas.js';
+import { R, type RouteDeps } from './common.js';
 
 const STR = { type: 'string' } as const;
 const INT = { type: 'integer' } as const;
@@ -74,7 +74,6 @@ const PRICES = obj({
     items: obj({ validator: STR, time: INT, fresh: BOOL, rates: CURRENCIES }),
   },
 });
-const R = (ok: Record<string, unknown>) => ({ ...ok, ...S.ERRORS_RESPONSES });
 
 const dec = (v: bigint) => formatAmount(v, SDR_VALUE_DECIMALS);
 const rate = (v: bigint) => formatAmount(v, RATE_DECIMALS);
@@ -127,7 +126,7 @@ export function pricesOf(state: LedgerState): JsonObject {
   };
 }
 
-export async function governanceRoutes(app: FastifyInstance, opts: { node: NodeApi }): Promise<void> {
+export async function governanceRoutes(app: FastifyInstance, opts: RouteDeps): Promise<void> {
   const state = opts.node.state;
   let cache: { height: bigint; items: Proposal[] } | undefined;
   const allProposals = (): Proposal[] => {

@@ -4,13 +4,14 @@
  * options (given after `backup`/`restore` they still reach it), read here with optsWithGlobals.
  */
 import type { Command } from 'commander';
-import type { Io } from './context.js';
+import type { CliContext } from './shared.js';
 
 const loadNode = () => import('@roamchain/node');
 
 type Opts = { dataDir?: string; store?: 'level' | 'lmdb'; json?: boolean };
 
-export function registerBackupCommands(nodeCmd: Command, io: Io): void {
+export function register(nodeCmd: Command, cli: CliContext): void {
+  const { io } = cli;
   const dataDirOf = (o: Opts): string => {
     const d = o.dataDir ?? io.env.ROAMCHAIN_DATA_DIR;
     if (!d) throw new Error('--data-dir is required (or ROAMCHAIN_DATA_DIR)');
