@@ -1,4 +1,15 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Tests run from the TypeScript sources: workspace imports (`@roamchain/*`) resolve through the
+ * "@roamchain/source" export condition, here and in every process a test starts (`node --import tsx …`
+ * inherits NODE_OPTIONS), without `npm run build`.
+ */
+const SOURCE = '@roamchain/source';
+if (!(process.env.NODE_OPTIONS ?? '').includes(`--conditions=${SOURCE}`)) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=${SOURCE}`.trim();
+}
 
 /**
  * Tests that time real consensus under attack run alone, after the rest (`npm test` ends with
@@ -9,6 +20,8 @@ const ALONE = ['packages/node/test/byzantine.test.ts'];
 const alone = process.env.ROAMCHAIN_TEST_ALONE === '1';
 
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: alone ? ALONE : ['packages/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     exclude: alone ? [] : [...ALONE, '**/node_modules/**'],

@@ -1,10 +1,12 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 // The node serves dist/ at `/`; `npm run dev -w @roamchain/web` proxies the API of a running devnet.
 export default defineConfig({
   plugins: [react()],
   base: './',
+  // The SDK and protocol from their TypeScript sources (the workspace's "@roamchain/source" condition).
+  resolve: { conditions: ['@roamchain/source', ...defaultClientConditions] },
   build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
   server: {
     proxy: {

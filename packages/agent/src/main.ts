@@ -1,6 +1,7 @@
 /**
  * Entry point of an agent process:
- *   node --import tsx packages/agent/src/main.ts --config agent.json
+ *   node packages/agent/dist/src/main.js --config agent.json   (compiled: npm run build)
+ *   node -C @roamchain/source --import tsx packages/agent/src/main.ts --config agent.json   (sources)
  * Prints one JSON line `{"ready":true,"operator":…,"url":…}` once it serves; SIGHUP re-reads the API
  * clients, SIGINT/SIGTERM stop it (run.ts, shared with `roamchain operator run`).
  */

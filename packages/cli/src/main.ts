@@ -1,6 +1,7 @@
 /**
- * Entry point of the `roamchain` command (packages/cli/bin/roamchain.js registers tsx and imports
- * this file; `node --import tsx packages/cli/src/main.ts …` works too).
+ * Entry point of the `roamchain` command: compiled, `node packages/cli/dist/src/main.js …` (what
+ * packages/cli/bin/roamchain.js runs in an installed package); from the sources, the launcher
+ * registers tsx, or `node -C @roamchain/source --import tsx packages/cli/src/main.ts …`.
  */
 import type { Io } from './context.js';
 import { run } from './program.js';

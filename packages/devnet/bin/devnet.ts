@@ -1,6 +1,6 @@
 /**
  * Starts the devnet in this process (used by tests and benchmarks that need a real node process):
- *   node --import tsx packages/devnet/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet] [--agents]
+ *   node -C @roamchain/source --import tsx packages/devnet/bin/devnet.ts [--data-dir DIR] [--port N] [--block-ms N] [--quiet] [--agents]
  * [--validators N --p2p-port P]
  * (`--agents` runs the demo operators' agents too; off by default so tests drive contracts by hand.)
  * Prints one JSON line `{"ready":true,"url":…,"keystore":…,"height":…}` when it serves.

@@ -1,7 +1,8 @@
 /**
  * One node from its config file, without the CLI (the member processes of a cluster or a
  * multi-validator devnet; packages/node/src/cluster.ts):
- *   node --import tsx packages/node/bin/node.ts --config <file>
+ *   node packages/node/dist/bin/node.js --config <file>   (compiled: npm run build)
+ *   node -C @roamchain/source --import tsx packages/node/bin/node.ts --config <file>   (sources)
  * The same as `roamchain node --config <file>` for a validator or a full node (environment variables
  * apply the same way); a keystore producer needs `roamchain node`.
  */
@@ -13,7 +14,7 @@ const { values } = parseArgs({
 });
 if (!values.config) {
   process.stderr.write(
-    'usage: node --import tsx packages/node/bin/node.ts --config <file> [--max-protocol-version N]\n',
+    'usage: node packages/node/dist/bin/node.js --config <file> [--max-protocol-version N]\n',
   );
   process.exit(2);
 }

@@ -101,8 +101,17 @@ export function planCluster(o: PlanOptions): ClusterPlan {
   return { dir, genesisPath, members };
 }
 
-/** `roamchain node --config <file>` without the CLI (packages/node/bin/node.ts). */
-const NODE_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/node.ts');
+/**
+ * `roamchain node --config <file>` without the CLI: compiled, `dist/bin/node.js` under plain node;
+ * from the TypeScript sources, `bin/node.ts` through tsx with the workspace packages' sources (the
+ * "@roamchain/source" export condition). The same relative path from `src/` and `dist/src/`.
+ */
+const COMPILED = !import.meta.url.endsWith('.ts');
+const NODE_MAIN = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  COMPILED ? '../bin/node.js' : '../bin/node.ts',
+);
+const NODE_LOADER = COMPILED ? [] : ['--conditions=@roamchain/source', '--import', 'tsx'];
 
 /** Starts a node process from a member's config (`bin/node.ts --config …`); its output goes to <dir>/node.log. */
 export function spawnMember(
@@ -118,7 +127,7 @@ export function spawnMember(
   const log = createWriteStream(join(m.dir, 'node.log'), { flags: 'a' });
   // ROAMCHAIN_MEMBER_NODE_ARGS: extra `node` flags for member processes (e.g. --cpu-prof for profiling).
   const extra = (process.env.ROAMCHAIN_MEMBER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const args = [...extra, '--import', 'tsx', NODE_MAIN, '--config', m.configPath];
+  const args = [...extra, ...NODE_LOADER, NODE_MAIN, '--config', m.configPath];
   const [cmd, ...rest] = [...(opts.wrap ?? []), process.execPath, ...args];
   const child = spawn(cmd!, rest, {
     stdio: ['ignore', 'pipe', 'pipe'],

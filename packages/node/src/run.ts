@@ -72,7 +72,8 @@ export interface RunningNode {
 /** Where the built web app is, if it was built (`npm run build -w @roamchain/web`). */
 function webDist(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  const dist = resolve(here, '../../web/dist');
+  // From packages/node/src/ (sources) or packages/node/dist/src/ (compiled).
+  const dist = resolve(here, import.meta.url.endsWith('.ts') ? '../../web/dist' : '../../../web/dist');
   return existsSync(join(dist, 'index.html')) ? dist : undefined;
 }
 

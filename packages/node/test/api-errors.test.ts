@@ -133,6 +133,19 @@ const BAD: Record<string, () => Bad[]> = {
     { path: '/v1/mininodes/attestations', body: '{}', code: 'BAD_REQUEST' },
     { path: '/v1/mininodes/attestations', body: 'ab', type: 'text/plain', code: 'UNSUPPORTED_MEDIA_TYPE' },
   ],
+  'GET /v1/lists/transactions': () => [
+    { path: '/v1/lists/transactions?limit=0', code: 'LIST_LIMIT_INVALID' },
+    { path: '/v1/lists/transactions?before=x', code: 'LIST_CURSOR_INVALID' },
+  ],
+  'GET /v1/accounts/{name}/transactions': () => [
+    { path: '/v1/accounts/nobody/transactions', code: 'ACCOUNT_UNKNOWN' },
+    { path: '/v1/accounts/No%20Body/transactions', code: 'BAD_REQUEST' },
+    { path: '/v1/accounts/op-de/transactions?before=1', code: 'LIST_CURSOR_INVALID' },
+  ],
+  'GET /v1/lists/contracts': () => [{ path: '/v1/lists/contracts?limit=101', code: 'LIST_LIMIT_INVALID' }],
+  'GET /v1/lists/fees': () => [{ path: '/v1/lists/fees?before=0', code: 'LIST_CURSOR_INVALID' }],
+  'GET /v1/lists/accounts': () => [{ path: '/v1/lists/accounts?after=..', code: 'LIST_CURSOR_INVALID' }],
+  'GET /v1/lists/validators': () => [{ path: '/v1/lists/validators?limit=x', code: 'LIST_LIMIT_INVALID' }],
 };
 
 /** Status → documented codes of one operation (only responses whose `code` has an enum). */

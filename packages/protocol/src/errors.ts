@@ -163,6 +163,9 @@ export const ERRORS = {
   KEY_FILE_EXPOSED: [403, 'A secret key file is accessible to group or others (chmod 600 it)'],
   SNAPSHOT_INVALID: [400, 'The file is not an intact roamchain snapshot'],
   SNAPSHOT_TARGET_IN_USE: [409, 'The data directory already holds a store'],
+  LIST_CURSOR_INVALID: [400, 'List cursor is malformed: pass the `next` of the previous page'],
+  LIST_LIMIT_INVALID: [400, 'List page size is out of bounds'],
+  LIST_INDEX_UNAVAILABLE: [503, 'This node keeps no list index'],
   INTERNAL: [500, 'Internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -183,7 +183,7 @@ export function validateFeedRates(r: FeedRates): void {
   }
 }
 
-interface GovOpDef<C extends Codec<any>> {
+export interface GovOpDef<C extends Codec<any>> {
   tag: number;
   codec: C;
   signers(op: Infer<C>): string[];

@@ -10,7 +10,7 @@ import { name } from './primitives.js';
 /** Same bound as ops.ts's MAX_AMOUNT (1e15 base units = 1 billion SDR). */
 const MAX_TOPUP = 1_000_000_000_000_000n;
 
-interface TopupOpDef<C extends Codec<any>> {
+export interface TopupOpDef<C extends Codec<any>> {
   tag: number;
   codec: C;
   signers(op: Infer<C>): string[];

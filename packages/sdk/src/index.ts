@@ -22,6 +22,7 @@ export * from './client.js';
 export * from './errors.js';
 export * from './governance.js';
 export * from './identity.js';
+export * from './lists.js';
 export * from './mini.js';
 export * from './provision.js';
 export * from './signer.js';

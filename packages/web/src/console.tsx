@@ -8,6 +8,7 @@
 import { bytesToHex, randomBytes, utf8 } from '@roamchain/protocol';
 import { allContracts, type ContractJson, signerFromSecret, statementCsv, statementOf } from '@roamchain/sdk';
 import { type FormEvent, useState } from 'react';
+import { GovernanceVotes } from './console-governance.js';
 import { Offers } from './console-offers.js';
 import { ContractsTable, serviceWords } from './explorer.js';
 import { DEMO_OPERATORS, demoKeys, importKeys, type Keys } from './keys.js';
@@ -270,6 +271,7 @@ function OperatorView({ k }: { k: Keys }) {
       <Contracts k={k} items={items} reload={() => setTick((x) => x + 1)} />
       <Offers k={k} n={n} />
       <IssuedContracts k={k} items={items} />
+      <GovernanceVotes k={k} />
       <Statement k={k} n={n + tick} />
     </div>
   );

@@ -1,8 +1,17 @@
 /** Explorer: chain status, blocks, transactions, accounts, contracts (as timelines), ratings, search. */
-import type { ContractTxRefJson, OperationJson, SignedTxJson } from '@roamchain/sdk';
+import { type ContractTxRefJson, listAccounts, type OperationJson, type SignedTxJson } from '@roamchain/sdk';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
-import { OffersList } from './explorer-lists.js';
+import { FeesPage, GovernancePage, PricesPage, ProposalPage, SuperNodesPage } from './explorer-gov.js';
+import {
+  AccountHistory,
+  AccountsList,
+  ContractsList,
+  OffersList,
+  TransactionsList,
+  ValidatorsList,
+} from './explorer-lists.js';
 import { MiniNodesList } from './explorer-mini.js';
+import { Amount, CopyId, When } from './explorer-ui.js';
 import {
   client,
   duration,
@@ -17,7 +26,7 @@ import {
   useLive,
   volume,
 } from './lib.js';
-import { Account, ErrorBox, Id, KV, Loading, Panel, RatingStars } from './ui.js';
+import { Account, CopyButton, ErrorBox, Id, KV, Loading, Panel, RatingStars } from './ui.js';
 
 const AMOUNT_FIELDS = new Set([
   'amount',
@@ -170,19 +179,23 @@ function StatusPanel() {
   );
 }
 
-/** Transactions per block and block time of the recent blocks, as a small SVG chart. */
+/**
+ * tx/s and block time of the recent blocks (the ones the page already has from the WebSocket), as a
+ * small SVG chart: each point is one block, its transactions over the time since its parent.
+ */
 function Chart({ points }: { points: { height: number; time: number; txCount: number }[] }) {
   if (points.length < 3) return null;
   const W = 300;
   const H = 60;
-  const maxTx = Math.max(1, ...points.map((p) => p.txCount));
-  const gaps = points.slice(1).map((p, i) => p.time - points[i]!.time);
+  const gaps = points.slice(1).map((p, i) => Math.max(1, p.time - points[i]!.time));
+  const rates = points.slice(1).map((p, i) => (p.txCount * 1000) / gaps[i]!);
+  const maxRate = Math.max(1, ...rates);
   const maxGap = Math.max(1, ...gaps);
   const x = (i: number, n: number) => (i * W) / Math.max(1, n - 1);
-  const txPath = points.map(
-    (p, i) => `${x(i, points.length).toFixed(1)},${(H - (p.txCount * H) / maxTx).toFixed(1)}`,
-  );
-  const gapPath = gaps.map((g, i) => `${x(i, gaps.length).toFixed(1)},${(H - (g * H) / maxGap).toFixed(1)}`);
+  const path = (vs: number[], max: number) =>
+    vs.map((v, i) => `${x(i, vs.length).toFixed(1)},${(H - (v * H) / max).toFixed(1)}`).join(' ');
+  const first = points[1]!.height;
+  const last = points[points.length - 1]!.height;
   return (
     <figure className="chart">
       <svg
@@ -190,11 +203,12 @@ function Chart({ points }: { points: { height: number; time: number; txCount: nu
         width="100%"
         height="60"
         role="img"
-        aria-label="Transactions per block and block time, recent blocks"
+        aria-label={`tx/s and block time of blocks #${first} to #${last}: up to ${maxRate.toFixed(1)} tx/s, block time up to ${(maxGap / 1000).toFixed(2)} s`}
+        data-testid="chart"
       >
-        <polyline points={txPath.join(' ')} fill="none" stroke="#1f56c9" strokeWidth="2" />
+        <polyline points={path(rates, maxRate)} fill="none" stroke="#1f56c9" strokeWidth="2" />
         <polyline
-          points={gapPath.join(' ')}
+          points={path(gaps, maxGap)}
           fill="none"
           stroke="#9a5a00"
           strokeWidth="1.5"
@@ -202,7 +216,7 @@ function Chart({ points }: { points: { height: number; time: number; txCount: nu
         />
       </svg>
       <figcaption className="small muted">
-        Blue: transactions per block (max {maxTx}). Dashed: time between blocks (max{' '}
+        Blocks #{first}–#{last}. Blue: tx/s (max {maxRate.toFixed(1)}). Dashed: block time (max{' '}
         {(maxGap / 1000).toFixed(2)} s).
       </figcaption>
     </figure>
@@ -384,8 +398,8 @@ function BlockPage({ refId }: { refId: string }) {
     <Panel title={`Block #${d.height}`}>
       <KV
         rows={[
-          ['Id', <Id key="id" id={d.id} />],
-          ['Time (UTC)', time(d.header.time)],
+          ['Id', <CopyId key="id" id={d.id} label="block id" />],
+          ['Time (UTC)', <When key="t" ms={d.header.time} />],
           ['Producer', <Account key="p" name={d.header.producer} />],
           [
             'Previous',
@@ -398,7 +412,8 @@ function BlockPage({ refId }: { refId: string }) {
             ),
           ],
           ['Transactions', String(d.txs.length)],
-          ['State root', <Id key="s" id={d.header.stateRoot} />],
+          ['State root', <CopyId key="s" id={d.header.stateRoot} label="state root" />],
+          ...feeRows(d.endEvents),
         ]}
       />
       <Raw value={d} />
@@ -428,6 +443,21 @@ function BlockPage({ refId }: { refId: string }) {
   );
 }
 
+/** The fee distribution of a block, from its fees_paid event. */
+function feeRows(events: { type: string }[]): [string, ReactNode][] {
+  const f = events.find((e) => e.type === 'fees_paid') as Record<string, string> | undefined;
+  if (!f) return [];
+  return [
+    [
+      'Fees',
+      <span key="fees" data-testid="block-fees">
+        <Amount v={f.total} token="UMT" />: Super Nodes <Amount v={f.superNodes} token="UMT" />, Mini Nodes{' '}
+        <Amount v={f.miniNodes} token="UMT" />, community fund <Amount v={f.community} token="UMT" />
+      </span>,
+    ],
+  ];
+}
+
 function TxPage({ id }: { id: string }) {
   const live = useLive();
   const t = useAsync(() => client.tx(id), [id, live.block?.height === undefined]);
@@ -443,7 +473,7 @@ function TxPage({ id }: { id: string }) {
           [
             'Id',
             <span key="id" className="mono break">
-              {d.txId}
+              {d.txId} <CopyButton text={d.txId} label="transaction id" />
             </span>,
           ],
           [
@@ -464,9 +494,9 @@ function TxPage({ id }: { id: string }) {
               ] as [string, ReactNode][])
             : []),
           ...(d.receipt
-            ? ([['Fee', `${sdr(d.receipt.fee).replace(' SDR', ' UMT')}`]] as [string, ReactNode][])
+            ? ([['Fee', <Amount key="f" v={d.receipt.fee} token="UMT" />]] as [string, ReactNode][])
             : []),
-          ...(tx ? ([['Expires (UTC)', time(tx.expiration)]] as [string, ReactNode][]) : []),
+          ...(tx ? ([['Expires (UTC)', <When key="e" ms={tx.expiration} />]] as [string, ReactNode][]) : []),
         ]}
       />
       <h3>Operations</h3>
@@ -508,11 +538,13 @@ function AccountPage({ name }: { name: string }) {
           rows={[
             ['Roles', d.roles.join(', ') || '–'],
             ['Home operator', <Account key="h" name={d.homeOperator ?? null} />],
-            ['SDR', sdr(d.balances.SDR)],
-            ['UMT', sdr(d.balances.UMT).replace(' SDR', ' UMT')],
-            ['Locked UMT', sdr(d.lockedUMT).replace(' SDR', ' UMT')],
-            ['Signing key', <Id key="sk" id={d.signingKey} />],
-            ['Encryption key', <Id key="ek" id={d.encryptionKey} />],
+            ['Name', <CopyId key="n" id={d.name} label="account name" />],
+            ['SDR', <Amount key="sdr" v={d.balances.SDR} />],
+            ['UMT', <Amount key="umt" v={d.balances.UMT} token="UMT" />],
+            ['Locked UMT', <Amount key="l" v={d.lockedUMT} token="UMT" />],
+            ['Created (UTC)', <When key="c" ms={d.createdAt} />],
+            ['Signing key', <CopyId key="sk" id={d.signingKey} label="signing key" />],
+            ['Encryption key', <CopyId key="ek" id={d.encryptionKey} label="encryption key" />],
             ...(rating.data
               ? ([
                   ['Rating', <RatingStars key="r" r={rating.data} />],
@@ -522,9 +554,11 @@ function AccountPage({ name }: { name: string }) {
           ]}
         />
       </Panel>
+      <AccountHistory name={name} />
       <Panel title="Contracts">
         <ContractsTable items={cs.data?.items ?? []} />
       </Panel>
+      <Raw value={d} />
     </>
   );
 }
@@ -641,8 +675,11 @@ function ContractPage({ id }: { id: string }) {
         rows={[
           [
             'Id',
-            <span key="id" className="mono break" data-testid="contract-id">
-              {k.id}
+            <span key="id">
+              <span className="mono break" data-testid="contract-id">
+                {k.id}
+              </span>{' '}
+              <CopyButton text={k.id} label="contract id" />
             </span>,
           ],
           [
@@ -657,15 +694,20 @@ function ContractPage({ id }: { id: string }) {
           ['Payer', <Account key="p" name={k.payer} />],
           ['Package', `${volume(k.dataBytes)} for ${duration(k.durationSec * 1000)}`],
           ['Data used', volume(BigInt(k.volumeUp) + BigInt(k.volumeDown))],
-          ['Price', sdr(k.price)],
-          ['Deposit', sdr(k.deposit)],
-          ['Charged', `${sdr(k.charged)} in ${k.chargeCount} step(s)`],
-          ['Issuer fee', `${k.issuerFeeBps / 100} %`],
-          ['Opened (UTC)', time(k.openedAt)],
-          ['Expires (UTC)', time(k.expiresAt)],
+          ['Price', <Amount key="p" v={k.price} />],
+          ['Deposit', <Amount key="d" v={k.deposit} />],
+          [
+            'Charged',
+            <span key="c">
+              <Amount v={k.charged} /> in {k.chargeCount} step(s)
+            </span>,
+          ],
+          ['Issuer fee', <span key="f" title={`${k.issuerFeeBps} bps`}>{`${k.issuerFeeBps / 100} %`}</span>],
+          ['Opened (UTC)', <When key="o" ms={k.openedAt} />],
+          ['Expires (UTC)', <When key="x" ms={k.expiresAt} />],
           ...(k.status === 'closed'
             ? ([
-                ['Closed (UTC)', time(k.closedAt)],
+                ['Closed (UTC)', <When key="cl" ms={k.closedAt} />],
                 [
                   'Closed by',
                   `${k.closedBy || 'the chain (end of lifetime)'}${k.badService ? ' (bad service)' : ''}${k.reason ? ` · reason ${k.reason}` : ''}`,
@@ -699,7 +741,7 @@ function OfferPage({ id }: { id: string }) {
           [
             'Id',
             <span key="id" className="mono break">
-              {d.id}
+              {d.id} <CopyButton text={d.id} label="offer id" />
             </span>,
           ],
           ['Operator', <Account key="o" name={d.operator} />],
@@ -707,10 +749,10 @@ function OfferPage({ id }: { id: string }) {
           ['Coverage', [...d.terms.countries, ...d.terms.networks].join(', ')],
           ['Technology', d.terms.technologies.join(', ') || '–'],
           ['Package', `${volume(d.terms.dataBytes)} for ${duration(d.terms.durationSec * 1000)}`],
-          ['Price', sdr(d.terms.price)],
+          ['Price', <Amount key="p" v={d.terms.price} />],
           ['Unit price', d.terms.unitPrice === '0' ? '–' : `${sdr(d.terms.unitPrice)} / ${d.terms.unit}`],
           ['Open / total contracts', `${d.openContracts} / ${d.totalContracts}`],
-          ['Valid until (UTC)', time(d.terms.validUntil)],
+          ['Valid until (UTC)', <When key="v" ms={d.terms.validUntil} />],
         ]}
       />
       <Raw value={d} />
@@ -762,15 +804,18 @@ export async function resolveSearch(q: string): Promise<string[] | SearchHit[] |
     }
   }
   if (name.length < 2) return undefined;
-  const [ratings, offers, blocks] = await Promise.all([
-    client.ratings().catch(() => ({ items: [] })),
+  const [accounts, offers, blocks] = await Promise.all([
+    /^[a-z0-9-]{1,32}$/.test(name)
+      ? listAccounts(client, { after: name, limit: 20 }).catch(() => ({ items: [] }))
+      : Promise.resolve({ items: [] }),
     client.offers({ status: 'all', limit: 500 }).catch(() => ({ items: [] })),
     client.blocks({ limit: 100 }).catch(() => ({ items: [] })),
   ]);
   const hits: SearchHit[] = [];
-  for (const r of ratings.items)
-    if (r.operator.startsWith(name))
-      hits.push({ route: ['explorer', 'account', r.operator], label: `account ${r.operator}` });
+  // Accounts by name from the prefix on (GET /v1/lists/accounts), those that start with it.
+  for (const a of accounts.items)
+    if (a.name.startsWith(name))
+      hits.push({ route: ['explorer', 'account', a.name], label: `account ${a.name}` });
   for (const o of offers.items)
     if (o.id.startsWith(h) || o.terms.title.toLowerCase().includes(name))
       hits.push({ route: ['explorer', 'offer', o.id], label: `offer “${o.terms.title}” (${short(o.id)})` });
@@ -835,6 +880,19 @@ function HomeTitle() {
   return null;
 }
 
+const EXPLORER_LINKS = [
+  ['txs', 'Transactions'],
+  ['contracts', 'Contracts'],
+  ['offers', 'All offers'],
+  ['accounts', 'Accounts'],
+  ['validators', 'Validators'],
+  ['supernodes', 'Super Nodes'],
+  ['mininodes', 'Mini Nodes'],
+  ['governance', 'Governance'],
+  ['fees', 'Fees'],
+  ['prices', 'SDR rate'],
+] as const;
+
 export function Explorer({ route }: { route: string[] }) {
   const [kind, id] = route;
   let page: ReactNode;
@@ -845,6 +903,15 @@ export function Explorer({ route }: { route: string[] }) {
   else if (kind === 'offer' && id) page = <OfferPage id={id} />;
   else if (kind === 'offers') page = <OffersList />;
   else if (kind === 'mininodes') page = <MiniNodesList owner={id} />;
+  else if (kind === 'txs') page = <TransactionsList />;
+  else if (kind === 'contracts') page = <ContractsList />;
+  else if (kind === 'accounts') page = <AccountsList />;
+  else if (kind === 'validators') page = <ValidatorsList />;
+  else if (kind === 'governance') page = <GovernancePage />;
+  else if (kind === 'proposal' && id) page = <ProposalPage id={id} />;
+  else if (kind === 'supernodes') page = <SuperNodesPage />;
+  else if (kind === 'fees') page = <FeesPage />;
+  else if (kind === 'prices') page = <PricesPage />;
   else
     page = (
       <div className="grid">
@@ -860,8 +927,11 @@ export function Explorer({ route }: { route: string[] }) {
       <SearchBox />
       <nav aria-label="Explorer" className="row wrap small">
         {kind ? <a href={href('explorer')}>← Explorer home</a> : null}
-        <a href={href('explorer', 'offers')}>All offers</a>
-        <a href={href('explorer', 'mininodes')}>Mini Nodes</a>
+        {EXPLORER_LINKS.map(([k, text]) => (
+          <a key={k} href={href('explorer', k)} aria-current={kind === k ? 'page' : undefined}>
+            {text}
+          </a>
+        ))}
       </nav>
       {page}
     </div>

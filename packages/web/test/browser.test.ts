@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, skip, startHarness } from './harness.js';
 import * as journeys from './journeys.js';
+import * as explorerJourneys from './journeys-explorer.js';
 import { ONBOARD } from './journeys-onboard.js';
 
 describe.skipIf(skip)('web app in Chromium', () => {
@@ -252,7 +253,7 @@ describe.skipIf(skip)('web app in Chromium', () => {
     expect(errors.filter((e) => !/alert/.test(e) && !/status of 409/.test(e))).toEqual([]);
   }, 120_000);
 
-  for (const j of [...journeys.ALL, ...ONBOARD]) {
+  for (const j of [...journeys.ALL, ...ONBOARD, ...explorerJourneys.ALL]) {
     it(
       j.name,
       async () => {

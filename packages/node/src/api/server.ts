@@ -48,6 +48,7 @@ import { contractRoutes } from './routes/contracts.js';
 import { demandRoutes } from './routes/demands.js';
 import { governanceRoutes } from './routes/governance.js';
 import { identityRoutes } from './routes/identity.js';
+import { listRoutes } from './routes/lists.js';
 import { miniRoutes } from './routes/mini.js';
 import { offerRoutes } from './routes/offers.js';
 import { ratingRoutes } from './routes/ratings.js';
@@ -106,6 +107,7 @@ const ROUTES: FastifyPluginAsync<RouteDeps>[] = [
   agentRoutes,
   governanceRoutes,
   miniRoutes,
+  listRoutes,
 ];
 
 const WS_PATH = {

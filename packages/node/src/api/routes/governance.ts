@@ -181,21 +181,39 @@ export async function governanceRoutes(app: FastifyInstance, opts: RouteDeps): P
         querystring: obj({
           status: { type: 'string', enum: ['open', 'passed', 'executed', 'failed', 'rejected'] },
           limit: { type: 'integer', minimum: 1, maximum: 200 },
+          before: {
+            type: 'string',
+            pattern: '^[0-9]{1,20}$',
+            description: 'the `next` of the previous page',
+          },
         }),
         response: {
-          ...R({ 200: obj({ items: { type: 'array', items: PROPOSAL } }) }),
+          ...R({
+            200: obj({
+              items: { type: 'array', items: PROPOSAL },
+              next: {
+                type: 'string',
+                nullable: true,
+                description: 'cursor of the next page (a seq), null on the last',
+              },
+            }),
+          }),
           ...S.errorResponses(['BAD_REQUEST']),
         },
       },
     },
     async (req) => {
-      const q = req.query as { status?: string; limit?: number };
+      const q = req.query as { status?: string; limit?: number; before?: string };
       const limit = q.limit ?? 50;
-      const items = allProposals()
-        .filter((p) => q.status === undefined || p.status === q.status)
-        .slice(0, limit)
-        .map((p) => proposalJson(p));
-      return { items };
+      const before = q.before === undefined ? undefined : BigInt(q.before);
+      const matching = allProposals().filter(
+        (p) => (q.status === undefined || p.status === q.status) && (before === undefined || p.seq < before),
+      );
+      const page = matching.slice(0, limit);
+      return {
+        items: page.map((p) => proposalJson(p)),
+        next: matching.length > limit ? page[limit - 1]!.seq.toString() : null,
+      };
     },
   );
 
