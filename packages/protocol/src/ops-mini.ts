@@ -48,7 +48,7 @@ function checkAttestation(a: MiniAttestation): void {
   if (a.height === 0n) bad('height 0 has no state root to attest');
 }
 
-interface MiniOpDef<C extends Codec<any>> {
+export interface MiniOpDef<C extends Codec<any>> {
   tag: number;
   codec: C;
   signers(op: Infer<C>): string[];
