@@ -72,7 +72,10 @@ import { Wal, type WalRecord } from './wal.js';
  */
 export interface ConsensusHost {
   readonly chainId: Uint8Array;
+  /** The head in memory: decided and adopted (its storage batch may still be pending). */
   readonly head: { height: bigint; id: Uint8Array; time: bigint };
+  /** The last height whose storage batch is durable. */
+  readonly durableHeight: bigint;
   readonly signatureVerifier: SignatureVerifier;
   readonly mempoolSize: number;
   validatorSet(height: bigint): ValidatorSet;
@@ -82,10 +85,16 @@ export interface ConsensusHost {
   checkCandidate(block: Block): Candidate;
   candidate(idHex: string): Candidate | undefined;
   refusedCandidate(idHex: string): RoamError | undefined;
-  /** finalizeBlock + commit: the decided block becomes the head and is stored. */
+  /**
+   * finalizeBlock + commit: the decided block becomes the head and its storage batch is queued
+   * behind the pending ones. Resolves once the next height may start (adopted, and the write queue
+   * within its bound); `onBlock` reports it when durable.
+   */
   commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
-  /** Block sync: a block of the next height with the commit that finalised it. */
+  /** Block sync: a block of the next height with the commit that finalised it (as `commitDecided`). */
   importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
+  /** Each committed block once its storage batch is durable, in height order. */
+  onBlock(listener: (b: AppliedBlock) => void): () => void;
   submitBatch(txs: Uint8Array[], origin: 'local' | 'peer'): Promise<SubmitResult[]>;
   submitEvidence(ev: { a: Vote; b: Vote }): Promise<unknown>;
   onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void;
@@ -290,6 +299,8 @@ export class ConsensusDriver {
     this.replayed = replay.records;
     if (replay.truncated > 0)
       this.o.log('warn', 'consensus WAL: torn last record truncated', { bytes: replay.truncated });
+    // Records of heights the store already holds are not carried over a rotation.
+    this.wal.settled(node.durableHeight);
     this.keys = this.o.identity ? sodiumKeyPair(this.o.identity.secretKey) : null;
     this.verifier = node.signatureVerifier;
     this.guard = new MessageGuard(node.chainId, this.verifier);
@@ -302,6 +313,13 @@ export class ConsensusDriver {
     if (this.running) return;
     this.running = true;
     this.unsubscribe.push(this.node.onTx((b, origin) => this.onTx(b, origin)));
+    // A height's end marker once its storage batch is durable (pipelined: after later heights began).
+    this.unsubscribe.push(
+      this.node.onBlock((a) => {
+        failpoint('after-batch');
+        this.wal.end(BigInt(a.height));
+      }),
+    );
     // The WAL of the height the node was in is replayed before anything else can drive consensus:
     // the network is attached and the first height started only afterwards.
     void this.recover().then(
@@ -322,28 +340,26 @@ export class ConsensusDriver {
   }
 
   /**
-   * Replays the WAL of the height the node was in (head + 1), once: the bodies it may have voted
-   * or locked on are available again (so a lock never names a body the node lacks), and a block
-   * decided but not stored (crash between the decision and the storage batch) is committed now,
-   * with the commit that decided it (checked again against the validator set, like a synced block).
+   * Replays the WAL once, before anything else drives consensus. Every height decided but not in
+   * the store (a crash while its batch was pending: with pipelined heights, possibly several) is
+   * committed again, in order, with the commit that decided it (checked against the validator set,
+   * like a synced block). The bodies of the height the node is then in come back to memory, so a lock
+   * never names a body the node lacks.
    */
   private recover(): Promise<void> {
     this.recovered ??= (async () => {
       const records = this.replayed;
       this.replayed = [];
-      const next = this.node.head.height + 1n;
-      let decided: { id: string; commit: Uint8Array } | null = null;
-      let bodies = 0;
+      const head = this.node.head.height;
+      const decided = new Map<bigint, { id: string; commit: Uint8Array }>();
+      const bodies = new Map<string, Block>();
       for (const r of records) {
-        if (r.height !== next) continue;
-        if (r.kind === 'decided') decided = { id: bytesToHex(r.id), commit: r.commit };
+        if (r.height <= head) continue;
+        if (r.kind === 'decided') decided.set(r.height, { id: bytesToHex(r.id), commit: r.commit });
         if (r.kind !== 'body') continue;
         try {
           const b = decodeBlock(r.block);
-          const idHex = bytesToHex(blockId(b.header));
-          this.bodies.set(idHex, b);
-          this.wal.remember(next, idHex);
-          bodies++;
+          bodies.set(bytesToHex(blockId(b.header)), b);
         } catch (e) {
           this.o.log('warn', 'consensus WAL: a body does not decode', { err: String(e) });
         }
@@ -351,23 +367,36 @@ export class ConsensusDriver {
       if (records.length > 0)
         this.o.log('info', 'consensus WAL replayed', {
           records: records.length,
-          height: Number(next),
-          bodies,
+          height: Number(head + 1n),
+          bodies: bodies.size,
+          decided: decided.size,
         });
-      const body = decided && this.bodies.get(decided.id);
-      if (decided && body) {
+      let committed = 0;
+      for (let h = head + 1n; decided.has(h); h++) {
+        const d = decided.get(h)!;
+        const body = bodies.get(d.id);
+        if (!body) {
+          this.o.log('warn', 'consensus WAL: a decision without its body', { height: Number(h) });
+          break;
+        }
         try {
-          const a = await this.node.importFinal(body, decided.commit);
-          this.wal.end(next);
-          this.bodies.clear();
+          const a = await this.node.importFinal(body, d.commit);
+          committed++;
           this.o.log('info', 'decided block committed from the WAL', { height: a.height, id: a.id });
         } catch (e) {
           // Cannot happen with a log this node wrote (checksummed); if it does, consensus and
           // block sync still get the block: the node goes on without the shortcut.
           this.o.log('error', 'consensus WAL: the decided block was refused', { err: String(e) });
+          break;
         }
-      } else if (decided) {
-        this.o.log('warn', 'consensus WAL: a decision without its body', { height: Number(next) });
+      }
+      if (committed > 1) this.o.log('info', 'decided blocks committed from the WAL', { committed });
+      // The bodies of the height the node is in now (it may have voted or locked on them).
+      const next = this.node.head.height + 1n;
+      for (const [idHex, b] of bodies) {
+        if (b.header.height !== next) continue;
+        this.bodies.set(idHex, b);
+        this.wal.remember(next, idHex);
       }
     })();
     return this.recovered;
@@ -595,10 +624,9 @@ export class ConsensusDriver {
         failpoint('before-batch');
         const p = this.node.commitDecided(idHex, commit);
         this.decision = p;
+        // Adopted (its batch is written behind): the next height may start now (pipelined heights).
         p.then(
           (a) => {
-            failpoint('after-batch');
-            this.wal.end(height);
             this.decision = null;
             this.bodies.clear();
             this.held.clear();

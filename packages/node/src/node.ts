@@ -7,9 +7,11 @@
  *   const api = await createApi(node, { port: 0 });   // packages/node/src/api/server.ts
  *   ...; await node.close();
  *
- * Every block is committed in ONE atomic, durable storage batch (storage.ts). A node killed at any
- * moment restarts at its last committed block with the same state root (checked on start against the
- * head block's header).
+ * Every block is committed in ONE atomic, durable storage batch (storage.ts), written in order by the
+ * write queue (write-queue.ts) behind the heights that follow it (pipelined heights); reads see the
+ * pending batches. A node killed at any moment restarts at its last stored block with the same state
+ * root (checked on start against the head block's header), and the consensus driver commits again
+ * every decided block its WAL holds above it.
  */
 import { EventEmitter } from 'node:events';
 import { Application, type Candidate, verifyBlockCommit } from '@roamchain/chain';
@@ -40,6 +42,7 @@ import {
 } from './consensus.js';
 import { sodiumSha256 } from './crypto/sodium.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
+import { failpoint } from './failpoint.js';
 import type {
   AppliedBlock,
   ContractTxRef,
@@ -53,6 +56,7 @@ import { Mempool, type MempoolLimits } from './mempool.js';
 import { ChainReader } from './queries.js';
 import { blockBatch, dec, enc, type HeadRecord, SK } from './storage.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind } from './store/index.js';
+import { WriteQueue } from './write-queue.js';
 
 export type { Candidate } from '@roamchain/chain';
 export { activeSet, checkParentCommit, verifyBlockCommit } from '@roamchain/chain';
@@ -79,8 +83,15 @@ export interface NodeConfig {
    * 150): validators spend about as long again, so this bounds the time to finality under load.
    */
   maxProposalMs?: number;
-  /** Called with each committed block (metrics). */
+  /** Called with each committed block once durable (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
+  /** Most decided blocks whose storage batch is pending before the next height waits (default 4). */
+  maxPendingBatches?: number;
+  /**
+   * A storage batch failed: memory is ahead of disk and the node has stopped (consensus stopped,
+   * submissions refused). The process should exit; a restart commits the decided blocks from the WAL.
+   */
+  onFatal?: (e: unknown) => void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -105,24 +116,30 @@ export class Node implements NodeApi, ConsensusHost {
   private readonly emitter = new EventEmitter();
   private driver: ConsensusDriver | null = null;
   private closed = false;
-  /** Transactions of the decided block whose storage batch is being written. */
-  private readonly committing = new Set<string>();
+  /** The store as the node reads it: the durable store plus the pending batches of decided blocks. */
+  readonly store: KvStore;
+  private readonly queue: WriteQueue;
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
   private durable: { height: number; id: string; time: number };
 
   private constructor(
     readonly config: NodeConfig,
-    readonly store: KvStore,
+    base: KvStore,
     state: LedgerState,
     head: { id: Uint8Array; time: bigint; commit: Uint8Array },
   ) {
     this.state = state;
+    this.queue = new WriteQueue(base, {
+      ...(config.maxPendingBatches !== undefined ? { maxPending: config.maxPendingBatches } : {}),
+      onFatal: (e) => this.fatal(e),
+    });
+    this.store = this.queue;
     this.chainId = state.meta.chainId;
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
-    this.reader = new ChainReader(store);
+    this.reader = new ChainReader(this.store);
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
     this.emitter.setMaxListeners(0);
@@ -215,7 +232,8 @@ export class Node implements NodeApi, ConsensusHost {
   // ---------------------------------------------------------------- admission
 
   private isIncluded(idHex: string): boolean {
-    return this.committing.has(idHex) || this.store.get(SK.tx(idHex)) !== undefined;
+    // The store as read through the write queue: pending batches included.
+    return this.store.get(SK.tx(idHex)) !== undefined;
   }
 
   private async admitMany(list: Uint8Array[], origin: 'local' | 'peer'): Promise<Admitted[]> {
@@ -350,7 +368,10 @@ export class Node implements NodeApi, ConsensusHost {
    */
   async produceBlock(at?: bigint): Promise<AppliedBlock> {
     this.driver ??= this.makeDriver(null, { manual: true });
-    return this.driver.produceOne(at);
+    const a = await this.driver.produceOne(at);
+    // A tool's block is reported once durable (a running node does not wait: pipelined heights).
+    await this.queue.drain();
+    return a;
   }
 
   private makeDriver(net: ConsensusNetwork | null, opts: Partial<ConsensusOptions>): ConsensusDriver {
@@ -383,6 +404,16 @@ export class Node implements NodeApi, ConsensusHost {
   /** The stored commit that finalised block `height`. */
   commitAt(height: number): Uint8Array | undefined {
     return height === this.height ? this.app.head.commit : this.store.get(SK.commit(height));
+  }
+
+  /** The last height whose storage batch is durable. */
+  get durableHeight(): bigint {
+    return BigInt(this.durable.height);
+  }
+
+  /** Storage batches of decided blocks not yet durable. */
+  get pendingBatches(): number {
+    return this.queue.size;
   }
 
   get head(): { height: bigint; id: Uint8Array; time: bigint } {
@@ -423,8 +454,14 @@ export class Node implements NodeApi, ConsensusHost {
     return this.app.processProposal(block);
   }
 
-  /** Commit a decided candidate (consensus reached `commit` on it): adopt, persist, notify. */
+  /**
+   * Commit a decided candidate (consensus reached `commit` on it): adopt it in memory and queue its
+   * storage batch behind the pending ones (pipelined heights). Resolves when the next height may
+   * start: at once, or when the write queue is back within its bound (backpressure). Waiters, the
+   * `block` event and `onCommitted` follow when the batch is durable.
+   */
   async commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock> {
+    if (this.closed) throw new RoamError('INTERNAL', 'node is closed');
     const t0 = performance.now();
     const d = this.app.finalizeBlock(idHex, encodeCommit(commit));
     const applied: AppliedBlock = {
@@ -435,10 +472,20 @@ export class Node implements NodeApi, ConsensusHost {
       receipts: d.result.receipts,
       endEvents: d.result.endEvents,
     };
-    await this.persist(
-      applied,
-      blockBatch(applied, d.result.changes, d.commit),
-      (performance.now() - t0) / 1000,
+    // The state already holds this block; its transactions are no longer pending.
+    for (const e of applied.envelopes) this.mempool.remove(e.idHex);
+    for (const env of this.mempool.evictExpired(applied.block.header.time))
+      this.drop(env, new RoamError('TX_EXPIRED'));
+    const ops = blockBatch(applied, d.result.changes, d.commit);
+    const applySeconds = (performance.now() - t0) / 1000;
+    const behind = this.queue.size;
+    // Readers (and the duplicate check) see the batch from here on, before it is durable.
+    const queued = this.queue.push(applied.height, ops);
+    if (behind >= 2) failpoint('batches-pending');
+    const { written } = await queued;
+    written.then(
+      () => this.landed(applied, applySeconds),
+      () => {}, // reported once, by `fatal`
     );
     return applied;
   }
@@ -461,25 +508,8 @@ export class Node implements NodeApi, ConsensusHost {
     return this.commitDecided(bytesToHex(id), commit);
   }
 
-  private async persist(a: AppliedBlock, ops: KvBatchOp[], applySeconds: number): Promise<void> {
-    // The state already holds this block; its transactions are no longer pending.
-    for (const e of a.envelopes) {
-      this.mempool.remove(e.idHex);
-      // Until the batch is durable the transaction is neither in the store nor pending: say pending.
-      this.committing.add(e.idHex);
-    }
-    for (const env of this.mempool.evictExpired(a.block.header.time))
-      this.drop(env, new RoamError('TX_EXPIRED'));
-    try {
-      await this.store.batch(ops);
-    } catch (e) {
-      // Memory is ahead of disk now: the only safe course is to stop and restart from disk.
-      this.log('error', 'storage commit failed; stopping', { err: String(e) });
-      this.closed = true;
-      throw e;
-    }
-    for (const e of a.envelopes) this.committing.delete(e.idHex);
-    // Only what is on disk is reported as the head: a crash cannot take back what clients saw.
+  /** A block's storage batch is durable: report it (a crash can no longer take it back from disk). */
+  private landed(a: AppliedBlock, applySeconds: number): void {
     this.durable = { height: a.height, id: a.id, time: Number(a.block.header.time) };
     a.envelopes.forEach((e, i) => {
       const ws = this.waiters.get(e.idHex);
@@ -500,6 +530,21 @@ export class Node implements NodeApi, ConsensusHost {
     this.emitter.emit('block', a);
   }
 
+  /**
+   * A storage batch failed. Memory is ahead of disk: the node stops at once, loudly (consensus
+   * stopped, submissions refused, waiters told) and the process should exit (`onFatal`); a restart
+   * reads the store and commits the decided blocks from the consensus WAL.
+   */
+  private fatal(e: unknown): void {
+    this.log('error', 'storage commit failed; the node stops', { err: String(e) });
+    this.closed = true;
+    void this.driver?.stop();
+    const err = new RoamError('INTERNAL', `storage failed: ${String(e)}`);
+    for (const ws of this.waiters.values()) for (const w of ws) w.reject(err);
+    this.waiters.clear();
+    this.config.onFatal?.(e);
+  }
+
   onBlock(listener: (b: AppliedBlock) => void): () => void {
     this.emitter.on('block', listener);
     return () => this.emitter.off('block', listener);
@@ -510,7 +555,7 @@ export class Node implements NodeApi, ConsensusHost {
   async txStatus(txId: string): Promise<TxStatus | undefined> {
     const inc = this.reader.included(txId);
     if (inc) return inc;
-    if (this.mempool.has(txId) || this.committing.has(txId)) return { status: 'pending', txId };
+    if (this.mempool.has(txId)) return { status: 'pending', txId };
     const r = this.rejected.get(txId);
     if (r) return { status: 'rejected', txId, ...r };
     return undefined;
@@ -539,6 +584,8 @@ export class Node implements NodeApi, ConsensusHost {
   async close(): Promise<void> {
     this.closed = true;
     await this.driver?.stop();
+    // The decided blocks still queued are written before the store closes.
+    await this.queue.drain().catch(() => {});
     for (const [id, ws] of this.waiters)
       for (const w of ws) w.reject(new RoamError('WAIT_TIMEOUT', `node closed before ${id} was included`));
     this.waiters.clear();

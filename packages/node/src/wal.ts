@@ -27,11 +27,17 @@
  * with `WAL_CORRUPT` (an operator must look; deleting the file is safe only if the node is not
  * locked on a block, see the README).
  *
+ * Pipelined heights: the storage batches of several decided heights may be pending at once (the
+ * node's write queue); their records stay needed until each batch lands (`end`). The log keeps the
+ * records of every height above the last end marker in memory (`carry`, bounded by the write queue's
+ * bound) and writes them again at the head of a rotated file, so a rotation never drops a decision
+ * whose batch is not durable.
+ *
  * Bounded: at the start of each height (`beginHeight`) when the file has grown past `maxBytes` it
  * is rotated (renamed to wal.bin.1, replacing the previous one, kept for diagnosis) and a new file
- * begins. Records of heights below the store's head are never needed, so the live file holds at
- * most `maxBytes` plus the records of one height; within a height, bodies are at most one per
- * distinct valid value (`has`), and the driver writes only those.
+ * begins with the carried records. Records of heights the store holds are never needed, so the live
+ * file holds at most `maxBytes` plus the records of the pending heights and the current one; within
+ * a height, bodies are at most one per distinct valid value (`has`), and the driver writes only those.
  */
 import {
   closeSync,
@@ -77,6 +83,8 @@ export class Wal {
   private bodies = new Set<string>();
   private bodiesHeight = -1n;
   private lastEnd = -1n;
+  /** Encoded records of the heights above `lastEnd` (still needed: rewritten by a rotation). */
+  private carry = new Map<bigint, Uint8Array[]>();
 
   private constructor(
     private readonly dir: string,
@@ -115,6 +123,9 @@ export class Wal {
     for (const r of records) {
       if (r.kind === 'end' && r.height > wal.lastEnd) wal.lastEnd = r.height;
     }
+    for (const { height, rec } of rawRecords(data.subarray(0, end))) {
+      if (height > wal.lastEnd) wal.carryRecord(height, rec);
+    }
     return { wal, replay: { records, truncated: data.length - end } };
   }
 
@@ -152,9 +163,16 @@ export class Wal {
    * A new height begins (the store holds everything below it): the end marker of the height before
    * if it is missing, and a rotation when the file has grown past the bound.
    */
-  beginHeight(height: bigint): void {
-    if (this.lastEnd < height - 1n && height > 0n) this.end(height - 1n);
+  beginHeight(_height: bigint): void {
     if (this.size > this.maxBytes) this.rotate();
+  }
+
+  /**
+   * The store holds every height up to `height` (start-up: the store's head): their records are no
+   * longer carried over a rotation. Writes nothing.
+   */
+  settled(height: bigint): void {
+    for (const h of this.carry.keys()) if (h <= height) this.carry.delete(h);
   }
 
   /** The storage batch of `height` is durable (no fsync: see the file comment). */
@@ -162,6 +180,18 @@ export class Wal {
     if (height <= this.lastEnd) return;
     this.append(KIND.end, height, new Uint8Array(0));
     this.lastEnd = height;
+    this.settled(height);
+  }
+
+  /** Heights whose records are carried (pending batches and the current height), in order. */
+  carriedHeights(): bigint[] {
+    return [...this.carry.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private carryRecord(height: bigint, rec: Uint8Array): void {
+    const list = this.carry.get(height);
+    if (list) list.push(rec);
+    else this.carry.set(height, [rec]);
   }
 
   /** Makes everything appended so far durable (one fdatasync; none if nothing is new). */
@@ -196,6 +226,11 @@ export class Wal {
     hv.setUint32(0, payload.length);
     hv.setUint32(4, crc32(payload));
     rec.set(payload, HEADER);
+    this.writeAll(rec);
+    if (kind !== KIND.end && height > this.lastEnd) this.carryRecord(height, rec);
+  }
+
+  private writeAll(rec: Uint8Array): void {
     let off = 0;
     while (off < rec.length) off += writeSync(this.fd, rec, off, rec.length - off);
     this.size += rec.length;
@@ -216,6 +251,9 @@ export class Wal {
     }
     this.size = fstatSync(this.fd).size;
     this.dirty = false;
+    // The records still needed (decisions whose batch is pending, bodies of those heights) go first.
+    for (const h of this.carriedHeights()) for (const rec of this.carry.get(h)!) this.writeAll(rec);
+    this.sync();
   }
 }
 
@@ -248,6 +286,18 @@ export function parseWal(data: Uint8Array, name = 'wal'): { records: WalRecord[]
     off += HEADER + len;
   }
   return { records, end: off };
+}
+
+/** The encoded records of a log already checked by `parseWal` (each with its height). */
+function* rawRecords(data: Uint8Array): Generator<{ height: bigint; rec: Uint8Array }> {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let off = 0;
+  while (off + HEADER <= data.length) {
+    const len = dv.getUint32(off);
+    const rec = data.slice(off, off + HEADER + len);
+    yield { height: dv.getBigUint64(off + HEADER + 1), rec };
+    off += HEADER + len;
+  }
 }
 
 /** Nothing valid can follow `off`: the rest is one (torn) record or zero fill from the crash. */
