@@ -14,7 +14,7 @@
  * every decided block its WAL holds above it.
  */
 import { EventEmitter } from 'node:events';
-import { Application, type Candidate, verifyBlockCommit } from '@roamchain/chain';
+import { Application, type Candidate, MAX_BLOCK_TX_BYTES, verifyBlockCommit } from '@roamchain/chain';
 import { type Commit, encodeCommit, type ValidatorSet, type Vote } from '@roamchain/consensus';
 import {
   type Block,
@@ -76,7 +76,7 @@ export interface NodeConfig {
   mempool?: Partial<MempoolLimits>;
   /** Most transactions this node puts in a block it proposes (default: the chain's `maxBlockTxs`). */
   maxProposalTxs?: number;
-  /** Most bytes of transactions in a block this node proposes (default 4 MiB). */
+  /** Most bytes of transactions in a block this node proposes (default and at most 4 MiB: a consensus limit). */
   maxProposalBytes?: number;
   /**
    * Most milliseconds this node spends executing the transactions of a block it proposes (default
@@ -95,7 +95,6 @@ export interface NodeConfig {
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
-const DEFAULT_PROPOSAL_BYTES = 4 * 1024 * 1024;
 const DEFAULT_PROPOSAL_MS = 150;
 const MAX_REJECTED = 50_000;
 
@@ -432,7 +431,7 @@ export class Node implements NodeApi, ConsensusHost {
       this.mempool.fairOrder(),
       {
         maxTxs: Math.min(p.maxBlockTxs, this.config.maxProposalTxs ?? p.maxBlockTxs),
-        maxBytes: this.config.maxProposalBytes ?? DEFAULT_PROPOSAL_BYTES,
+        maxBytes: this.config.maxProposalBytes ?? MAX_BLOCK_TX_BYTES,
         full: () => performance.now() > until,
       },
       at ?? BigInt(Date.now()),
