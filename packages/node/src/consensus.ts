@@ -8,7 +8,7 @@
  * Does not own: the state transition, storage, or libp2p (the network is a narrow interface that
  * @roamchain/p2p implements; `null` runs a validator set of one with no network).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Candidate } from '@roamchain/chain';
 import type { Vote } from '@roamchain/consensus';
@@ -27,7 +27,6 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
 } from '@roamchain/consensus';
-import { writeFileAtomic } from '@roamchain/fsutil';
 import { peerIdOf } from '@roamchain/p2p';
 import {
   type Block,
@@ -213,21 +212,11 @@ export const NODE_TIMEOUTS: TimeoutConfig = {
   precommitDelta: 200,
 };
 
-/** Sign state on disk, written durably and atomically (`writeFileAtomic`: temp file, fsync, rename, fsync dir). */
-class SignStateFile {
-  private readonly path: string;
-  constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, 'signstate.bin');
-  }
-  load(): SignState | null {
-    if (!existsSync(this.path)) return null;
-    return decodeSignState(new Uint8Array(readFileSync(this.path)));
-  }
-  save(s: SignState): void {
-    writeFileAtomic(this.path, encodeSignState(s));
-  }
-}
+/**
+ * The sign state before this version: a file rewritten atomically at each signing step. Read once
+ * at start when the WAL holds no sign state, written into the WAL, then removed.
+ */
+const LEGACY_SIGN_STATE = 'signstate.bin';
 
 export class ConsensusDriver {
   private readonly o: ConsensusOptions;
@@ -240,7 +229,8 @@ export class ConsensusDriver {
   private heightStartedAt = 0;
   private lastFetch = 0;
   private syncProgress: SyncProgress | null = null;
-  private readonly signFile: SignStateFile;
+  /** What this node last signed and its lock (the last sign record of the WAL). */
+  private signState: SignState | null = null;
   private readonly keys: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
   private running = false;
   private stopped = false;
@@ -292,11 +282,12 @@ export class ConsensusDriver {
       log: () => {},
       ...opts,
     };
-    this.signFile = new SignStateFile(join(this.o.dataDir, 'consensus'));
     // A damaged record in the middle of the log stops start-up here (WAL_CORRUPT); a torn tail is cut.
-    const { wal, replay } = Wal.open(join(this.o.dataDir, 'consensus'));
+    const dir = join(this.o.dataDir, 'consensus');
+    const { wal, replay } = Wal.open(dir);
     this.wal = wal;
     this.replayed = replay.records;
+    this.signState = this.loadSignState(dir);
     if (replay.truncated > 0)
       this.o.log('warn', 'consensus WAL: torn last record truncated', { bytes: replay.truncated });
     // Records of heights the store already holds are not carried over a rotation.
@@ -308,6 +299,27 @@ export class ConsensusDriver {
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * The double-sign protection at start: the last sign record of the WAL. A data directory of an
+   * earlier version keeps it in `signstate.bin`: read once, written into the WAL (fsynced), removed.
+   */
+  private loadSignState(dir: string): SignState | null {
+    let last: Uint8Array | null = null;
+    for (const r of this.replayed) if (r.kind === 'sign') last = r.state;
+    const legacy = join(dir, LEGACY_SIGN_STATE);
+    if (last) {
+      if (existsSync(legacy)) rmSync(legacy); // migrated before (the WAL record is newer)
+      return decodeSignState(last);
+    }
+    if (!existsSync(legacy)) return null;
+    const raw = new Uint8Array(readFileSync(legacy));
+    const s = decodeSignState(raw);
+    this.wal.signState(s.height, raw);
+    rmSync(legacy);
+    this.o.log('info', 'sign state migrated into the consensus WAL', { height: Number(s.height) });
+    return s;
+  }
 
   start(): void {
     if (this.running) return;
@@ -480,7 +492,7 @@ export class ConsensusDriver {
         signer: self !== null && this.keys ? { sign: (m) => sodiumSign(this.keys!.secretKey, m) } : null,
         verifier: this.verifier,
         host: this.host(),
-        signState: this.signFile.load(),
+        signState: this.signState,
         timeouts: this.o.timeouts,
       });
     }
@@ -645,10 +657,11 @@ export class ConsensusDriver {
         );
       },
       persist: (s: SignState): void => {
-        // One fsync of the WAL covers every body appended since the last signature (see wal.ts).
-        this.wal.sync();
         failpoint('wal-synced');
-        this.signFile.save(s);
+        // The sign state is a WAL record: one fdatasync covers it and every body appended since the
+        // last signature (see wal.ts). Throws once the WAL is closed: nothing is signed then.
+        this.wal.signState(s.height, encodeSignState(s));
+        this.signState = s;
         failpoint(
           s.step === 'propose'
             ? 'proposal-signed'

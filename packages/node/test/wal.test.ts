@@ -92,6 +92,29 @@ describe('consensus WAL', () => {
     w2.close();
   });
 
+  it('keeps the sign state as fsynced records; the last one survives rotations (written aside, then renamed)', () => {
+    const dir = tmp();
+    const { wal } = Wal.open(dir, 1000);
+    wal.signState(1n, new Uint8Array([1, 1]));
+    for (let h = 1n; h <= 6n; h++) {
+      wal.beginHeight(h);
+      wal.body(h, `b${h}`, body(Number(h), 400));
+      wal.signState(h, new Uint8Array([Number(h), 2]));
+      wal.decided(h, id(Number(h)), new Uint8Array([1]));
+      wal.end(h);
+    }
+    wal.beginHeight(7n);
+    wal.close();
+    expect(existsSync(join(dir, 'wal.bin.new'))).toBe(false);
+    const { wal: w2, replay } = Wal.open(dir, 1000);
+    w2.close();
+    const signs = replay.records.filter((r) => r.kind === 'sign');
+    // The rotated file begins with the last sign state (nothing of heights already stored).
+    expect(replay.records[0]).toMatchObject({ kind: 'sign', height: 6n });
+    expect(signs.at(-1)?.kind === 'sign' && [...signs.at(-1)!.state]).toEqual([6, 2]);
+    expect(readFileSync(join(dir, 'wal.bin.1')).length).toBeGreaterThan(1000);
+  });
+
   it('cuts a torn last record (every cut point) and keeps the records before it', () => {
     const dir = tmp();
     writeSample(dir);
