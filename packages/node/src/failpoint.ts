@@ -6,7 +6,8 @@
  * The points, in the order a block goes through them (packages/node/src/consensus.ts):
  *   body-received    a proposal's body is about to be checked (valid(v)), own or received
  *   wal-body         the body is appended to the WAL (written to the OS, not yet fsynced)
- *   wal-synced       the WAL is fsynced, the sign state is about to be written for a signature
+ *   wal-synced       bodies are in the WAL; the sign state record is about to be appended and
+ *                    fsynced with them for a signature
  *   proposal-signed  the sign state of an own proposal is durable; it has not left yet
  *   prevote-signed   the sign state of a prevote is durable; it has not left yet
  *   precommit-signed the sign state of a precommit (and the lock) is durable; it has not left yet
