@@ -56,6 +56,7 @@ import { Mempool, type MempoolLimits } from './mempool.js';
 import { ChainReader } from './queries.js';
 import { blockBatch, dec, enc, type HeadRecord, SK } from './storage.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind } from './store/index.js';
+import { TxFilter } from './tx-filter.js';
 import { WriteQueue } from './write-queue.js';
 
 export type { Candidate } from '@roamchain/chain';
@@ -118,6 +119,8 @@ export class Node implements NodeApi, ConsensusHost {
   /** The store as the node reads it: the durable store plus the pending batches of decided blocks. */
   readonly store: KvStore;
   private readonly queue: WriteQueue;
+  /** Ids of the blocks this process adopted: the duplicate check of fresh transactions reads no storage. */
+  private readonly filter: TxFilter;
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
   private durable: { height: number; id: string; time: number };
@@ -134,6 +137,7 @@ export class Node implements NodeApi, ConsensusHost {
       onFatal: (e) => this.fatal(e),
     });
     this.store = this.queue;
+    this.filter = new TxFilter(Number(state.meta.height) + 1);
     this.chainId = state.meta.chainId;
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
@@ -143,7 +147,7 @@ export class Node implements NodeApi, ConsensusHost {
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
     this.emitter.setMaxListeners(0);
     // Replay protection: the store's transaction index plus the block being written.
-    const txIndex: TxIndex = { has: (id) => this.isIncluded(id) };
+    const txIndex: TxIndex = { has: (id, ref) => this.isIncluded(id, ref) };
     this.app = new Application(state, head, {
       genesis: config.genesis,
       verifier: this.cache,
@@ -230,8 +234,13 @@ export class Node implements NodeApi, ConsensusHost {
 
   // ---------------------------------------------------------------- admission
 
-  private isIncluded(idHex: string): boolean {
-    // The store as read through the write queue: pending batches included.
+  /**
+   * Included in a block already? The filter of this process's blocks answers "no" for a fresh
+   * transaction without a read (tx-filter.ts: its TaPoS reference proves where it could be); else
+   * the store's index, read through the write queue (pending batches included).
+   */
+  private isIncluded(idHex: string, refBlockNum?: number): boolean {
+    if (refBlockNum !== undefined && this.filter.provesAbsent(idHex, refBlockNum)) return false;
     return this.store.get(SK.tx(idHex)) !== undefined;
   }
 
@@ -243,7 +252,7 @@ export class Node implements NodeApi, ConsensusHost {
         mempool: this.mempool,
         cache: this.cache,
         batch: this.batch,
-        isIncluded: (id) => this.isIncluded(id),
+        isIncluded: (id, ref) => this.isIncluded(id, ref),
       },
       list,
       BigInt(Date.now()),
@@ -472,6 +481,10 @@ export class Node implements NodeApi, ConsensusHost {
       endEvents: d.result.endEvents,
     };
     // The state already holds this block; its transactions are no longer pending.
+    this.filter.addBlock(
+      applied.height,
+      applied.envelopes.map((e) => e.idHex),
+    );
     for (const e of applied.envelopes) this.mempool.remove(e.idHex);
     for (const env of this.mempool.evictExpired(applied.block.header.time))
       this.drop(env, new RoamError('TX_EXPIRED'));
