@@ -288,6 +288,14 @@ export class ConsensusDriver {
     this.wal = wal;
     this.replayed = replay.records;
     this.signState = this.loadSignState(dir);
+    // A height's end marker once its storage batch is durable (pipelined: after later heights began;
+    // also in manual mode, which never calls `start`).
+    this.unsubscribe.push(
+      node.onBlock((a) => {
+        failpoint('after-batch');
+        this.wal.end(BigInt(a.height));
+      }),
+    );
     if (replay.truncated > 0)
       this.o.log('warn', 'consensus WAL: torn last record truncated', { bytes: replay.truncated });
     // Records of heights the store already holds are not carried over a rotation.
@@ -325,13 +333,6 @@ export class ConsensusDriver {
     if (this.running) return;
     this.running = true;
     this.unsubscribe.push(this.node.onTx((b, origin) => this.onTx(b, origin)));
-    // A height's end marker once its storage batch is durable (pipelined: after later heights began).
-    this.unsubscribe.push(
-      this.node.onBlock((a) => {
-        failpoint('after-batch');
-        this.wal.end(BigInt(a.height));
-      }),
-    );
     // The WAL of the height the node was in is replayed before anything else can drive consensus:
     // the network is attached and the first height started only afterwards.
     void this.recover().then(
