@@ -53,7 +53,11 @@ describe('sign state in the consensus WAL', () => {
       step: 'precommit',
     });
     // Each height's end marker once its batch is durable (also in manual mode).
-    expect(walOf(dir).filter((r) => r.kind === 'end').map((r) => r.height)).toEqual([1n, 2n]);
+    expect(
+      walOf(dir)
+        .filter((r) => r.kind === 'end')
+        .map((r) => r.height),
+    ).toEqual([1n, 2n]);
   });
 
   it('migrates the file of the earlier layout once, then goes on from it', async () => {
