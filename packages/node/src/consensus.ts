@@ -90,7 +90,7 @@ export interface ConsensusHost {
    * within its bound); `onBlock` reports it when durable.
    */
   commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
-  /** Block sync: a block of the next height with the commit that finalised it (as `commitDecided`). */
+  /** Block sync: a block of the next height with the commit that finalised it; resolves once durable. */
   importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
   /** Each committed block once its storage batch is durable, in height order. */
   onBlock(listener: (b: AppliedBlock) => void): () => void;

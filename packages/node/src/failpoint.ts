@@ -18,7 +18,7 @@
  *                    heights: several decided heights live only in memory and in the WAL)
  *   after-batch      the storage batch is durable; the WAL's end-of-height marker is not written
  *   sync-import      block sync is about to import a fetched block
- *   sync-imported    block sync imported a block (adopted; its batch queued)
+ *   sync-imported    block sync imported a block (durable)
  *
  * Delays (a slow disk, so that crash tests can have several batches pending):
  * `ROAMCHAIN_FAILPOINT_DELAY=<name>:<ms>[,…]`; the one point is `batch-write` (before each storage

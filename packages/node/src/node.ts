@@ -469,6 +469,13 @@ export class Node implements NodeApi, ConsensusHost {
    * `block` event and `onCommitted` follow when the batch is durable.
    */
   async commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock> {
+    return (await this.commit(idHex, commit)).applied;
+  }
+
+  private async commit(
+    idHex: string,
+    commit: Commit,
+  ): Promise<{ applied: AppliedBlock; written: Promise<void> }> {
     if (this.closed) throw new RoamError('INTERNAL', 'node is closed');
     const t0 = performance.now();
     const d = this.app.finalizeBlock(idHex, encodeCommit(commit));
@@ -499,12 +506,15 @@ export class Node implements NodeApi, ConsensusHost {
       () => this.landed(applied, applySeconds),
       () => {}, // reported once, by `fatal`
     );
-    return applied;
+    return { applied, written };
   }
 
   /**
    * Block sync: import a block of the next height with the commit that finalised it (checked
-   * against that height's active set), then its transactions and state root.
+   * against that height's active set), then its transactions and state root. Resolves once its batch
+   * is durable: an imported block has no decision record in the consensus WAL, so the node must not
+   * sign anything at a later height before the store has it (a crash would bring it back below a
+   * height it already voted at).
    */
   async importFinal(block: Block, commitBytes: Uint8Array): Promise<AppliedBlock> {
     const id = blockId(block.header);
@@ -517,7 +527,9 @@ export class Node implements NodeApi, ConsensusHost {
       id,
     );
     this.checkCandidate(block);
-    return this.commitDecided(bytesToHex(id), commit);
+    const { applied, written } = await this.commit(bytesToHex(id), commit);
+    await written;
+    return applied;
   }
 
   /** A block's storage batch is durable: report it (a crash can no longer take it back from disk). */
