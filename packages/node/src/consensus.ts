@@ -10,8 +10,6 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Candidate } from '@roamchain/chain';
-import type { Vote } from '@roamchain/consensus';
 import {
   type Commit,
   type ConsensusMessage,
@@ -24,7 +22,6 @@ import {
   type SignState,
   skipThreshold,
   Tendermint,
-  type TimeoutConfig,
   type ValidatorSet,
 } from '@roamchain/consensus';
 import { peerIdOf } from '@roamchain/p2p';
@@ -39,156 +36,33 @@ import {
   encodeBlock,
   equalBytes,
   hexToBytes,
-  opt,
   RoamError,
   type SignatureVerifier,
-  struct,
-  u64,
   vec,
 } from '@roamchain/protocol';
+import { decodeRound, roundReq, serveBlocks, serveRound } from './catch-up.js';
+import {
+  type ConsensusHost,
+  type ConsensusNetwork,
+  type ConsensusOptions,
+  isTimely,
+  NODE_TIMEOUTS,
+  type SyncProgress,
+  txBatchVerdict,
+} from './consensus-host.js';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
 import { failpoint } from './failpoint.js';
 import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
-import type { AppliedBlock, ConsensusStatus, SubmitResult } from './interfaces.js';
-import {
-  blocksReq,
-  blocksResp,
-  MAX_MSG,
-  PeerRequests,
-  PROTO,
-  peerHeads,
-  runSync,
-  SYNC_BATCH,
-  SYNC_MIN_LAG,
-  type SyncItem,
-  statusCodec,
-} from './sync.js';
+import type { AppliedBlock, ConsensusStatus } from './interfaces.js';
+import { PeerRequests, PROTO, peerHeads, runSync, SYNC_MIN_LAG, type SyncItem, statusCodec } from './sync.js';
 import { Wal, type WalRecord } from './wal.js';
 
-/**
- * All the driver sees of the node that hosts it (the node assembles the Application, storage and
- * the mempool behind it; see node.ts).
- */
-export interface ConsensusHost {
-  readonly chainId: Uint8Array;
-  /** The head in memory: decided and adopted (its storage batch may still be pending). */
-  readonly head: { height: bigint; id: Uint8Array; time: bigint };
-  /** The last height whose storage batch is durable. */
-  readonly durableHeight: bigint;
-  readonly signatureVerifier: SignatureVerifier;
-  readonly mempoolSize: number;
-  validatorSet(height: bigint): ValidatorSet;
-  /** prepareProposal: this node's block for the next height. */
-  buildCandidate(at?: bigint): Candidate;
-  /** processProposal: valid(v); throws a RoamError when the block is not valid. */
-  checkCandidate(block: Block): Candidate;
-  candidate(idHex: string): Candidate | undefined;
-  refusedCandidate(idHex: string): RoamError | undefined;
-  /**
-   * finalizeBlock + commit: the decided block becomes the head and its storage batch is queued
-   * behind the pending ones. Resolves once the next height may start (adopted, and the write queue
-   * within its bound); `onBlock` reports it when durable.
-   */
-  commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
-  /** Block sync: a block of the next height with the commit that finalised it; resolves once durable. */
-  importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
-  /** Each committed block once its storage batch is durable, in height order. */
-  onBlock(listener: (b: AppliedBlock) => void): () => void;
-  submitBatch(txs: Uint8Array[], origin: 'local' | 'peer'): Promise<SubmitResult[]>;
-  submitEvidence(ev: { a: Vote; b: Vote }): Promise<unknown>;
-  onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void;
-  blockBytes(height: number): Uint8Array | undefined;
-  commitAt(height: number): Uint8Array | undefined;
-}
-
-/** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
-export type { Verdict };
-
-/** The network as consensus needs it; @roamchain/p2p's `P2P` implements it. */
-export interface ConsensusNetwork {
-  readonly peerId: string;
-  publish(topic: string, data: Uint8Array): unknown;
-  subscribe(topic: string, handler: (data: Uint8Array, from: string) => Verdict | Promise<Verdict>): unknown;
-  handle(name: string, handler: (req: Uint8Array, from: string) => Promise<Uint8Array>): unknown;
-  request(peer: string, name: string, req: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
-  peers(): { id: string }[];
-  penalize(peer: string, reason: string): void;
-}
-
-export interface ConsensusOptions {
-  dataDir: string;
-  /** The validator identity (owner account, node key seed); null follows without signing. */
-  identity: { account: string; secretKey: Uint8Array } | null;
-  /** Time between blocks when there is nothing to include (ms). */
-  idleBlockMs: number;
-  /** Time between blocks when transactions are waiting (ms); lets a block collect a batch. */
-  busyBlockMs: number;
-  /** Produce only on `produceOne` (tests, tools); no timers. */
-  manual: boolean;
-  timeouts: Partial<TimeoutConfig>;
-  /** How often a node that makes no progress asks peers for what it misses (ms). */
-  catchUpMs: number;
-  log: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-  /** Sync progress for the console and /metrics. */
-  onSync?: (p: SyncProgress) => void;
-}
-
-export interface SyncProgress {
-  height: number;
-  target: number;
-  done: boolean;
-}
-
-export type { ConsensusStatus };
-
-/**
- * Proposer-based timestamps (PBTS, CometBFT's ADR-071): a block's time is its proposer's clock, and a
- * validator prevotes for a fresh proposal only if that time is within `PBTS_PRECISION_MS` ahead of its
- * own clock and at most precision + message delay behind it when the proposal arrived. The allowed
- * delay grows with the round so that a slow network still decides. See DEVIATIONS.md.
- */
-export const PBTS_PRECISION_MS = 500;
-export const PBTS_MSG_DELAY_MS = 15_000;
-export function isTimely(blockTime: bigint, receivedAt: number, round: number): boolean {
-  const t = Number(blockTime);
-  const delay = PBTS_MSG_DELAY_MS * (1 + round);
-  return t <= receivedAt + PBTS_PRECISION_MS && t >= receivedAt - PBTS_PRECISION_MS - delay;
-}
+export * from './consensus-host.js';
 
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
 
-/** What a relayed transaction batch deserves, from admission's results for it. */
-export function txBatchVerdict(results: SubmitResult[]): Verdict {
-  if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
-  return results.some((r) => r.ok) ? 'accept' : 'ignore';
-}
-
-/** Refusals of a relayed transaction that are the relaying peer's fault on any view of the chain. */
-const PEER_FAULT = new Set([
-  'CODEC_TRUNCATED',
-  'CODEC_TRAILING',
-  'CODEC_TOO_LARGE',
-  'CODEC_NONCANONICAL',
-  'CODEC_BAD_VALUE',
-  'CODEC_UNKNOWN_OP',
-  'CODEC_VERSION',
-  'TX_TOO_LARGE',
-  'TX_WRONG_CHAIN',
-  'SIG_INVALID',
-  'SIG_MISSING',
-  'SIG_EXTRA',
-]);
-
 /** Transactions gossiped together in one message (gossip costs per message, not per byte). */
 const txBatch = vec(bytes(65_536), 8192);
-/** The requester names the block bodies it already has, so they are not sent again. */
-const roundReq = struct({ height: u64, have: vec(bytes(32), 16) });
-const roundResp = struct({
-  /** Set when the peer already has the block: the block and its commit. */
-  final: opt(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) })),
-  messages: vec(bytes(1 << 20), 4096),
-  bodies: vec(bytes(MAX_MSG), 16),
-});
 
 /** A node that makes no progress for this many catch-up periods asks the validators for their heads. */
 const STALL_PERIODS = 3;
@@ -196,21 +70,6 @@ const STALL_PERIODS = 3;
 const TX_FLUSH_MS = 25;
 const TX_BATCH = 256;
 const TRACE = process.env.ROAMCHAIN_TRACE_CONSENSUS === '1';
-
-/**
- * Timeouts of the node (ms; timeout(r) = base + r * delta). They never delay a block on the happy
- * path (a block is final as soon as 2/3 of precommits arrive); timeoutPropose only bounds how long
- * validators wait for a proposer that may be down, and must cover building, sending and checking a
- * full proposal on a loaded machine — a shorter one turns slow proposers into extra rounds.
- */
-export const NODE_TIMEOUTS: TimeoutConfig = {
-  proposeBase: 1000,
-  proposeDelta: 500,
-  prevoteBase: 200,
-  prevoteDelta: 200,
-  precommitBase: 200,
-  precommitDelta: 200,
-};
 
 /**
  * The sign state before this version: a file rewritten atomically at each signing step. Read once
@@ -700,8 +559,8 @@ export class ConsensusDriver {
     net.handle(PROTO.status, async () =>
       encode(statusCodec, { height: this.node.head.height, id: this.node.head.id }),
     );
-    net.handle(PROTO.blocks, async (req) => this.serveBlocks(req));
-    net.handle(PROTO.round, async (req) => this.serveRound(req));
+    net.handle(PROTO.blocks, async (req) => serveBlocks(this.node, req));
+    net.handle(PROTO.round, async (req) => serveRound(this.node, this.core, this.bodies, req));
   }
 
   private onTx(bytes: Uint8Array, origin: 'local' | 'peer'): void {
@@ -837,42 +696,6 @@ export class ConsensusDriver {
   }
 
   // ------------------------------------------------------------------ catch-up and sync
-
-  private async serveBlocks(req: Uint8Array): Promise<Uint8Array> {
-    const { from, count } = decode(blocksReq, req);
-    const out: { block: Uint8Array; commit: Uint8Array }[] = [];
-    const head = Number(this.node.head.height);
-    for (let h = Number(from); h <= head && out.length < Math.min(count, SYNC_BATCH); h++) {
-      const block = this.node.blockBytes(h);
-      const commit = this.node.commitAt(h);
-      if (!block || !commit) break;
-      out.push({ block, commit });
-    }
-    return encode(blocksResp, out, 1024);
-  }
-
-  private async serveRound(req: Uint8Array): Promise<Uint8Array> {
-    const { height, have } = decode(roundReq, req);
-    const had = new Set(have.map(bytesToHex));
-    if (height <= this.node.head.height) {
-      const block = this.node.blockBytes(Number(height));
-      const commit = this.node.commitAt(Number(height));
-      if (block && commit) return encode(roundResp, { final: { block, commit }, messages: [], bodies: [] });
-    }
-    if (!this.core || this.core.height !== height)
-      return encode(roundResp, { final: undefined, messages: [], bodies: [] });
-    const gossip = this.core.gossip();
-    const messages = gossip.map(encodeMessage);
-    const bodies: Uint8Array[] = [];
-    for (const m of gossip) {
-      if (m.kind !== 'proposal') continue;
-      const idHex = bytesToHex(m.proposal.value);
-      if (had.has(idHex)) continue;
-      const b = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
-      if (b && bodies.length < 16) bodies.push(encodeBlock(b));
-    }
-    return encode(roundResp, { final: undefined, messages, bodies }, 4096);
-  }
 
   /**
    * Runs every `catchUpMs`: if this height makes no progress, ask a peer for what it has (its
@@ -1085,10 +908,6 @@ export class ConsensusDriver {
       this.startHeight();
     }
   }
-}
-
-function decodeRound(raw: Uint8Array) {
-  return decode(roundResp, raw);
 }
 
 function sleep(ms: number): Promise<void> {
