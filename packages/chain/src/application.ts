@@ -44,6 +44,7 @@ import {
   validatorOf,
 } from '@roamchain/state';
 import { activeSet, checkParentCommit } from './commits.js';
+import { MAX_BLOCK_COST, MAX_BLOCK_TX_BYTES, txCost } from './cost.js';
 
 /** A block for the next height, executed on an overlay of the head and staged (root known). */
 export interface Candidate {
@@ -74,11 +75,13 @@ export interface SignatureCheck {
 
 export interface ProposalLimits {
   maxTxs: number;
-  /** Sum of the transactions' encoded sizes. */
+  /** Sum of the transactions' encoded sizes (never above the consensus limit `MAX_BLOCK_TX_BYTES`). */
   maxBytes: number;
+  /** Sum of the transactions' execution costs (cost.ts; never above `MAX_BLOCK_COST`). */
+  maxCost?: number;
   /**
-   * Execution cost: asked every few transactions; true ends the block. The host measures it (the
-   * proposer's own choice of what to include; validity never depends on it).
+   * The proposer's own time budget: asked every few transactions; true ends the block. The host
+   * measures it (its own choice of what to include; validity never depends on it).
    */
   full?: () => boolean;
 }
@@ -227,8 +230,13 @@ export class Application {
       { verifier: this.opts.verifier, txIndex: this.opts.txIndex, stage: true, ...this.versionOpt() },
     );
     let bytes = 0;
+    let cost = 0;
+    const maxTxs = Math.min(limits.maxTxs, this.params.maxBlockTxs);
+    const maxBytes = Math.min(limits.maxBytes, MAX_BLOCK_TX_BYTES);
+    const maxCost = Math.min(limits.maxCost ?? MAX_BLOCK_COST, MAX_BLOCK_COST);
     for (const env of pending) {
-      if (b.txCount >= limits.maxTxs || bytes + env.bytes.length > limits.maxBytes) break;
+      const c = txCost(env.tx, env.bytes.length);
+      if (b.txCount >= maxTxs || bytes + env.bytes.length > maxBytes || cost + c > maxCost) break;
       if (limits.full && (b.txCount & 63) === 63 && limits.full()) break;
       if (env.tx.expiration <= time) {
         drop(env, new RoamError('TX_EXPIRED', `expired at ${env.tx.expiration}, block time ${time}`));
@@ -237,6 +245,7 @@ export class Application {
       try {
         b.apply(env);
         bytes += env.bytes.length;
+        cost += c;
       } catch (e) {
         drop(env, e);
       }
@@ -313,6 +322,7 @@ export class Application {
     if (!verifier.verify(producer.publicKey, id, block.signature)) throw new RoamError('BLOCK_BAD_SIGNATURE');
     const envelopes = block.txs.map((tx) => envelope(tx));
     // applyBlock checks the header version against the protocol version in force at the height.
+    checkBlockLimits(envelopes, this.params.maxBlockTxs);
     const result = applyBlock(this.state, block, envelopes, this.headId, {
       verifier,
       txIndex: this.opts.txIndex,
@@ -344,4 +354,27 @@ export class Application {
       commit,
     };
   }
+}
+
+/**
+ * The size limits of a block (a consensus rule, checked before anything is executed): at most the
+ * chain's `maxBlockTxs` transactions, `MAX_BLOCK_TX_BYTES` bytes of them and `MAX_BLOCK_COST` of
+ * execution cost (cost.ts). Throws `BLOCK_TOO_LARGE`.
+ */
+export function checkBlockLimits(envelopes: readonly TxEnvelope[], maxBlockTxs: number): void {
+  if (envelopes.length > maxBlockTxs)
+    throw new RoamError(
+      'BLOCK_TOO_LARGE',
+      `${envelopes.length} transactions, the chain allows ${maxBlockTxs}`,
+    );
+  let bytes = 0;
+  let cost = 0;
+  for (const e of envelopes) {
+    bytes += e.bytes.length;
+    cost += txCost(e.tx, e.bytes.length);
+  }
+  if (bytes > MAX_BLOCK_TX_BYTES)
+    throw new RoamError('BLOCK_TOO_LARGE', `${bytes} bytes of transactions, at most ${MAX_BLOCK_TX_BYTES}`);
+  if (cost > MAX_BLOCK_COST)
+    throw new RoamError('BLOCK_TOO_LARGE', `execution cost ${cost}, at most ${MAX_BLOCK_COST}`);
 }

@@ -1,2 +1,3 @@
 export * from './application.js';
 export * from './commits.js';
+export * from './cost.js';

@@ -13,13 +13,22 @@ import {
   RoamError,
   refPrefixOf,
   type SignatureVerifier,
+  sign,
   signTx,
   type TxEnvelope,
   UNIT,
 } from '@roamchain/protocol';
 import { buildGenesis, genesisState, K, RecentTxs } from '@roamchain/state';
 import { describe, expect, it } from 'vitest';
-import { Application } from '../src/index.js';
+import {
+  Application,
+  checkBlockLimits,
+  MAX_BLOCK_COST,
+  OP_COST,
+  SIGNATURE_COST,
+  TX_BASE_COST,
+  txCost,
+} from '../src/index.js';
 
 /** Counts verifications, so a test can tell that a block does not execute or verify twice. */
 class CountingVerifier implements SignatureVerifier {
@@ -163,5 +172,71 @@ describe('Application', () => {
     // Encoded transactions round-trip to the same ids the block names.
     expect(envelope(c.block.txs[0]!).idHex).toBe(c.envelopes[0]!.idHex);
     expect(encodeTx(c.block.txs[0]!).length).toBeGreaterThan(0);
+  });
+
+  it('execution cost is a function of the bytes: base, signatures, size and the per-op table', () => {
+    const w = world();
+    const env = w.tx('op-de', [w.transfer('op-de', 'bob', 1n), w.transfer('op-de', 'bob', 2n)]);
+    expect(txCost(env.tx, env.bytes.length)).toBe(
+      TX_BASE_COST + SIGNATURE_COST + Math.ceil(env.bytes.length / 64) + 2 * OP_COST.transfer!,
+    );
+    // The same bytes give the same cost on every node.
+    expect(txCost(envelope(env.tx).tx, env.bytes.length)).toBe(txCost(env.tx, env.bytes.length));
+  });
+
+  it('the proposer stops at the cost budget and at the byte budget', () => {
+    const w = world();
+    const pending = Array.from({ length: 40 }, (_, i) =>
+      w.tx('op-de', [w.transfer('op-de', 'bob', BigInt(i + 1))]),
+    );
+    const one = txCost(pending[0]!.tx, pending[0]!.bytes.length);
+    const t = w.app.head.time + 1000n;
+    const byCost = w.app.prepareProposal(
+      pending,
+      { maxTxs: 100, maxBytes: 1 << 20, maxCost: one * 5 + 1 },
+      t,
+      () => {},
+    );
+    expect(byCost.envelopes).toHaveLength(5);
+    const size = pending[0]!.bytes.length;
+    const byBytes = w.app.prepareProposal(pending, { maxTxs: 100, maxBytes: size * 7 + 1 }, t + 1n, () => {});
+    expect(byBytes.envelopes).toHaveLength(7);
+    // A host asking for more than the consensus limits gets the limits.
+    const all = w.app.prepareProposal(
+      pending,
+      { maxTxs: 1e9, maxBytes: 1e12, maxCost: 1e12 },
+      t + 2n,
+      () => {},
+    );
+    expect(all.envelopes).toHaveLength(40);
+  });
+
+  it('processProposal refuses a block over the execution budget before executing it (a proposer cannot exceed it)', () => {
+    const w = world();
+    const t = w.app.head.time + 1000n;
+    const env = w.tx('op-de', [w.transfer('op-de', 'bob', 1n)]);
+    const c = w.app.prepareProposal([env], { maxTxs: 100, maxBytes: 1 << 20 }, t, () => {});
+    // The producer itself signs a block with more transactions than the budget allows.
+    const n = Math.ceil(MAX_BLOCK_COST / txCost(env.tx, env.bytes.length)) + 1;
+    const header = { ...c.block.header, txCount: n };
+    const id = blockId(header);
+    const big = {
+      ...c.block,
+      header,
+      txs: Array.from({ length: n }, () => env.tx),
+      signature: sign(w.keys.get('node-1')!.signing.secretKey, id),
+    };
+    const calls = w.verifier.calls;
+    expect(() => w.app.processProposal(big)).toThrow(
+      expect.objectContaining({ code: 'BLOCK_TOO_LARGE', message: expect.stringMatching(/execution cost/) }),
+    );
+    // Refused before any transaction was executed (only the producer's signature was checked).
+    expect(w.verifier.calls).toBe(calls + 1);
+    expect(w.app.refusedCandidate(bytesToHex(id))?.code).toBe('BLOCK_TOO_LARGE');
+    // The count limit of the chain's parameters, and the byte limit, by the same check.
+    const envs = Array.from({ length: 3 }, () => env);
+    expect(() => checkBlockLimits(envs, 2)).toThrow(expect.objectContaining({ code: 'BLOCK_TOO_LARGE' }));
+    const fat = { ...env, bytes: new Uint8Array(4 * 1024 * 1024 + 1) };
+    expect(() => checkBlockLimits([fat], 10)).toThrow(/bytes of transactions/);
   });
 });

@@ -79,7 +79,8 @@ export interface AdmissionHost {
   readonly cache: CachingVerifier;
   readonly batch: BatchVerifier;
   /** Whether the transaction is already in a block (durable or being written). */
-  isIncluded(idHex: string): boolean;
+  /** Included in a block already (`refBlockNum`: the transaction's TaPoS reference, see `TxIndex`). */
+  isIncluded(idHex: string, refBlockNum?: number): boolean;
 }
 
 /** One admitted transaction (with its mempool account), or why not. */
@@ -103,7 +104,7 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
     try {
       if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
       const env = decodeTx(bytes);
-      if (host.isIncluded(env.idHex))
+      if (host.isIncluded(env.idHex, env.tx.refBlockNum))
         throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
       if (host.mempool.has(env.idHex) || seen.has(env.idHex))
         throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} is pending`);
@@ -138,7 +139,7 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
     const r = out[i]!;
     if (r instanceof RoamError) continue;
     try {
-      if (host.isIncluded(r.env.idHex) || host.mempool.has(r.env.idHex))
+      if (host.isIncluded(r.env.idHex, r.env.tx.refBlockNum) || host.mempool.has(r.env.idHex))
         throw new RoamError('TX_DUPLICATE', `transaction ${r.env.idHex} is pending`);
       host.mempool.checkRoom(r.env);
       host.mempool.add(r.env, r.account);

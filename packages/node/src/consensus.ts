@@ -8,10 +8,8 @@
  * Does not own: the state transition, storage, or libp2p (the network is a narrow interface that
  * @roamchain/p2p implements; `null` runs a validator set of one with no network).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Candidate } from '@roamchain/chain';
-import type { Vote } from '@roamchain/consensus';
 import {
   type Commit,
   type ConsensusMessage,
@@ -24,10 +22,8 @@ import {
   type SignState,
   skipThreshold,
   Tendermint,
-  type TimeoutConfig,
   type ValidatorSet,
 } from '@roamchain/consensus';
-import { writeFileAtomic } from '@roamchain/fsutil';
 import { peerIdOf } from '@roamchain/p2p';
 import {
   type Block,
@@ -40,147 +36,33 @@ import {
   encodeBlock,
   equalBytes,
   hexToBytes,
-  opt,
   RoamError,
   type SignatureVerifier,
-  struct,
-  u64,
   vec,
 } from '@roamchain/protocol';
+import { decodeRound, roundReq, serveBlocks, serveRound } from './catch-up.js';
+import {
+  type ConsensusHost,
+  type ConsensusNetwork,
+  type ConsensusOptions,
+  isTimely,
+  NODE_TIMEOUTS,
+  type SyncProgress,
+  txBatchVerdict,
+} from './consensus-host.js';
 import { sodiumKeyPair, sodiumSign } from './crypto/sodium.js';
 import { failpoint } from './failpoint.js';
 import { BodyStore, bodyCodec, HeldProposals, heightOf, MessageGuard, type Verdict } from './gossip.js';
-import type { AppliedBlock, ConsensusStatus, SubmitResult } from './interfaces.js';
-import {
-  blocksReq,
-  blocksResp,
-  MAX_MSG,
-  PeerRequests,
-  PROTO,
-  peerHeads,
-  runSync,
-  SYNC_BATCH,
-  SYNC_MIN_LAG,
-  type SyncItem,
-  statusCodec,
-} from './sync.js';
+import type { AppliedBlock, ConsensusStatus } from './interfaces.js';
+import { PeerRequests, PROTO, peerHeads, runSync, SYNC_MIN_LAG, type SyncItem, statusCodec } from './sync.js';
 import { Wal, type WalRecord } from './wal.js';
 
-/**
- * All the driver sees of the node that hosts it (the node assembles the Application, storage and
- * the mempool behind it; see node.ts).
- */
-export interface ConsensusHost {
-  readonly chainId: Uint8Array;
-  readonly head: { height: bigint; id: Uint8Array; time: bigint };
-  readonly signatureVerifier: SignatureVerifier;
-  readonly mempoolSize: number;
-  validatorSet(height: bigint): ValidatorSet;
-  /** prepareProposal: this node's block for the next height. */
-  buildCandidate(at?: bigint): Candidate;
-  /** processProposal: valid(v); throws a RoamError when the block is not valid. */
-  checkCandidate(block: Block): Candidate;
-  candidate(idHex: string): Candidate | undefined;
-  refusedCandidate(idHex: string): RoamError | undefined;
-  /** finalizeBlock + commit: the decided block becomes the head and is stored. */
-  commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock>;
-  /** Block sync: a block of the next height with the commit that finalised it. */
-  importFinal(block: Block, commit: Uint8Array): Promise<AppliedBlock>;
-  submitBatch(txs: Uint8Array[], origin: 'local' | 'peer'): Promise<SubmitResult[]>;
-  submitEvidence(ev: { a: Vote; b: Vote }): Promise<unknown>;
-  onTx(listener: (bytes: Uint8Array, origin: 'local' | 'peer') => void): () => void;
-  blockBytes(height: number): Uint8Array | undefined;
-  commitAt(height: number): Uint8Array | undefined;
-}
-
-/** What gossipsub thinks of a message: relay it, drop it, or drop it and lower the sender's score. */
-export type { Verdict };
-
-/** The network as consensus needs it; @roamchain/p2p's `P2P` implements it. */
-export interface ConsensusNetwork {
-  readonly peerId: string;
-  publish(topic: string, data: Uint8Array): unknown;
-  subscribe(topic: string, handler: (data: Uint8Array, from: string) => Verdict | Promise<Verdict>): unknown;
-  handle(name: string, handler: (req: Uint8Array, from: string) => Promise<Uint8Array>): unknown;
-  request(peer: string, name: string, req: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
-  peers(): { id: string }[];
-  penalize(peer: string, reason: string): void;
-}
-
-export interface ConsensusOptions {
-  dataDir: string;
-  /** The validator identity (owner account, node key seed); null follows without signing. */
-  identity: { account: string; secretKey: Uint8Array } | null;
-  /** Time between blocks when there is nothing to include (ms). */
-  idleBlockMs: number;
-  /** Time between blocks when transactions are waiting (ms); lets a block collect a batch. */
-  busyBlockMs: number;
-  /** Produce only on `produceOne` (tests, tools); no timers. */
-  manual: boolean;
-  timeouts: Partial<TimeoutConfig>;
-  /** How often a node that makes no progress asks peers for what it misses (ms). */
-  catchUpMs: number;
-  log: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-  /** Sync progress for the console and /metrics. */
-  onSync?: (p: SyncProgress) => void;
-}
-
-export interface SyncProgress {
-  height: number;
-  target: number;
-  done: boolean;
-}
-
-export type { ConsensusStatus };
-
-/**
- * Proposer-based timestamps (PBTS, CometBFT's ADR-071): a block's time is its proposer's clock, and a
- * validator prevotes for a fresh proposal only if that time is within `PBTS_PRECISION_MS` ahead of its
- * own clock and at most precision + message delay behind it when the proposal arrived. The allowed
- * delay grows with the round so that a slow network still decides. See DEVIATIONS.md.
- */
-export const PBTS_PRECISION_MS = 500;
-export const PBTS_MSG_DELAY_MS = 15_000;
-export function isTimely(blockTime: bigint, receivedAt: number, round: number): boolean {
-  const t = Number(blockTime);
-  const delay = PBTS_MSG_DELAY_MS * (1 + round);
-  return t <= receivedAt + PBTS_PRECISION_MS && t >= receivedAt - PBTS_PRECISION_MS - delay;
-}
+export * from './consensus-host.js';
 
 const TOPIC = { tx: 'tx', consensus: 'consensus', block: 'block' } as const;
 
-/** What a relayed transaction batch deserves, from admission's results for it. */
-export function txBatchVerdict(results: SubmitResult[]): Verdict {
-  if (results.some((r) => !r.ok && PEER_FAULT.has(r.code))) return 'reject';
-  return results.some((r) => r.ok) ? 'accept' : 'ignore';
-}
-
-/** Refusals of a relayed transaction that are the relaying peer's fault on any view of the chain. */
-const PEER_FAULT = new Set([
-  'CODEC_TRUNCATED',
-  'CODEC_TRAILING',
-  'CODEC_TOO_LARGE',
-  'CODEC_NONCANONICAL',
-  'CODEC_BAD_VALUE',
-  'CODEC_UNKNOWN_OP',
-  'CODEC_VERSION',
-  'TX_TOO_LARGE',
-  'TX_WRONG_CHAIN',
-  'SIG_INVALID',
-  'SIG_MISSING',
-  'SIG_EXTRA',
-]);
-
 /** Transactions gossiped together in one message (gossip costs per message, not per byte). */
 const txBatch = vec(bytes(65_536), 8192);
-/** The requester names the block bodies it already has, so they are not sent again. */
-const roundReq = struct({ height: u64, have: vec(bytes(32), 16) });
-const roundResp = struct({
-  /** Set when the peer already has the block: the block and its commit. */
-  final: opt(struct({ block: bytes(MAX_MSG), commit: bytes(1 << 20) })),
-  messages: vec(bytes(1 << 20), 4096),
-  bodies: vec(bytes(MAX_MSG), 16),
-});
 
 /** A node that makes no progress for this many catch-up periods asks the validators for their heads. */
 const STALL_PERIODS = 3;
@@ -190,35 +72,10 @@ const TX_BATCH = 256;
 const TRACE = process.env.ROAMCHAIN_TRACE_CONSENSUS === '1';
 
 /**
- * Timeouts of the node (ms; timeout(r) = base + r * delta). They never delay a block on the happy
- * path (a block is final as soon as 2/3 of precommits arrive); timeoutPropose only bounds how long
- * validators wait for a proposer that may be down, and must cover building, sending and checking a
- * full proposal on a loaded machine — a shorter one turns slow proposers into extra rounds.
+ * The sign state before this version: a file rewritten atomically at each signing step. Read once
+ * at start when the WAL holds no sign state, written into the WAL, then removed.
  */
-export const NODE_TIMEOUTS: TimeoutConfig = {
-  proposeBase: 1000,
-  proposeDelta: 500,
-  prevoteBase: 200,
-  prevoteDelta: 200,
-  precommitBase: 200,
-  precommitDelta: 200,
-};
-
-/** Sign state on disk, written durably and atomically (`writeFileAtomic`: temp file, fsync, rename, fsync dir). */
-class SignStateFile {
-  private readonly path: string;
-  constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, 'signstate.bin');
-  }
-  load(): SignState | null {
-    if (!existsSync(this.path)) return null;
-    return decodeSignState(new Uint8Array(readFileSync(this.path)));
-  }
-  save(s: SignState): void {
-    writeFileAtomic(this.path, encodeSignState(s));
-  }
-}
+const LEGACY_SIGN_STATE = 'signstate.bin';
 
 export class ConsensusDriver {
   private readonly o: ConsensusOptions;
@@ -231,7 +88,8 @@ export class ConsensusDriver {
   private heightStartedAt = 0;
   private lastFetch = 0;
   private syncProgress: SyncProgress | null = null;
-  private readonly signFile: SignStateFile;
+  /** What this node last signed and its lock (the last sign record of the WAL). */
+  private signState: SignState | null = null;
   private readonly keys: { publicKey: Uint8Array; secretKey: Uint8Array } | null;
   private running = false;
   private stopped = false;
@@ -283,13 +141,24 @@ export class ConsensusDriver {
       log: () => {},
       ...opts,
     };
-    this.signFile = new SignStateFile(join(this.o.dataDir, 'consensus'));
     // A damaged record in the middle of the log stops start-up here (WAL_CORRUPT); a torn tail is cut.
-    const { wal, replay } = Wal.open(join(this.o.dataDir, 'consensus'));
+    const dir = join(this.o.dataDir, 'consensus');
+    const { wal, replay } = Wal.open(dir);
     this.wal = wal;
     this.replayed = replay.records;
+    this.signState = this.loadSignState(dir);
+    // A height's end marker once its storage batch is durable (pipelined: after later heights began;
+    // also in manual mode, which never calls `start`).
+    this.unsubscribe.push(
+      node.onBlock((a) => {
+        failpoint('after-batch');
+        this.wal.end(BigInt(a.height));
+      }),
+    );
     if (replay.truncated > 0)
       this.o.log('warn', 'consensus WAL: torn last record truncated', { bytes: replay.truncated });
+    // Records of heights the store already holds are not carried over a rotation.
+    this.wal.settled(node.durableHeight);
     this.keys = this.o.identity ? sodiumKeyPair(this.o.identity.secretKey) : null;
     this.verifier = node.signatureVerifier;
     this.guard = new MessageGuard(node.chainId, this.verifier);
@@ -297,6 +166,27 @@ export class ConsensusDriver {
   }
 
   // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * The double-sign protection at start: the last sign record of the WAL. A data directory of an
+   * earlier version keeps it in `signstate.bin`: read once, written into the WAL (fsynced), removed.
+   */
+  private loadSignState(dir: string): SignState | null {
+    let last: Uint8Array | null = null;
+    for (const r of this.replayed) if (r.kind === 'sign') last = r.state;
+    const legacy = join(dir, LEGACY_SIGN_STATE);
+    if (last) {
+      if (existsSync(legacy)) rmSync(legacy); // migrated before (the WAL record is newer)
+      return decodeSignState(last);
+    }
+    if (!existsSync(legacy)) return null;
+    const raw = new Uint8Array(readFileSync(legacy));
+    const s = decodeSignState(raw);
+    this.wal.signState(s.height, raw);
+    rmSync(legacy);
+    this.o.log('info', 'sign state migrated into the consensus WAL', { height: Number(s.height) });
+    return s;
+  }
 
   start(): void {
     if (this.running) return;
@@ -322,28 +212,26 @@ export class ConsensusDriver {
   }
 
   /**
-   * Replays the WAL of the height the node was in (head + 1), once: the bodies it may have voted
-   * or locked on are available again (so a lock never names a body the node lacks), and a block
-   * decided but not stored (crash between the decision and the storage batch) is committed now,
-   * with the commit that decided it (checked again against the validator set, like a synced block).
+   * Replays the WAL once, before anything else drives consensus. Every height decided but not in
+   * the store (a crash while its batch was pending: with pipelined heights, possibly several) is
+   * committed again, in order, with the commit that decided it (checked against the validator set,
+   * like a synced block). The bodies of the height the node is then in come back to memory, so a lock
+   * never names a body the node lacks.
    */
   private recover(): Promise<void> {
     this.recovered ??= (async () => {
       const records = this.replayed;
       this.replayed = [];
-      const next = this.node.head.height + 1n;
-      let decided: { id: string; commit: Uint8Array } | null = null;
-      let bodies = 0;
+      const head = this.node.head.height;
+      const decided = new Map<bigint, { id: string; commit: Uint8Array }>();
+      const bodies = new Map<string, Block>();
       for (const r of records) {
-        if (r.height !== next) continue;
-        if (r.kind === 'decided') decided = { id: bytesToHex(r.id), commit: r.commit };
+        if (r.height <= head) continue;
+        if (r.kind === 'decided') decided.set(r.height, { id: bytesToHex(r.id), commit: r.commit });
         if (r.kind !== 'body') continue;
         try {
           const b = decodeBlock(r.block);
-          const idHex = bytesToHex(blockId(b.header));
-          this.bodies.set(idHex, b);
-          this.wal.remember(next, idHex);
-          bodies++;
+          bodies.set(bytesToHex(blockId(b.header)), b);
         } catch (e) {
           this.o.log('warn', 'consensus WAL: a body does not decode', { err: String(e) });
         }
@@ -351,23 +239,36 @@ export class ConsensusDriver {
       if (records.length > 0)
         this.o.log('info', 'consensus WAL replayed', {
           records: records.length,
-          height: Number(next),
-          bodies,
+          height: Number(head + 1n),
+          bodies: bodies.size,
+          decided: decided.size,
         });
-      const body = decided && this.bodies.get(decided.id);
-      if (decided && body) {
+      let committed = 0;
+      for (let h = head + 1n; decided.has(h); h++) {
+        const d = decided.get(h)!;
+        const body = bodies.get(d.id);
+        if (!body) {
+          this.o.log('warn', 'consensus WAL: a decision without its body', { height: Number(h) });
+          break;
+        }
         try {
-          const a = await this.node.importFinal(body, decided.commit);
-          this.wal.end(next);
-          this.bodies.clear();
+          const a = await this.node.importFinal(body, d.commit);
+          committed++;
           this.o.log('info', 'decided block committed from the WAL', { height: a.height, id: a.id });
         } catch (e) {
           // Cannot happen with a log this node wrote (checksummed); if it does, consensus and
           // block sync still get the block: the node goes on without the shortcut.
           this.o.log('error', 'consensus WAL: the decided block was refused', { err: String(e) });
+          break;
         }
-      } else if (decided) {
-        this.o.log('warn', 'consensus WAL: a decision without its body', { height: Number(next) });
+      }
+      if (committed > 1) this.o.log('info', 'decided blocks committed from the WAL', { committed });
+      // The bodies of the height the node is in now (it may have voted or locked on them).
+      const next = this.node.head.height + 1n;
+      for (const [idHex, b] of bodies) {
+        if (b.header.height !== next) continue;
+        this.bodies.set(idHex, b);
+        this.wal.remember(next, idHex);
       }
     })();
     return this.recovered;
@@ -451,7 +352,7 @@ export class ConsensusDriver {
         signer: self !== null && this.keys ? { sign: (m) => sodiumSign(this.keys!.secretKey, m) } : null,
         verifier: this.verifier,
         host: this.host(),
-        signState: this.signFile.load(),
+        signState: this.signState,
         timeouts: this.o.timeouts,
       });
     }
@@ -595,10 +496,9 @@ export class ConsensusDriver {
         failpoint('before-batch');
         const p = this.node.commitDecided(idHex, commit);
         this.decision = p;
+        // Adopted (its batch is written behind): the next height may start now (pipelined heights).
         p.then(
           (a) => {
-            failpoint('after-batch');
-            this.wal.end(height);
             this.decision = null;
             this.bodies.clear();
             this.held.clear();
@@ -617,10 +517,11 @@ export class ConsensusDriver {
         );
       },
       persist: (s: SignState): void => {
-        // One fsync of the WAL covers every body appended since the last signature (see wal.ts).
-        this.wal.sync();
         failpoint('wal-synced');
-        this.signFile.save(s);
+        // The sign state is a WAL record: one fdatasync covers it and every body appended since the
+        // last signature (see wal.ts). Throws once the WAL is closed: nothing is signed then.
+        this.wal.signState(s.height, encodeSignState(s));
+        this.signState = s;
         failpoint(
           s.step === 'propose'
             ? 'proposal-signed'
@@ -658,8 +559,8 @@ export class ConsensusDriver {
     net.handle(PROTO.status, async () =>
       encode(statusCodec, { height: this.node.head.height, id: this.node.head.id }),
     );
-    net.handle(PROTO.blocks, async (req) => this.serveBlocks(req));
-    net.handle(PROTO.round, async (req) => this.serveRound(req));
+    net.handle(PROTO.blocks, async (req) => serveBlocks(this.node, req));
+    net.handle(PROTO.round, async (req) => serveRound(this.node, this.core, this.bodies, req));
   }
 
   private onTx(bytes: Uint8Array, origin: 'local' | 'peer'): void {
@@ -795,42 +696,6 @@ export class ConsensusDriver {
   }
 
   // ------------------------------------------------------------------ catch-up and sync
-
-  private async serveBlocks(req: Uint8Array): Promise<Uint8Array> {
-    const { from, count } = decode(blocksReq, req);
-    const out: { block: Uint8Array; commit: Uint8Array }[] = [];
-    const head = Number(this.node.head.height);
-    for (let h = Number(from); h <= head && out.length < Math.min(count, SYNC_BATCH); h++) {
-      const block = this.node.blockBytes(h);
-      const commit = this.node.commitAt(h);
-      if (!block || !commit) break;
-      out.push({ block, commit });
-    }
-    return encode(blocksResp, out, 1024);
-  }
-
-  private async serveRound(req: Uint8Array): Promise<Uint8Array> {
-    const { height, have } = decode(roundReq, req);
-    const had = new Set(have.map(bytesToHex));
-    if (height <= this.node.head.height) {
-      const block = this.node.blockBytes(Number(height));
-      const commit = this.node.commitAt(Number(height));
-      if (block && commit) return encode(roundResp, { final: { block, commit }, messages: [], bodies: [] });
-    }
-    if (!this.core || this.core.height !== height)
-      return encode(roundResp, { final: undefined, messages: [], bodies: [] });
-    const gossip = this.core.gossip();
-    const messages = gossip.map(encodeMessage);
-    const bodies: Uint8Array[] = [];
-    for (const m of gossip) {
-      if (m.kind !== 'proposal') continue;
-      const idHex = bytesToHex(m.proposal.value);
-      if (had.has(idHex)) continue;
-      const b = this.bodies.get(idHex) ?? this.node.candidate(idHex)?.block;
-      if (b && bodies.length < 16) bodies.push(encodeBlock(b));
-    }
-    return encode(roundResp, { final: undefined, messages, bodies }, 4096);
-  }
 
   /**
    * Runs every `catchUpMs`: if this height makes no progress, ask a peer for what it has (its
@@ -1043,10 +908,6 @@ export class ConsensusDriver {
       this.startHeight();
     }
   }
-}
-
-function decodeRound(raw: Uint8Array) {
-  return decode(roundResp, raw);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,12 +7,14 @@
  *   const api = await createApi(node, { port: 0 });   // packages/node/src/api/server.ts
  *   ...; await node.close();
  *
- * Every block is committed in ONE atomic, durable storage batch (storage.ts). A node killed at any
- * moment restarts at its last committed block with the same state root (checked on start against the
- * head block's header).
+ * Every block is committed in ONE atomic, durable storage batch (storage.ts), written in order by the
+ * write queue (write-queue.ts) behind the heights that follow it (pipelined heights); reads see the
+ * pending batches. A node killed at any moment restarts at its last stored block with the same state
+ * root (checked on start against the head block's header), and the consensus driver commits again
+ * every decided block its WAL holds above it.
  */
 import { EventEmitter } from 'node:events';
-import { Application, type Candidate, verifyBlockCommit } from '@roamchain/chain';
+import { Application, type Candidate, MAX_BLOCK_TX_BYTES, verifyBlockCommit } from '@roamchain/chain';
 import { type Commit, encodeCommit, type ValidatorSet, type Vote } from '@roamchain/consensus';
 import {
   type Block,
@@ -41,6 +43,7 @@ import {
 } from './consensus.js';
 import { sodiumSha256 } from './crypto/sodium.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
+import { failpoint } from './failpoint.js';
 import type {
   AppliedBlock,
   ContractTxRef,
@@ -55,6 +58,8 @@ import { Mempool, type MempoolLimits } from './mempool.js';
 import { ChainReader } from './queries.js';
 import { blockBatch, dec, enc, type HeadRecord, SK } from './storage.js';
 import { type KvBatchOp, type KvStore, openStore, type StoreKind } from './store/index.js';
+import { TxFilter } from './tx-filter.js';
+import { WriteQueue } from './write-queue.js';
 
 export type { Candidate } from '@roamchain/chain';
 export { activeSet, checkParentCommit, verifyBlockCommit } from '@roamchain/chain';
@@ -74,14 +79,14 @@ export interface NodeConfig {
   mempool?: Partial<MempoolLimits>;
   /** Most transactions this node puts in a block it proposes (default: the chain's `maxBlockTxs`). */
   maxProposalTxs?: number;
-  /** Most bytes of transactions in a block this node proposes (default 4 MiB). */
+  /** Most bytes of transactions in a block this node proposes (default and at most 4 MiB: a consensus limit). */
   maxProposalBytes?: number;
   /**
    * Most milliseconds this node spends executing the transactions of a block it proposes (default
    * 150): validators spend about as long again, so this bounds the time to finality under load.
    */
   maxProposalMs?: number;
-  /** Called with each committed block (metrics). */
+  /** Called with each committed block once durable (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
   /**
    * The highest protocol version this node implements (1..PROTOCOL_VERSION, default
@@ -89,10 +94,16 @@ export interface NodeConfig {
    * higher version instead of following it (`--max-protocol-version`).
    */
   maxProtocolVersion?: number;
+  /** Most decided blocks whose storage batch is pending before the next height waits (default 4). */
+  maxPendingBatches?: number;
+  /**
+   * A storage batch failed: memory is ahead of disk and the node has stopped (consensus stopped,
+   * submissions refused). The process should exit; a restart commits the decided blocks from the WAL.
+   */
+  onFatal?: (e: unknown) => void;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
 
-const DEFAULT_PROPOSAL_BYTES = 4 * 1024 * 1024;
 const DEFAULT_PROPOSAL_MS = 150;
 const MAX_REJECTED = 50_000;
 
@@ -113,8 +124,11 @@ export class Node implements NodeApi, ConsensusHost {
   private readonly emitter = new EventEmitter();
   private driver: ConsensusDriver | null = null;
   private closed = false;
-  /** Transactions of the decided block whose storage batch is being written. */
-  private readonly committing = new Set<string>();
+  /** The store as the node reads it: the durable store plus the pending batches of decided blocks. */
+  readonly store: KvStore;
+  private readonly queue: WriteQueue;
+  /** Ids of the blocks this process adopted: the duplicate check of fresh transactions reads no storage. */
+  private readonly filter: TxFilter;
   private readonly blockIntervalMs: number;
   /** The last block that is on disk. */
   private durable: { height: number; id: string; time: number };
@@ -125,11 +139,17 @@ export class Node implements NodeApi, ConsensusHost {
 
   private constructor(
     readonly config: NodeConfig,
-    readonly store: KvStore,
+    base: KvStore,
     state: LedgerState,
     head: { id: Uint8Array; time: bigint; commit: Uint8Array },
   ) {
     this.state = state;
+    this.queue = new WriteQueue(base, {
+      ...(config.maxPendingBatches !== undefined ? { maxPending: config.maxPendingBatches } : {}),
+      onFatal: (e) => this.fatal(e),
+    });
+    this.store = this.queue;
+    this.filter = new TxFilter(Number(state.meta.height) + 1);
     this.chainId = state.meta.chainId;
     const v = config.maxProtocolVersion ?? PROTOCOL_VERSION;
     if (!Number.isInteger(v) || v < 1 || v > PROTOCOL_VERSION) {
@@ -139,12 +159,12 @@ export class Node implements NodeApi, ConsensusHost {
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
-    this.reader = new ChainReader(store);
+    this.reader = new ChainReader(this.store);
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
     this.emitter.setMaxListeners(0);
     // Replay protection: the store's transaction index plus the block being written.
-    const txIndex: TxIndex = { has: (id) => this.isIncluded(id) };
+    const txIndex: TxIndex = { has: (id, ref) => this.isIncluded(id, ref) };
     this.app = new Application(state, head, {
       genesis: config.genesis,
       verifier: this.cache,
@@ -286,8 +306,14 @@ export class Node implements NodeApi, ConsensusHost {
 
   // ---------------------------------------------------------------- admission
 
-  private isIncluded(idHex: string): boolean {
-    return this.committing.has(idHex) || this.store.get(SK.tx(idHex)) !== undefined;
+  /**
+   * Included in a block already? The filter of this process's blocks answers "no" for a fresh
+   * transaction without a read (tx-filter.ts: its TaPoS reference proves where it could be); else
+   * the store's index, read through the write queue (pending batches included).
+   */
+  private isIncluded(idHex: string, refBlockNum?: number): boolean {
+    if (refBlockNum !== undefined && this.filter.provesAbsent(idHex, refBlockNum)) return false;
+    return this.store.get(SK.tx(idHex)) !== undefined;
   }
 
   private async admitMany(list: Uint8Array[], origin: 'local' | 'peer'): Promise<Admitted[]> {
@@ -303,7 +329,7 @@ export class Node implements NodeApi, ConsensusHost {
         mempool: this.mempool,
         cache: this.cache,
         batch: this.batch,
-        isIncluded: (id) => this.isIncluded(id),
+        isIncluded: (id, ref) => this.isIncluded(id, ref),
       },
       list,
       BigInt(Date.now()),
@@ -429,7 +455,10 @@ export class Node implements NodeApi, ConsensusHost {
   async produceBlock(at?: bigint): Promise<AppliedBlock> {
     if (this.halt) throw new RoamError('UPGRADE_REQUIRED', this.halt.message);
     this.driver ??= this.makeDriver(null, { manual: true });
-    return this.driver.produceOne(at);
+    const a = await this.driver.produceOne(at);
+    // A tool's block is reported once durable (a running node does not wait: pipelined heights).
+    await this.queue.drain();
+    return a;
   }
 
   private makeDriver(net: ConsensusNetwork | null, opts: Partial<ConsensusOptions>): ConsensusDriver {
@@ -464,6 +493,16 @@ export class Node implements NodeApi, ConsensusHost {
     return height === this.height ? this.app.head.commit : this.store.get(SK.commit(height));
   }
 
+  /** The last height whose storage batch is durable. */
+  get durableHeight(): bigint {
+    return BigInt(this.durable.height);
+  }
+
+  /** Storage batches of decided blocks not yet durable. */
+  get pendingBatches(): number {
+    return this.queue.size;
+  }
+
   get head(): { height: bigint; id: Uint8Array; time: bigint } {
     const h = this.app.head;
     return { height: h.height, id: h.id, time: h.time };
@@ -480,7 +519,7 @@ export class Node implements NodeApi, ConsensusHost {
       this.mempool.fairOrder(),
       {
         maxTxs: Math.min(p.maxBlockTxs, this.config.maxProposalTxs ?? p.maxBlockTxs),
-        maxBytes: this.config.maxProposalBytes ?? DEFAULT_PROPOSAL_BYTES,
+        maxBytes: this.config.maxProposalBytes ?? MAX_BLOCK_TX_BYTES,
         full: () => performance.now() > until,
       },
       at ?? BigInt(Date.now()),
@@ -502,8 +541,21 @@ export class Node implements NodeApi, ConsensusHost {
     return this.app.processProposal(block);
   }
 
-  /** Commit a decided candidate (consensus reached `commit` on it): adopt, persist, notify. */
+  /**
+   * Commit a decided candidate (consensus reached `commit` on it): adopt it in memory and queue its
+   * storage batch behind the pending ones (pipelined heights). Resolves when the next height may
+   * start: at once, or when the write queue is back within its bound (backpressure). Waiters, the
+   * `block` event and `onCommitted` follow when the batch is durable.
+   */
   async commitDecided(idHex: string, commit: Commit): Promise<AppliedBlock> {
+    return (await this.commit(idHex, commit)).applied;
+  }
+
+  private async commit(
+    idHex: string,
+    commit: Commit,
+  ): Promise<{ applied: AppliedBlock; written: Promise<void> }> {
+    if (this.closed) throw new RoamError('INTERNAL', 'node is closed');
     const t0 = performance.now();
     const d = this.app.finalizeBlock(idHex, encodeCommit(commit));
     const applied: AppliedBlock = {
@@ -514,17 +566,37 @@ export class Node implements NodeApi, ConsensusHost {
       receipts: d.result.receipts,
       endEvents: d.result.endEvents,
     };
-    await this.persist(
-      applied,
-      blockBatch(applied, d.result.changes, d.commit),
-      (performance.now() - t0) / 1000,
+    // The state already holds this block; its transactions are no longer pending.
+    this.filter.addBlock(
+      applied.height,
+      applied.envelopes.map((e) => e.idHex),
     );
-    return applied;
+    for (const e of applied.envelopes) this.mempool.remove(e.idHex);
+    for (const env of this.mempool.evictExpired(applied.block.header.time))
+      this.drop(env, new RoamError('TX_EXPIRED'));
+    const ops = blockBatch(applied, d.result.changes, d.commit);
+    const applySeconds = (performance.now() - t0) / 1000;
+    const behind = this.queue.size;
+    // Readers (and the duplicate check) see the batch from here on, before it is durable.
+    const queued = this.queue.push(applied.height, ops);
+    if (behind >= 2) failpoint('batches-pending');
+    // With pipelined heights the next height starts before this batch lands: a node that does not
+    // implement the version in force at the next height halts now, before taking part in it.
+    this.checkUpgrade();
+    const { written } = await queued;
+    written.then(
+      () => this.landed(applied, applySeconds),
+      () => {}, // reported once, by `fatal`
+    );
+    return { applied, written };
   }
 
   /**
    * Block sync: import a block of the next height with the commit that finalised it (checked
-   * against that height's active set), then its transactions and state root.
+   * against that height's active set), then its transactions and state root. Resolves once its batch
+   * is durable: an imported block has no decision record in the consensus WAL, so the node must not
+   * sign anything at a later height before the store has it (a crash would bring it back below a
+   * height it already voted at).
    */
   async importFinal(block: Block, commitBytes: Uint8Array): Promise<AppliedBlock> {
     const id = blockId(block.header);
@@ -537,28 +609,13 @@ export class Node implements NodeApi, ConsensusHost {
       id,
     );
     this.checkCandidate(block);
-    return this.commitDecided(bytesToHex(id), commit);
+    const { applied, written } = await this.commit(bytesToHex(id), commit);
+    await written;
+    return applied;
   }
 
-  private async persist(a: AppliedBlock, ops: KvBatchOp[], applySeconds: number): Promise<void> {
-    // The state already holds this block; its transactions are no longer pending.
-    for (const e of a.envelopes) {
-      this.mempool.remove(e.idHex);
-      // Until the batch is durable the transaction is neither in the store nor pending: say pending.
-      this.committing.add(e.idHex);
-    }
-    for (const env of this.mempool.evictExpired(a.block.header.time))
-      this.drop(env, new RoamError('TX_EXPIRED'));
-    try {
-      await this.store.batch(ops);
-    } catch (e) {
-      // Memory is ahead of disk now: the only safe course is to stop and restart from disk.
-      this.log('error', 'storage commit failed; stopping', { err: String(e) });
-      this.closed = true;
-      throw e;
-    }
-    for (const e of a.envelopes) this.committing.delete(e.idHex);
-    // Only what is on disk is reported as the head: a crash cannot take back what clients saw.
+  /** A block's storage batch is durable: report it (a crash can no longer take it back from disk). */
+  private landed(a: AppliedBlock, applySeconds: number): void {
     this.durable = { height: a.height, id: a.id, time: Number(a.block.header.time) };
     a.envelopes.forEach((e, i) => {
       const ws = this.waiters.get(e.idHex);
@@ -580,6 +637,21 @@ export class Node implements NodeApi, ConsensusHost {
     this.checkUpgrade();
   }
 
+  /**
+   * A storage batch failed. Memory is ahead of disk: the node stops at once, loudly (consensus
+   * stopped, submissions refused, waiters told) and the process should exit (`onFatal`); a restart
+   * reads the store and commits the decided blocks from the consensus WAL.
+   */
+  private fatal(e: unknown): void {
+    this.log('error', 'storage commit failed; the node stops', { err: String(e) });
+    this.closed = true;
+    void this.driver?.stop();
+    const err = new RoamError('INTERNAL', `storage failed: ${String(e)}`);
+    for (const ws of this.waiters.values()) for (const w of ws) w.reject(err);
+    this.waiters.clear();
+    this.config.onFatal?.(e);
+  }
+
   onBlock(listener: (b: AppliedBlock) => void): () => void {
     this.emitter.on('block', listener);
     return () => this.emitter.off('block', listener);
@@ -590,7 +662,7 @@ export class Node implements NodeApi, ConsensusHost {
   async txStatus(txId: string): Promise<TxStatus | undefined> {
     const inc = this.reader.included(txId);
     if (inc) return inc;
-    if (this.mempool.has(txId) || this.committing.has(txId)) return { status: 'pending', txId };
+    if (this.mempool.has(txId)) return { status: 'pending', txId };
     const r = this.rejected.get(txId);
     if (r) return { status: 'rejected', txId, ...r };
     return undefined;
@@ -619,6 +691,8 @@ export class Node implements NodeApi, ConsensusHost {
   async close(): Promise<void> {
     this.closed = true;
     await this.driver?.stop();
+    // The decided blocks still queued are written before the store closes.
+    await this.queue.drain().catch(() => {});
     for (const [id, ws] of this.waiters)
       for (const w of ws) w.reject(new RoamError('WAIT_TIMEOUT', `node closed before ${id} was included`));
     this.waiters.clear();

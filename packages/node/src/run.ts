@@ -150,7 +150,17 @@ export async function serveNode(
   network?: NetworkConfig,
 ): Promise<RunningNode & { p2p: P2P | null }> {
   let observe: (txs: number, seconds: number) => void = () => {};
-  const node = await Node.open({ ...config, onCommitted: (b, s) => observe(b.envelopes.length, s) });
+  const node = await Node.open({
+    ...config,
+    onCommitted: (b, s) => observe(b.envelopes.length, s),
+    // A storage batch failed: memory is ahead of disk. Exit loudly; a restart recovers from the WAL.
+    onFatal:
+      config.onFatal ??
+      ((e) => {
+        logger.fatal({ err: String(e) }, 'storage failed: exiting');
+        process.exit(70);
+      }),
+  });
   // `roamchain node backup` asks this socket for a consistent snapshot while the node runs.
   const admin = await serveAdminSocket(config.dataDir, node.store, bytesToHex(node.chainId), (msg, data) =>
     logger.info(data ?? {}, msg),

@@ -9,11 +9,16 @@
  *                   found valid: it may prevote, precommit and lock on it)
  *   kind 2 decided  data = [32-byte block id][commit encoding]: the decision, before the batch
  *   kind 3 end      no data: the height's storage batch is durable (#ENDHEIGHT)
+ *   kind 4 sign     data = the consensus sign state (@roamchain/consensus `encodeSignState`): what
+ *                   the node last signed and its lock. Appended and fsynced before every signature
+ *                   leaves (one fdatasync, covering the bodies appended before it); the last one in
+ *                   the log is the node's double-sign protection at start.
  *
- * Ordering (the driver's duty): a body is appended when the node first finds it valid, and the log
- * is fsynced before the node persists its sign state for any signature (`sync()` from the core's
- * `persist`); so the body of every value the node ever voted or locked on is durable before the
- * vote. A decision is appended and fsynced before the storage batch starts.
+ * Ordering (the driver's duty): a body is appended when the node first finds it valid, and the sign
+ * state of every signature is appended and fsynced before the signature leaves (`signState` from
+ * the core's `persist`); the body of every value the node ever voted or locked on was appended
+ * before, so it is durable with the vote. A decision is appended and fsynced before the storage
+ * batch starts.
  *
  * Fsync cost: appends only write into the OS; one fdatasync covers everything appended since the
  * last one, and happens only when a signature (or a storage batch) depends on it — so the bodies of
@@ -27,23 +32,30 @@
  * with `WAL_CORRUPT` (an operator must look; deleting the file is safe only if the node is not
  * locked on a block, see the README).
  *
+ * Pipelined heights: the storage batches of several decided heights may be pending at once (the
+ * node's write queue); their records stay needed until each batch lands (`end`). The log keeps the
+ * records of every height above the last end marker in memory (`carry`, bounded by the write queue's
+ * bound) and writes them again at the head of a rotated file, so a rotation never drops a decision
+ * whose batch is not durable.
+ *
  * Bounded: at the start of each height (`beginHeight`) when the file has grown past `maxBytes` it
  * is rotated (renamed to wal.bin.1, replacing the previous one, kept for diagnosis) and a new file
- * begins. Records of heights below the store's head are never needed, so the live file holds at
- * most `maxBytes` plus the records of one height; within a height, bodies are at most one per
- * distinct valid value (`has`), and the driver writes only those.
+ * begins with the carried records. Records of heights the store holds are never needed, so the live
+ * file holds at most `maxBytes` plus the records of the pending heights and the current one; within
+ * a height, bodies are at most one per distinct valid value (`has`), and the driver writes only those.
  */
 import {
   closeSync,
   existsSync,
   fdatasyncSync,
-  fstatSync,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -53,9 +65,10 @@ import { RoamError } from '@roamchain/protocol';
 export type WalRecord =
   | { kind: 'body'; height: bigint; block: Uint8Array }
   | { kind: 'decided'; height: bigint; id: Uint8Array; commit: Uint8Array }
-  | { kind: 'end'; height: bigint };
+  | { kind: 'end'; height: bigint }
+  | { kind: 'sign'; height: bigint; state: Uint8Array };
 
-const KIND = { body: 1, decided: 2, end: 3 } as const;
+const KIND = { body: 1, decided: 2, end: 3, sign: 4 } as const;
 const HEADER = 8;
 /** Largest payload accepted (a block is at most 16 MiB on the wire; a commit far less). */
 export const MAX_WAL_RECORD = 32 * 1024 * 1024;
@@ -77,6 +90,10 @@ export class Wal {
   private bodies = new Set<string>();
   private bodiesHeight = -1n;
   private lastEnd = -1n;
+  /** Encoded records of the heights above `lastEnd` (still needed: rewritten by a rotation). */
+  private carry = new Map<bigint, Uint8Array[]>();
+  /** The last sign state record (rewritten first by a rotation). */
+  private lastSign: Uint8Array | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -115,6 +132,10 @@ export class Wal {
     for (const r of records) {
       if (r.kind === 'end' && r.height > wal.lastEnd) wal.lastEnd = r.height;
     }
+    for (const { kind, height, rec } of rawRecords(data.subarray(0, end))) {
+      if (kind === KIND.sign) wal.lastSign = rec;
+      else if (kind !== KIND.end && height > wal.lastEnd) wal.carryRecord(height, rec);
+    }
     return { wal, replay: { records, truncated: data.length - end } };
   }
 
@@ -152,9 +173,16 @@ export class Wal {
    * A new height begins (the store holds everything below it): the end marker of the height before
    * if it is missing, and a rotation when the file has grown past the bound.
    */
-  beginHeight(height: bigint): void {
-    if (this.lastEnd < height - 1n && height > 0n) this.end(height - 1n);
+  beginHeight(_height: bigint): void {
     if (this.size > this.maxBytes) this.rotate();
+  }
+
+  /**
+   * The store holds every height up to `height` (start-up: the store's head): their records are no
+   * longer carried over a rotation. Writes nothing.
+   */
+  settled(height: bigint): void {
+    for (const h of this.carry.keys()) if (h <= height) this.carry.delete(h);
   }
 
   /** The storage batch of `height` is durable (no fsync: see the file comment). */
@@ -162,6 +190,28 @@ export class Wal {
     if (height <= this.lastEnd) return;
     this.append(KIND.end, height, new Uint8Array(0));
     this.lastEnd = height;
+    this.settled(height);
+  }
+
+  /** Heights whose records are carried (pending batches and the current height), in order. */
+  carriedHeights(): bigint[] {
+    return [...this.carry.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private carryRecord(height: bigint, rec: Uint8Array): void {
+    const list = this.carry.get(height);
+    if (list) list.push(rec);
+    else this.carry.set(height, [rec]);
+  }
+
+  /**
+   * Appends the sign state of a signature about to leave and makes the log durable (one fdatasync
+   * for it and the bodies before it). Throws once the log is closed: nothing may be signed then.
+   */
+  signState(height: bigint, state: Uint8Array): void {
+    if (this.closed) throw new RoamError('INTERNAL', 'the consensus WAL is closed');
+    this.lastSign = this.append(KIND.sign, height, state);
+    this.sync();
   }
 
   /** Makes everything appended so far durable (one fdatasync; none if nothing is new). */
@@ -183,8 +233,8 @@ export class Wal {
     }
   }
 
-  private append(kind: number, height: bigint, data: Uint8Array): void {
-    if (this.closed) return; // late messages after stop: nothing is signed on them (sync throws)
+  private append(kind: number, height: bigint, data: Uint8Array): Uint8Array | null {
+    if (this.closed) return null; // late messages after stop: nothing is signed on them (sync throws)
     const payload = new Uint8Array(9 + data.length);
     const dv = new DataView(payload.buffer);
     payload[0] = kind;
@@ -196,25 +246,57 @@ export class Wal {
     hv.setUint32(0, payload.length);
     hv.setUint32(4, crc32(payload));
     rec.set(payload, HEADER);
+    this.writeAll(rec);
+    if (kind !== KIND.end && kind !== KIND.sign && height > this.lastEnd) this.carryRecord(height, rec);
+    return rec;
+  }
+
+  private writeAll(rec: Uint8Array): void {
     let off = 0;
     while (off < rec.length) off += writeSync(this.fd, rec, off, rec.length - off);
     this.size += rec.length;
     this.dirty = true;
   }
 
+  /**
+   * The new file is written aside first (the sign state, then the pending heights' decisions and
+   * bodies), fsynced, and only then put in place by a rename over the live file: a crash at any
+   * moment leaves either the old log or the new one, never a log without the sign state.
+   */
   private rotate(): void {
     if (this.closed) return;
     this.sync();
-    closeSync(this.fd);
-    renameSync(this.path, join(this.dir, 'wal.bin.1'));
-    this.fd = openSync(this.path, 'a+', 0o600);
+    const next = join(this.dir, 'wal.bin.new');
+    const fd = openSync(next, 'w', 0o600);
+    let size = 0;
+    try {
+      const recs = [
+        ...(this.lastSign ? [this.lastSign] : []),
+        ...this.carriedHeights().flatMap((h) => this.carry.get(h)!),
+      ];
+      for (const rec of recs) {
+        let off = 0;
+        while (off < rec.length) off += writeSync(fd, rec, off, rec.length - off);
+        size += rec.length;
+      }
+      fdatasyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    const old = join(this.dir, 'wal.bin.1');
+    rmSync(old, { force: true });
+    linkSync(this.path, old); // kept for diagnosis
+    renameSync(next, this.path);
     const d = openSync(this.dir, 'r');
     try {
-      fsyncSync(d); // the rename and the new file survive a crash
+      fsyncSync(d); // the rename survives a crash
     } finally {
       closeSync(d);
     }
-    this.size = fstatSync(this.fd).size;
+    closeSync(this.fd);
+    this.fd = fd;
+    this.size = size;
     this.dirty = false;
   }
 }
@@ -250,6 +332,18 @@ export function parseWal(data: Uint8Array, name = 'wal'): { records: WalRecord[]
   return { records, end: off };
 }
 
+/** The encoded records of a log already checked by `parseWal` (each with its height). */
+function* rawRecords(data: Uint8Array): Generator<{ kind: number; height: bigint; rec: Uint8Array }> {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let off = 0;
+  while (off + HEADER <= data.length) {
+    const len = dv.getUint32(off);
+    const rec = data.slice(off, off + HEADER + len);
+    yield { kind: data[off + HEADER]!, height: dv.getBigUint64(off + HEADER + 1), rec };
+    off += HEADER + len;
+  }
+}
+
 /** Nothing valid can follow `off`: the rest is one (torn) record or zero fill from the crash. */
 function tornTail(data: Uint8Array, off: number): boolean {
   const rest = data.subarray(off);
@@ -272,6 +366,8 @@ function decodeRecord(p: Uint8Array): WalRecord | null {
       return { kind: 'decided', height, id: data.slice(0, 32), commit: data.slice(32) };
     case KIND.end:
       return data.length === 0 ? { kind: 'end', height } : null;
+    case KIND.sign:
+      return data.length > 0 ? { kind: 'sign', height, state: data.slice() } : null;
     default:
       return null;
   }

@@ -5,7 +5,8 @@
  *
  *  1. the single validator (solo, no network: the `npm start` set-up): killed at every point from
  *     a proposal's body to the storage batch, one after the other; also the wedge this fixes —
- *     the same crash with the WAL removed leaves it re-proposing a locked block it lacks;
+ *     the same crash with the bodies removed from the WAL (its sign state kept) leaves it
+ *     re-proposing a locked block it lacks;
  *  2. one of four validators, killed at each point in turn (then restarted: it syncs and votes);
  *  3. all four at once, at one point (a node that never gets there because the others died first
  *     is SIGKILLed by the test), then all restarted.
@@ -16,7 +17,7 @@
  * the full matrix: ROAMCHAIN_FAILPOINT_MATRIX=full npx vitest run packages/node/test/e2e-failpoints.test.ts
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devnetGenesis, devnetNodeKey, devnetValidators } from '@roamchain/devnet';
@@ -30,6 +31,7 @@ import {
   waitForApi,
 } from '../src/cluster.js';
 import type { Failpoint } from '../src/failpoint.js';
+import { parseWal, Wal } from '../src/wal.js';
 import { http, sleep, until } from './support/proc.js';
 
 const FULL = process.env.ROAMCHAIN_FAILPOINT_MATRIX === 'full';
@@ -194,13 +196,23 @@ describe('crash points (real processes)', () => {
     await kill9(procs.get(m.name)!);
   }, 240_000);
 
-  it('without its WAL the same crash wedges the single validator (what the WAL fixes)', async () => {
+  it('without the bodies in its WAL the same crash wedges the single validator (what the WAL fixes)', async () => {
     const plan = await cluster('wedge', 1);
     const m = plan.members[0]!;
     await withLogs(plan, async () => {
       const p = start(m, { ...SOLO, ROAMCHAIN_FAILPOINT: 'precommit-signed:3' });
       expect(await exitOf(p, 60_000)).toBe('SIGKILL');
-      rmSync(join(m.dir, 'chain', 'consensus', 'wal.bin'));
+      // The WAL without its bodies and decisions: only the sign state (the lock) is kept.
+      const walPath = join(m.dir, 'chain', 'consensus', 'wal.bin');
+      const sign = parseWal(new Uint8Array(readFileSync(walPath)))
+        .records.filter((r) => r.kind === 'sign')
+        .at(-1);
+      expect(sign?.kind, 'the sign state is in the WAL').toBe('sign');
+      const aside = mkdtempSync(join(root, 'wal-'));
+      const { wal } = Wal.open(aside);
+      if (sign?.kind === 'sign') wal.signState(sign.height, sign.state);
+      wal.close();
+      copyFileSync(join(aside, 'wal.bin'), walPath);
       start(m, SOLO);
       await waitForApi(m.url, 60_000);
       const h = await heightOf(m);

@@ -66,15 +66,53 @@ describe('consensus WAL', () => {
     expect(b?.kind === 'body' && [...b.block]).toEqual([...body(3)]);
   });
 
-  it('beginHeight writes the missing end marker of the height before', () => {
+  it('a rotation keeps the records of decided heights whose batch is not durable (pipelined)', () => {
     const dir = tmp();
-    const { wal } = Wal.open(dir);
-    wal.body(5n, 'aa', body(1));
-    wal.beginHeight(6n); // height 5 finished without a decision here (block sync imported it)
+    const { wal } = Wal.open(dir, 1000);
+    for (let h = 1n; h <= 3n; h++) {
+      wal.beginHeight(h);
+      wal.body(h, `b${h}`, body(Number(h), 600));
+      wal.decided(h, id(Number(h)), new Uint8Array([Number(h)]));
+    }
+    wal.end(1n); // height 1 landed; 2 and 3 are pending
+    wal.beginHeight(4n); // past 1000 bytes: rotated
+    expect(existsSync(join(dir, 'wal.bin.1'))).toBe(true);
     wal.close();
-    const { wal: w2, replay } = Wal.open(dir);
+    const { wal: w2, replay } = Wal.open(dir, 1000);
+    expect(replay.records.map((r) => `${r.kind}@${r.height}`)).toEqual([
+      'body@2',
+      'decided@2',
+      'body@3',
+      'decided@3',
+    ]);
+    // Re-opened: still carried until they land; a second rotation keeps them again.
+    expect(w2.carriedHeights()).toEqual([2n, 3n]);
+    w2.end(2n);
+    expect(w2.carriedHeights()).toEqual([3n]);
     w2.close();
-    expect(replay.records.map((r) => `${r.kind}@${r.height}`)).toEqual(['body@5', 'end@5']);
+  });
+
+  it('keeps the sign state as fsynced records; the last one survives rotations (written aside, then renamed)', () => {
+    const dir = tmp();
+    const { wal } = Wal.open(dir, 1000);
+    wal.signState(1n, new Uint8Array([1, 1]));
+    for (let h = 1n; h <= 6n; h++) {
+      wal.beginHeight(h);
+      wal.body(h, `b${h}`, body(Number(h), 400));
+      wal.signState(h, new Uint8Array([Number(h), 2]));
+      wal.decided(h, id(Number(h)), new Uint8Array([1]));
+      wal.end(h);
+    }
+    wal.beginHeight(7n);
+    wal.close();
+    expect(existsSync(join(dir, 'wal.bin.new'))).toBe(false);
+    const { wal: w2, replay } = Wal.open(dir, 1000);
+    w2.close();
+    const signs = replay.records.filter((r) => r.kind === 'sign');
+    // The rotated file begins with the last sign state (nothing of heights already stored).
+    expect(replay.records[0]).toMatchObject({ kind: 'sign', height: 6n });
+    expect(signs.at(-1)?.kind === 'sign' && [...signs.at(-1)!.state]).toEqual([6, 2]);
+    expect(readFileSync(join(dir, 'wal.bin.1')).length).toBeGreaterThan(1000);
   });
 
   it('cuts a torn last record (every cut point) and keeps the records before it', () => {

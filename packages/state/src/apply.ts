@@ -108,7 +108,8 @@ function checkEnvelope(
   if (!known || refPrefixOf(known) !== tx.refBlockPrefix) {
     throw new RoamError('TX_TAPOS_INVALID', `block ${ref} id prefix does not match`);
   }
-  if (seen.has(env.idHex)) throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
+  if (seen.has(env.idHex, tx.refBlockNum))
+    throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
   const signers = requiredSigners(tx.ops);
   const keys: Uint8Array[] = signers.map((n) => {
     const a = o.get<Account>(K.account(n));
@@ -186,7 +187,7 @@ export class BlockBuilder {
     this.block = new Overlay(state);
     const index = opts.txIndex ?? state.recentTxs;
     const mine = new Set<string>();
-    this.seen = { has: (id) => mine.has(id) || index.has(id), add: (id) => mine.add(id) };
+    this.seen = { has: (id, ref) => mine.has(id) || index.has(id, ref), add: (id) => mine.add(id) };
     const params = this.params;
     const producer = this.block.get<Account>(K.account(start.producer));
     if (!producer) throw new RoamError('BLOCK_BAD_PRODUCER', `producer ${start.producer} unknown`);

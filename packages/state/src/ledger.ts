@@ -64,7 +64,12 @@ export interface Staged {
  * id once its expiration has passed is safe: an expired transaction is refused before this lookup.
  */
 export interface TxIndex {
-  has(idHex: string): boolean;
+  /**
+   * `refBlockNum`: the transaction's TaPoS reference. It can only have been included in a block
+   * above it (TaPoS requires ref < height), so an index that covers every block above it may answer
+   * from memory alone.
+   */
+  has(idHex: string, refBlockNum?: number): boolean;
 }
 
 /** The in-memory `TxIndex` of a state (tests, replay, tools): ids bucketed by expiration second. */
