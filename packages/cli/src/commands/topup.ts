@@ -33,7 +33,7 @@ interface TopUpOpts {
   payer: string;
   issuer?: string;
   agent?: string;
-  feeDeposit: bigint;
+  feeDeposit?: bigint;
   prev?: string;
 }
 
@@ -52,7 +52,7 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption('--payer <account>', 'the contract payer (in the keystore)', nameArg)
     .option('--issuer <operator>', "the contract issuer (default: the contract's)", nameArg)
     .option('--agent <url>', "the issuer's agent, which countersigns (POST /v1/countersign)", urlArg)
-    .option('--fee-deposit <umt>', 'UMT the issuer adds to the contract fee deposit', amountArg, 0n)
+    .option('--fee-deposit <umt>', 'UMT the issuer adds to the contract fee deposit (default 0)', amountArg)
     .option('--prev <hash>', 'contract head (default: the current head)', hex32Arg)
     .action(
       act<[string], TopUpOpts>(async (ctx, o, [contract]) => {
@@ -65,7 +65,7 @@ export function register(program: Command, cli: CliContext): void {
           contract,
           prev: o.prev ?? c.head,
           amount: o.amount,
-          feeDeposit: o.feeDeposit,
+          feeDeposit: o.feeDeposit ?? 0n,
         });
         let r: TxResult;
         if (o.agent !== undefined) {
