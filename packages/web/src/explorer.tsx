@@ -446,7 +446,16 @@ function BlockPage({ refId }: { refId: string }) {
 /** The fee distribution of a block, from its fees_paid event. */
 function feeRows(events: { type: string }[]): [string, ReactNode][] {
   const f = events.find((e) => e.type === 'fees_paid') as Record<string, string> | undefined;
-  if (!f) return [];
+  // A block of fee-free transactions only (ratings, evidence, audit attestations) pays no fees.
+  if (!f)
+    return [
+      [
+        'Fees',
+        <span key="fees" data-testid="block-fees">
+          none (no fee-paying transaction in this block)
+        </span>,
+      ],
+    ];
   return [
     [
       'Fees',
