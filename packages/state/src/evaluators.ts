@@ -47,6 +47,7 @@ import {
   type Unbonding,
   type Validator,
 } from './objects.js';
+import { noteProvisioned, noteRequestOpened } from './service.js';
 import { evalContractTopup, evalOfferPause, requireOfferOnSale } from './topup.js';
 import {
   dropFromCurrentSet,
@@ -429,6 +430,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     const s = stats(ctx, offer.operator);
     ctx.o.put(K.stats(offer.operator), { ...s, contracts: s.contracts + 1 });
     ctx.enqueue(EXPIRY_QUEUE, bucketOf(expiresAt), id);
+    noteRequestOpened(ctx, c);
     ctx.emit({
       type: 'contract_opened',
       contract: bytesToHex(id),
@@ -508,6 +510,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       iccidHash: op.iccidHash,
       provisionedAt: ctx.time,
     });
+    noteProvisioned(ctx, c);
     ctx.emit({
       type: 'contract_provisioned',
       contract: bytesToHex(c.id),
