@@ -482,6 +482,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       volumeUp: c.volumeUp + r.volumeUp,
       volumeDown: c.volumeDown + r.volumeDown,
     });
+    // The assignee's first step within the timeout is what the service window counts (service.ts).
+    if (c.provisionedAt === 0n && c.chargeCount === 0) noteProvisioned(ctx, c);
     ctx.emit({
       type: 'contract_charged',
       contract: bytesToHex(c.id),
@@ -510,7 +512,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       iccidHash: op.iccidHash,
       provisionedAt: ctx.time,
     });
-    noteProvisioned(ctx, c);
+    if (c.chargeCount === 0) noteProvisioned(ctx, c);
     ctx.emit({
       type: 'contract_provisioned',
       contract: bytesToHex(c.id),

@@ -2,7 +2,8 @@
  * The measured service signal's bookkeeping (docs/RATING.md "Service"): deterministic, integer,
  * block time as the only clock. Per visited operator and day (block time / 86,400,000):
  * - request_open counts `opened` and queues the Request on SERVICE_QUEUE at its step timeout;
- * - provision counts `provisioned` and its delay (capped at SERVICE_DELAY_CAP_MS);
+ * - the assignee's first step (Provision, or a Charge before any Provision), which the evaluators
+ *   accept only within the step timeout, counts `provisioned` and its delay (capped);
  * - at block end, a queued Request still not provisioned at its step timeout counts `failed`
  *   (on the day its timeout passed), then day records that left the 30-day window are subtracted
  *   from the operator's window totals and deleted, read from the day index (never a scan).
@@ -67,7 +68,7 @@ export function noteRequestOpened(ctx: ApplyCtx, c: Contract): void {
   ctx.enqueue(SERVICE_QUEUE, provisionDeadline(c) / 1000n, c.id);
 }
 
-/** provision: provisioned in time (the evaluator refuses a Provision after the step timeout). */
+/** The assignee's first step, in time (the evaluators refuse a step after the step timeout). */
 export function noteProvisioned(ctx: ApplyCtx, c: Contract): void {
   const delay = ctx.time - c.openedAt;
   note(ctx, c.assignee, {
@@ -87,7 +88,7 @@ export function serviceEnd(ctx: ApplyCtx, drain: Drain): void {
     SERVICE_QUEUE,
     (id) => {
       const c = contractOf(id);
-      return c && c.provisionedAt === 0n ? provisionDeadline(c) : undefined;
+      return c && c.provisionedAt === 0n && c.chargeCount === 0 ? provisionDeadline(c) : undefined;
     },
     (id) => note(ctx, contractOf(id)!.assignee, { ...ZERO, failed: 1 }),
   );

@@ -114,9 +114,31 @@ function world(ephemeral: () => Uint8Array = freshEphemeralKey) {
       time !== undefined ? { time } : {},
     );
   };
+  const charge = (operator: string, cid: Uint8Array) => {
+    const head = c.state.get<{ head: Uint8Array }>(K.contract(bytesToHex(cid)))!.head;
+    c.submit([
+      {
+        type: 'charge',
+        assignee: operator,
+        contract: cid,
+        prev: head,
+        record: {
+          seq: 1,
+          usageType: 'data',
+          start: c.time,
+          duration: 60,
+          volumeUp: 1000n,
+          volumeDown: 1000n,
+          units: 1n,
+          amount: 1000n,
+        },
+        sealed: new Uint8Array(),
+      },
+    ]);
+  };
   /** An empty block at `time`. */
   const at = (time: bigint) => c.block([], { time });
-  return { c, open, provision, at };
+  return { c, open, provision, charge, at };
 }
 
 describe('service window (does the operator serve?)', () => {
@@ -167,6 +189,19 @@ describe('service window (does the operator serve?)', () => {
       meanProvisionMs30d: 3000, // (2,000 + 4,000) / 2
       servedShareBps: 5000,
       serviceBps: 7777, // 10,000 x (5 + 2) / (5 + 4)
+      service: 'serving',
+    });
+  });
+
+  it('counts a Charge before any Provision as the first step, once', () => {
+    const w = world();
+    const a = w.open('op-b');
+    w.charge('op-b', a);
+    w.provision('op-b', a);
+    w.at(w.c.time + BigInt(TIMEOUT_SEC) * 1000n + 1000n);
+    expect(operatorRating(w.c.state, 'op-b')).toMatchObject({
+      provisioned30d: 1,
+      failed30d: 0,
       service: 'serving',
     });
   });
