@@ -235,8 +235,14 @@ export const RATING = obj({
     description: "share of the last 30 days' settled Requests provisioned in time, bps (10,000 when none)",
   },
   opened30d: { ...INT, description: "Requests opened on the operator's offers in the last 30 days" },
-  provisioned30d: { ...INT, description: 'Requests provisioned within their step timeout in the last 30 days' },
-  failed30d: { ...INT, description: 'Requests whose step timeout passed without a Provision in the last 30 days' },
+  provisioned30d: {
+    ...INT,
+    description: 'Requests provisioned within their step timeout in the last 30 days',
+  },
+  failed30d: {
+    ...INT,
+    description: 'Requests whose step timeout passed without a Provision in the last 30 days',
+  },
   meanProvisionMs30d: { ...INT, description: 'mean time from Request to Provision, ms (0 when none)' },
 });
 
