@@ -757,8 +757,11 @@ describe('Web-API on a real node', () => {
       contracts: 1,
     });
     expect(r.body.ratingBps).toBeGreaterThan(7000);
-    expect(r.body.service).toMatch(/^(new|serving|unproven)$/);
+    expect(r.body.service).toMatch(/^(new|serving|unproven|failing)$/);
     expect(r.body.serviceBps).toBe(10_000);
+    // The measured 30-day service window (docs/RATING.md): op-de provisioned its one Request.
+    expect(r.body).toMatchObject({ opened30d: 1, provisioned30d: 1, failed30d: 0, servedShareBps: 10_000 });
+    expect(typeof r.body.meanProvisionMs30d).toBe('number');
     expectError(await get(env, '/v1/operators/nobody/rating'), 404, 'ACCOUNT_UNKNOWN');
     const all = await get(env, '/v1/ratings');
     expect(all.body.items.map((x: J) => x.operator)).toEqual(['op-de', 'op-fr']);

@@ -216,10 +216,23 @@ export interface OperatorRatingJson {
   contracts: number;
   closed: number;
   badService: number;
-  /** Service signal, bps (10,000 = no evidence against the operator); absent on older nodes. */
+  /** Service signal for the ranking, bps (10,000 = no evidence against the operator); absent on older nodes. */
   serviceBps?: number;
-  /** 'new': no contract closed; 'serving': has charged for service; 'unproven': closed contracts, nothing charged. */
-  service?: 'new' | 'serving' | 'unproven';
+  /**
+   * 'new': no Request settled in the last 30 days; 'serving': provisioned at least as many as timed
+   * out; 'unproven': none provisioned, some timed out; 'failing': more timed out than provisioned.
+   */
+  service?: 'new' | 'serving' | 'unproven' | 'failing';
+  /** Share of the last 30 days' settled Requests provisioned in time, bps (10,000 when none). */
+  servedShareBps?: number;
+  /** Requests opened on the operator's offers in the last 30 days. */
+  opened30d?: number;
+  /** Requests provisioned within their step timeout in the last 30 days. */
+  provisioned30d?: number;
+  /** Requests whose step timeout passed without a Provision in the last 30 days. */
+  failed30d?: number;
+  /** Mean time from Request to Provision over the last 30 days, ms (0 when none). */
+  meanProvisionMs30d?: number;
 }
 
 export interface RankedOfferJson {

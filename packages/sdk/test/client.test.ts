@@ -214,6 +214,8 @@ describe('RoamClient against a real node', () => {
     expect((await c.contracts({ party: A.subscriber })).items.map((x) => x.id)).toContain(cid);
     const rating = await c.operatorRating(A.visited);
     expect(rating).toMatchObject({ operator: A.visited, ratingCount: 1, closed: 1 });
+    // The 30-day service window (docs/RATING.md): its first step (a Charge) came within the timeout.
+    expect(rating).toMatchObject({ opened30d: 1, provisioned30d: 1, failed30d: 0, service: 'serving' });
     expect((await c.ratings()).items.map((r) => r.operator)).toContain(A.visited);
 
     // The live feed saw the whole contract, in order.

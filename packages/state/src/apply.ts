@@ -30,6 +30,7 @@ import { miniUnbondEnd, rememberMiniRoot } from './mini.js';
 import { miniImportanceEnd, noteMiniActivity } from './mini-importance.js';
 import { type Account, type ChainMeta, type Contract, K, type Unbonding, type Validator } from './objects.js';
 import { payFees } from './payouts.js';
+import { serviceEnd } from './service.js';
 import { type ParentVotes, parentVotes, slaEnd } from './sla.js';
 import { epochBoundary } from './validators.js';
 
@@ -285,6 +286,8 @@ export class BlockBuilder {
         });
       },
     );
+    // 2b. Requests past their step timeout without a Provision; the service window rolls (service.ts).
+    serviceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
     // 3. Governance: passed proposals executed, deadlines closed, epoch-bound params (governance.ts).
     governanceEnd(ctx, (q, dueAt, each) => this.drainDue(ctx, q, now, dueAt, each));
     // 4. The block and its parent commit's precommits count for the SLA; a new day closes the last

@@ -47,6 +47,7 @@ import {
   type Unbonding,
   type Validator,
 } from './objects.js';
+import { noteProvisioned, noteRequestOpened } from './service.js';
 import { evalContractTopup, evalOfferPause, requireOfferOnSale } from './topup.js';
 import {
   dropFromCurrentSet,
@@ -429,6 +430,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
     const s = stats(ctx, offer.operator);
     ctx.o.put(K.stats(offer.operator), { ...s, contracts: s.contracts + 1 });
     ctx.enqueue(EXPIRY_QUEUE, bucketOf(expiresAt), id);
+    noteRequestOpened(ctx, c);
     ctx.emit({
       type: 'contract_opened',
       contract: bytesToHex(id),
@@ -480,6 +482,8 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       volumeUp: c.volumeUp + r.volumeUp,
       volumeDown: c.volumeDown + r.volumeDown,
     });
+    // The assignee's first step within the timeout is what the service window counts (service.ts).
+    if (c.provisionedAt === 0n && c.chargeCount === 0) noteProvisioned(ctx, c);
     ctx.emit({
       type: 'contract_charged',
       contract: bytesToHex(c.id),
@@ -508,6 +512,7 @@ export const EVALUATORS: { [K in OpName]: Evaluator<K> } = {
       iccidHash: op.iccidHash,
       provisionedAt: ctx.time,
     });
+    if (c.chargeCount === 0) noteProvisioned(ctx, c);
     ctx.emit({
       type: 'contract_provisioned',
       contract: bytesToHex(c.id),

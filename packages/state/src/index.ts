@@ -13,6 +13,8 @@ export * from './mini-objects.js';
 export * from './objects.js';
 export * from './payouts.js';
 export * from './rating.js';
+export * from './service.js';
+export * from './service-objects.js';
 export * from './sla.js';
 export * from './testkit.js';
 export * from './validators.js';

@@ -29,6 +29,7 @@ import {
 } from '@roamchain/protocol';
 import { GOV_CODECS } from './gov-objects.js';
 import { MINI_CODECS } from './mini-objects.js';
+import { SERVICE_CODECS } from './service-objects.js';
 
 export const account = struct({
   name,
@@ -298,6 +299,7 @@ const CODECS: [string, Codec<any>][] = [
   ['qk/', queueChunk],
   ...GOV_CODECS,
   ...MINI_CODECS,
+  ...SERVICE_CODECS,
 ];
 
 export function codecForKey(key: string): Codec<unknown> {

@@ -12,9 +12,10 @@
  *   rating = stars x (10,000 − bad) / 10,000, halved while the operator is idle in governance
  *            (skipped govMaxSkips proposals in a row; docs/GOVERNANCE.md)
  *
- * Service (does the operator actually serve?), in bps, see `serviceSignal`:
- *   service = 10,000                              until 3 contracts closed, or once anything was charged
- *           = 10,000 x 5 / (5 + closedContracts)  while 3+ closed contracts all ended with nothing charged
+ * Service (does the operator actually serve?), in bps, see `serviceSignal`: over the last 30 days,
+ *   service = 10,000 x (5 + provisioned) / (5 + provisioned + failed)
+ *   where a Request counts once provisioned (within its step timeout) or once its step timeout passed
+ *   without a Provision (failed); a new operator (nothing settled in 30 days) is at 10,000.
  *
  * Ranking score of an offer, in bps: priceScore = bestCost x 10,000 / cost (the cheapest matching
  * offer scores 10,000), quality = rating x service / 10,000; score = (wp x priceScore + wq x quality)
@@ -25,6 +26,8 @@ import { bytesToHex, formatAmount, type ServiceKind } from '@roamchain/protocol'
 import { isIdleOperator } from './gov-objects.js';
 import type { LedgerState, StateReader } from './ledger.js';
 import { type Demand, K, type Offer, type OperatorStats } from './objects.js';
+import { serviceWindow } from './service.js';
+import type { ServiceDay } from './service-objects.js';
 
 /** Prior weight: 50 SDR paid at 3.5 stars (SDR base units). */
 export const RATING_PRIOR_WEIGHT = 50_000_000n;
@@ -41,38 +44,69 @@ export interface OperatorRating {
   badService: number;
   /** SDR base units paid on the rated contracts (the weight of the ratings). */
   ratedWeight: string;
-  /** Service signal, bps (10,000 = no evidence against the operator); see `serviceSignal`. */
+  /** Service signal for the ranking, bps, with the prior (10,000 = no evidence against the operator). */
   serviceBps: number;
-  /** 'new': no contract closed yet; 'serving': it has charged for service; 'unproven': see `serviceSignal`. */
+  /** See `ServiceStatus`. */
   service: ServiceStatus;
+  /** Share of the last 30 days' settled Requests provisioned in time, bps, no prior (10,000 when none). */
+  servedShareBps: number;
+  /** Requests opened on the operator's offers in the last 30 days. */
+  opened30d: number;
+  /** Of the Requests settled in the last 30 days: provisioned within the step timeout. */
+  provisioned30d: number;
+  /** Of the Requests settled in the last 30 days: step timeout passed without a Provision. */
+  failed30d: number;
+  /** Mean time from Request to Provision over `provisioned30d`, ms (0 when none). */
+  meanProvisionMs30d: number;
 }
 
-export type ServiceStatus = 'new' | 'serving' | 'unproven';
-/** Closed contracts with nothing charged before the service signal lowers the ranking. */
-export const SERVICE_EVIDENCE = 3n;
-/** The service signal's prior: quality = 5 / (5 + closed contracts with nothing charged). */
-const SERVICE_PRIOR = 5n;
-
 /**
- * Does the operator serve? A visited operator is paid only through Charges, which it can make only
- * after provisioning within the step timeout; so an operator with closed contracts and nothing ever
- * charged has provisioned none of them in time (its travellers waited and took their deposits back).
- * Until it charges once it is 'unproven', and from SERVICE_EVIDENCE such contracts on each lowers its
- * ranking quality: 10,000 x 5 / (5 + closed) (3 → 62.5 %, 10 → 33 %, 45 → 10 %). One charged
- * contract clears it ('serving'); an operator with nothing closed yet is 'new' and neutral (10,000). Deterministic, from `stat/<operator>` only (contracts, closed, charged).
- * Limit: the aggregate cannot see an operator that served once and then stopped, and a stranger who
- * opens and refunds contracts against a new operator costs it the same as stuck travellers (at the
- * price of the Requests' fees; hence the SERVICE_EVIDENCE threshold) until that operator charges once.
+ * 'new': no Request settled in the last 30 days; 'serving': provisioned at least as many as it let
+ * time out; 'unproven': let Requests time out and provisioned none; 'failing': provisioned some but
+ * let more time out.
  */
-export function serviceSignal(s: Pick<OperatorStats, 'contracts' | 'closed' | 'charged'> | undefined): {
+export type ServiceStatus = 'new' | 'serving' | 'unproven' | 'failing';
+/** The service signal's prior: 5 Requests provisioned in time. */
+export const SERVICE_PRIOR = 5n;
+
+export interface ServiceSignal {
   serviceBps: number;
   service: ServiceStatus;
-} {
-  const closed = BigInt(s?.closed ?? 0);
-  if (closed === 0n) return { serviceBps: 10_000, service: 'new' };
-  if ((s?.charged ?? 0n) > 0n) return { serviceBps: 10_000, service: 'serving' };
-  if (closed < SERVICE_EVIDENCE) return { serviceBps: 10_000, service: 'unproven' };
-  return { serviceBps: Number((10_000n * SERVICE_PRIOR) / (SERVICE_PRIOR + closed)), service: 'unproven' };
+  servedShareBps: number;
+  opened30d: number;
+  provisioned30d: number;
+  failed30d: number;
+  meanProvisionMs30d: number;
+}
+
+/**
+ * Does the operator serve? Measured from the Requests opened on its offers over the last 30 days
+ * (service.ts keeps per-day counters, block time as the clock). A Request counts once it is
+ * settled: provisioned (a Provision lands only within the step timeout) or failed (its step timeout
+ * passed without one; seen at block end from the timeout queue). Requests still within their timeout
+ * count neither way. The ranking's signal has a prior of SERVICE_PRIOR provisioned Requests:
+ *   serviceBps = 10,000 x (5 + provisioned) / (5 + provisioned + failed)
+ * so a new operator is neutral (10,000, 'new'), 3 failures of 3 give 6,250, 10 of 10 give 3,333, and an
+ * operator that served and then stopped drops as its failures pile up and its old provisions leave
+ * the window. Deterministic and integer.
+ * Limit: a stranger who opens Requests against an operator and lets them time out costs it the same
+ * as stuck travellers, at the price of the Requests' fees and a home operator's signature.
+ */
+export function serviceSignal(w: ServiceDay | undefined): ServiceSignal {
+  const provisioned = BigInt(w?.provisioned ?? 0);
+  const failed = BigInt(w?.failed ?? 0);
+  const settled = provisioned + failed;
+  const service: ServiceStatus =
+    settled === 0n ? 'new' : provisioned >= failed ? 'serving' : provisioned === 0n ? 'unproven' : 'failing';
+  return {
+    serviceBps: Number((10_000n * (SERVICE_PRIOR + provisioned)) / (SERVICE_PRIOR + settled)),
+    service,
+    servedShareBps: settled === 0n ? 10_000 : Number((10_000n * provisioned) / settled),
+    opened30d: w?.opened ?? 0,
+    provisioned30d: Number(provisioned),
+    failed30d: Number(failed),
+    meanProvisionMs30d: provisioned === 0n ? 0 : Number((w?.delayMs ?? 0n) / provisioned),
+  };
 }
 
 export function operatorRating(state: StateReader, operator: string): OperatorRating {
@@ -96,7 +130,7 @@ export function operatorRating(state: StateReader, operator: string): OperatorRa
     closed: s?.closed ?? 0,
     badService: s?.badService ?? 0,
     ratedWeight: w.toString(),
-    ...serviceSignal(s),
+    ...serviceSignal(serviceWindow(state, operator)),
   };
 }
 
@@ -157,10 +191,16 @@ function answerVisibleTo(state: LedgerState, o: Offer, subscriber: string | unde
 }
 
 function serviceNote(r: OperatorRating): string {
-  if (r.service === 'new') return '; no closed contract yet, service not proven either way';
-  if (r.service === 'serving') return '; has delivered service';
+  if (r.service === 'new') return '; no Request settled in the last 30 days: service not proven either way';
+  const mean =
+    r.provisioned30d > 0 ? ` in ${formatAmount(BigInt(r.meanProvisionMs30d), 3)} s on average` : '';
   const x = r.serviceBps < 10_000 ? ` (quality x ${formatAmount(BigInt(r.serviceBps), 2)}%)` : '';
-  return `; charged nothing in ${r.closed} closed contract(s): no service delivered yet${x}`;
+  return `; provisioned ${r.provisioned30d} of ${r.provisioned30d + r.failed30d} Request(s) within their step timeout in the last 30 days${mean}${x}`;
+}
+
+function starsNote(r: OperatorRating): string {
+  if (r.ratingCount === 0) return 'not rated yet (new / no ratings yet)';
+  return `rated ${formatAmount(BigInt(r.starsX100), 2)}★ from ${r.ratingCount} rating(s)`;
 }
 
 /** Live offers matching the query, scored and explained; deterministic for a given state and time. */
@@ -206,7 +246,7 @@ export function rankOffers(state: LedgerState, query: RankQuery, now: bigint): R
     const t = offer.terms;
     const reasons = [
       `price ${formatAmount(cost)} SDR${volume > 0n ? ` for ${formatAmount(volume, 9)} GB` : ''}: ${formatAmount(priceScore, 2)}% of the best price`,
-      `operator ${offer.operator} rated ${formatAmount(BigInt(rating.starsX100), 2)}★ from ${rating.ratingCount} rating(s), ${rating.badService} bad-service refund(s) in ${rating.closed} closed contract(s): quality ${formatAmount(quality, 2)}%${serviceNote(rating)}`,
+      `operator ${offer.operator} ${starsNote(rating)}, ${rating.badService} bad-service refund(s) in ${rating.closed} closed contract(s): quality ${formatAmount(quality, 2)}%${serviceNote(rating)}`,
       `weights price ${wp}% / quality ${wq}% (${query.preference ?? 'balanced'})`,
       `${t.technologies.join('/') || 'any technology'}, ${formatAmount(t.dataBytes, 9)} GB for ${Math.round(t.durationSec / 86_400)} day(s)`,
     ];

@@ -91,6 +91,11 @@ describe('operatorRating', () => {
       ratedWeight: '0',
       serviceBps: 10_000,
       service: 'new',
+      servedShareBps: 10_000,
+      opened30d: 0,
+      provisioned30d: 0,
+      failed30d: 0,
+      meanProvisionMs30d: 0,
     });
     // One 5-star on 1 SDR: (5 x 2,000 + 50 x 7,000) / 51 = 7,058; stars (500 + 17,500) / 51 = 352.
     expect(operatorRating(s, 'one5')).toMatchObject({ ratingBps: 7058, starsX100: 352, ratingCount: 1 });
@@ -364,25 +369,30 @@ describe('rankOffers', () => {
 });
 
 describe('service signal (does the operator serve?)', () => {
-  it('is neutral for a new operator, lowers an operator that never charged, clears on the first charge', () => {
-    const s = statsState({
-      stuck2: { contracts: 2, closed: 2 },
-      stuck3: { contracts: 3, closed: 3 },
-      stuck10: { contracts: 12, closed: 10, ratingSum: 50, ratingCount: 10 },
-      served: { contracts: 12, closed: 10, charged: 1n },
-      opened: { contracts: 4 },
-    });
-    expect(serviceSignal(undefined)).toEqual({ serviceBps: 10_000, service: 'new' });
-    expect(operatorRating(s, 'opened')).toMatchObject({ serviceBps: 10_000, service: 'new', starsX100: 350 });
-    // Below the evidence threshold: labelled, not yet lowered (one stranger's refund is not enough).
-    expect(operatorRating(s, 'stuck2')).toMatchObject({ serviceBps: 10_000, service: 'unproven' });
+  it('is neutral for a new operator, lowers one whose Requests time out, with a prior of 5', () => {
+    const w = (provisioned: number, failed: number) => ({ opened: 0, provisioned, failed, delayMs: 0n });
+    expect(serviceSignal(undefined)).toMatchObject({ serviceBps: 10_000, service: 'new' });
     // 50,000 / 8 = 6,250; 50,000 / 15 = 3,333.
-    expect(operatorRating(s, 'stuck3')).toMatchObject({ serviceBps: 6250, service: 'unproven' });
-    expect(operatorRating(s, 'stuck10')).toMatchObject({ serviceBps: 3333, service: 'unproven' });
-    // Ratings of contracts nobody paid for carry no weight (docs/RATING.md): the rating stays at the
-    // prior, and the service factor is separate from it.
-    expect(operatorRating(s, 'stuck10').ratingBps).toBe(7000);
-    expect(operatorRating(s, 'served')).toMatchObject({ serviceBps: 10_000, service: 'serving' });
+    expect(serviceSignal(w(0, 3))).toMatchObject({
+      serviceBps: 6250,
+      service: 'unproven',
+      servedShareBps: 0,
+    });
+    expect(serviceSignal(w(0, 10))).toMatchObject({ serviceBps: 3333, service: 'unproven' });
+    // 10,000 x 23 / 25 = 9,200 (18 of 20 provisioned).
+    expect(serviceSignal(w(18, 2))).toMatchObject({
+      serviceBps: 9200,
+      service: 'serving',
+      servedShareBps: 9000,
+    });
+    expect(serviceSignal(w(1, 4))).toMatchObject({ serviceBps: 6000, service: 'failing' });
+    // The stars are separate from it: stats alone leave the service neutral.
+    const s = statsState({ stuck10: { contracts: 12, closed: 10, ratingSum: 50, ratingCount: 10 } });
+    expect(operatorRating(s, 'stuck10')).toMatchObject({
+      ratingBps: 7000,
+      serviceBps: 10_000,
+      service: 'new',
+    });
   });
 
   it('ranks an operator that never served below a dearer one that does, and says why', () => {
@@ -436,9 +446,17 @@ describe('service signal (does the operator serve?)', () => {
       const head = c.state.get<{ head: Uint8Array }>(K.contract(hex(cid)))!.head;
       c.submit([{ type: 'refund', by: 'alice', contract: cid, prev: head, badService: false, reason: 0 }]);
     }
+    // Each Request fails when its step timeout has passed without a Provision (refunded or not).
+    expect(ranked()[0]!.offer.operator).toBe('op-stuck');
+    c.block([], { time: c.time + 601_000n });
     const after = ranked();
     expect(after.map((r) => r.offer.operator)).toEqual(['op-serves', 'op-stuck']);
-    expect(after[1]!.rating).toMatchObject({ service: 'unproven', serviceBps: 6250, closed: 3 });
-    expect(after[1]!.reasons.join(' ')).toContain('charged nothing in 3 closed contract(s)');
+    expect(after[1]!.rating).toMatchObject({
+      service: 'unproven',
+      serviceBps: 6250,
+      closed: 3,
+      failed30d: 3,
+    });
+    expect(after[1]!.reasons.join(' ')).toContain('provisioned 0 of 3 Request(s) within their step timeout');
   });
 });

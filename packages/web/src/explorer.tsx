@@ -363,9 +363,10 @@ export function RatingsPanel() {
 }
 
 export function serviceWords(service: string | undefined, closed: number): string {
-  if (service === 'serving') return 'yes (has charged for service)';
-  if (service === 'unproven') return `not yet: ${closed} closed contract(s), nothing charged`;
-  if (service === 'new') return 'new (no closed contract)';
+  if (service === 'serving') return 'yes (provisioned its orders in the last 30 days)';
+  if (service === 'unproven') return 'no: provisioned none of its orders in the last 30 days';
+  if (service === 'failing') return 'poorly: more orders timed out than provisioned (30 days)';
+  if (service === 'new') return `new (no order settled in 30 days; ${closed} closed contract(s))`;
   return '–';
 }
 

@@ -22,6 +22,7 @@ import {
   type SdrPrices,
   totalOf,
 } from './pricing.js';
+import { serviceSentence } from './service-words.js';
 import { Account, ErrorBox, Loading, Panel, RatingStars } from './ui.js';
 
 /** Fresh SDR prices from GET /v1/prices; empty when the route is missing, 404 or not fresh. */
@@ -49,25 +50,34 @@ async function listedAgents(): Promise<Set<string> | undefined> {
   }
 }
 
-/** Whether the operator is known to serve, in words (from the chain's service signal and the node's agent list). */
+/**
+ * Whether the operator is known to serve, in words: the chain's 30-day service record (orders
+ * provisioned in time, mean time) and the node's agent list.
+ */
 export function ServiceNote({ o, agents }: { o: RankedOfferJson; agents: Set<string> | undefined }) {
   const r = o.rating;
-  if (r.service === 'unproven')
-    return (
-      <p className="warn small" data-testid="service-warning">
-        ⚠ {o.offer.operator} has not delivered service yet: its {r.closed} finished contract(s) ended with
-        nothing charged (travellers took their deposits back).
-      </p>
-    );
-  if (agents && !agents.has(o.offer.operator))
-    return (
-      <p className="warn small" data-testid="service-warning">
-        ⚠ This node knows no running agent of {o.offer.operator}: nobody may set up your eSIM. If nothing
-        happens, you can close the purchase and get your deposit back.
-      </p>
-    );
-  if (r.service === 'serving') return <p className="ok small">✓ Has delivered service before.</p>;
-  return <p className="muted small">New operator: no finished contracts yet.</p>;
+  const said = serviceSentence(r);
+  const noAgent = agents !== undefined && !agents.has(o.offer.operator);
+  return (
+    <>
+      {said ? (
+        <p className={`${said.tone} small`} data-testid="service-record">
+          {said.tone === 'warn' ? '⚠ ' : said.tone === 'ok' ? '✓ ' : ''}
+          {said.text}
+        </p>
+      ) : r.service === 'unproven' ? (
+        <p className="warn small" data-testid="service-record">
+          ⚠ {o.offer.operator} has not delivered service yet.
+        </p>
+      ) : null}
+      {noAgent && (
+        <p className="warn small" data-testid="service-warning">
+          ⚠ This node knows no running agent of {o.offer.operator}: nobody may set up your eSIM. If nothing
+          happens, you can close the purchase and get your deposit back.
+        </p>
+      )}
+    </>
+  );
 }
 
 interface Query {

@@ -70,9 +70,9 @@ export function Stars({ x100 }: { x100: number }) {
   );
 }
 
-/** Stars from real ratings only: an operator nobody rated yet is "not rated yet", not 3.5 stars. */
+/** Stars from real ratings only: an operator nobody rated yet has "no ratings yet", not 3.5 stars. */
 export function RatingStars({ r }: { r: { starsX100: number; ratingCount: number } }) {
-  if (r.ratingCount === 0) return <span className="muted">not rated yet</span>;
+  if (r.ratingCount === 0) return <span className="muted">new · no ratings yet</span>;
   return (
     <span>
       <Stars x100={r.starsX100} /> <span className="muted small">({r.ratingCount})</span>

@@ -219,13 +219,31 @@ export const RATING = obj({
   contracts: INT,
   closed: INT,
   badService: INT,
-  serviceBps: { ...INT, description: 'service signal, bps (10,000 = no evidence against the operator)' },
+  serviceBps: {
+    ...INT,
+    description:
+      'service signal for the ranking, bps: 10,000 x (5 + provisioned30d) / (5 + provisioned30d + failed30d)',
+  },
   service: {
     type: 'string',
-    enum: ['new', 'serving', 'unproven'],
+    enum: ['new', 'serving', 'unproven', 'failing'],
     description:
-      "'new': no contract closed; 'serving': has charged for service; 'unproven': closed contracts, nothing charged",
+      "'new': no Request settled in 30 days; 'serving': provisioned at least as many as timed out; 'unproven': none provisioned, some timed out; 'failing': more timed out than provisioned",
   },
+  servedShareBps: {
+    ...INT,
+    description: "share of the last 30 days' settled Requests provisioned in time, bps (10,000 when none)",
+  },
+  opened30d: { ...INT, description: "Requests opened on the operator's offers in the last 30 days" },
+  provisioned30d: {
+    ...INT,
+    description: 'Requests provisioned within their step timeout in the last 30 days',
+  },
+  failed30d: {
+    ...INT,
+    description: 'Requests whose step timeout passed without a Provision in the last 30 days',
+  },
+  meanProvisionMs30d: { ...INT, description: 'mean time from Request to Provision, ms (0 when none)' },
 });
 
 export const ACCOUNT = obj({
