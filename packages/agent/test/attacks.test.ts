@@ -4,15 +4,13 @@
  * refused with its typed code and no state change. The node's `/v1/status` latency is sampled
  * during the DoS attacks and printed (bound asserted generously: the machine is shared).
  */
-import { join } from 'node:path';
 import { bytesToHex, encode, UNIT, unsignedTx } from '@roamchain/protocol';
 import { RoamApiError, type RoamClient, type Signer, signUnsigned } from '@roamchain/sdk';
 import { type RunningSmdp, startSmdp } from '@roamchain/smdp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
-import { parseConfig } from '../src/config.js';
 import { signWebhook, verifyWebhook } from '../src/webhook.js';
-import { type AgentChain, GB, startAgentChain, until } from './support/chain.js';
+import { type AgentChain, GB, postJson, startAgentChain, until } from './support/chain.js';
 
 const EID = '89049032004008882600003579861234';
 const KEY = 'billing-key-0123456789abcdefghij';
@@ -20,7 +18,6 @@ const KEY = 'billing-key-0123456789abcdefghij';
 const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? 0;
 
 let chain: AgentChain;
-let dir = '';
 let client: RoamClient;
 let smdp: RunningSmdp;
 let de: Agent;
@@ -29,25 +26,16 @@ let offerId = '';
 const signer = (name: string): Signer => chain.signer(name);
 const agentKeys = (name: string) => chain.agentKeys(name);
 
-function agentConfig(operator: string, over: Record<string, unknown> = {}) {
-  return parseConfig({
-    operator,
-    api: apiUrl,
-    stateDir: join(dir, `${operator}-${Math.random().toString(36).slice(2)}`),
-    port: 0,
-    tickMs: 100,
+const agentConfig = (operator: string, over: Record<string, unknown> = {}) =>
+  chain.agentConfig(operator, {
     smdpUrl: smdp.url,
     clients: [
       { id: 'billing', keys: [KEY], scopes: ['usage', 'statement', 'admin'] },
       { id: 'reader', keys: [`${KEY}-reader`], scopes: ['statement'] },
     ],
-    policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
-    billing: { stepBytes: 1, maxLineRateBps: 1_000_000_000 },
     limits: { countersignPerMinute: 0, countersignConcurrent: 1000 },
     ...over,
   });
-}
-let apiUrl = '';
 
 /** A signed Request of `sub` for the offer, as the wallet posts it to the home agent. */
 async function requestBody(sub: string, over: Record<string, unknown> = {}) {
@@ -72,19 +60,7 @@ async function requestBody(sub: string, over: Record<string, unknown> = {}) {
   };
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, json, headers: res.headers };
-}
+const post = postJson;
 const AUTH = { authorization: `Bearer ${KEY}` };
 const balance = async (n: string, t: 'UMT' | 'SDR') => BigInt((await client.account(n)).balances[t] ?? '0');
 
@@ -95,7 +71,7 @@ beforeAll(async () => {
     sdr: 500n * UNIT,
     unitPrice: 4000n,
   });
-  ({ dir, apiUrl, client, offerId } = chain);
+  ({ client, offerId } = chain);
   smdp = await startSmdp();
   // The visited agent: an identity check that discloses the device's EID (the payload path is
   // covered by agent.e2e.test.ts), provisioning through the SM-DP+.

@@ -7,7 +7,6 @@
  * agent, another operator), a stale request, another chain, oversized and unknown fields, a taken
  * name, a refused KYC, a flood from one address, the agent-wide hourly cap.
  */
-import { join } from 'node:path';
 import {
   bytesToHex,
   encode,
@@ -35,14 +34,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
 import { SIMULATED_KYC_NOTE, simulatedKyc } from '../src/signup.js';
-import { type AgentChain, startAgentChain, until } from './support/chain.js';
+import { type AgentChain, postJson, startAgentChain, until } from './support/chain.js';
 
 const EID = '89049032004008882600003579861234';
 const CLAIMS = { given_name: 'Ada', family_name: 'Lovelace', birthdate: '1990-12-10', nationality: 'GB' };
 
 let chain: AgentChain;
-let dir = '';
-let apiUrl = '';
 let client: RoamClient;
 let chainId = '';
 let smdp: RunningSmdp;
@@ -52,21 +49,13 @@ let offerId = '';
 const signer = (name: string): Signer => chain.signer(name);
 const agentKeys = (name: string) => chain.agentKeys(name);
 
-function agentConfig(operator: string, over: Record<string, unknown> = {}) {
-  return parseConfig({
-    operator,
-    api: apiUrl,
-    stateDir: join(dir, `${operator}-${Math.random().toString(36).slice(2)}`),
-    port: 0,
-    tickMs: 100,
+const agentConfig = (operator: string, over: Record<string, unknown> = {}) =>
+  chain.agentConfig(operator, {
     smdpUrl: smdp.url,
     simulation: true,
-    policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
-    billing: { stepBytes: 1, maxLineRateBps: 1_000_000_000 },
     signup: { enabled: true, kyc: 'simulated', perAddressPerHour: 1000 },
     ...over,
   });
-}
 
 function traveller(name: string) {
   const s = randomBytes(32);
@@ -96,19 +85,7 @@ function body(t: Traveller, over: Record<string, unknown> = {}, operator = 'op-f
   );
 }
 
-async function post(url: string, b: unknown) {
-  const res = await fetch(`${url}/v1/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof b === 'string' ? b : JSON.stringify(b),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, json, headers: res.headers };
-}
+const post = (url: string, b: unknown) => postJson(`${url}/v1/signup`, b);
 
 const exists = async (name: string) =>
   client.account(name).then(
@@ -121,7 +98,7 @@ const exists = async (name: string) =>
 
 beforeAll(async () => {
   chain = await startAgentChain({ tag: 'signup', subscribers: { alice: 10n * UNIT }, unitPrice: 0n });
-  ({ dir, apiUrl, client, offerId } = chain);
+  ({ client, offerId } = chain);
   chainId = (await client.status()).chainId;
   smdp = await startSmdp();
   de = await new Agent(agentConfig('op-de'), agentKeys('op-de'), {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { UNIT } from '@roamchain/protocol';
 import { RoamClient, type Signer } from '@roamchain/sdk';
 import { buildGenesis } from '@roamchain/state';
+import { parseConfig } from '../../src/config.js';
 
 export const GB = 1_000_000_000n;
 
@@ -89,6 +90,22 @@ export async function startAgentChain(o: AgentChainOptions) {
     offerId: pub.offerId,
     signer,
     agentKeys,
+    /**
+     * An agent's configuration for `operator` on this chain: its own state directory, 100 ms ticks,
+     * the suites' policy and billing, `over` on top (top-level keys replaced).
+     */
+    agentConfig(operator: string, over: Record<string, unknown> = {}) {
+      return parseConfig({
+        operator,
+        api: api.url,
+        stateDir: join(dir, `${operator}-${Math.random().toString(36).slice(2)}`),
+        port: 0,
+        tickMs: 100,
+        policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
+        billing: { stepBytes: 1, maxLineRateBps: 1_000_000_000 },
+        ...over,
+      });
+    },
     /** Closes the API and the node, then removes the directory (stop the agents first). */
     async close(): Promise<void> {
       await api.close();
@@ -113,4 +130,19 @@ export async function until<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** POSTs `body` as JSON (a string as it is): the status, the JSON answer (or {}) and the headers. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {}
+  return { status: res.status, json, headers: res.headers };
 }
