@@ -4,68 +4,38 @@
  * refused with its typed code and no state change. The node's `/v1/status` latency is sampled
  * during the DoS attacks and printed (bound asserted generously: the machine is shared).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { bytesToHex, encode, UNIT, unsignedTx } from '@roamchain/protocol';
-import { RoamApiError, RoamClient, type Signer, signUnsigned } from '@roamchain/sdk';
+import { RoamApiError, type RoamClient, type Signer, signUnsigned } from '@roamchain/sdk';
 import { type RunningSmdp, startSmdp } from '@roamchain/smdp';
-import { buildGenesis } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
-import { parseConfig } from '../src/config.js';
 import { signWebhook, verifyWebhook } from '../src/webhook.js';
+import { type AgentChain, GB, postJson, startAgentChain, until } from './support/chain.js';
 
-const GB = 1_000_000_000n;
 const EID = '89049032004008882600003579861234';
 const KEY = 'billing-key-0123456789abcdefghij';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? 0;
 
-let dir = '';
+let chain: AgentChain;
 let client: RoamClient;
-let closeNode: () => Promise<void> = async () => {};
 let smdp: RunningSmdp;
 let de: Agent;
 let fr: Agent;
-let keys: ReturnType<typeof buildGenesis>['keys'];
 let offerId = '';
-const signer = (name: string): Signer => ({ name, secretKey: keys.get(name)!.signing.secretKey });
-const agentKeys = (name: string) => ({
-  signingSecret: keys.get(name)!.signing.secretKey,
-  encryptionSecret: keys.get(name)!.encryption.secretKey,
-});
+const signer = (name: string): Signer => chain.signer(name);
+const agentKeys = (name: string) => chain.agentKeys(name);
 
-function agentConfig(operator: string, over: Record<string, unknown> = {}) {
-  return parseConfig({
-    operator,
-    api: apiUrl,
-    stateDir: join(dir, `${operator}-${Math.random().toString(36).slice(2)}`),
-    port: 0,
-    tickMs: 100,
+const agentConfig = (operator: string, over: Record<string, unknown> = {}) =>
+  chain.agentConfig(operator, {
     smdpUrl: smdp.url,
     clients: [
       { id: 'billing', keys: [KEY], scopes: ['usage', 'statement', 'admin'] },
       { id: 'reader', keys: [`${KEY}-reader`], scopes: ['statement'] },
     ],
-    policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
-    billing: { stepBytes: 1, maxLineRateBps: 1_000_000_000 },
     limits: { countersignPerMinute: 0, countersignConcurrent: 1000 },
     ...over,
   });
-}
-let apiUrl = '';
 
 /** A signed Request of `sub` for the offer, as the wallet posts it to the home agent. */
 async function requestBody(sub: string, over: Record<string, unknown> = {}) {
@@ -84,89 +54,25 @@ async function requestBody(sub: string, over: Record<string, unknown> = {}) {
     body: {
       tx: bytesToHex(encode(unsignedTx, p.tx)),
       subscriber: sub,
-      signature: bytesToHex(signUnsigned(p.tx, keys.get(sub)!.signing.secretKey)),
+      signature: bytesToHex(signUnsigned(p.tx, chain.keys.get(sub)!.signing.secretKey)),
     },
     contractId: p.contractId,
   };
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, json, headers: res.headers };
-}
+const post = postJson;
 const AUTH = { authorization: `Bearer ${KEY}` };
 const balance = async (n: string, t: 'UMT' | 'SDR') => BigInt((await client.account(n)).balances[t] ?? '0');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rc-attacks-'));
-  const g = buildGenesis({
-    chainName: 'roamchain-attacks',
-    genesisTime: BigInt(Date.now() - 60_000),
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'op-fr', roles: ['operator'] },
-      { name: 'gateway-1', roles: ['gateway'] },
-      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
-      { name: 'bob', roles: ['subscriber'], homeOperator: 'op-fr' },
-    ],
-    umt: {
-      'op-de': 100n * UNIT,
-      'op-fr': 100n * UNIT,
-      'gateway-1': 10n * UNIT,
-      alice: 10n * UNIT,
-      bob: 10n * UNIT,
-    },
-    validators: ['node-1'],
+  chain = await startAgentChain({
+    tag: 'attacks',
+    subscribers: { alice: 10n * UNIT, bob: 10n * UNIT },
+    sdr: 500n * UNIT,
+    unitPrice: 4000n,
   });
-  keys = g.keys;
-  const { Node } = await import('../../node/src/node.js');
-  const { createApi } = await import('../../node/src/api/server.js');
-  const node = await Node.open({
-    dataDir: join(dir, 'chain'),
-    genesis: g.genesis,
-    producer: { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey },
-    blockIntervalMs: 50,
-  });
-  const api = await createApi(node, { port: 0 });
-  node.start();
-  closeNode = async () => {
-    await api.close();
-    await node.close();
-  };
-  apiUrl = api.url;
-  client = new RoamClient({ url: api.url });
+  ({ client, offerId } = chain);
   smdp = await startSmdp();
-  for (const s of ['alice', 'bob'])
-    await client.issueSdr(
-      { gateway: 'gateway-1', to: s, amount: 500n * UNIT, paymentRef: `p-${s}` },
-      signer('gateway-1'),
-    );
-  const pub = await client.publishOffer(
-    {
-      operator: 'op-de',
-      terms: {
-        title: 'DE 5 GB',
-        countries: ['DE'],
-        dataBytes: 5n * GB,
-        durationSec: 7 * 86_400,
-        price: 8n * UNIT,
-        unitPrice: 4000n,
-        capacity: 1000,
-      },
-    },
-    signer('op-de'),
-  );
-  offerId = pub.offerId;
   // The visited agent: an identity check that discloses the device's EID (the payload path is
   // covered by agent.e2e.test.ts), provisioning through the SM-DP+.
   de = await new Agent(agentConfig('op-de'), agentKeys('op-de'), {
@@ -178,9 +84,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await de?.stop();
   await fr?.stop();
-  await closeNode();
+  await chain?.close();
   await smdp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 let contractId = '';

@@ -7,9 +7,6 @@
  * agent, another operator), a stale request, another chain, oversized and unknown fields, a taken
  * name, a refused KYC, a flood from one address, the agent-wide hourly cap.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   bytesToHex,
   encode,
@@ -26,65 +23,39 @@ import {
   openSignupDisclosures,
   postSignup,
   RoamApiError,
-  RoamClient,
+  type RoamClient,
   readDisclosures,
   type Signer,
   signUnsigned,
   signupBody,
 } from '@roamchain/sdk';
 import { type RunningSmdp, startSmdp } from '@roamchain/smdp';
-import { buildGenesis } from '@roamchain/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
 import { SIMULATED_KYC_NOTE, simulatedKyc } from '../src/signup.js';
+import { type AgentChain, postJson, startAgentChain, until } from './support/chain.js';
 
-const GB = 1_000_000_000n;
 const EID = '89049032004008882600003579861234';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLAIMS = { given_name: 'Ada', family_name: 'Lovelace', birthdate: '1990-12-10', nationality: 'GB' };
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-let dir = '';
-let apiUrl = '';
+let chain: AgentChain;
 let client: RoamClient;
 let chainId = '';
-let closeNode: () => Promise<void> = async () => {};
 let smdp: RunningSmdp;
 let de: Agent;
 let fr: Agent;
-let keys: ReturnType<typeof buildGenesis>['keys'];
 let offerId = '';
-const signer = (name: string): Signer => ({ name, secretKey: keys.get(name)!.signing.secretKey });
-const agentKeys = (name: string) => ({
-  signingSecret: keys.get(name)!.signing.secretKey,
-  encryptionSecret: keys.get(name)!.encryption.secretKey,
-});
+const signer = (name: string): Signer => chain.signer(name);
+const agentKeys = (name: string) => chain.agentKeys(name);
 
-function agentConfig(operator: string, over: Record<string, unknown> = {}) {
-  return parseConfig({
-    operator,
-    api: apiUrl,
-    stateDir: join(dir, `${operator}-${Math.random().toString(36).slice(2)}`),
-    port: 0,
-    tickMs: 100,
+const agentConfig = (operator: string, over: Record<string, unknown> = {}) =>
+  chain.agentConfig(operator, {
     smdpUrl: smdp.url,
     simulation: true,
-    policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3 },
-    billing: { stepBytes: 1, maxLineRateBps: 1_000_000_000 },
     signup: { enabled: true, kyc: 'simulated', perAddressPerHour: 1000 },
     ...over,
   });
-}
 
 function traveller(name: string) {
   const s = randomBytes(32);
@@ -114,19 +85,7 @@ function body(t: Traveller, over: Record<string, unknown> = {}, operator = 'op-f
   );
 }
 
-async function post(url: string, b: unknown) {
-  const res = await fetch(`${url}/v1/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof b === 'string' ? b : JSON.stringify(b),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, json, headers: res.headers };
-}
+const post = (url: string, b: unknown) => postJson(`${url}/v1/signup`, b);
 
 const exists = async (name: string) =>
   client.account(name).then(
@@ -138,55 +97,10 @@ const exists = async (name: string) =>
   );
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rc-signup-'));
-  const g = buildGenesis({
-    chainName: 'roamchain-signup',
-    genesisTime: BigInt(Date.now() - 60_000),
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'op-fr', roles: ['operator'] },
-      { name: 'gateway-1', roles: ['gateway'] },
-      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
-    ],
-    umt: { 'op-de': 100n * UNIT, 'op-fr': 100n * UNIT, 'gateway-1': 10n * UNIT, alice: 10n * UNIT },
-    validators: ['node-1'],
-  });
-  keys = g.keys;
-  const { Node } = await import('../../node/src/node.js');
-  const { createApi } = await import('../../node/src/api/server.js');
-  const node = await Node.open({
-    dataDir: join(dir, 'chain'),
-    genesis: g.genesis,
-    producer: { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey },
-    blockIntervalMs: 50,
-  });
-  const api = await createApi(node, { port: 0 });
-  node.start();
-  closeNode = async () => {
-    await api.close();
-    await node.close();
-  };
-  apiUrl = api.url;
-  client = new RoamClient({ url: api.url });
+  chain = await startAgentChain({ tag: 'signup', subscribers: { alice: 10n * UNIT }, unitPrice: 0n });
+  ({ client, offerId } = chain);
   chainId = (await client.status()).chainId;
   smdp = await startSmdp();
-  const pub = await client.publishOffer(
-    {
-      operator: 'op-de',
-      terms: {
-        title: 'DE 5 GB',
-        countries: ['DE'],
-        dataBytes: 5n * GB,
-        durationSec: 7 * 86_400,
-        price: 8n * UNIT,
-        unitPrice: 0n,
-        capacity: 1000,
-      },
-    },
-    signer('op-de'),
-  );
-  offerId = pub.offerId;
   de = await new Agent(agentConfig('op-de'), agentKeys('op-de'), {
     identity: async () => ({ ok: true, claims: {}, eid: EID }),
   }).start();
@@ -196,9 +110,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await de?.stop();
   await fr?.stop();
-  await closeNode();
+  await chain?.close();
   await smdp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('sign-up through the home operator', () => {
@@ -332,8 +245,10 @@ describe('sign-up through the home operator', () => {
       }),
     });
     expect(res.status).toBe(200);
-    const ref = await until('provisioning', async () =>
-      (await client.contract(p.contractId)).transactions.find((t) => t.type === 'provision'),
+    const ref = await until(
+      'provisioning',
+      async () => (await client.contract(p.contractId)).transactions.find((t) => t.type === 'provision'),
+      60_000,
     );
     const op = (await client.tx(ref.txId)).tx!.ops[ref.opIndex] as unknown as {
       forRequester: string;

@@ -3,24 +3,20 @@
  * docs/AGENT.md): the honest one is included; each hostile one is refused with its typed code and
  * changes nothing on chain. A real node in this process (127.0.0.1).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, encode, hexToBytes, type Operation, UNIT, unsignedTx } from '@roamchain/protocol';
-import { RoamClient, type Signer, signUnsigned, type TopUpArgs } from '@roamchain/sdk';
-import { buildGenesis } from '@roamchain/state';
+import { type RoamClient, type Signer, signUnsigned, type TopUpArgs } from '@roamchain/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../src/agent.js';
 import { parseConfig } from '../src/config.js';
 import { verifyWebhook } from '../src/webhook.js';
+import { type AgentChain, GB, startAgentChain } from './support/chain.js';
 
-const GB = 1_000_000_000n;
+let chain: AgentChain;
 let dir = '';
 let client: RoamClient;
-let closeNode: () => Promise<void> = async () => {};
 let fr: Agent;
-let keys: ReturnType<typeof buildGenesis>['keys'];
 let contractId = '';
 const SECRET = 'whsec-topup-0123456789';
 let hookServer: Server;
@@ -36,7 +32,7 @@ async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_0
     await sleep(100);
   }
 }
-const signer = (name: string): Signer => ({ name, secretKey: keys.get(name)!.signing.secretKey });
+const signer = (name: string): Signer => chain.signer(name);
 
 async function post(url: string, body: unknown) {
   const res = await fetch(url, {
@@ -64,7 +60,7 @@ async function topupBody(
   return {
     tx: bytesToHex(encode(unsignedTx, tx)),
     subscriber: o.subscriber ?? 'alice',
-    signature: bytesToHex(signUnsigned(tx, keys.get(o.signedBy ?? 'alice')!.signing.secretKey)),
+    signature: bytesToHex(signUnsigned(tx, chain.keys.get(o.signedBy ?? 'alice')!.signing.secretKey)),
   };
 }
 
@@ -72,57 +68,13 @@ const deposit = async () => BigInt((await client.contract(contractId)).contract.
 const balance = async (n: string, t: 'UMT' | 'SDR') => BigInt((await client.account(n)).balances[t] ?? '0');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rc-topup-'));
-  const g = buildGenesis({
-    chainName: 'roamchain-topup',
-    genesisTime: BigInt(Date.now() - 60_000),
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'op-fr', roles: ['operator'] },
-      { name: 'gateway-1', roles: ['gateway'] },
-      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-fr' },
-      { name: 'bob', roles: ['subscriber'], homeOperator: 'op-fr' },
-    ],
-    umt: { 'op-de': 100n * UNIT, 'op-fr': 100n * UNIT, 'gateway-1': 10n * UNIT, alice: UNIT, bob: UNIT },
-    validators: ['node-1'],
+  chain = await startAgentChain({
+    tag: 'topup',
+    subscribers: { alice: UNIT, bob: UNIT },
+    sdr: 500n * UNIT,
+    unitPrice: 4000n,
   });
-  keys = g.keys;
-  const { Node } = await import('../../node/src/node.js');
-  const { createApi } = await import('../../node/src/api/server.js');
-  const node = await Node.open({
-    dataDir: join(dir, 'chain'),
-    genesis: g.genesis,
-    producer: { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey },
-    blockIntervalMs: 50,
-  });
-  const api = await createApi(node, { port: 0 });
-  node.start();
-  closeNode = async () => {
-    await api.close();
-    await node.close();
-  };
-  client = new RoamClient({ url: api.url });
-  for (const s of ['alice', 'bob'])
-    await client.issueSdr(
-      { gateway: 'gateway-1', to: s, amount: 500n * UNIT, paymentRef: `p-${s}` },
-      signer('gateway-1'),
-    );
-  const pub = await client.publishOffer(
-    {
-      operator: 'op-de',
-      terms: {
-        title: 'DE 5 GB',
-        countries: ['DE'],
-        dataBytes: 5n * GB,
-        durationSec: 7 * 86_400,
-        price: 8n * UNIT,
-        unitPrice: 4000n,
-        capacity: 1000,
-      },
-    },
-    signer('op-de'),
-  );
+  ({ dir, client } = chain);
   hookServer = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => {
@@ -141,7 +93,7 @@ beforeAll(async () => {
   fr = await new Agent(
     parseConfig({
       operator: 'op-fr',
-      api: api.url,
+      api: chain.apiUrl,
       stateDir: join(dir, 'op-fr'),
       port: 0,
       tickMs: 100,
@@ -150,10 +102,7 @@ beforeAll(async () => {
       policy: { maxDepositPerSubscriber: '100', feeBps: 100, maxOpenPerSubscriber: 3, maxFeeDeposit: '1' },
       limits: { countersignPerMinute: 0, countersignConcurrent: 1000 },
     }),
-    {
-      signingSecret: keys.get('op-fr')!.signing.secretKey,
-      encryptionSecret: keys.get('op-fr')!.encryption.secretKey,
-    },
+    chain.agentKeys('op-fr'),
   ).start();
   await sleep(300); // its feed subscription is live
   // No visited agent runs: the contract stays open and its head still (nothing races the top-ups).
@@ -161,7 +110,7 @@ beforeAll(async () => {
     {
       issuer: 'op-fr',
       subscriber: 'alice',
-      offer: pub.offerId,
+      offer: chain.offerId,
       deposit: 20n * UNIT,
       issuerFeeBps: 100,
       feeDeposit: 100_000n,
@@ -175,9 +124,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fr?.stop();
-  await closeNode();
+  await chain?.close();
   await new Promise<void>((r) => (hookServer ? hookServer.close(() => r()) : r()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the home agent countersigns a top-up under its policy', () => {

@@ -4,22 +4,21 @@
  * every invalid transition as exit code 1 with `error CODE: …` on stderr.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
 import { type Ran, runInProcess } from './harness.js';
+import { useCliDevnet } from './support/devnet.js';
 
 const BIN = fileURLToPath(new URL('../bin/roamchain.js', import.meta.url));
 
-let env: Record<string, string> = {};
+/** The CLI's environment, once the suite's node is up. */
+let env: () => Record<string, string> = () => ({});
 const children = new Set<ChildProcess>();
 
 function start(args: string[]): { child: ChildProcess; done: Promise<Ran> } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -47,7 +46,7 @@ type Runner = (args: string[]) => Promise<Ran>;
 const spawned: Runner = (args) => start(args).done;
 
 /** The same CLI in this process (`run(argv, io)`): quicker, for the commands beyond the contract flow. */
-const inProcess: Runner = (args) => runInProcess(args, env);
+const inProcess: Runner = (args) => runInProcess(args, env());
 
 async function roam(runner: Runner, args: string[]): Promise<Ran2> {
   const r = await runner([...args, '--json']);
@@ -78,22 +77,9 @@ function failsWith(runner: Runner) {
 }
 
 describe('roamchain CLI against a real node', () => {
-  let tn: TestNode;
-  let dir: string;
-  beforeAll(async () => {
-    tn = await startTestNode();
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-e2e-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
-  });
+  env = useCliDevnet('e2e').env;
   afterAll(async () => {
     for (const c of children) c.kill();
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs a full contract through the CLI, with typed errors on invalid transitions', {

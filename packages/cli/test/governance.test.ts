@@ -1,35 +1,9 @@
-/**
- * `roamchain gov …` and `roamchain prices …` (in process, against a real node): a proposal to
- * change a fee passed by the two operators' votes and in force from the next block, listing and
- * showing proposals, a Super Node price feed and the SDR rate, typed errors.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { inProcessCli } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
+import { useCliDevnet } from './support/devnet.js';
 
 describe('roamchain gov and prices commands', () => {
-  let tn: TestNode;
-  let dir: string;
-  let env: Record<string, string> = {};
-  const { cli, ok } = inProcessCli(() => env);
-
-  beforeAll(async () => {
-    tn = await startTestNode();
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-gov-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
-  });
-  afterAll(async () => {
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cli, ok } = useCliDevnet('gov');
 
   it('proposes, votes, lists; the fee changes from the next block', { timeout: 60_000 }, async () => {
     await ok('keys', 'import-devnet', A.visited, A.home, A.validator, A.stranger);

@@ -4,39 +4,24 @@
  * with a chosen subset of claims sealed to the assignee, `provision --smdp`, `contract provisioning`,
  * `transfer --encrypt-memo` and `tx` showing the memo decrypted.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunningSmdp, startSmdp } from '@roamchain/smdp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { inProcessCli } from './harness.js';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
+import { useCliDevnet } from './support/devnet.js';
 
 const EID = '89049032000001000000000000007777';
 
 describe('roamchain identity, disclosure and provisioning commands', () => {
-  let tn: TestNode;
+  const { cli, ok, dir } = useCliDevnet('identity');
   let smdp: RunningSmdp;
-  let dir: string;
-  let env: Record<string, string> = {};
-
-  const { cli, ok } = inProcessCli(() => env);
 
   beforeAll(async () => {
-    tn = await startTestNode();
     smdp = await startSmdp({ address: 'smdp.op-de.test' });
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-identity-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
   });
   afterAll(async () => {
     await smdp?.close();
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('attests, discloses a subset, provisions through the SM-DP+, and reads encrypted memos', async () => {
@@ -59,7 +44,7 @@ describe('roamchain identity, disclosure and provisioning commands', () => {
       )
     ).offerId;
 
-    const wallet = join(dir, 'alice.disclosures.json');
+    const wallet = join(dir(), 'alice.disclosures.json');
     const att = await ok(
       'identity',
       'attest',

@@ -3,46 +3,21 @@
  * registered), list / show with --json, a bond below the minimum and an unknown Mini Node as typed
  * errors, attach to an inactive Super Node refused, and a full unbond (an exit).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, generateSigningKey, sha256, utf8 } from '@roamchain/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { inProcessCli } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
+import { useCliDevnet } from './support/devnet.js';
 
 describe('roamchain mini commands', () => {
-  let tn: TestNode;
-  let dir: string;
-  let env: Record<string, string> = {};
-  const { cli, ok } = inProcessCli(() => env);
-
-  async function fails(code: string, ...args: string[]) {
-    const r = await cli(...args);
-    expect(r.code, `roamchain ${args.join(' ')}: ${r.stderr}`).toBe(1);
-    expect(r.json?.error?.code).toBe(code);
-  }
-
-  beforeAll(async () => {
-    tn = await startTestNode();
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-mini-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
-  });
-  afterAll(async () => {
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cli, ok, fails, dir } = useCliDevnet('mini');
 
   it('bonds, lists, shows and unbonds a Mini Node', { timeout: 60_000 }, async () => {
     await ok('keys', 'import-devnet', A.visited, A.home);
     await ok('transfer', A.home, A.visited, '100', '--token', 'UMT');
     const seed = sha256(utf8('cli-mini/op-de'));
-    const keyFile = join(dir, 'mini-key.json');
+    const keyFile = join(dir(), 'mini-key.json');
     writeFileSync(keyFile, `${JSON.stringify({ nodeKey: bytesToHex(seed) })}\n`, { mode: 0o600 });
     await fails(
       'MINI_BOND_LOW',

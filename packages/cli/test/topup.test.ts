@@ -1,35 +1,9 @@
-/**
- * `roamchain contract topup` and `roamchain offer pause|resume` (in process, against a real node):
- * a paused offer refuses a Request with OFFER_PAUSED; a top-up signed by the payer and the issuer
- * from the keystore grows the deposit; a top-up of a paused offer's contract is refused.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { inProcessCli } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
+import { useCliDevnet } from './support/devnet.js';
 
 describe('roamchain contract topup and offer pause', () => {
-  let tn: TestNode;
-  let dir: string;
-  let env: Record<string, string> = {};
-  const { cli, ok } = inProcessCli(() => env);
-
-  beforeAll(async () => {
-    tn = await startTestNode();
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-topup-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
-  });
-  afterAll(async () => {
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cli, ok } = useCliDevnet('topup');
 
   it('pauses, refuses, resumes; tops up; refuses a top-up while paused', { timeout: 90_000 }, async () => {
     await ok('keys', 'import-devnet', A.visited, A.home, A.gateway, A.subscriber);

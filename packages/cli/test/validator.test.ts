@@ -1,44 +1,11 @@
-/**
- * `roamchain validator …` (in process, against a real node): list / show, bond and unbond by the
- * owner, governance `set` registering a candidate, and typed errors (unknown validator, a
- * non-governance authority, a bond below the minimum).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { bytesToHex, generateSigningKey, sha256, utf8 } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNTS as A, startTestNode, type TestNode } from '../../sdk/test/testnode.js';
-import { inProcessCli } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNTS as A } from '../../sdk/test/testnode.js';
+import { useCliDevnet } from './support/devnet.js';
 
 describe('roamchain validator commands', () => {
-  let tn: TestNode;
-  let dir: string;
-  let env: Record<string, string> = {};
-
-  const { cli, ok } = inProcessCli(() => env);
-
-  async function fails(code: string, ...args: string[]) {
-    const r = await cli(...args);
-    expect(r.code, `roamchain ${args.join(' ')}: ${r.stderr}`).toBe(1);
-    expect(r.json?.error?.code).toBe(code);
-  }
-
-  beforeAll(async () => {
-    tn = await startTestNode();
-    dir = mkdtempSync(join(tmpdir(), 'roam-cli-validator-'));
-    env = {
-      ROAMCHAIN_API: tn.url,
-      ROAMCHAIN_KEYSTORE: join(dir, 'keystore.json'),
-      ROAMCHAIN_KEYSTORE_PASSPHRASE: 'e2e passphrase',
-      ROAMCHAIN_KEYSTORE_SCRYPT_LOG_N: '10',
-    };
-  });
-  afterAll(async () => {
-    await tn?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cli, ok, fails } = useCliDevnet('validator');
 
   it('lists and shows validators, bonds and unbonds, and registers a candidate', {
     timeout: 60_000,

@@ -3,48 +3,23 @@
  * is verified in the worker pool (not on the main thread), the good one alone enters the mempool, and
  * the batch is rejected (the relaying peer is scored down, nothing relayed).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { encodeTx, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { buildGenesis } from '@roamchain/state';
-import { afterEach, describe, expect, it } from 'vitest';
+import { encodeTx } from '@roamchain/protocol';
+import { describe, expect, it } from 'vitest';
 import { txBatchVerdict } from '../src/consensus.js';
 import { Node } from '../src/index.js';
+import { useNodeKit } from './support/kit.js';
 
-const dirs: string[] = [];
-const nodes: Node[] = [];
-afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const kit = useNodeKit();
 
 async function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'rc-adm-'));
-  dirs.push(dir);
-  const { genesis, keys } = buildGenesis({
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'bob' },
-    ],
-    umt: { 'op-de': 1000n * UNIT },
-    validators: ['node-1'],
-  });
-  const producer = { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey };
-  const node = await Node.open({ dataDir: dir, genesis, producer });
-  nodes.push(node);
+  const { dir, genesis, keys, producer, signedTransfer } = kit.chain('adm');
+  const node = kit.track(await Node.open({ dataDir: dir, genesis, producer }));
   const tx = (amount: bigint, key = keys.get('op-de')!.signing.secretKey) =>
-    signTx(
-      {
-        chainId: node.chainId,
-        refBlockNum: 0,
-        refBlockPrefix: refPrefixOf(node.head.id),
-        expiration: BigInt(Date.now() + 60_000),
-        ops: [{ type: 'transfer', from: 'op-de', to: 'bob', token: 'UMT', amount, memo: new Uint8Array() }],
-      },
-      { 'op-de': key },
-    );
+    signedTransfer(node, amount, {
+      ref: { height: 0, id: node.head.id },
+      expiration: BigInt(Date.now() + 60_000),
+      key,
+    });
   return { node, tx, keys };
 }
 

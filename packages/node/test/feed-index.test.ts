@@ -3,61 +3,19 @@
  * catches up from the stored blocks after a restart, it retries a failed write without touching the
  * node, and a read costs what it returns.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { type AccountKeys, buildGenesis } from '@roamchain/state';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Node } from '../src/index.js';
+import { rmSync } from 'node:fs';
+import type { AccountKeys } from '@roamchain/state';
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../src/index.js';
 import { eventWire, feedOfBlock, prepareFeed } from '../src/indexer/events.js';
 import { FeedIndexer } from '../src/indexer/feed.js';
 import type { AppliedBlock } from '../src/interfaces.js';
 import { type KvStore, LevelStore } from '../src/store/index.js';
+import { openIndexerChain, transferBy, useNodeKit } from './support/kit.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function open(dir?: string) {
-  const d = dir ?? mkdtempSync(join(tmpdir(), 'rc-xf-'));
-  if (!dir) dirs.push(d);
-  const g = buildGenesis({
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-de' },
-      { name: 'bob', roles: ['subscriber'], homeOperator: 'op-de' },
-    ],
-    umt: { 'op-de': 1000n * UNIT, alice: 10n * UNIT, bob: 10n * UNIT },
-    validators: ['node-1'],
-    genesisTime: 1_700_000_000_000n,
-  });
-  const node = await Node.open({
-    dataDir: d,
-    genesis: g.genesis,
-    producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
-    blockIntervalMs: 3_600_000,
-  });
-  return { node, keys: g.keys, dir: d };
-}
-
-function transfer(node: Node, keys: Map<string, AccountKeys>, from: string, to: string, amount: bigint) {
-  const st = node.status();
-  return encodeTx(
-    signTx(
-      {
-        chainId: node.chainId,
-        refBlockNum: st.height,
-        refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-        expiration: BigInt(Date.now() + 600_000),
-        ops: [{ type: 'transfer', from, to, token: 'UMT', amount, memo: new Uint8Array() }],
-      },
-      { [from]: keys.get(from)!.signing.secretKey },
-    ),
-  );
-}
+const kit = useNodeKit();
+const open = (dir?: string) => openIndexerChain(dir ?? kit.dir('xf'));
+const transfer = transferBy;
 
 async function blocks(node: Node, keys: Map<string, AccountKeys>, n: number, from = 0) {
   for (let b = from; b < from + n; b++) {
@@ -169,8 +127,7 @@ describe('FeedIndexer', () => {
   });
 
   it('reads by contract, and by contract and account together, across pages', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'rc-xf-'));
-    dirs.push(d);
+    const d = kit.dir('xf');
     const store = await LevelStore.open(d);
     const c1 = 'aa'.repeat(32);
     const c2 = 'bb'.repeat(32);

@@ -1,64 +1,16 @@
-/**
- * The list index (packages/node/src/indexer/lists.ts): its pages equal what a scan of the stored
- * blocks would give (every transaction, each account's history: signers and accounts named in its
- * events), newest first across pages; a failed write is retried without touching the node; with a
- * queue of one block and a stalled disk it reads the blocks back from the store and misses nothing.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { encodeTx, hexToBytes, refPrefixOf, requiredSigners, signTx, UNIT } from '@roamchain/protocol';
-import { type AccountKeys, buildGenesis } from '@roamchain/state';
-import { afterEach, describe, expect, it } from 'vitest';
+import { requiredSigners } from '@roamchain/protocol';
+import type { AccountKeys } from '@roamchain/state';
+import { describe, expect, it } from 'vitest';
 import { toJson } from '../src/api/json.js';
-import { Node } from '../src/index.js';
+import type { Node } from '../src/index.js';
 import { partiesOf } from '../src/indexer/events.js';
 import { ListIndexer, type Pos } from '../src/indexer/lists.js';
 import type { KvStore } from '../src/store/index.js';
+import { openIndexerChain, transferBy, useNodeKit } from './support/kit.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-async function open() {
-  const d = mkdtempSync(join(tmpdir(), 'rc-xl-'));
-  dirs.push(d);
-  const g = buildGenesis({
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'alice', roles: ['subscriber'], homeOperator: 'op-de' },
-      { name: 'bob', roles: ['subscriber'], homeOperator: 'op-de' },
-    ],
-    umt: { 'op-de': 1000n * UNIT, alice: 10n * UNIT, bob: 10n * UNIT },
-    validators: ['node-1'],
-    genesisTime: 1_700_000_000_000n,
-  });
-  const node = await Node.open({
-    dataDir: d,
-    genesis: g.genesis,
-    producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
-    blockIntervalMs: 3_600_000,
-  });
-  return { node, keys: g.keys };
-}
-
-function transfer(node: Node, keys: Map<string, AccountKeys>, from: string, to: string, amount: bigint) {
-  const st = node.status();
-  return encodeTx(
-    signTx(
-      {
-        chainId: node.chainId,
-        refBlockNum: st.height,
-        refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-        expiration: BigInt(Date.now() + 600_000),
-        ops: [{ type: 'transfer', from, to, token: 'UMT', amount, memo: new Uint8Array() }],
-      },
-      { [from]: keys.get(from)!.signing.secretKey },
-    ),
-  );
-}
+const kit = useNodeKit();
+const open = () => openIndexerChain(kit.dir('xl'));
+const transfer = transferBy;
 
 async function blocks(node: Node, keys: Map<string, AccountKeys>, n: number) {
   for (let b = 0; b < n; b++) {

@@ -1,53 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bytesToHex, encodeTx, hexToBytes, RoamError, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { buildGenesis } from '@roamchain/state';
-import { afterEach, describe, expect, it } from 'vitest';
+import { bytesToHex, hexToBytes, RoamError, UNIT } from '@roamchain/protocol';
+import { describe, expect, it } from 'vitest';
 import { Node, openStore, replayStore } from '../src/index.js';
+import { useNodeKit } from './support/kit.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'rc-node-'));
-  dirs.push(dir);
-  const { genesis, keys } = buildGenesis({
-    accounts: [
-      { name: 'node-1', roles: ['node_owner'] },
-      { name: 'op-de', roles: ['operator'] },
-      { name: 'bob' },
-    ],
-    umt: { 'op-de': 1000n * UNIT },
-    validators: ['node-1'],
-  });
-  const producer = { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey };
-  return { dir, genesis, keys, producer };
-}
+const kit = useNodeKit();
 
 describe('Node', () => {
   it('admits, produces, persists, restarts with the same root, replays', async () => {
-    const { dir, genesis, keys, producer } = setup();
+    const { dir, genesis, producer, transfer } = kit.chain('node');
     let node = await Node.open({ dataDir: dir, genesis, producer });
     const st = node.status();
     const exp = BigInt(Date.now() + 60_000);
     const mk = (amount: bigint) =>
-      encodeTx(
-        signTx(
-          {
-            chainId: node.chainId,
-            refBlockNum: st.height,
-            refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-            expiration: exp,
-            ops: [
-              { type: 'transfer', from: 'op-de', to: 'bob', token: 'UMT', amount, memo: new Uint8Array() },
-            ],
-          },
-          { 'op-de': keys.get('op-de')!.signing.secretKey },
-        ),
-      );
+      transfer(node, amount, {
+        ref: { height: st.height, id: hexToBytes(st.headId) },
+        expiration: exp,
+      });
     const env = await node.submit(mk(5n));
     await expect(node.submit(mk(5n))).rejects.toThrow(RoamError);
     // Admission executes nothing: the overspend is refused by the block that tries it.

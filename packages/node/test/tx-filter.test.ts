@@ -6,14 +6,11 @@
  * answers).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bytesToHex, encodeTx, hexToBytes, RoamError, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { buildGenesis } from '@roamchain/state';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bytesToHex, RoamError } from '@roamchain/protocol';
+import { describe, expect, it, vi } from 'vitest';
 import { Node } from '../src/index.js';
 import { TxFilter } from '../src/tx-filter.js';
+import { useNodeKit } from './support/kit.js';
 
 const id = () => bytesToHex(randomBytes(32));
 
@@ -51,44 +48,14 @@ describe('TxFilter', () => {
   });
 });
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const kit = useNodeKit();
 
 describe('duplicate check on a node', () => {
   it('fresh transactions read no t/<id>; a replay across a restart is still refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rc-txfilter-'));
-    dirs.push(dir);
-    const { genesis, keys } = buildGenesis({
-      accounts: [
-        { name: 'node-1', roles: ['node_owner'] },
-        { name: 'op-de', roles: ['operator'] },
-        { name: 'bob' },
-      ],
-      umt: { 'op-de': 1000n * UNIT },
-      validators: ['node-1'],
-    });
-    const producer = { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey };
+    const { dir, genesis, producer, transfer } = kit.chain('txfilter');
     let node = await Node.open({ dataDir: dir, genesis, producer });
     await node.produceBlock(); // a block to reference
-    const mk = (n: Node, amount: bigint) => {
-      const st = n.status();
-      return encodeTx(
-        signTx(
-          {
-            chainId: n.chainId,
-            refBlockNum: st.height,
-            refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-            expiration: BigInt(Date.now() + 600_000),
-            ops: [
-              { type: 'transfer', from: 'op-de', to: 'bob', token: 'UMT', amount, memo: new Uint8Array() },
-            ],
-          },
-          { 'op-de': keys.get('op-de')!.signing.secretKey },
-        ),
-      );
-    };
+    const mk = (n: Node, amount: bigint) => transfer(n, amount);
     const get = vi.spyOn(node.store, 'get');
     const txReads = () => get.mock.calls.filter(([k]) => k.startsWith('t/')).length;
     const txs = Array.from({ length: 20 }, (_, i) => mk(node, BigInt(i + 1)));

@@ -6,34 +6,19 @@
  *   xf/c/<contract>/<height u64 hex>/<index u32 hex>  -> the same
  *   xf/m                                              -> indexed up to height (JSON number)
  *
- * It follows applied, durable blocks (never a candidate) and writes in its own batches, after the
- * block's and beside the chain's keys in the node's store; several blocks share a batch when it is
- * behind. After a restart it catches up from the stored blocks from its marker on. It never delays
- * or enters consensus: being told of a block costs a map insert; the work runs later, one batch at
- * a time, and a failed write is retried with a backoff without touching the node. What is indexed
+ * It follows applied, durable blocks (never a candidate) and writes in its own batches, beside the
+ * chain's keys in the node's store, with the run loop it shares with the list index (follower.ts:
+ * bounded queue, batching when behind, retried writes, catch-up after a restart). What is indexed
  * up to `height` is complete (a block's keys and the marker are written in one atomic batch).
  */
 import { eventInvolves } from '@roamchain/protocol';
-import type { AppliedBlock, NodeApi } from '../interfaces.js';
+import type { AppliedBlock } from '../interfaces.js';
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
 import { contractOf, feedOfBlock, type PreparedEvent, partiesOf, prepareFeed } from './events.js';
+import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
 
-export interface FeedIndexerOptions {
-  /** Key prefix in the store (default `xf/`). */
-  prefix?: string;
-  /** Subscribe to `node.onBlock` itself (default true); false when a FeedHub passes blocks on with `noteBlock`. */
-  follow?: boolean;
-  /** Blocks kept in memory until indexed (default 64); beyond that they are read back from the store. */
-  maxQueued?: number;
-  /** Blocks per write when catching up (default 64). */
-  maxBlocksPerBatch?: number;
-  /** Keys per write (default 20,000; a block is never split). */
-  maxOpsPerBatch?: number;
-  log?: (level: 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-}
-
-/** What the indexer reads of the node: committed blocks and their notifications. */
-export type IndexSource = Pick<NodeApi, 'onBlock' | 'blockByHeight' | 'status'>;
+export type FeedIndexerOptions = FollowerOptions;
+export type { IndexSource };
 
 export interface IndexedEvent {
   cursor: string;
@@ -47,7 +32,6 @@ export interface IndexFilter {
   contract?: string;
 }
 
-const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 const hex8 = (i: number) => i.toString(16).padStart(8, '0');
 const MAX_INDEX = 0xffff_ffff;
 
@@ -57,72 +41,10 @@ function keyAfter(cursor: string): string {
   return i + 1 > MAX_INDEX ? u64Key('', h + 1) : `${u64Key('', h)}/${hex8(i + 1)}`;
 }
 
-export class FeedIndexer {
-  private indexed: number;
-  private target: number;
-  private readonly queue = new Map<number, PreparedEvent[]>();
-  private running: Promise<void> | null = null;
-  private closed = false;
-  private retryMs = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly waiters = new Set<() => void>();
-  private readonly unsubscribe: (() => void) | undefined;
-  private readonly prefix: string;
-  private readonly markerKey: string;
-  private readonly maxQueued: number;
-  private readonly maxBlocks: number;
-  private readonly maxOps: number;
-  /** Failed writes so far (each retried). */
-  failures = 0;
-
-  constructor(
-    private readonly node: IndexSource,
-    private readonly store: KvStore,
-    private readonly opts: FeedIndexerOptions = {},
-  ) {
-    this.prefix = opts.prefix ?? 'xf/';
-    this.markerKey = `${this.prefix}m`;
-    this.maxQueued = opts.maxQueued ?? 64;
-    this.maxBlocks = opts.maxBlocksPerBatch ?? 64;
-    this.maxOps = opts.maxOpsPerBatch ?? 20_000;
-    const m = store.get(this.markerKey);
-    const h = m ? Number(JSON.parse(Buffer.from(m).toString('utf8'))) : 0;
-    this.indexed = Number.isSafeInteger(h) && h > 0 ? h : 0;
-    this.target = Math.max(this.indexed, node.status().height);
-    if (opts.follow ?? true) this.unsubscribe = node.onBlock((b) => this.noteBlock(b));
-    this.kick();
-  }
-
-  /** Indexed up to this height: every event of these blocks is in the index. */
-  get height(): number {
-    return this.indexed;
-  }
-
-  /** Highest block height the indexer has been told of. */
-  get knownHeight(): number {
-    return this.target;
-  }
-
-  /** A block was applied and is durable. O(1): the writing happens later. */
-  noteBlock(b: AppliedBlock, events?: PreparedEvent[]): void {
-    if (this.closed) return;
-    if (b.height > this.target) this.target = b.height;
-    if (b.height > this.indexed && this.queue.size < this.maxQueued)
-      this.queue.set(b.height, events ?? prepareFeed(feedOfBlock(b)));
-    this.kick();
-  }
-
-  /** Resolves at the indexer's next progress (or close, or after `timeoutMs`). */
-  progressed(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+/** The feed index (key prefix `xf/` by default); the run loop is the shared `BlockFollower`. */
+export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
+  constructor(node: IndexSource, store: KvStore, opts: FeedIndexerOptions = {}) {
+    super(node, store, 'feed index', 'xf/', opts);
   }
 
   /**
@@ -135,7 +57,7 @@ export class FeedIndexer {
     cursor: string,
     limit: number,
   ): Promise<{ events: IndexedEvent[]; through: number }> {
-    const through = this.indexed;
+    const through = this.height;
     const base =
       filter.contract !== undefined
         ? `${this.prefix}c/${filter.contract}/`
@@ -168,66 +90,11 @@ export class FeedIndexer {
     return { events, through };
   }
 
-  /** Stops following; resolves once a write in progress is done (close it before the store). */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.unsubscribe?.();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.queue.clear();
-    for (const w of [...this.waiters]) w();
-    await this.running;
+  protected prepare(b: AppliedBlock): PreparedEvent[] {
+    return prepareFeed(feedOfBlock(b));
   }
 
-  private kick(): void {
-    if (this.running || this.closed || this.retryTimer || this.indexed >= this.target) return;
-    this.running = this.run().finally(() => {
-      this.running = null;
-      this.kick();
-    });
-  }
-
-  private async run(): Promise<void> {
-    while (!this.closed && this.indexed < this.target) {
-      const ops: KvBatchOp[] = [];
-      let h = this.indexed;
-      try {
-        while (h < this.target && h - this.indexed < this.maxBlocks && ops.length < this.maxOps) {
-          const next = h + 1;
-          let events = this.queue.get(next);
-          if (!events) {
-            const b = await this.node.blockByHeight(next);
-            if (!b || this.closed) break;
-            events = prepareFeed(feedOfBlock(b));
-          }
-          this.opsOf(next, events, ops);
-          h = next;
-        }
-        if (h === this.indexed || this.closed) return;
-        ops.push({ type: 'put', key: this.markerKey, value: enc(h) });
-        await this.store.batch(ops);
-      } catch (e) {
-        if (this.closed) return;
-        this.failures++;
-        this.retryMs = Math.min(Math.max(this.retryMs * 2, 100), 10_000);
-        this.opts.log?.('warn', 'feed index write failed; retrying', {
-          err: String(e),
-          height: h,
-          retryMs: this.retryMs,
-        });
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.kick();
-        }, this.retryMs);
-        return;
-      }
-      this.retryMs = 0;
-      for (let x = this.indexed + 1; x <= h; x++) this.queue.delete(x);
-      this.indexed = h;
-      for (const w of [...this.waiters]) w();
-    }
-  }
-
-  private opsOf(height: number, events: PreparedEvent[], ops: KvBatchOp[]): void {
+  protected opsOf(height: number, events: PreparedEvent[], ops: KvBatchOp[]): void {
     const hk = u64Key('', height);
     for (const e of events) {
       const tail = `${hk}/${hex8(e.index)}`;

@@ -10,17 +10,17 @@
  *   xl/f/<height u64 hex>                             -> the block's fees_paid event (JSON)
  *   xl/m                                              -> indexed up to height (JSON number)
  *
- * Like the feed index (feed.ts) it follows applied, durable blocks only, writes its own batches
- * after the block's (a block's keys and the marker in one atomic batch, so what is indexed up to
- * `height` is complete), catches up from the stored blocks after a restart (its own marker), and
- * never delays or enters consensus: being told of a block costs a map insert.
+ * Like the feed index (feed.ts) it follows applied, durable blocks only with the shared run loop
+ * (follower.ts): its own batches after the block's (a block's keys and the marker in one atomic
+ * batch, so what is indexed up to `height` is complete), catch-up from the stored blocks after a
+ * restart (its own marker), and never a delay to consensus: being told of a block costs a map insert.
  */
 import { requiredSigners } from '@roamchain/protocol';
 import { type JsonObject, toJson } from '../api/json.js';
 import type { AppliedBlock } from '../interfaces.js';
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
 import { partiesOf } from './events.js';
-import type { IndexSource } from './feed.js';
+import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
 
 export interface TxRow {
   txId: string;
@@ -58,14 +58,7 @@ export interface Pos {
   index: number;
 }
 
-export interface ListIndexerOptions {
-  prefix?: string;
-  follow?: boolean;
-  maxQueued?: number;
-  maxBlocksPerBatch?: number;
-  maxOpsPerBatch?: number;
-  log?: (level: 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-}
+export type ListIndexerOptions = FollowerOptions;
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 const dec = <T>(v: Uint8Array) => JSON.parse(Buffer.from(v).toString('utf8')) as T;
@@ -73,69 +66,10 @@ const hex8 = (i: number) => i.toString(16).padStart(8, '0');
 const posKey = (p: Pos) => `${u64Key('', p.height)}/${hex8(p.index)}`;
 const CONTRACT_RE = /^[0-9a-f]{64}$/;
 
-export class ListIndexer {
-  private indexed: number;
-  private target: number;
-  private readonly queue = new Map<number, AppliedBlock>();
-  private running: Promise<void> | null = null;
-  private closed = false;
-  private retryMs = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly waiters = new Set<() => void>();
-  private readonly unsubscribe: (() => void) | undefined;
-  private readonly prefix: string;
-  private readonly maxQueued: number;
-  private readonly maxBlocks: number;
-  private readonly maxOps: number;
-  failures = 0;
-
-  constructor(
-    private readonly node: IndexSource,
-    private readonly store: KvStore,
-    private readonly opts: ListIndexerOptions = {},
-  ) {
-    this.prefix = opts.prefix ?? 'xl/';
-    this.maxQueued = opts.maxQueued ?? 64;
-    this.maxBlocks = opts.maxBlocksPerBatch ?? 64;
-    this.maxOps = opts.maxOpsPerBatch ?? 20_000;
-    const m = store.get(`${this.prefix}m`);
-    const h = m ? Number(dec<unknown>(m)) : 0;
-    this.indexed = Number.isSafeInteger(h) && h > 0 ? h : 0;
-    this.target = Math.max(this.indexed, node.status().height);
-    if (opts.follow ?? true) this.unsubscribe = node.onBlock((b) => this.noteBlock(b));
-    this.kick();
-  }
-
-  /** Indexed up to this height. */
-  get height(): number {
-    return this.indexed;
-  }
-
-  /** A block was applied and is durable. O(1): the writing happens later. */
-  noteBlock(b: AppliedBlock): void {
-    if (this.closed) return;
-    if (b.height > this.target) this.target = b.height;
-    if (b.height > this.indexed && this.queue.size < this.maxQueued) this.queue.set(b.height, b);
-    this.kick();
-  }
-
-  /** Resolves true once indexed up to `height`, false after `timeoutMs` (or on close). */
-  async reach(height: number, timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.indexed < height && !this.closed) {
-      const left = until - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          this.waiters.delete(done);
-          resolve();
-        };
-        const t = setTimeout(done, left);
-        this.waiters.add(done);
-      });
-    }
-    return this.indexed >= height;
+/** The list index (key prefix `xl/` by default); the run loop is the shared `BlockFollower`. */
+export class ListIndexer extends BlockFollower<AppliedBlock> {
+  constructor(node: IndexSource, store: KvStore, opts: ListIndexerOptions = {}) {
+    super(node, store, 'list index', 'xl/', opts);
   }
 
   /** Transactions, newest first, strictly before `before`. */
@@ -174,15 +108,6 @@ export class ListIndexer {
     return out;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.unsubscribe?.();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.queue.clear();
-    for (const w of [...this.waiters]) w();
-    await this.running;
-  }
-
   private async page<T>(base: string, limit: number, before?: Pos): Promise<T[]> {
     const out: T[] = [];
     for await (const [, v] of this.store.range(base, {
@@ -194,49 +119,12 @@ export class ListIndexer {
     return out;
   }
 
-  private kick(): void {
-    if (this.running || this.closed || this.retryTimer || this.indexed >= this.target) return;
-    this.running = this.run().finally(() => {
-      this.running = null;
-      this.kick();
-    });
+  protected prepare(b: AppliedBlock): AppliedBlock {
+    return b;
   }
 
-  private async run(): Promise<void> {
-    while (!this.closed && this.indexed < this.target) {
-      const ops: KvBatchOp[] = [];
-      let h = this.indexed;
-      try {
-        while (h < this.target && h - this.indexed < this.maxBlocks && ops.length < this.maxOps) {
-          const next = h + 1;
-          const b = this.queue.get(next) ?? (await this.node.blockByHeight(next));
-          if (!b || this.closed) break;
-          opsOfBlock(this.prefix, b, ops);
-          h = next;
-        }
-        if (h === this.indexed || this.closed) return;
-        ops.push({ type: 'put', key: `${this.prefix}m`, value: enc(h) });
-        await this.store.batch(ops);
-      } catch (e) {
-        if (this.closed) return;
-        this.failures++;
-        this.retryMs = Math.min(Math.max(this.retryMs * 2, 100), 10_000);
-        this.opts.log?.('warn', 'list index write failed; retrying', {
-          err: String(e),
-          height: h,
-          retryMs: this.retryMs,
-        });
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.kick();
-        }, this.retryMs);
-        return;
-      }
-      this.retryMs = 0;
-      for (let x = this.indexed + 1; x <= h; x++) this.queue.delete(x);
-      this.indexed = h;
-      for (const w of [...this.waiters]) w();
-    }
+  protected opsOf(_height: number, b: AppliedBlock, ops: KvBatchOp[]): void {
+    opsOfBlock(this.prefix, b, ops);
   }
 }
 
