@@ -21,7 +21,13 @@
  */
 import btree from 'sorted-btree';
 import { failpointDelayMs } from './failpoint.js';
-import { type KvBatchOp, type KvRangeOptions, type KvStore, resolveBounds } from './store/index.js';
+import {
+  type KvBatchOp,
+  type KvBatchOptions,
+  type KvRangeOptions,
+  type KvStore,
+  resolveBounds,
+} from './store/index.js';
 
 // sorted-btree is CommonJS with an ES-style default export (see mempool.ts).
 type BTreeClass = typeof btree.default;
@@ -167,8 +173,8 @@ export class WriteQueue implements KvStore {
     return e ? e.v : this.base.get(key);
   }
 
-  batch(ops: readonly KvBatchOp[]): Promise<void> {
-    return this.base.batch(ops);
+  batch(ops: readonly KvBatchOp[], opts?: KvBatchOptions): Promise<void> {
+    return this.base.batch(ops, opts);
   }
 
   async *range(prefix: string, opts?: KvRangeOptions): AsyncIterable<[string, Uint8Array]> {

@@ -161,7 +161,11 @@ export abstract class BlockFollower<Q> {
         }
         if (h === this.indexed || this.closed) return;
         ops.push({ type: 'put', key: this.markerKey, value: enc(h) });
-        await this.store.batch(ops);
+        // Not fsynced: an index is rebuilt from the stored blocks, and a batch lost in a crash leaves the
+        // marker behind its keys' blocks, which the catch-up at start indexes again. The block's own
+        // batch keeps its fsync; the index's does not queue a second one behind it (readers off the
+        // hot path).
+        await this.store.batch(ops, { durable: false });
       } catch (e) {
         if (this.closed) return;
         this.failures++;

@@ -2,7 +2,7 @@ import type { KvStore, StoreKind } from './kv.js';
 import { LevelStore } from './level.js';
 import { LmdbStore } from './lmdb.js';
 
-export type { KeyBounds, KvBatchOp, KvRangeOptions, KvStore, StoreKind } from './kv.js';
+export type { KeyBounds, KvBatchOp, KvBatchOptions, KvRangeOptions, KvStore, StoreKind } from './kv.js';
 export { prefixUpperBound, resolveBounds, u64Key } from './kv.js';
 export { LevelStore } from './level.js';
 export { LmdbStore, type LmdbStoreOptions } from './lmdb.js';

@@ -27,11 +27,20 @@ export interface KvRangeOptions {
   lt?: string;
 }
 
+export interface KvBatchOptions {
+  /** Wait for the flush to disk (default true). */
+  durable?: boolean;
+}
+
 export interface KvStore {
   /** Synchronous point read; `undefined` when the key is absent. */
   get(key: string): Uint8Array | undefined;
-  /** Atomic, durable write: resolves once every op is committed and flushed to disk. */
-  batch(ops: readonly KvBatchOp[]): Promise<void>;
+  /**
+   * Atomic write: resolves once every op is committed and, unless `durable: false`, flushed to disk.
+   * A non-durable batch is still atomic and ordered after the ones before it; a crash may lose it
+   * (and later non-durable ones) — only for data rebuilt from the blocks (indexes).
+   */
+  batch(ops: readonly KvBatchOp[], opts?: KvBatchOptions): Promise<void>;
   /** Entries whose key starts with `prefix` ('' = whole store), ordered bytewise by key. */
   range(prefix: string, opts?: KvRangeOptions): AsyncIterable<[string, Uint8Array]>;
   /** Flushes pending writes and releases the store; the instance is unusable afterwards. */

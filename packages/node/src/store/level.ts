@@ -1,5 +1,11 @@
 import { ClassicLevel } from 'classic-level';
-import { type KvBatchOp, type KvRangeOptions, type KvStore, resolveBounds } from './kv.js';
+import {
+  type KvBatchOp,
+  type KvBatchOptions,
+  type KvRangeOptions,
+  type KvStore,
+  resolveBounds,
+} from './kv.js';
 
 /**
  * KvStore over classic-level (LevelDB): utf8 string keys (LevelDB's default bytewise comparator), values as
@@ -19,14 +25,14 @@ export class LevelStore implements KvStore {
     return this.db.getSync(key);
   }
 
-  async batch(ops: readonly KvBatchOp[]): Promise<void> {
+  async batch(ops: readonly KvBatchOp[], opts?: KvBatchOptions): Promise<void> {
     if (ops.length === 0) return;
     const levelOps = ops.map((op) =>
       op.type === 'put'
         ? { type: 'put' as const, key: op.key, value: op.value }
         : { type: 'del' as const, key: op.key },
     );
-    await this.db.batch(levelOps, { sync: true });
+    await this.db.batch(levelOps, { sync: opts?.durable !== false });
   }
 
   async *range(prefix: string, opts?: KvRangeOptions): AsyncIterable<[string, Uint8Array]> {

@@ -1,5 +1,11 @@
 import { open, type RootDatabase } from 'lmdb';
-import { type KvBatchOp, type KvRangeOptions, type KvStore, resolveBounds } from './kv.js';
+import {
+  type KvBatchOp,
+  type KvBatchOptions,
+  type KvRangeOptions,
+  type KvStore,
+  resolveBounds,
+} from './kv.js';
 
 export interface LmdbStoreOptions {
   /**
@@ -37,7 +43,7 @@ export class LmdbStore implements KvStore {
     return this.db.get(key);
   }
 
-  async batch(ops: readonly KvBatchOp[]): Promise<void> {
+  async batch(ops: readonly KvBatchOp[], opts?: KvBatchOptions): Promise<void> {
     if (ops.length === 0) return;
     const db = this.db;
     // Every write issued inside the callback lands in the same LMDB write transaction (all-or-nothing).
@@ -47,7 +53,7 @@ export class LmdbStore implements KvStore {
         else void db.remove(op.key);
       }
     });
-    await db.flushed;
+    if (opts?.durable !== false) await db.flushed;
   }
 
   async *range(prefix: string, opts?: KvRangeOptions): AsyncIterable<[string, Uint8Array]> {
