@@ -672,12 +672,17 @@ export class ConsensusDriver {
     // known here, so it cannot be verified (block sync starts on verified evidence only).
     if (h < next || h > next + 1n) return 'ignore';
     if (this.paused) return 'ignore';
-    const base = this.core && this.core.height === h ? this.core.snapshot().round : 0;
+    // No core yet (WAL recovery or the first sync still running): the message could not be handed
+    // on, and admitting it would mark it seen, so that the catch-up's copy of it is dropped as a
+    // duplicate later — a lost prevote that wedged a two-validator devnet at height 1. Ignored, it is
+    // fetched again by the catch-up once the height runs.
+    if (!this.core) return 'ignore';
+    const base = this.core.height === h ? this.core.snapshot().round : 0;
     const verdict = this.guard.admit(m, this.node.validatorSet(next), base, h !== next);
     if (verdict !== 'accept') return verdict;
     if (h === next + 1n) {
       // One ahead: the others started that height; the core buffers it until we are there.
-      this.core?.onMessage(m);
+      this.core.onMessage(m);
       // A verified commit of the next height: the others are two blocks ahead.
       if (m.kind === 'commit') void this.sync(SYNC_MIN_LAG);
       return 'accept';
@@ -691,7 +696,7 @@ export class ConsensusDriver {
         return 'accept';
       }
     }
-    this.core?.onMessage(m);
+    this.core.onMessage(m);
     return 'accept';
   }
 
