@@ -144,8 +144,13 @@ const pauseOffer: Journey = {
       // …and the offers asked again no longer list it.
       await wallet.getByRole('button', { name: 'Cancel' }).click();
       await wallet.getByRole('button', { name: 'Show offers' }).click();
+      // (The list shown before is replaced when the answer comes: wait for it, not for any card.)
+      await expect
+        .poll(() => wallet.getByRole('button', { name: `Buy ${title} from telco-th` }).count(), {
+          timeout: 15_000,
+        })
+        .toBe(0);
       await wallet.getByTestId('offer').first().waitFor({ timeout: 15_000 });
-      expect(await wallet.getByRole('button', { name: `Buy ${title} from telco-th` }).count()).toBe(0);
 
       // Edit while paused (it stays paused), then resume: on sale again with the new price.
       await mine.getByRole('button', { name: `Edit ${title}` }).click();
