@@ -120,6 +120,11 @@ export class Agent {
   #ticking: Promise<void> = Promise.resolve();
   #countries: string[] | undefined;
   url = '';
+  /**
+   * Resolves once the feed's WebSocket is open. A fresh agent (no stored cursor) follows events from
+   * then on; a caller that must not miss one (a test) waits for it instead of a fixed time.
+   */
+  feedOpen: Promise<void> = Promise.resolve();
 
   constructor(cfg: AgentConfig, keys: AgentKeys, opts: AgentOptions = {}) {
     if (!cfg.smdpUrl && !cfg.simulation && !opts.provisioner)
@@ -170,8 +175,13 @@ export class Agent {
     this.#server = s.server;
     this.url = s.url;
     const cursor = this.store.cursor;
+    let opened!: () => void;
+    this.feedOpen = new Promise<void>((r) => {
+      opened = r;
+    });
     this.#sub = this.client.subscribe({
       events: cursor !== undefined ? { cursor } : true,
+      onOpen: () => opened(),
       onEvent: (fe) => {
         this.#queue = this.#queue
           .then(() => this.#onEvent(fe))

@@ -104,7 +104,7 @@ beforeAll(async () => {
     }),
     chain.agentKeys('op-fr'),
   ).start();
-  await sleep(300); // its feed subscription is live
+  await fr.feedOpen; // its feed subscription is live
   // No visited agent runs: the contract stays open and its head still (nothing races the top-ups).
   const opened = await client.openRequest(
     {
