@@ -73,6 +73,7 @@ export function TransactionsList() {
     (before) => listTransactions(client, { limit: PAGE, ...(before ? { before } : {}) }),
     [],
     live,
+    (pg) => live !== undefined && (pg.items[0]?.height ?? 0) < live,
   );
   return (
     <Panel title="Transactions">

@@ -74,10 +74,30 @@ export function usePaged<T>(
   fetchPage: (cursor: string | undefined) => Promise<PageAnswer<T>>,
   deps: unknown[],
   liveKey: unknown,
+  /**
+   * True when a first page answered is older than what the WebSocket already announced (the node's
+   * list index answers after a bounded wait, so under load it can lag the block feed): the page is
+   * asked again, every 500 ms, at most 20 times per `liveKey`.
+   */
+  isStale?: (page: PageAnswer<T>) => boolean,
 ) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const page = useAsync(() => fetchPage(cursor), [...deps, cursor, cursor === undefined ? liveKey : 0]);
+  const [retries, setRetries] = useState({ key: liveKey, n: 0 });
+  const stale =
+    cursor === undefined && page.data !== undefined && !page.loading && isStale?.(page.data) === true;
+  const { reload } = page;
+  useEffect(() => {
+    if (!stale) return;
+    const n = retries.key === liveKey ? retries.n : 0;
+    if (n >= 20) return;
+    const t = setTimeout(() => {
+      setRetries({ key: liveKey, n: n + 1 });
+      reload();
+    }, 500);
+    return () => clearTimeout(t);
+  }, [stale, liveKey, retries, reload]);
   return {
     page,
     items: page.data?.items ?? [],
