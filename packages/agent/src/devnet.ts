@@ -15,7 +15,8 @@ export interface DevnetAgentsOptions {
   host?: string;
   /** First agent port (0: free ports). */
   basePort: number;
-  operators: { name: string; keys: AgentKeys }[];
+  /** Each demo operator, with its home-operator fee in basis points (default 100). */
+  operators: { name: string; keys: AgentKeys; feeBps?: number }[];
   log?: (msg: string, data?: Record<string, unknown>) => void;
   /** Usage simulator period (ms, default 2000). */
   usageIntervalMs?: number;
@@ -45,7 +46,7 @@ export async function startDevnetAgents(o: DevnetAgentsOptions): Promise<DevnetA
         policy: {
           maxDepositPerSubscriber: '100',
           allowedCountries: [],
-          feeBps: 100,
+          feeBps: op.feeBps ?? 100,
           maxOpenPerSubscriber: 5,
         },
         billing: { stepBytes: 1_000_000_000 },

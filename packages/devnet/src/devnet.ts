@@ -32,6 +32,8 @@ export interface DemoOperator {
   country: string;
   network: string;
   display: string;
+  /** The fee its agent charges as a home operator (bps; default 100): they differ, as in life. */
+  feeBps?: number;
   offers: { title: string; gb: number; days: number; price: string; tech: string[]; unitPrice?: string }[];
 }
 
@@ -41,6 +43,7 @@ export const DEMO_OPERATORS: DemoOperator[] = [
     country: 'DE',
     network: '262-01',
     display: 'Rhein Mobil (Germany)',
+    feeBps: 150,
     offers: [
       {
         title: 'Germany 5 GB / 7 days',

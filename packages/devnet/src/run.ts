@@ -205,6 +205,7 @@ export async function runDevnet(
         return {
           name: o.name,
           keys: { signingSecret: k.signing.secretKey, encryptionSecret: k.encryption.secretKey },
+          ...(o.feeBps !== undefined ? { feeBps: o.feeBps } : {}),
         };
       }),
       log: (msg, data) => logger.info(data ?? {}, msg),

@@ -19,7 +19,6 @@ import {
 } from '@roamchain/sdk';
 import { demoKeys, type Wallet } from './keys.js';
 import { apiPaths, client } from './lib.js';
-import { ISSUER_FEE_BPS } from './pricing.js';
 
 const FEE_DEPOSIT_UMT = 1_000_000n;
 
@@ -41,6 +40,25 @@ export async function agentUrlOf(operator: string): Promise<string | undefined> 
 }
 
 /**
+ * The home operator's fee in basis points, from its agent's policy (`GET /v1/policy`): its agent
+ * refuses to countersign any other. Undefined when the operator lists no agent or the answer is not
+ * a whole number of basis points within 0..10,000 (hostile until checked).
+ */
+export async function issuerFeeBpsOf(operator: string): Promise<number | undefined> {
+  const agent = await agentUrlOf(operator);
+  if (!agent) return undefined;
+  try {
+    const res = await fetch(`${agent.replace(/\/+$/, '')}/v1/policy`);
+    if (!res.ok) return undefined;
+    const j = (await res.json()) as { feeBps?: unknown } | null;
+    const bps = j?.feeBps;
+    return typeof bps === 'number' && Number.isInteger(bps) && bps >= 0 && bps <= 10_000 ? bps : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Opens a Request for `offer`: the wallet signs the subscriber's consent locally; the home operator's
  * agent countersigns (or, on the devnet only and when asked, the home operator's public demo key).
  */
@@ -50,6 +68,7 @@ export async function buy(
   offer: RankedOfferJson,
   deposit: bigint,
   allowDemoIssuer: boolean,
+  issuerFeeBps: number,
 ): Promise<string> {
   const issuer = account.homeOperator;
   if (!issuer) throw new Error('this account has no home operator');
@@ -58,7 +77,7 @@ export async function buy(
     subscriber: w.keys.name,
     offer: offer.offerId,
     deposit,
-    issuerFeeBps: ISSUER_FEE_BPS,
+    issuerFeeBps,
     feeDeposit: FEE_DEPOSIT_UMT,
   };
   const status = await client.status();

@@ -5,6 +5,10 @@
  */
 import { amt } from './lib.js';
 
+/**
+ * The fee assumed when the home operator's agent does not say its own (GET /v1/policy `feeBps`):
+ * the agents' default policy. The shop shows the operator's own figure as soon as it has it.
+ */
 export const ISSUER_FEE_BPS = 100;
 
 /** The home operator's fee on `cost` (rounded up, as the deposit must cover it). */

@@ -6,7 +6,7 @@
  */
 import type { AccountJson, Preference, RankedOfferJson } from '@roamchain/sdk';
 import { useEffect, useRef, useState } from 'react';
-import { agentUrlOf, buy } from './buy.js';
+import { agentUrlOf, buy, issuerFeeBpsOf } from './buy.js';
 import type { Wallet } from './keys.js';
 import { apiPaths, client, isNotFound, sdr, useAsync, volume } from './lib.js';
 import {
@@ -15,6 +15,7 @@ import {
   countryName,
   currencyForLanguage,
   destinationsOf,
+  ISSUER_FEE_BPS,
   issuerFee,
   matchesDestination,
   pricesFrom,
@@ -111,6 +112,8 @@ export function Shop({
   const prices = useAsync(sdrPrices, []);
   const agents = useAsync(listedAgents, []);
   const homeAgent = useAsync(() => agentUrlOf(home), [home]);
+  const feeBps = useAsync(() => issuerFeeBpsOf(home), [home]);
+  const bps = feeBps.data ?? ISSUER_FEE_BPS;
   const shown = destinations.filter((d) => matchesDestination(d, find));
   const dest = shown.some((d) => d.code === country) ? country : (shown[0]?.code ?? '');
   const ranked = useAsync(
@@ -137,7 +140,9 @@ export function Shop({
     setErr(undefined);
     setBusy(true);
     try {
-      const cid = await buy(w, account, o, totalOf(BigInt(o.cost)), demoIssuer);
+      // The fee the home operator's agent will countersign (asked again if the page has not got it yet).
+      const b = feeBps.data ?? (await issuerFeeBpsOf(home)) ?? ISSUER_FEE_BPS;
+      const cid = await buy(w, account, o, totalOf(BigInt(o.cost), b), demoIssuer, b);
       setChosen(undefined);
       onBought(cid);
     } catch (e) {
@@ -232,7 +237,7 @@ export function Shop({
       <ol className="offers">
         {(ranked.data?.items ?? []).map((o) => {
           const cost = BigInt(o.cost);
-          const total = totalOf(cost);
+          const total = totalOf(cost, bps);
           const short = total > balance;
           const t = o.offer.terms;
           const wantBytes = BigInt(Math.round(Number(query?.gb ?? '0') * 1000)) * 1_000_000n;
@@ -261,7 +266,7 @@ export function Shop({
               <div>
                 Total <strong data-testid="offer-total">{priceText(total, p, cur)}</strong>{' '}
                 <span className="muted small">
-                  ({sdr(cost)} + {sdr(issuerFee(cost))} home operator fee)
+                  ({sdr(cost)} + {sdr(issuerFee(cost, bps))} home operator fee)
                 </span>
               </div>
               <ServiceNote o={o} agents={agents.data} />
@@ -326,17 +331,17 @@ export function Shop({
             </div>
             <div>
               <dt>Home operator fee ({home})</dt>
-              <dd>{sdr(issuerFee(BigInt(chosen.cost)))}</dd>
+              <dd>{sdr(issuerFee(BigInt(chosen.cost), bps))}</dd>
             </div>
             <div>
               <dt>Total (held as deposit)</dt>
               <dd>
-                <strong>{priceText(totalOf(BigInt(chosen.cost)), p, cur)}</strong>
+                <strong>{priceText(totalOf(BigInt(chosen.cost), bps), p, cur)}</strong>
               </dd>
             </div>
             <div>
               <dt>Balance after</dt>
-              <dd>{sdr(balance - totalOf(BigInt(chosen.cost)))}</dd>
+              <dd>{sdr(balance - totalOf(BigInt(chosen.cost), bps))}</dd>
             </div>
           </dl>
           <p className="small muted">

@@ -239,6 +239,15 @@ describe.skipIf(skip)('web app in Chromium', () => {
     await wallet.getByTestId('change').waitFor({ timeout: 30_000 });
     const c = (await client.contract(contractId)).contract;
     expect(c.status).toBe('closed');
+    // The fee is the one bob's home operator's agent publishes (telco-de's is not the default 100).
+    const agentUrl = (await client.get<Record<string, string>>('/v1/agents'))['telco-de'];
+    if (agentUrl) {
+      const policy = (await (await fetch(`${agentUrl.replace(/\/+$/, '')}/v1/policy`)).json()) as {
+        feeBps: number;
+      };
+      expect(policy.feeBps).not.toBe(100);
+      expect(c.issuerFeeBps).toBe(policy.feeBps);
+    }
     const fee = (BigInt(c.charged) * BigInt(c.issuerFeeBps)) / 10_000n;
     expect(BigInt(c.paidPayer)).toBe(BigInt(c.deposit) - BigInt(c.charged) - fee);
     const shown = (await wallet.getByTestId('change').textContent()) ?? '';
