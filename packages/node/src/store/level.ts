@@ -7,6 +7,11 @@ import {
   resolveBounds,
 } from './kv.js';
 
+/** abstract-level's implementer API, as classic-level implements it (not in its public types). */
+interface RawBatch {
+  _batch(ops: readonly KvBatchOp[], options: { sync: boolean }): Promise<void>;
+}
+
 /**
  * KvStore over classic-level (LevelDB): utf8 string keys (LevelDB's default bytewise comparator), values as
  * Uint8Array views. Batches are written with `sync: true`, i.e. the write-ahead log is fsynced before the
@@ -25,14 +30,24 @@ export class LevelStore implements KvStore {
     return this.db.getSync(key);
   }
 
+  /**
+   * Writes through abstract-level's implementer API (`_batch`), which hands the operations to
+   * LevelDB's native binding as they are. The public `batch()` clones every operation, looks up and
+   * runs its encodings, and checks hooks and events we never use: measured at several microseconds
+   * per operation, a fifth of the node's main thread under load (the bench's CPU profile). Our keys
+   * are already strings and our values byte arrays — the formats the binding takes — and what the
+   * public path would check is checked here: the store is open, every key is a string, every value
+   * bytes.
+   */
   async batch(ops: readonly KvBatchOp[], opts?: KvBatchOptions): Promise<void> {
     if (ops.length === 0) return;
-    const levelOps = ops.map((op) =>
-      op.type === 'put'
-        ? { type: 'put' as const, key: op.key, value: op.value }
-        : { type: 'del' as const, key: op.key },
-    );
-    await this.db.batch(levelOps, { sync: opts?.durable !== false });
+    if (this.db.status !== 'open') throw new Error(`LevelStore.batch: the store is ${this.db.status}`);
+    for (const op of ops) {
+      if (typeof op.key !== 'string') throw new TypeError('LevelStore.batch: a key is not a string');
+      if (op.type === 'put' && !(op.value instanceof Uint8Array))
+        throw new TypeError(`LevelStore.batch: the value of ${op.key} is not bytes`);
+    }
+    await (this.db as unknown as RawBatch)._batch(ops, { sync: opts?.durable !== false });
   }
 
   async *range(prefix: string, opts?: KvRangeOptions): AsyncIterable<[string, Uint8Array]> {
