@@ -29,6 +29,8 @@ export interface ConsensusHost {
   checkCandidate(block: Block): Candidate;
   candidate(idHex: string): Candidate | undefined;
   refusedCandidate(idHex: string): RoamError | undefined;
+  /** The driver's own encoding of a candidate (for its WAL): the commit stores it, not a re-encoding. */
+  noteEncoded(idHex: string, encoded: Uint8Array): void;
   /**
    * finalizeBlock + commit: the decided block becomes the head and its storage batch is queued
    * behind the pending ones. Resolves once the next height may start (adopted, and the write queue

@@ -386,6 +386,7 @@ export class ConsensusDriver {
         this.nextTime = undefined;
         this.bodies.set(c.idHex, c.block);
         const raw = encodeBlock(c.block);
+        this.node.noteEncoded(c.idHex, raw);
         // Into the WAL before the proposal is signed (the core's persist fsyncs it): a proposer that
         // restarts re-sends the proposal it signed, and must still hold its body.
         this.wal.body(height, c.idHex, raw);
@@ -400,7 +401,11 @@ export class ConsensusDriver {
         if (own) {
           // Checked before (or built here); its body may not be in the WAL yet (a body checked by
           // catch-up's import, or a candidate left from before a core restart).
-          if (!this.wal.has(height, idHex)) this.wal.body(height, idHex, encodeBlock(own.block));
+          if (!this.wal.has(height, idHex)) {
+            const raw = encodeBlock(own.block);
+            this.node.noteEncoded(idHex, raw);
+            this.wal.body(height, idHex, raw);
+          }
           return true;
         }
         if (this.node.refusedCandidate(idHex)) return false;
@@ -418,7 +423,9 @@ export class ConsensusDriver {
           this.trace('checked', { txs: body.txs.length, checkMs: Date.now() - t0 });
           // The node may vote and lock on it from now on: into the WAL (fsynced before any vote).
           if (!this.wal.has(height, idHex)) {
-            this.wal.body(height, idHex, encodeBlock(body));
+            const raw = encodeBlock(body);
+            this.node.noteEncoded(idHex, raw);
+            this.wal.body(height, idHex, raw);
             failpoint('wal-body');
           }
           return true;

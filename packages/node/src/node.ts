@@ -126,6 +126,8 @@ export class Node implements NodeApi, ConsensusHost {
   private closed = false;
   /** The store as the node reads it: the durable store plus the pending batches of decided blocks. */
   readonly store: KvStore;
+  /** See `noteEncoded`. */
+  private readonly encodedBlocks = new Map<string, Uint8Array>();
   private readonly queue: WriteQueue;
   /** Ids of the blocks this process adopted: the duplicate check of fresh transactions reads no storage. */
   private readonly filter: TxFilter;
@@ -531,6 +533,16 @@ export class Node implements NodeApi, ConsensusHost {
     return this.app.candidate(idHex);
   }
 
+  /**
+   * The encoding of a candidate of the next height that the consensus driver made itself (for its
+   * WAL and the proposal): the block's batch stores these bytes instead of encoding the block again.
+   * Only encodings made by `encodeBlock` here, never bytes from a peer; at most 16, cleared at each
+   * commit.
+   */
+  noteEncoded(idHex: string, encoded: Uint8Array): void {
+    if (this.encodedBlocks.size < 16) this.encodedBlocks.set(idHex, encoded);
+  }
+
   /** Why a block for the next height was refused, if it was. */
   refusedCandidate(idHex: string): RoamError | undefined {
     return this.app.refusedCandidate(idHex);
@@ -574,7 +586,9 @@ export class Node implements NodeApi, ConsensusHost {
     for (const e of applied.envelopes) this.mempool.remove(e.idHex);
     for (const env of this.mempool.evictExpired(applied.block.header.time))
       this.drop(env, new RoamError('TX_EXPIRED'));
-    const ops = blockBatch(applied, d.result.changes, d.commit);
+    const encoded = this.encodedBlocks.get(idHex);
+    this.encodedBlocks.clear();
+    const ops = blockBatch(applied, d.result.changes, d.commit, encoded);
     const applySeconds = (performance.now() - t0) / 1000;
     const behind = this.queue.size;
     // Readers (and the duplicate check) see the batch from here on, before it is durable.

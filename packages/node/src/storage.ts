@@ -68,14 +68,19 @@ export interface HeadRecord {
   time: string | bigint;
 }
 
-/** The batch of one decided block. */
-export function blockBatch(a: AppliedBlock, changes: StateChange[], commit: Uint8Array): KvBatchOp[] {
+/** The batch of one decided block (`encoded`: the block's encoding, when the host already made it). */
+export function blockBatch(
+  a: AppliedBlock,
+  changes: StateChange[],
+  commit: Uint8Array,
+  encoded?: Uint8Array,
+): KvBatchOp[] {
   const ops: KvBatchOp[] = [];
   for (const c of changes) {
     if (c.value) ops.push({ type: 'put', key: SK.state(c.key), value: c.value });
     else ops.push({ type: 'del', key: SK.state(c.key) });
   }
-  ops.push({ type: 'put', key: SK.block(a.height), value: encodeBlock(a.block) });
+  ops.push({ type: 'put', key: SK.block(a.height), value: encoded ?? encodeBlock(a.block) });
   ops.push({ type: 'put', key: SK.commit(a.height), value: commit });
   ops.push({ type: 'put', key: SK.blockIdx(a.id), value: enc(a.height) });
   a.envelopes.forEach((e, i) => {
