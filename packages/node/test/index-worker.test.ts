@@ -5,9 +5,11 @@
  * catches up from its markers after a restart; a worker killed mid-run is restarted and completes;
  * a hostile read is refused before it is posted; reads in flight are bounded.
  */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountKeys } from '@roamchain/state';
 import { describe, expect, it } from 'vitest';
+import { restoreSnapshot, snapshotChunks } from '../src/backup.js';
 import { createApi, type Node } from '../src/index.js';
 import { IndexWorker } from '../src/indexer/client.js';
 import { FeedIndexer } from '../src/indexer/feed.js';
@@ -225,6 +227,29 @@ describe('IndexWorker', () => {
       expect(new Set(body.items.map((i) => i.height))).toEqual(new Set([1, 2, 3, 4, 5]));
     } finally {
       await api.close();
+    }
+  });
+
+  it('a backup leaves the indexes out; a restore drops a stale index directory (rebuilt from the blocks)', async () => {
+    const { node, keys } = await openIndexerChain(kit.dir('ixw'));
+    kit.track(node);
+    const old = new FeedIndexer(node, node.store);
+    await blocks(node, keys, 2);
+    await reached(old, 2);
+    await old.close();
+    expect(await keysUnder(node.store, 'xf/')).toBeGreaterThan(0);
+    const target = kit.dir('ixw-restore');
+    mkdirSync(join(target, 'index'));
+    writeFileSync(join(target, 'index', 'CURRENT'), 'stale');
+    const info = await restoreSnapshot(snapshotChunks(node.store, 'x'), target);
+    expect(info.head?.height).toBe(2);
+    expect(existsSync(join(target, 'index'))).toBe(false);
+    const restored = await LevelStore.open(target);
+    try {
+      expect(await keysUnder(restored, 'xf/')).toBe(0);
+      expect(await keysUnder(restored, 'b/')).toBe(2);
+    } finally {
+      await restored.close();
     }
   });
 });

@@ -290,8 +290,14 @@ export class IndexWorker {
       case 'read': {
         // Only durable heights; the raw stored values, copied and transferred (decoded in the worker).
         const ok = Number.isSafeInteger(m.height) && m.height >= 1 && m.height <= this.tip;
-        const b = ok ? this.node.store.get(SK.block(m.height)) : undefined;
-        const r = ok ? this.node.store.get(SK.receipts(m.height)) : undefined;
+        let b: Uint8Array | undefined;
+        let r: Uint8Array | undefined;
+        try {
+          b = ok ? this.node.store.get(SK.block(m.height)) : undefined;
+          r = ok ? this.node.store.get(SK.receipts(m.height)) : undefined;
+        } catch {
+          // The node's store is closing: the worker's follower stops and retries at the next block.
+        }
         const block = b && r ? b.slice() : null;
         const receipts = b && r ? r.slice() : null;
         const transfer =
