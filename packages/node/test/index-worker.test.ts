@@ -8,7 +8,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountKeys } from '@roamchain/state';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { restoreSnapshot, snapshotChunks } from '../src/backup.js';
 import { createApi, type Node } from '../src/index.js';
 import { IndexWorker } from '../src/indexer/client.js';
@@ -250,6 +251,44 @@ describe('IndexWorker', () => {
       expect(await keysUnder(restored, 'b/')).toBe(2);
     } finally {
       await restored.close();
+    }
+  });
+
+  it('a filtered WebSocket replay reads the stored blocks while the index is unavailable', async () => {
+    const { node, keys } = await openIndexerChain(kit.dir('ixw'));
+    kit.track(node);
+    await blocks(node, keys, 6);
+    const want: string[] = [];
+    for (const e of await node.eventsSince(null, 10_000))
+      if (JSON.stringify(e.event).includes('"alice"')) want.push(e.cursor);
+    expect(want.length).toBeGreaterThan(0);
+    const api = await createApi(node, { port: 0 });
+    // The worker is gone: every index read answers INDEX_UNAVAILABLE.
+    await api.indexes!.close();
+    await expect(api.indexes!.feed!.read({ account: 'alice' }, '0:0', 10)).rejects.toMatchObject({
+      code: 'INDEX_UNAVAILABLE',
+    });
+    const ws = new WebSocket(`${api.url.replace('http', 'ws')}/v1/ws`);
+    try {
+      const got: string[] = [];
+      const errors: unknown[] = [];
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { type: string; cursor?: string };
+        if (m.type === 'event') got.push(m.cursor!);
+        if (m.type === 'error') errors.push(m);
+      });
+      await new Promise((r) => ws.once('open', r));
+      const scans = vi.spyOn(node, 'eventsSince');
+      ws.send(JSON.stringify({ op: 'subscribe', topic: 'events', account: 'alice', cursor: '0:0' }));
+      const end = Date.now() + 30_000;
+      while (got.length < want.length && errors.length === 0 && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(errors).toEqual([]);
+      expect(got).toEqual(want);
+      expect(scans).toHaveBeenCalled();
+    } finally {
+      ws.close();
+      await api.close();
     }
   });
 });

@@ -392,6 +392,7 @@ function ownIndexes(
       list,
       log: (level, msg, data) => logger?.[level](data ?? {}, msg),
     },
+    node,
   );
   if (!legacyDropped.has(store)) {
     legacyDropped.add(store);

@@ -225,7 +225,12 @@ export class IndexWorker {
     this.tip = node.status().height;
     this.unsubscribe = node.onBlock((b) => {
       if (b.height > this.tip) this.tip = b.height;
-      this.post(b.height, storedBytesOf(b));
+      try {
+        this.post(b.height, storedBytesOf(b));
+      } catch (e) {
+        // Never into the node's commit path: the worker reads the block back at the next height.
+        this.opts.log?.('warn', 'posting a block to the index worker failed', { err: String(e) });
+      }
     });
     this.start();
   }
@@ -399,7 +404,7 @@ export class IndexWorker {
   }
 }
 
-const shared = new Map<string, { worker: IndexWorker; refs: number }>();
+const shared = new Map<string, { worker: IndexWorker; refs: number; owner: object }>();
 
 /**
  * The index worker of the node on `opts.dir`, started on first use and shared by the APIs of the
@@ -408,10 +413,17 @@ const shared = new Map<string, { worker: IndexWorker; refs: number }>();
 export function acquireIndexWorker(
   node: IndexedNode,
   opts: IndexWorkerOptions,
+  owner: object = node,
 ): { worker: IndexWorker; release: () => Promise<void> } {
   let entry = shared.get(opts.dir);
+  if (entry && entry.owner !== owner) {
+    // A worker left running for a node object since closed and opened again on the same directory:
+    // it follows the old one. Replace it (the new one retries until the old one let go of the store).
+    void entry.worker.close();
+    entry = undefined;
+  }
   if (!entry || entry.worker.closed) {
-    entry = { worker: new IndexWorker(node, opts), refs: 0 };
+    entry = { worker: new IndexWorker(node, opts), refs: 0, owner };
     shared.set(opts.dir, entry);
   }
   const e = entry;
