@@ -7,7 +7,8 @@
  * member process running `packages/node/dist/bin/node.js`; both admit transactions through their
  * worker-thread verifier pool (`dist/src/crypto/verify-worker.js`: admission fails if a worker does
  * not start). Submits a transfer with the compiled CLI, waits until it is in a block both validators
- * signed (final), and checks that node-2 runs the compiled entry point without tsx.
+ * signed (final) and in the list index (the compiled index worker thread,
+ * `dist/src/indexer/worker.js`), and checks that node-2 runs the compiled entry point without tsx.
  *
  *   node scripts/smoke-compiled.mjs [--cli <file>] [--agents]   (default packages/cli/dist/src/main.js)
  *
@@ -211,6 +212,11 @@ try {
   say(`bob: ${before.balances?.SDR} -> ${after.balances?.SDR}`);
   if (bal(after) - bal(before) !== 1_250_000n)
     fail(`bob's balance moved by ${bal(after) - bal(before)}, not 1250000`);
+  // The explorer's list index, written by the compiled index worker (dist/src/indexer/worker.js).
+  await until(`transaction ${id} in bob's list (index worker)`, async () => {
+    const page = await get(`${env.ROAMCHAIN_API}/v1/accounts/bob/transactions?limit=100`);
+    return page.items.some((r) => r.txId === id);
+  });
   say(`OK: transfer final at height ${height} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 } catch (e) {
   fail(e instanceof Error ? (e.stack ?? e.message) : String(e));

@@ -14,7 +14,8 @@
  * only its own user, no network exposure); `roamchain node backup` reads it there, or opens the store
  * itself when no node runs. Restore writes the entries into an empty data directory; the node checks
  * the state root against its head block when it opens and catches up from its peers by block sync.
- * Not in a snapshot: the node key and the consensus sign state / WAL (keep a validator's key apart).
+ * Not in a snapshot: the node key, the consensus sign state / WAL (keep a validator's key apart) and
+ * the explorer's indexes (`index/`, a store of their own, rebuilt from the blocks after a restore).
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
@@ -56,6 +57,8 @@ export async function* snapshotChunks(store: KvStore, chainId: string): AsyncGen
   let pending: Buffer[] = [];
   let size = 0;
   for await (const [k, v] of store.range('')) {
+    // The indexes are rebuilt from the blocks: older versions' in-store ones are left out.
+    if (k.startsWith('xf/') || k.startsWith('xl/')) continue;
     const key = Buffer.from(k, 'utf8');
     pending.push(u32(key.length), key, u32(v.length), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
     size += 8 + key.length + v.length;
@@ -199,6 +202,9 @@ export async function restoreSnapshot(
         dataDir,
       },
     );
+  // The explorer's indexes (`index/`, not in a snapshot) are rebuilt from the restored blocks at the
+  // first start: a directory left from another store must not be taken for theirs.
+  rmSync(join(dataDir, 'index'), { recursive: true, force: true });
   const before = existsSync(dataDir) ? new Set(readdirSync(dataDir)) : new Set<string>();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(kind, dataDir);

@@ -68,6 +68,22 @@ export interface HeadRecord {
   time: string | bigint;
 }
 
+/** The stored bytes of a block and its receipts, as its batch wrote them. */
+export interface StoredBlockBytes {
+  block: Uint8Array;
+  receipts: Uint8Array;
+}
+
+const storedBytes = new WeakMap<AppliedBlock, StoredBlockBytes>();
+
+/**
+ * The bytes `blockBatch` encoded for this block, when it built the batch (the index worker is
+ * given them, worker.ts: no second encoding on the main thread); else undefined (read the store).
+ */
+export function storedBytesOf(a: AppliedBlock): StoredBlockBytes | undefined {
+  return storedBytes.get(a);
+}
+
 /** The batch of one decided block (`encoded`: the block's encoding, when the host already made it). */
 export function blockBatch(
   a: AppliedBlock,
@@ -80,17 +96,18 @@ export function blockBatch(
     if (c.value) ops.push({ type: 'put', key: SK.state(c.key), value: c.value });
     else ops.push({ type: 'del', key: SK.state(c.key) });
   }
-  ops.push({ type: 'put', key: SK.block(a.height), value: encoded ?? encodeBlock(a.block) });
+  const bytes: StoredBlockBytes = {
+    block: encoded ?? encodeBlock(a.block),
+    receipts: encodeReceipts({ receipts: a.receipts, endEvents: a.endEvents }),
+  };
+  storedBytes.set(a, bytes);
+  ops.push({ type: 'put', key: SK.block(a.height), value: bytes.block });
   ops.push({ type: 'put', key: SK.commit(a.height), value: commit });
   ops.push({ type: 'put', key: SK.blockIdx(a.id), value: enc(a.height) });
   a.envelopes.forEach((e, i) => {
     ops.push({ type: 'put', key: SK.tx(e.idHex), value: enc([a.height, i]) });
   });
-  ops.push({
-    type: 'put',
-    key: SK.receipts(a.height),
-    value: encodeReceipts({ receipts: a.receipts, endEvents: a.endEvents }),
-  });
+  ops.push({ type: 'put', key: SK.receipts(a.height), value: bytes.receipts });
   ops.push(...indexOps(a));
   ops.push({
     type: 'put',

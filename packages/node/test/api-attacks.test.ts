@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 import { type Api, createApi } from '../src/api/server.js';
 import { WS_CLOSE } from '../src/api/ws.js';
 import { Node } from '../src/index.js';
-import { FeedIndexer } from '../src/indexer/feed.js';
+import type { FeedIndexReader } from '../src/indexer/messages.js';
 
 const MONITOR_KEY = 'monitor-key-0123456789abcdef';
 const BLOCKS = 80;
@@ -30,7 +30,7 @@ let dir: string;
 let node: Node;
 let keys: Map<string, AccountKeys>;
 let api: Api;
-let indexer: FeedIndexer;
+let indexer: FeedIndexReader;
 let aliceEvents = 0;
 
 function transfer(from: string, to: string, amount: bigint) {
@@ -121,10 +121,8 @@ beforeAll(async () => {
     if (b % 10 === 0) await node.submit(transfer('op-de', 'alice', BigInt(1 + b)));
     await node.produceBlock();
   }
-  indexer = new FeedIndexer(node, node.store);
   api = await createApi(node, {
     port: 0,
-    indexer,
     limits: {
       reads: { max: 300, windowMs: 60_000 },
       writes: { max: 50, windowMs: 60_000 },
@@ -140,6 +138,8 @@ beforeAll(async () => {
       },
     },
   });
+  // The index worker's feed index (shared with the second API below).
+  indexer = api.indexes!.feed!;
   const end = Date.now() + 60_000;
   while (indexer.height < node.status().height && Date.now() < end) await indexer.progressed(500);
   expect(indexer.height).toBe(node.status().height);
@@ -162,7 +162,6 @@ afterAll(async () => {
       .join('\n')}\n`,
   );
   await api?.close();
-  await indexer?.close();
   await node?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -166,6 +166,7 @@ export const ERRORS = {
   LIST_CURSOR_INVALID: [400, 'List cursor is malformed: pass the `next` of the previous page'],
   LIST_LIMIT_INVALID: [400, 'List page size is out of bounds'],
   LIST_INDEX_UNAVAILABLE: [503, 'This node keeps no list index'],
+  INDEX_UNAVAILABLE: [503, 'The index is restarting or busy: retry shortly'],
   INTERNAL: [500, 'Internal error'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -1,10 +1,10 @@
 /**
  * One subscription to the node's blocks, fanned out to every WebSocket. Each block's events are
  * converted and serialised once here (`prepareFeed`), off the commit path (on the next turn of the
- * event loop, in order), and the same bytes go to every subscriber and to the feed index.
+ * event loop, in order), and the same bytes go to every subscriber; only while a WebSocket listens
+ * (the feed index builds its own in the index worker, indexer/worker.ts).
  */
 import { endCursor, feedOfBlock, type PreparedEvent, prepareFeed } from '../indexer/events.js';
-import type { FeedIndexer } from '../indexer/feed.js';
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 
 export type HubListener = (blockWire: Buffer, b: AppliedBlock, events: PreparedEvent[]) => void;
@@ -14,15 +14,13 @@ export class FeedHub {
   private unsubscribe: (() => void) | null = null;
   private pending: AppliedBlock[] = [];
   private scheduled = false;
-  private indexer: FeedIndexer | undefined;
   /** Cursor after the last event of the last block the hub delivered. */
   lastCursor = '0:0';
   lastHeight = 0;
 
-  /** Follows `node`; passes every block (with its prepared events) on to `indexer` too. */
-  static async open(node: NodeApi, opts: { indexer?: FeedIndexer } = {}): Promise<FeedHub> {
+  /** Follows `node`. */
+  static async open(node: NodeApi): Promise<FeedHub> {
     const hub = new FeedHub();
-    hub.indexer = opts.indexer;
     let seen = false;
     hub.unsubscribe = node.onBlock((b) => {
       seen = true;
@@ -52,7 +50,7 @@ export class FeedHub {
 
   private deliver(b: AppliedBlock): void {
     this.lastHeight = b.height;
-    if (this.listeners.size === 0 && !this.indexer) {
+    if (this.listeners.size === 0) {
       // Nobody to send to: no conversion, only the feed's position.
       let count = b.endEvents.length;
       for (const r of b.receipts) count += r.events.length;
@@ -60,9 +58,7 @@ export class FeedHub {
       return;
     }
     const events = prepareFeed(feedOfBlock(b));
-    this.indexer?.noteBlock(b, events);
     this.lastCursor = endCursor(b.height, events.length);
-    if (this.listeners.size === 0) return;
     const blockWire = Buffer.from(
       JSON.stringify({
         type: 'block',

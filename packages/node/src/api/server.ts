@@ -23,9 +23,11 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { FeedIndexer } from '../indexer/feed.js';
+import { acquireIndexWorker, type IndexWorker } from '../indexer/client.js';
+import { dropLegacyIndexes } from '../indexer/legacy.js';
+import type { FeedIndexReader, ListIndexReader } from '../indexer/messages.js';
 import type { NodeApi } from '../interfaces.js';
-import type { KvStore } from '../store/index.js';
+import type { KvStore, StoreKind } from '../store/index.js';
 import { FeedHub } from './hub.js';
 import { type JsonObject, toJson } from './json.js';
 import {
@@ -78,17 +80,22 @@ export interface ApiOptions {
   /** Per-client limits (api/limits.ts), merged over the defaults; default from ROAMCHAIN_API_LIMITS. */
   limits?: LimitsInput;
   /**
-   * The feed index serving filtered replays. Default: one opened on the node's store (a node that
-   * exposes `store`) and closed with the API, unless ROAMCHAIN_FEED_INDEX=off; false: none
-   * (filtered replays then read the stored blocks, as unfiltered ones do).
+   * The feed index serving filtered replays. Default: the index worker's (indexer/client.ts: a
+   * worker thread with its own store in `<dataDir>/index`, for a node that exposes its `store` and
+   * `config.dataDir`), unless ROAMCHAIN_FEED_INDEX=off; false: none (filtered replays then read the
+   * stored blocks, as unfiltered ones do).
    */
-  indexer?: FeedIndexer | false;
+  indexer?: FeedIndexReader | false;
+  /** The list index of the explorer's lists; default the index worker's, unless ROAMCHAIN_LIST_INDEX=off. */
+  listIndexer?: ListIndexReader | false;
 }
 
 export interface Api {
   app: FastifyInstance;
   url: string;
   metrics: Metrics;
+  /** The index worker this API uses (shared by the APIs of one node), if it started one. */
+  indexes: IndexWorker | undefined;
   close(): Promise<void>;
 }
 
@@ -163,11 +170,12 @@ export function errorAnswer(err: unknown): { status: number; body: JsonObject } 
 /** Builds the Fastify app with every route (not listening yet). */
 export async function buildApp(
   node: NodeApi,
-  opts: Omit<ApiOptions, 'host' | 'port' | 'limits' | 'indexer'> & {
+  opts: Omit<ApiOptions, 'host' | 'port' | 'limits' | 'indexer' | 'listIndexer'> & {
     metrics: Metrics;
     hub: FeedHub;
     limits: ApiLimits;
-    indexer?: FeedIndexer;
+    indexer?: FeedIndexReader;
+    listIndexer?: ListIndexReader;
   },
 ): Promise<FastifyInstance> {
   const { metrics, hub, limits } = opts;
@@ -291,7 +299,7 @@ export async function buildApp(
   }
 
   // The routes, one plugin per resource (routes/*.ts), in the order of the OpenAPI document's paths.
-  const deps: RouteDeps = { node, metrics, agents: opts.agents };
+  const deps: RouteDeps = { node, metrics, agents: opts.agents, lists: opts.listIndexer };
   for (const routes of ROUTES) await app.register(routes, deps);
 
   registerWs(app, node, hub, {
@@ -308,28 +316,31 @@ export async function buildApp(
 export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<Api> {
   const metrics = (opts.metrics ?? new Metrics()).bind(node);
   const limits = resolveLimits(opts.limits ?? limitsFromEnv());
-  const { indexer: _given, limits: _l, ...rest } = opts;
-  const store = (node as { store?: KvStore }).store;
-  const ownIndexer =
-    opts.indexer === undefined &&
-    process.env.ROAMCHAIN_FEED_INDEX !== 'off' &&
-    store &&
-    typeof store.range === 'function'
-      ? new FeedIndexer(node, store, { follow: false })
-      : undefined;
-  const indexer = opts.indexer || ownIndexer;
-  const hub = await FeedHub.open(node, indexer ? { indexer } : {});
+  const { indexer: _given, listIndexer: _givenList, limits: _l, ...rest } = opts;
+  const feedOn = opts.indexer === undefined && process.env.ROAMCHAIN_FEED_INDEX !== 'off';
+  const listOn = opts.listIndexer === undefined && process.env.ROAMCHAIN_LIST_INDEX !== 'off';
+  const own = ownIndexes(node, opts, feedOn, listOn);
+  const indexer = feedOn ? own?.worker.feed : opts.indexer || undefined;
+  const listIndexer = listOn ? own?.worker.list : opts.listIndexer || undefined;
+  const hub = await FeedHub.open(node);
   const stopCounting = node.onBlock((b) => metrics.noteBlock(b.envelopes.length));
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp(node, { ...rest, metrics, hub, limits, ...(indexer ? { indexer } : {}) });
+    app = await buildApp(node, {
+      ...rest,
+      metrics,
+      hub,
+      limits,
+      ...(indexer ? { indexer } : {}),
+      ...(listIndexer ? { listIndexer } : {}),
+    });
     guardConnections(app.server, limits, () => metrics.refused.inc({ reason: 'tcp_per_ip' }));
     if (indexer) metrics.indexHeight = () => indexer.height;
     await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
   } catch (e) {
     stopCounting();
     hub.close();
-    await ownIndexer?.close();
+    await own?.release();
     await app?.close().catch(() => {});
     throw e;
   }
@@ -343,14 +354,56 @@ export async function createApi(node: NodeApi, opts: ApiOptions = {}): Promise<A
     app: server,
     url: `http://${shown}:${port}`,
     metrics,
+    indexes: own?.worker,
     close() {
       closed ??= (async () => {
         stopCounting();
         hub.close();
         await server.close();
-        await ownIndexer?.close();
+        await own?.release();
       })();
       return closed;
     },
   };
 }
+
+/**
+ * The index worker of the node (one per node in the process, shared by its APIs), unless both
+ * indexes are given or off, or the node exposes no store and data directory. Old data directories'
+ * indexes in the node's own store (`xf/`, `xl/`) are deleted in the background when it starts.
+ */
+function ownIndexes(
+  node: NodeApi,
+  opts: ApiOptions,
+  feed: boolean,
+  list: boolean,
+): ReturnType<typeof acquireIndexWorker> | undefined {
+  const store = (node as { store?: KvStore }).store;
+  const config = (node as { config?: { dataDir?: unknown; store?: StoreKind } }).config;
+  if ((!feed && !list) || !store || typeof store.range !== 'function' || typeof config?.dataDir !== 'string')
+    return undefined;
+  const logger = typeof opts.logger === 'object' ? opts.logger : undefined;
+  const own = acquireIndexWorker(
+    { onBlock: (l) => node.onBlock(l), status: () => node.status(), store },
+    {
+      dir: join(config.dataDir, 'index'),
+      kind: config.store ?? 'level',
+      feed,
+      list,
+      log: (level, msg, data) => logger?.[level](data ?? {}, msg),
+    },
+    node,
+  );
+  if (!legacyDropped.has(store)) {
+    legacyDropped.add(store);
+    dropLegacyIndexes(store, () => own.worker.closed).then(
+      (n) =>
+        n > 0 && logger?.info({ keys: n }, 'deleted the indexes kept in the node store by older versions'),
+      (e: unknown) =>
+        logger?.warn({ err: String(e) }, 'deleting the old indexes failed; retried at the next start'),
+    );
+  }
+  return own;
+}
+
+const legacyDropped = new WeakSet<KvStore>();

@@ -26,7 +26,7 @@ import { eventInvolves } from '@roamchain/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { endCursor, feedOfBlock, type PreparedEvent } from '../indexer/events.js';
-import type { FeedIndexer } from '../indexer/feed.js';
+import type { FeedIndexReader } from '../indexer/messages.js';
 import type { NodeApi } from '../interfaces.js';
 import type { FeedHub } from './hub.js';
 import { fromQuery, type JsonObject, toJson } from './json.js';
@@ -131,7 +131,7 @@ export interface WsOptions {
   metrics?: Metrics;
   replayPageSize?: number;
   limits: WsLimits;
-  indexer?: FeedIndexer;
+  indexer?: FeedIndexReader;
   /** Who the request is (API key client or IP); the upgrade is refused beyond the per-client cap. */
   clientOf: (req: FastifyRequest) => string;
 }
@@ -296,11 +296,19 @@ export function registerWs(app: FastifyInstance, node: NodeApi, hub: FeedHub, op
       };
 
       /** Replays from the feed index up to the subscription's start, bridging a lagging index. */
-      const fromIndex = async (sub: EventSub, ix: FeedIndexer): Promise<void> => {
+      const fromIndex = async (sub: EventSub, ix: FeedIndexReader): Promise<void> => {
         const waitUntil = Date.now() + INDEX_WAIT_MS;
         for (;;) {
           const cursor = `${sub.last[0]}:${Number.isFinite(sub.last[1]) ? sub.last[1] : 0xffff_ffff}`;
-          const { events: page, through } = await slots.run(() => ix.read(sub.filter, cursor, pageSize));
+          let answer: Awaited<ReturnType<FeedIndexReader['read']>>;
+          try {
+            answer = await slots.run(() => ix.read(sub.filter, cursor, pageSize));
+          } catch (e) {
+            // The index worker is restarting or busy: the stored blocks have every event too.
+            if ((e as { code?: unknown }).code === 'INDEX_UNAVAILABLE') return scan(sub);
+            throw e;
+          }
+          const { events: page, through } = answer;
           if (sub.cancelled) return;
           for (const e of page) {
             const [h, i] = posOf(e.cursor);

@@ -6,8 +6,8 @@
  *   xf/c/<contract>/<height u64 hex>/<index u32 hex>  -> the same
  *   xf/m                                              -> indexed up to height (JSON number)
  *
- * It follows applied, durable blocks (never a candidate) and writes in its own batches, beside the
- * chain's keys in the node's store, with the run loop it shares with the list index (follower.ts:
+ * It follows applied, durable blocks (never a candidate) and writes in its own batches, in the index
+ * worker's own store (worker.ts; `<dataDir>/index`), with the run loop it shares with the list index (follower.ts:
  * bounded queue, batching when behind, retried writes, catch-up after a restart). What is indexed
  * up to `height` is complete (a block's keys and the marker are written in one atomic batch).
  */

@@ -14,8 +14,15 @@
 import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import type { KvBatchOp, KvStore } from '../store/index.js';
 
-/** What an indexer reads of the node: committed blocks and their notifications. */
-export type IndexSource = Pick<NodeApi, 'onBlock' | 'blockByHeight' | 'status'>;
+/**
+ * What an indexer reads of the node: committed blocks, their notifications and the durable height
+ * (the node itself, or in the index worker a source fed by messages: worker.ts).
+ */
+export interface IndexSource {
+  onBlock: NodeApi['onBlock'];
+  blockByHeight: NodeApi['blockByHeight'];
+  status(): { height: number };
+}
 
 export interface FollowerOptions {
   /** Key prefix in the store (each indexer has its default). */
@@ -29,6 +36,8 @@ export interface FollowerOptions {
   /** Keys per write (default 20,000; a block is never split). */
   maxOpsPerBatch?: number;
   log?: (level: 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /** Called after each write that advanced `height`, and after each failed write. */
+  onProgress?: () => void;
 }
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -98,6 +107,13 @@ export abstract class BlockFollower<Q> {
     if (b.height > this.target) this.target = b.height;
     if (b.height > this.indexed && this.queue.size < this.maxQueued)
       this.queue.set(b.height, prepared ?? this.prepare(b));
+    this.kick();
+  }
+
+  /** The node has blocks up to `height` (not passed on: they are read back from the source). O(1). */
+  noteHeight(height: number): void {
+    if (this.closed) return;
+    if (height > this.target) this.target = height;
     this.kick();
   }
 
@@ -175,6 +191,7 @@ export abstract class BlockFollower<Q> {
           height: h,
           retryMs: this.retryMs,
         });
+        this.opts.onProgress?.();
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.kick();
@@ -185,6 +202,7 @@ export abstract class BlockFollower<Q> {
       for (let x = this.indexed + 1; x <= h; x++) this.queue.delete(x);
       this.indexed = h;
       for (const w of [...this.waiters]) w();
+      this.opts.onProgress?.();
     }
   }
 }

@@ -10,7 +10,8 @@
  *   xl/f/<height u64 hex>                             -> the block's fees_paid event (JSON)
  *   xl/m                                              -> indexed up to height (JSON number)
  *
- * Like the feed index (feed.ts) it follows applied, durable blocks only with the shared run loop
+ * Like the feed index (feed.ts) it runs in the index worker (worker.ts, its own store `<dataDir>/index`)
+ * and follows applied, durable blocks only with the shared run loop
  * (follower.ts): its own batches after the block's (a block's keys and the marker in one atomic
  * batch, so what is indexed up to `height` is complete), catch-up from the stored blocks after a
  * restart (its own marker), and never a delay to consensus: being told of a block costs a map insert.

@@ -3,6 +3,7 @@
  * given, the responses of a route schema, the 404 of an unknown object.
  */
 import { type ErrorCode, RoamError } from '@roamchain/protocol';
+import type { ListIndexReader } from '../../indexer/messages.js';
 import type { NodeApi } from '../../interfaces.js';
 import type { Metrics } from '../metrics.js';
 import * as S from '../schemas.js';
@@ -13,6 +14,8 @@ export interface RouteDeps {
   metrics: Metrics;
   /** Operator agents to advertise at GET /v1/agents (operator name -> agent base URL). */
   agents?: (() => Record<string, string>) | undefined;
+  /** The list index (the index worker's), if this node keeps one. */
+  lists?: ListIndexReader | undefined;
 }
 
 export type Query = Record<string, unknown>;

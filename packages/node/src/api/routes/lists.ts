@@ -13,7 +13,8 @@
 import { type ChainParams, NAME_RE, RoamError } from '@roamchain/protocol';
 import { type Contract, DAY_MS, K, slaDaysOf, storedSetAt, type Validator } from '@roamchain/state';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ListIndexer, type Pos } from '../../indexer/lists.js';
+import type { Pos } from '../../indexer/lists.js';
+import type { ListIndexReader } from '../../indexer/messages.js';
 import type { NodeApi } from '../../interfaces.js';
 import { SK } from '../../storage.js';
 import type { KvStore } from '../../store/index.js';
@@ -73,7 +74,12 @@ const VALIDATOR_ROW = obj({
   slaDays: INT,
 });
 const page = (item: object) => S.PAGE.items(item as Record<string, unknown>, true);
-const CODES = ['LIST_CURSOR_INVALID', 'LIST_LIMIT_INVALID', 'LIST_INDEX_UNAVAILABLE'] as const;
+const CODES = [
+  'LIST_CURSOR_INVALID',
+  'LIST_LIMIT_INVALID',
+  'LIST_INDEX_UNAVAILABLE',
+  'INDEX_UNAVAILABLE',
+] as const;
 const R = (item: object, extra: readonly (typeof CODES)[number][] | readonly string[] = []) => ({
   200: page(item),
   ...S.errorResponses([...CODES, ...(extra as never[])]),
@@ -120,18 +126,15 @@ function posOf(cursor: string | undefined, name: string): Pos | undefined {
   return { height, index };
 }
 
-export async function listRoutes(app: FastifyInstance, opts: { node: NodeApi }): Promise<void> {
+export async function listRoutes(
+  app: FastifyInstance,
+  opts: { node: NodeApi; lists?: ListIndexReader | undefined },
+): Promise<void> {
   const { node } = opts;
   const state = node.state;
   const store = (node as { store?: KvStore }).store;
-  const indexer =
-    store && typeof store.range === 'function' && process.env.ROAMCHAIN_LIST_INDEX !== 'off'
-      ? new ListIndexer(node, store)
-      : undefined;
-  app.addHook('onClose', async () => {
-    await indexer?.close();
-  });
-  const need = (): ListIndexer => {
+  const indexer = opts.lists;
+  const need = (): ListIndexReader => {
     if (!indexer) throw new RoamError('LIST_INDEX_UNAVAILABLE', 'this node keeps no list index');
     return indexer;
   };
@@ -140,7 +143,7 @@ export async function listRoutes(app: FastifyInstance, opts: { node: NodeApi }):
     return store;
   };
   /** The first page of a live list: let the index reach the committed head first (bounded). */
-  const fresh = async (ix: ListIndexer, cursor: unknown) => {
+  const fresh = async (ix: ListIndexReader, cursor: unknown) => {
     if (cursor === undefined) await ix.reach(node.status().height, HEAD_WAIT_MS);
   };
   const nextPos = <T extends { height: number; index: number }>(rows: T[], limit: number) =>
