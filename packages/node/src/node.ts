@@ -35,6 +35,7 @@ import {
 } from '@roamchain/protocol';
 import { genesisState, LedgerState, readGovMeta, requireKnownProtocol, type TxIndex } from '@roamchain/state';
 import { type Admitted, admit, BatchVerifier, sharedVerifierPool } from './admission.js';
+import { AccountGovernor, type AdmissionLimits } from './admission-limits.js';
 import {
   ConsensusDriver,
   type ConsensusHost,
@@ -77,6 +78,8 @@ export interface NodeConfig {
   /** Verifies signatures in blocks and votes (default libsodium); admission's checks are cached in front of it. */
   verifier?: SignatureVerifier;
   mempool?: Partial<MempoolLimits>;
+  /** Per-account bounds on the admission of this node's clients' transactions (admission-limits.ts). */
+  admission?: Partial<AdmissionLimits>;
   /** Most transactions this node puts in a block it proposes (default: the chain's `maxBlockTxs`). */
   maxProposalTxs?: number;
   /** Most bytes of transactions in a block this node proposes (default and at most 4 MiB: a consensus limit). */
@@ -112,6 +115,8 @@ export class Node implements NodeApi, ConsensusHost {
   readonly chainId: Uint8Array;
   readonly app: Application;
   readonly mempool: Mempool;
+  /** Per-account bounds of admission (local submissions). */
+  readonly governor: AccountGovernor;
   /** Verifications done (admission, earlier blocks): a block does not verify them again. */
   readonly cache: CachingVerifier;
   readonly batch: BatchVerifier;
@@ -159,6 +164,7 @@ export class Node implements NodeApi, ConsensusHost {
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
+    this.governor = new AccountGovernor(config.admission);
     this.reader = new ChainReader(this.store);
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
@@ -329,6 +335,7 @@ export class Node implements NodeApi, ConsensusHost {
         mempool: this.mempool,
         cache: this.cache,
         batch: this.batch,
+        governor: origin === 'local' ? this.governor : undefined,
         isIncluded: (id, ref) => this.isIncluded(id, ref),
       },
       list,

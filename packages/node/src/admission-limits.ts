@@ -1,0 +1,147 @@
+/**
+ * Per-account bounds of admission (the node's own clients, `origin: 'local'`), so that one account
+ * flooding the node cannot take the main thread and the verifier pool from everyone else:
+ * - in flight: at most `maxInFlightPerAccount` transactions of one account between decode and the
+ *   mempool (signatures queued or being verified); the excess is refused before anything is queued;
+ * - rate: a token bucket per account, `accountRate` transactions per second sustained and
+ *   `accountBurst` at once. A token is taken when the transaction is checked and given back when its
+ *   signatures do not verify, so transactions forged in another account's name do not spend its
+ *   budget (they hold a slot only while they are verified).
+ * Both refusals are `ACCOUNT_BUSY` (HTTP 429 with `Retry-After`) and change nothing. An account is
+ * the mempool's (`Mempool.accountOf`: the first operation's first signer). Everything is bounded:
+ * in-flight counts exist only while a transaction is in admission, buckets are an LRU of
+ * `trackedAccounts` (an evicted account starts again with a full bucket, as a new one does).
+ * Admission is not part of the state transition: the clock here decides nothing on chain.
+ */
+import { RoamError } from '@roamchain/protocol';
+
+export interface AdmissionLimits {
+  /** Transactions of one account in admission at once (decoded, signatures queued or being verified). */
+  maxInFlightPerAccount: number;
+  /** Transactions per second one account may have admitted through this node's API, sustained. */
+  accountRate: number;
+  /** Transactions one account may have admitted at once after a pause (the bucket's size). */
+  accountBurst: number;
+  /** Accounts whose buckets are remembered (least recently used first out). */
+  trackedAccounts: number;
+}
+
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  maxInFlightPerAccount: 1024,
+  accountRate: 1000,
+  accountBurst: 2000,
+  trackedAccounts: 100_000,
+};
+
+/** Seconds an account refused with ACCOUNT_BUSY should wait (the `Retry-After` header). */
+export const ACCOUNT_RETRY_AFTER_S = 1;
+/** The longest `Retry-After` an ACCOUNT_BUSY answer gives (a very low configured rate). */
+const MAX_RETRY_AFTER_S = 60;
+
+const check = (v: number, what: string, min: number): number => {
+  if (!Number.isFinite(v) || v < min) throw new RangeError(`admission limit ${what} must be at least ${min}`);
+  return v;
+};
+
+export function resolveAdmissionLimits(input: Partial<AdmissionLimits> = {}): AdmissionLimits {
+  const l = { ...DEFAULT_ADMISSION_LIMITS, ...input };
+  return {
+    maxInFlightPerAccount: check(l.maxInFlightPerAccount, 'maxInFlightPerAccount', 1),
+    accountRate: check(l.accountRate, 'accountRate', 0.001),
+    accountBurst: check(l.accountBurst, 'accountBurst', 1),
+    trackedAccounts: check(l.trackedAccounts, 'trackedAccounts', 1),
+  };
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class AccountGovernor {
+  readonly limits: AdmissionLimits;
+  private readonly inFlight = new Map<string, number>();
+  private readonly buckets = new Map<string, Bucket>();
+  /** Refusals so far, by reason (metrics and tests). */
+  readonly refused = { inFlight: 0, rate: 0 };
+
+  constructor(
+    limits: Partial<AdmissionLimits> = {},
+    /** Milliseconds, monotonic (tests pass their own). */
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.limits = resolveAdmissionLimits(limits);
+  }
+
+  /** Transactions of `account` in admission now. */
+  inFlightOf(account: string): number {
+    return this.inFlight.get(account) ?? 0;
+  }
+
+  /** Tokens left in the account's bucket now (a full bucket for an account not seen yet). */
+  tokensOf(account: string): number {
+    return this.refill(account, false)?.tokens ?? this.limits.accountBurst;
+  }
+
+  /**
+   * Takes one in-flight slot and one token for a transaction of `account`, or throws ACCOUNT_BUSY
+   * (taking nothing). Every successful call must be followed by one `release`.
+   */
+  acquire(account: string): void {
+    const l = this.limits;
+    const n = this.inFlight.get(account) ?? 0;
+    if (n >= l.maxInFlightPerAccount) {
+      this.refused.inFlight++;
+      throw new RoamError('ACCOUNT_BUSY', `${account} has ${n} transactions in admission`, {
+        account,
+        inFlight: n,
+        retryAfterSeconds: ACCOUNT_RETRY_AFTER_S,
+      });
+    }
+    const b = this.refill(account, true)!;
+    if (b.tokens < 1) {
+      this.refused.rate++;
+      throw new RoamError('ACCOUNT_BUSY', `${account} exceeds ${l.accountRate} transactions per second`, {
+        account,
+        rate: l.accountRate,
+        retryAfterSeconds: Math.min(
+          MAX_RETRY_AFTER_S,
+          Math.max(ACCOUNT_RETRY_AFTER_S, Math.ceil((1 - b.tokens) / l.accountRate)),
+        ),
+      });
+    }
+    b.tokens -= 1;
+    this.inFlight.set(account, n + 1);
+  }
+
+  /** Ends a transaction's admission; `refund` gives its token back (its signatures did not verify). */
+  release(account: string, refund = false): void {
+    const n = (this.inFlight.get(account) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(account);
+    else this.inFlight.set(account, n);
+    if (refund) {
+      const b = this.buckets.get(account);
+      if (b) b.tokens = Math.min(this.limits.accountBurst, b.tokens + 1);
+    }
+  }
+
+  /** The account's bucket brought up to now (created full when `create`), most recently used last. */
+  private refill(account: string, create: boolean): Bucket | undefined {
+    const l = this.limits;
+    const now = this.clock();
+    let b = this.buckets.get(account);
+    if (b) {
+      this.buckets.delete(account);
+      b.tokens = Math.min(l.accountBurst, b.tokens + ((now - b.at) * l.accountRate) / 1000);
+      b.at = now;
+    } else if (create) {
+      b = { tokens: l.accountBurst, at: now };
+    } else return undefined;
+    this.buckets.set(account, b);
+    if (this.buckets.size > l.trackedAccounts) {
+      const oldest = this.buckets.keys().next();
+      if (!oldest.done) this.buckets.delete(oldest.value);
+    }
+    return b;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The verifier queue in front of the worker pool is fair across accounts, and the per-account
+ * governor's bucket and bounds behave (unit tests with a gated pool and a fake clock).
+ */
+import type { SignatureCheck } from '@roamchain/chain';
+import { RoamError } from '@roamchain/protocol';
+import { describe, expect, it } from 'vitest';
+import { type BatchPool, BatchVerifier } from '../src/admission.js';
+import { AccountGovernor } from '../src/admission-limits.js';
+
+/** A pool that answers only when the test releases a batch; an item is valid when signature[0] is 1. */
+function gatedPool() {
+  const batches: { items: readonly SignatureCheck[]; release: () => void }[] = [];
+  const pool: BatchPool = {
+    size: 1,
+    verifyBatch: (items) =>
+      new Promise((resolve) => {
+        batches.push({ items, release: () => resolve(items.map((it) => it.signature[0] === 1)) });
+      }),
+  };
+  return { pool, batches };
+}
+
+const item = (tag: number, valid = true): SignatureCheck => ({
+  publicKey: new Uint8Array(32).fill(tag),
+  message: new Uint8Array(32),
+  signature: new Uint8Array(64).fill(valid ? 1 : 0),
+});
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('fair batch verifier', () => {
+  it("one account's 1,000 signatures do not delay another account's one", async () => {
+    const { pool, batches } = gatedPool();
+    const v = new BatchVerifier(pool, { flushItems: 64, maxFlushesInFlight: 1, quantum: 16 });
+    const flood = Array.from({ length: 1000 }, (_, i) => item(7, i % 3 !== 0));
+    let floodDone = false;
+    const f = v.verify(flood, 'flooder').then((ok) => {
+      floodDone = true;
+      return ok;
+    });
+    await settle();
+    expect(batches).toHaveLength(1); // the first batch is at the pool, the rest waits its turn
+    expect(v.waiting).toBe(1000 - 64);
+    let otherDone = false;
+    const o = v.verify([item(9)], 'alice').then((ok) => {
+      otherDone = true;
+      return ok;
+    });
+    batches[0]!.release();
+    await settle();
+    // The next batch serves alice in the first turn of the round-robin.
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.items.filter((it) => it.publicKey[0] === 9)).toHaveLength(1);
+    batches[1]!.release();
+    await settle();
+    expect(otherDone).toBe(true);
+    expect(floodDone).toBe(false);
+    expect(await o).toEqual([true]);
+    // The rest of the flood, batch by batch; the answers come back in order.
+    while (!floodDone) {
+      batches.at(-1)!.release();
+      await settle();
+    }
+    expect(await f).toEqual(flood.map((_, i) => i % 3 !== 0));
+    expect(batches).toHaveLength(Math.ceil(1001 / 64)); // every batch full but the last
+  });
+
+  it('a failed batch rejects its jobs only', async () => {
+    let calls = 0;
+    const pool: BatchPool = {
+      size: 1,
+      verifyBatch: async (items) => {
+        calls++;
+        if (calls === 1) throw new Error('worker died');
+        return items.map(() => true);
+      },
+    };
+    const v = new BatchVerifier(pool, { flushItems: 4, maxFlushesInFlight: 1, quantum: 4 });
+    const a = v.verify([item(1), item(1), item(1), item(1)], 'a');
+    const b = v.verify([item(2)], 'b');
+    await expect(a).rejects.toThrow('worker died');
+    expect(await b).toEqual([true]);
+  });
+});
+
+describe('account governor', () => {
+  it('a token bucket per account: rate, burst, refill', () => {
+    let now = 0;
+    const g = new AccountGovernor({ accountRate: 10, accountBurst: 5 }, () => now);
+    for (let i = 0; i < 5; i++) {
+      g.acquire('x');
+      g.release('x');
+    }
+    expect(() => g.acquire('x')).toThrow(RoamError);
+    expect(g.refused.rate).toBe(1);
+    g.acquire('y'); // others are not affected
+    g.release('y');
+    now += 100; // 10/s: one token back
+    g.acquire('x');
+    g.release('x');
+    expect(() => g.acquire('x')).toThrow(/transactions per second/);
+    now += 10_000; // never more than the burst
+    expect(g.tokensOf('x')).toBe(5);
+  });
+
+  it('in flight per account; a refund after a forged signature; tracked accounts bounded', () => {
+    const g = new AccountGovernor({ maxInFlightPerAccount: 2, accountBurst: 3, trackedAccounts: 2 }, () => 0);
+    g.acquire('x');
+    g.acquire('x');
+    const e = (() => {
+      try {
+        g.acquire('x');
+      } catch (err) {
+        return err as RoamError;
+      }
+    })();
+    expect(e?.code).toBe('ACCOUNT_BUSY');
+    expect(g.inFlightOf('x')).toBe(2);
+    g.release('x', true);
+    g.release('x');
+    expect(g.inFlightOf('x')).toBe(0);
+    expect(g.tokensOf('x')).toBe(2);
+    g.acquire('y');
+    g.release('y');
+    g.acquire('z'); // x, least recently used, is forgotten: it starts again full
+    g.release('z');
+    expect(g.tokensOf('x')).toBe(3);
+  });
+});
