@@ -4,15 +4,20 @@
  * - in flight: at most `maxInFlightPerAccount` transactions of one account between decode and the
  *   mempool (signatures queued or being verified); the excess is refused before anything is queued;
  * - rate: a token bucket per account, `accountRate` transactions per second sustained and
- *   `accountBurst` at once. A token is taken when the transaction is checked and given back when its
- *   signatures do not verify, so transactions forged in another account's name do not spend its
- *   budget (they hold a slot only while they are verified).
+ *   `accountBurst` at once; while the node is busy, `busyAccountRate`. Busy: the main thread's
+ *   event loop was busy at least `busyUtilization` of the last second, and it stays so for
+ *   `busyHoldMs` after the last busy second or the last refusal for rate (so that a flooder held
+ *   back does not get its full rate back the moment the node breathes, and flood again). Accounts
+ *   below `busyAccountRate` — nearly everyone — never notice. A token is taken when the transaction
+ *   is checked and given back when its signatures do not verify, so transactions forged in another
+ *   account's name do not spend its budget (they hold a slot only while they are verified).
  * Both refusals are `ACCOUNT_BUSY` (HTTP 429 with `Retry-After`) and change nothing. An account is
  * the mempool's (`Mempool.accountOf`: the first operation's first signer). Everything is bounded:
  * in-flight counts exist only while a transaction is in admission, buckets are an LRU of
  * `trackedAccounts` (an evicted account starts again with a full bucket, as a new one does).
  * Admission is not part of the state transition: the clock here decides nothing on chain.
  */
+import { performance } from 'node:perf_hooks';
 import { RoamError } from '@roamchain/protocol';
 
 export interface AdmissionLimits {
@@ -22,6 +27,12 @@ export interface AdmissionLimits {
   accountRate: number;
   /** Transactions one account may have admitted at once after a pause (the bucket's size). */
   accountBurst: number;
+  /** Transactions per second one account may have admitted while the node is busy. */
+  busyAccountRate: number;
+  /** Share of the last second the main thread's event loop was busy from which the node is busy (0..1). */
+  busyUtilization: number;
+  /** Milliseconds the node stays busy after the last busy second or the last refusal for rate. */
+  busyHoldMs: number;
   /** Accounts whose buckets are remembered (least recently used first out). */
   trackedAccounts: number;
 }
@@ -30,6 +41,9 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   maxInFlightPerAccount: 1024,
   accountRate: 1000,
   accountBurst: 2000,
+  busyAccountRate: 200,
+  busyUtilization: 0.6,
+  busyHoldMs: 5000,
   trackedAccounts: 100_000,
 };
 
@@ -49,6 +63,9 @@ export function resolveAdmissionLimits(input: Partial<AdmissionLimits> = {}): Ad
     maxInFlightPerAccount: check(l.maxInFlightPerAccount, 'maxInFlightPerAccount', 1),
     accountRate: check(l.accountRate, 'accountRate', 0.001),
     accountBurst: check(l.accountBurst, 'accountBurst', 1),
+    busyAccountRate: check(l.busyAccountRate, 'busyAccountRate', 0.001),
+    busyUtilization: check(l.busyUtilization, 'busyUtilization', 0),
+    busyHoldMs: check(l.busyHoldMs, 'busyHoldMs', 0),
     trackedAccounts: check(l.trackedAccounts, 'trackedAccounts', 1),
   };
 }
@@ -65,12 +82,25 @@ export class AccountGovernor {
   /** Refusals so far, by reason (metrics and tests). */
   readonly refused = { inFlight: 0, rate: 0 };
 
+  private busyUntil = Number.NEGATIVE_INFINITY;
+  private readonly load: () => number;
+
   constructor(
     limits: Partial<AdmissionLimits> = {},
     /** Milliseconds, monotonic (tests pass their own). */
     private readonly clock: () => number = () => performance.now(),
+    /** The main thread's recent utilization, 0..1 (default: its event loop over about the last second). */
+    load?: () => number,
   ) {
     this.limits = resolveAdmissionLimits(limits);
+    this.load = load ?? eventLoopLoad();
+  }
+
+  /** Whether the node is busy now (the per-account rate is `busyAccountRate`). */
+  get busy(): boolean {
+    const now = this.clock();
+    if (this.load() >= this.limits.busyUtilization) this.busyUntil = now + this.limits.busyHoldMs;
+    return now < this.busyUntil;
   }
 
   /** Transactions of `account` in admission now. */
@@ -98,15 +128,18 @@ export class AccountGovernor {
         retryAfterSeconds: ACCOUNT_RETRY_AFTER_S,
       });
     }
-    const b = this.refill(account, true)!;
+    const rate = this.busy ? Math.min(l.busyAccountRate, l.accountRate) : l.accountRate;
+    const b = this.refill(account, true, rate)!;
     if (b.tokens < 1) {
       this.refused.rate++;
-      throw new RoamError('ACCOUNT_BUSY', `${account} exceeds ${l.accountRate} transactions per second`, {
+      // Held back: the node stays in its busy mode while someone is.
+      if (rate < l.accountRate) this.busyUntil = this.clock() + l.busyHoldMs;
+      throw new RoamError('ACCOUNT_BUSY', `${account} exceeds ${rate} transactions per second`, {
         account,
-        rate: l.accountRate,
+        rate,
         retryAfterSeconds: Math.min(
           MAX_RETRY_AFTER_S,
-          Math.max(ACCOUNT_RETRY_AFTER_S, Math.ceil((1 - b.tokens) / l.accountRate)),
+          Math.max(ACCOUNT_RETRY_AFTER_S, Math.ceil((1 - b.tokens) / rate)),
         ),
       });
     }
@@ -126,13 +159,13 @@ export class AccountGovernor {
   }
 
   /** The account's bucket brought up to now (created full when `create`), most recently used last. */
-  private refill(account: string, create: boolean): Bucket | undefined {
+  private refill(account: string, create: boolean, rate = this.limits.accountRate): Bucket | undefined {
     const l = this.limits;
     const now = this.clock();
     let b = this.buckets.get(account);
     if (b) {
       this.buckets.delete(account);
-      b.tokens = Math.min(l.accountBurst, b.tokens + ((now - b.at) * l.accountRate) / 1000);
+      b.tokens = Math.min(l.accountBurst, b.tokens + ((now - b.at) * rate) / 1000);
       b.at = now;
     } else if (create) {
       b = { tokens: l.accountBurst, at: now };
@@ -144,4 +177,26 @@ export class AccountGovernor {
     }
     return b;
   }
+}
+
+/**
+ * The event loop's utilization over about the last second: snapshots every 250 ms (taken when
+ * asked, no timer), the utilization since the oldest of the last four.
+ */
+export function eventLoopLoad(): () => number {
+  type Elu = ReturnType<typeof performance.eventLoopUtilization>;
+  const snaps: { at: number; elu: Elu }[] = [
+    { at: performance.now(), elu: performance.eventLoopUtilization() },
+  ];
+  let last = 0;
+  return () => {
+    const now = performance.now();
+    const newest = snaps[snaps.length - 1]!;
+    if (now - newest.at >= 250) {
+      snaps.push({ at: now, elu: performance.eventLoopUtilization() });
+      if (snaps.length > 5) snaps.shift();
+      last = performance.eventLoopUtilization(snaps[0]!.elu).utilization;
+    }
+    return last;
+  };
 }

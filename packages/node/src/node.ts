@@ -89,6 +89,8 @@ export interface NodeConfig {
    * 150): validators spend about as long again, so this bounds the time to finality under load.
    */
   maxProposalMs?: number;
+  /** Most transactions of one account in a block this node proposes (default 64, see `DEFAULT_ACCOUNT_TXS_PER_BLOCK`). */
+  maxAccountTxsPerBlock?: number;
   /** Called with each committed block once durable (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
   /**
@@ -108,6 +110,13 @@ export interface NodeConfig {
 }
 
 const DEFAULT_PROPOSAL_MS = 150;
+/**
+ * Most transactions of one account in a block this node proposes: an account flooding the node does
+ * not make every block long (the others' transactions wait for the block before theirs, then for
+ * theirs); its backlog waits in the mempool, bounded by the per-account caps. A proposer's policy,
+ * not a consensus rule: blocks of other proposers are not checked against it.
+ */
+export const DEFAULT_ACCOUNT_TXS_PER_BLOCK = 64;
 const MAX_REJECTED = 50_000;
 
 export class Node implements NodeApi, ConsensusHost {
@@ -523,7 +532,7 @@ export class Node implements NodeApi, ConsensusHost {
     const p = this.app.params;
     const until = performance.now() + (this.config.maxProposalMs ?? DEFAULT_PROPOSAL_MS);
     return this.app.prepareProposal(
-      this.mempool.fairOrder(),
+      this.mempool.fairOrder(this.config.maxAccountTxsPerBlock ?? DEFAULT_ACCOUNT_TXS_PER_BLOCK),
       {
         maxTxs: Math.min(p.maxBlockTxs, this.config.maxProposalTxs ?? p.maxBlockTxs),
         maxBytes: this.config.maxProposalBytes ?? MAX_BLOCK_TX_BYTES,

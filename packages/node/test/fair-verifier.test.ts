@@ -104,6 +104,41 @@ describe('account governor', () => {
     expect(g.tokensOf('x')).toBe(5);
   });
 
+  it('while the node is busy the rate is busyAccountRate; busy lasts busyHoldMs after the last refusal', () => {
+    let now = 0;
+    let load = 0;
+    const g = new AccountGovernor(
+      { accountRate: 100, accountBurst: 10, busyAccountRate: 10, busyUtilization: 0.6, busyHoldMs: 1000 },
+      () => now,
+      () => load,
+    );
+    const take = (a: string, n: number) => {
+      let ok = 0;
+      for (let i = 0; i < n; i++) {
+        try {
+          g.acquire(a);
+          g.release(a);
+          ok++;
+        } catch {}
+      }
+      return ok;
+    };
+    expect(take('x', 20)).toBe(10); // the burst
+    now += 100;
+    expect(take('x', 20)).toBe(10); // idle node: 100/s refills 10 in 100 ms
+    load = 0.9;
+    expect(g.busy).toBe(true);
+    now += 100;
+    expect(take('x', 20)).toBe(1); // busy: 10/s refills 1 in 100 ms
+    load = 0.1; // the node breathes, but x was refused just now: still busy
+    now += 900;
+    expect(g.busy).toBe(true);
+    expect(take('x', 20)).toBe(9);
+    now += 1001; // nobody refused, nothing busy for longer than busyHoldMs
+    expect(g.busy).toBe(false);
+    expect(take('y', 5)).toBe(5); // an account below the busy rate never notices
+  });
+
   it('in flight per account; a refund after a forged signature; tracked accounts bounded', () => {
     const g = new AccountGovernor({ maxInFlightPerAccount: 2, accountBurst: 3, trackedAccounts: 2 }, () => 0);
     g.acquire('x');

@@ -5,7 +5,8 @@
  * - over its rate, the flooding account is refused ACCOUNT_BUSY (with Retry-After) before anything
  *   of it is verified, while another account's transaction is admitted and in the next block;
  * - over its in-flight bound (concurrent batches), the same, and the bound frees once verified;
- * - transactions forged in an account's name do not spend that account's rate.
+ * - transactions forged in an account's name do not spend that account's rate;
+ * - a block this node proposes takes at most `maxAccountTxsPerBlock` of one account.
  */
 import { encodeTx, RoamError, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
@@ -92,6 +93,20 @@ describe('one account flooding', () => {
     const real = await node.submitBatch(transfers('alice', 10, 1));
     expect(real.every((r) => r.ok)).toBe(true);
     expect(node.governor.inFlightOf('alice')).toBe(0);
+  });
+
+  it('a block takes at most maxAccountTxsPerBlock of one account: blocks stay short for the others', async () => {
+    const { node, transfers } = await setup({});
+    const flood = await node.submitBatch(transfers('flooder', 150));
+    expect(flood.every((r) => r.ok)).toBe(true);
+    const other = await node.submit(transfers('alice', 1)[0]!);
+    const b1 = await node.produceBlock();
+    expect(b1.envelopes).toHaveLength(64 + 1);
+    expect(b1.envelopes.map((e) => e.idHex)).toContain(other.idHex);
+    // The flooder's backlog waits in the mempool, in its order, for the next blocks.
+    expect(node.mempoolSize).toBe(150 - 64);
+    expect((await node.produceBlock()).envelopes).toHaveLength(64);
+    expect((await node.produceBlock()).envelopes).toHaveLength(150 - 128);
   });
 
   it('transactions relayed by peers are not held to the local bounds', async () => {

@@ -57,7 +57,7 @@ export interface ApiLimits {
   /** Bytes of POST /v1/txs batches one client may have in admission at once (keyed: times keyedFactor). */
   txBatchBytesInFlight: number;
   /**
-   * After a batch of which every transaction was refused for an account's bounds (ACCOUNT_BUSY,
+   * After a batch of which more than half was refused for an account's bounds (ACCOUNT_BUSY,
    * MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's next batches within this many
    * ms are refused whole (RATE_LIMITED) without being decoded: a client that ignores Retry-After
    * does not make the node decode its refused transactions again and again (0: off).

@@ -8,9 +8,10 @@
  * MEMPOOL_FULL results. Both carry `Retry-After`.
  *
  * Per client (its API key's name, else its IP): at most `txBatchBytesInFlight` bytes of batches in
- * admission at once; after a batch refused whole for an account's bounds (ACCOUNT_BUSY,
- * MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's batches within
- * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429) before their body is read (see api/limits.ts).
+ * admission at once; after a batch of which more than half was refused for an account's bounds
+ * (ACCOUNT_BUSY, MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's batches within
+ * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429, `Connection: close`) before their body is read
+ * (see api/limits.ts).
  * Both are bounded by `trackedClients`.
  */
 import {
@@ -35,7 +36,7 @@ export const RETRY_LATER_CODES: ReadonlySet<string> = new Set([
   'ACCOUNT_BUSY',
 ]);
 export const RETRY_AFTER_SECONDS = MEMPOOL_RETRY_AFTER_S;
-/** A batch refused whole for these (one account's bounds, not the node's room) holds its client off. */
+/** A batch refused mostly for these (one account's bounds, not the node's room) holds its client off. */
 const HOLD_OFF_CODES: ReadonlySet<string> = new Set(['MEMPOOL_ACCOUNT_LIMIT', 'ACCOUNT_BUSY']);
 
 /** The batch route's per-client bounds: bytes in admission, and the hold-off after a refused batch. */
@@ -59,7 +60,7 @@ export class BatchGuard {
     if (left > 0) {
       throw new RoamError(
         'RATE_LIMITED',
-        'your last batch was refused whole: wait for its Retry-After before sending another',
+        'most of your last batch was refused: wait for its Retry-After before sending another',
         { retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) },
       );
     }
@@ -150,7 +151,15 @@ export async function registerTxBatchRoute(
       '/v1/txs',
       {
         // A held-off client is answered before its body is read (after the rate limits' hook).
-        onRequest: async (req) => guard.check(clientOf(req)),
+        // It is also asked to reconnect: its body is not read further on this connection.
+        onRequest: async (req, reply) => {
+          try {
+            guard.check(clientOf(req));
+          } catch (e) {
+            reply.header('connection', 'close');
+            throw e;
+          }
+        },
         schema: {
           summary: 'Submit many signed transactions (binary batch)',
           description:
@@ -194,7 +203,8 @@ export async function registerTxBatchRoute(
           results = await node.submitBatch(txs);
         } finally {
           const held = results.filter((r) => !r.ok && HOLD_OFF_CODES.has(r.code)).length;
-          guard.leave(client, body.byteLength, results.length > 0 && held === results.length);
+          // Most of the batch refused for one account's bounds: the client sends faster than allowed.
+          guard.leave(client, body.byteLength, results.length > 0 && held * 2 > results.length);
         }
         const full = results.filter((r) => !r.ok && RETRY_LATER_CODES.has(r.code)).length;
         if (full > 0) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
