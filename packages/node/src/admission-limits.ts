@@ -4,11 +4,13 @@
  * - in flight: at most `maxInFlightPerAccount` transactions of one account between decode and the
  *   mempool (signatures queued or being verified); the excess is refused before anything is queued;
  * - rate: a token bucket per account, `accountRate` transactions per second sustained and
- *   `accountBurst` at once; while the node is busy, `busyAccountRate`. Busy: the main thread's
- *   event loop was busy at least `busyUtilization` of the last second, and it stays so for
- *   `busyHoldMs` after the last busy second or the last refusal for rate (so that a flooder held
- *   back does not get its full rate back the moment the node breathes, and flood again). Accounts
- *   below `busyAccountRate` — nearly everyone — never notice. A token is taken when the transaction
+ *   `accountBurst` at once; while the node is busy, an account that had more than `busyShare` of
+ *   the admissions of the last one to two seconds (while others had some too) gets
+ *   `busyAccountRate`. Busy: the main thread's event loop was busy at least `busyUtilization` of
+ *   the last second, and it stays so for `busyHoldMs` after the last busy second or the last
+ *   refusal for rate (so that a flooder held back does not get its full rate back the moment the
+ *   node breathes, and flood again). Accounts below `busyAccountRate` or `busyShare` — the many
+ *   accounts of a busy node under honest load, a lone bulk sender — never notice. A token is taken when the transaction
  *   is checked and given back when its signatures do not verify, so transactions forged in another
  *   account's name do not spend its budget (they hold a slot only while they are verified).
  * Both refusals are `ACCOUNT_BUSY` (HTTP 429 with `Retry-After`) and change nothing. An account is
@@ -33,6 +35,8 @@ export interface AdmissionLimits {
   busyUtilization: number;
   /** Milliseconds the node stays busy after the last busy second or the last refusal for rate. */
   busyHoldMs: number;
+  /** Share of the recent admissions (0..1) above which an account is held to `busyAccountRate` while busy. */
+  busyShare: number;
   /** Accounts whose buckets are remembered (least recently used first out). */
   trackedAccounts: number;
 }
@@ -44,6 +48,7 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   busyAccountRate: 200,
   busyUtilization: 0.6,
   busyHoldMs: 5000,
+  busyShare: 0.25,
   trackedAccounts: 100_000,
 };
 
@@ -66,13 +71,31 @@ export function resolveAdmissionLimits(input: Partial<AdmissionLimits> = {}): Ad
     busyAccountRate: check(l.busyAccountRate, 'busyAccountRate', 0.001),
     busyUtilization: check(l.busyUtilization, 'busyUtilization', 0),
     busyHoldMs: check(l.busyHoldMs, 'busyHoldMs', 0),
+    busyShare: check(l.busyShare, 'busyShare', 0),
     trackedAccounts: check(l.trackedAccounts, 'trackedAccounts', 1),
   };
 }
 
-interface Bucket {
+/** Admissions counted in whole-second windows: the current one and the one before. */
+interface Counts {
+  window: number;
+  cur: number;
+  prev: number;
+}
+
+interface Bucket extends Counts {
   tokens: number;
   at: number;
+}
+
+/** Brings `c` to window `w`; returns the admissions of the current and the previous window. */
+function roll(c: Counts, w: number): number {
+  if (w !== c.window) {
+    c.prev = w === c.window + 1 ? c.cur : 0;
+    c.cur = 0;
+    c.window = w;
+  }
+  return c.cur + c.prev;
 }
 
 export class AccountGovernor {
@@ -83,6 +106,8 @@ export class AccountGovernor {
   readonly refused = { inFlight: 0, rate: 0 };
 
   private busyUntil = Number.NEGATIVE_INFINITY;
+  /** Admissions of all accounts (for the shares). */
+  private readonly total: Counts = { window: 0, cur: 0, prev: 0 };
   private readonly load: () => number;
 
   constructor(
@@ -96,7 +121,7 @@ export class AccountGovernor {
     this.load = load ?? eventLoopLoad();
   }
 
-  /** Whether the node is busy now (the per-account rate is `busyAccountRate`). */
+  /** Whether the node is busy now (a heavy account's rate is `busyAccountRate`). */
   get busy(): boolean {
     const now = this.clock();
     if (this.load() >= this.limits.busyUtilization) this.busyUntil = now + this.limits.busyHoldMs;
@@ -128,7 +153,13 @@ export class AccountGovernor {
         retryAfterSeconds: ACCOUNT_RETRY_AFTER_S,
       });
     }
-    const rate = this.busy ? Math.min(l.busyAccountRate, l.accountRate) : l.accountRate;
+    const w = Math.floor(this.clock() / 1000);
+    const known = this.buckets.get(account);
+    const mine = known ? roll(known, w) : 0;
+    const all = roll(this.total, w);
+    // Held to the busy rate: a heavy account (more than its share while others send too), busy node.
+    const heavy = mine > l.busyShare * all && mine < all;
+    const rate = heavy && this.busy ? Math.min(l.busyAccountRate, l.accountRate) : l.accountRate;
     const b = this.refill(account, true, rate)!;
     if (b.tokens < 1) {
       this.refused.rate++;
@@ -144,6 +175,9 @@ export class AccountGovernor {
       });
     }
     b.tokens -= 1;
+    roll(b, w);
+    b.cur++;
+    this.total.cur++;
     this.inFlight.set(account, n + 1);
   }
 
@@ -168,7 +202,7 @@ export class AccountGovernor {
       b.tokens = Math.min(l.accountBurst, b.tokens + ((now - b.at) * rate) / 1000);
       b.at = now;
     } else if (create) {
-      b = { tokens: l.accountBurst, at: now };
+      b = { tokens: l.accountBurst, at: now, window: Math.floor(now / 1000), cur: 0, prev: 0 };
     } else return undefined;
     this.buckets.set(account, b);
     if (this.buckets.size > l.trackedAccounts) {

@@ -104,7 +104,7 @@ describe('account governor', () => {
     expect(g.tokensOf('x')).toBe(5);
   });
 
-  it('while the node is busy the rate is busyAccountRate; busy lasts busyHoldMs after the last refusal', () => {
+  it('while the node is busy a heavy account gets busyAccountRate, until busyHoldMs after its last refusal', () => {
     let now = 0;
     let load = 0;
     const g = new AccountGovernor(
@@ -123,20 +123,42 @@ describe('account governor', () => {
       }
       return ok;
     };
+    expect(take('other', 1)).toBe(1);
     expect(take('x', 20)).toBe(10); // the burst
     now += 100;
     expect(take('x', 20)).toBe(10); // idle node: 100/s refills 10 in 100 ms
     load = 0.9;
     expect(g.busy).toBe(true);
     now += 100;
-    expect(take('x', 20)).toBe(1); // busy: 10/s refills 1 in 100 ms
+    expect(take('x', 20)).toBe(1); // busy, and x has most admissions: 10/s refills 1 in 100 ms
+    expect(take('y', 5)).toBe(5); // an account without a heavy share does not notice
     load = 0.1; // the node breathes, but x was refused just now: still busy
     now += 900;
     expect(g.busy).toBe(true);
     expect(take('x', 20)).toBe(9);
     now += 1001; // nobody refused, nothing busy for longer than busyHoldMs
     expect(g.busy).toBe(false);
-    expect(take('y', 5)).toBe(5); // an account below the busy rate never notices
+    expect(take('x', 20)).toBe(10);
+  });
+
+  it('a lone account on a busy node is not held back (nobody to protect)', () => {
+    let now = 0;
+    const g = new AccountGovernor(
+      { accountRate: 100, accountBurst: 10, busyAccountRate: 1, busyUtilization: 0.6, busyHoldMs: 1000 },
+      () => now,
+      () => 1,
+    );
+    let ok = 0;
+    for (let t = 0; t < 10; t++, now += 100) {
+      for (let i = 0; i < 20; i++) {
+        try {
+          g.acquire('solo');
+          g.release('solo');
+          ok++;
+        } catch {}
+      }
+    }
+    expect(ok).toBe(10 + 9 * 10); // the burst, then 100/s
   });
 
   it('in flight per account; a refund after a forged signature; tracked accounts bounded', () => {
