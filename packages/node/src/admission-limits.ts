@@ -76,6 +76,30 @@ export function resolveAdmissionLimits(input: Partial<AdmissionLimits> = {}): Ad
   };
 }
 
+/**
+ * `ROAMCHAIN_ADMISSION_LIMITS` (JSON, keys of `AdmissionLimits`) from the environment, if set: the
+ * node merges `NodeConfig.admission` over it, and it over the defaults.
+ */
+export function admissionLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AdmissionLimits> {
+  const raw = env.ROAMCHAIN_ADMISSION_LIMITS;
+  if (!raw) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (e) {
+    throw new RoamError('BAD_REQUEST', `ROAMCHAIN_ADMISSION_LIMITS is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new RoamError('BAD_REQUEST', 'ROAMCHAIN_ADMISSION_LIMITS must be a JSON object');
+  const out: Partial<Record<keyof AdmissionLimits, number>> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (!(k in DEFAULT_ADMISSION_LIMITS) || typeof x !== 'number')
+      throw new RoamError('BAD_REQUEST', `ROAMCHAIN_ADMISSION_LIMITS: ${k} is not a numeric admission limit`);
+    out[k as keyof AdmissionLimits] = x;
+  }
+  return out;
+}
+
 /** Admissions counted in whole-second windows: the current one and the one before. */
 interface Counts {
   window: number;

@@ -35,7 +35,7 @@ import {
 } from '@roamchain/protocol';
 import { genesisState, LedgerState, readGovMeta, requireKnownProtocol, type TxIndex } from '@roamchain/state';
 import { type Admitted, admit, BatchVerifier, sharedVerifierPool } from './admission.js';
-import { AccountGovernor, type AdmissionLimits } from './admission-limits.js';
+import { AccountGovernor, type AdmissionLimits, admissionLimitsFromEnv } from './admission-limits.js';
 import {
   ConsensusDriver,
   type ConsensusHost,
@@ -173,7 +173,7 @@ export class Node implements NodeApi, ConsensusHost {
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
-    this.governor = new AccountGovernor(config.admission);
+    this.governor = new AccountGovernor({ ...admissionLimitsFromEnv(), ...config.admission });
     this.reader = new ChainReader(this.store);
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });

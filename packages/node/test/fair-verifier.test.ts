@@ -6,7 +6,7 @@ import type { SignatureCheck } from '@roamchain/chain';
 import { RoamError } from '@roamchain/protocol';
 import { describe, expect, it } from 'vitest';
 import { type BatchPool, BatchVerifier } from '../src/admission.js';
-import { AccountGovernor } from '../src/admission-limits.js';
+import { AccountGovernor, admissionLimitsFromEnv } from '../src/admission-limits.js';
 
 /** A pool that answers only when the test releases a batch; an item is valid when signature[0] is 1. */
 function gatedPool() {
@@ -183,5 +183,15 @@ describe('account governor', () => {
     g.acquire('z'); // x, least recently used, is forgotten: it starts again full
     g.release('z');
     expect(g.tokensOf('x')).toBe(3);
+  });
+
+  it('ROAMCHAIN_ADMISSION_LIMITS: numeric known keys only; bad values refused', () => {
+    expect(admissionLimitsFromEnv({})).toEqual({});
+    expect(admissionLimitsFromEnv({ ROAMCHAIN_ADMISSION_LIMITS: '{"accountRate":5000}' })).toEqual({
+      accountRate: 5000,
+    });
+    for (const bad of ['{', '[]', '{"nope":1}', '{"accountRate":"1"}'])
+      expect(() => admissionLimitsFromEnv({ ROAMCHAIN_ADMISSION_LIMITS: bad })).toThrow(RoamError);
+    expect(() => new AccountGovernor({ accountBurst: 0 })).toThrow(RangeError);
   });
 });
