@@ -44,7 +44,7 @@ export interface AdmissionLimits {
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   maxInFlightPerAccount: 1024,
   accountRate: 1000,
-  accountBurst: 2000,
+  accountBurst: 500,
   busyAccountRate: 200,
   busyUtilization: 0.6,
   busyHoldMs: 5000,
@@ -185,6 +185,8 @@ export class AccountGovernor {
     const heavy = mine > l.busyShare * all && mine < all;
     const rate = heavy && this.busy ? Math.min(l.busyAccountRate, l.accountRate) : l.accountRate;
     const b = this.refill(account, true, rate)!;
+    // Held back, it does not spend a burst saved up before either: at most a second of its rate.
+    if (rate < l.accountRate) b.tokens = Math.min(b.tokens, Math.max(1, rate));
     if (b.tokens < 1) {
       this.refused.rate++;
       // Held back: the node stays in its busy mode while someone is.

@@ -141,6 +141,27 @@ describe('account governor', () => {
     expect(take('x', 20)).toBe(10);
   });
 
+  it('held back, a heavy account cannot spend a burst saved up before: at most a second of the busy rate', () => {
+    const g = new AccountGovernor(
+      { accountRate: 100, accountBurst: 100, busyAccountRate: 10, busyUtilization: 0.6, busyHoldMs: 1000 },
+      () => 0,
+      () => 1,
+    );
+    g.acquire('other');
+    g.release('other');
+    g.acquire('x'); // x: 1 of 2 admissions, over the 25 % share
+    g.release('x');
+    let ok = 0;
+    for (let i = 0; i < 100; i++) {
+      try {
+        g.acquire('x');
+        g.release('x');
+        ok++;
+      } catch {}
+    }
+    expect(ok).toBe(10);
+  });
+
   it('a lone account on a busy node is not held back (nobody to protect)', () => {
     let now = 0;
     const g = new AccountGovernor(
