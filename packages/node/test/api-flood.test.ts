@@ -143,15 +143,25 @@ describe('BatchGuard', () => {
     expect(g.busyClients).toBe(1);
   });
 
-  it('holds off a client after a batch refused mostly, until the time passes', () => {
+  it('holds off a client after a batch refused mostly; strikes double the hold-off; a good batch clears them', () => {
     let now = 0;
     const g = new BatchGuard(limits, () => now);
     g.enter(a, 10);
-    g.leave(a, 10, true);
-    expect(code(() => g.enter(a, 10))).toBe('RATE_LIMITED');
+    g.leave(a, 10, true); // held off 500 ms
+    expect(code(() => g.enter(a, 10))).toBe('RATE_LIMITED'); // came back early: a strike
     now = 499;
-    expect(code(() => g.enter(a, 10))).toBe('RATE_LIMITED');
+    expect(code(() => g.enter(a, 10))).toBe('RATE_LIMITED'); // another
     now = 500;
+    expect(code(() => g.enter(a, 10))).toBe('ok');
+    g.leave(a, 10, true); // 3 strikes: 500 * 2^3 ms
+    now = 500 + 3999;
+    expect(code(() => g.enter(a, 10))).toBe('RATE_LIMITED');
+    now = 500 + 4000 + 4000; // (that early one was a strike: 16 times next, capped at 32)
+    expect(code(() => g.enter(a, 10))).toBe('ok');
+    g.leave(a, 10, false); // not refused mostly: strikes cleared
+    g.enter(a, 10);
+    g.leave(a, 10, true);
+    now += 500;
     expect(code(() => g.enter(a, 10))).toBe('ok');
     g.leave(a, 10, false);
     expect(g.busyClients).toBe(0);

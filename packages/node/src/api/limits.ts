@@ -60,7 +60,9 @@ export interface ApiLimits {
    * After a batch of which more than half was refused for an account's bounds (ACCOUNT_BUSY,
    * MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's next batches within this many
    * ms are refused whole (RATE_LIMITED) without being decoded: a client that ignores Retry-After
-   * does not make the node decode its refused transactions again and again (0: off).
+   * does not make the node decode its refused transactions again and again. Each further such batch,
+   * and each batch sent while held off, doubles the next hold-off (up to 32 times) until a batch is
+   * not refused mostly (0: off).
    */
   txBatchHoldOffMs: number;
   /** The request's headers must have arrived within this time. */

@@ -10,8 +10,9 @@
  * Per client (its API key's name, else its IP): at most `txBatchBytesInFlight` bytes of batches in
  * admission at once; after a batch of which more than half was refused for an account's bounds
  * (ACCOUNT_BUSY, MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's batches within
- * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429, `Connection: close`) before their body is read
- * (see api/limits.ts).
+ * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429, `Connection: close`) before their body is read,
+ * and the hold-off doubles for each further such batch or each batch sent while held off, up to 32
+ * times, until a batch is not refused mostly (see api/limits.ts).
  * Both are bounded by `trackedClients`.
  */
 import {
@@ -42,7 +43,8 @@ const HOLD_OFF_CODES: ReadonlySet<string> = new Set(['MEMPOOL_ACCOUNT_LIMIT', 'A
 /** The batch route's per-client bounds: bytes in admission, and the hold-off after a refused batch. */
 export class BatchGuard {
   private readonly bytes = new Map<string, number>();
-  private readonly holdUntil = new Map<string, number>();
+  /** Clients held off: until when, and their strikes (batches refused mostly, hold-offs ignored). */
+  private readonly holds = new Map<string, { until: number; strikes: number }>();
 
   constructor(
     private readonly limits: Pick<
@@ -52,19 +54,22 @@ export class BatchGuard {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  /** Throws RATE_LIMITED while the client is held off (checked before its body is read). */
+  /**
+   * Throws RATE_LIMITED while the client is held off (checked before its body is read). Coming back
+   * before the time is a strike: each strike doubles the next hold-off (at most 32 times).
+   */
   check(client: { id: string }): void {
-    const until = this.holdUntil.get(client.id);
-    if (until === undefined) return;
-    const left = until - this.clock();
+    const h = this.holds.get(client.id);
+    if (h === undefined) return;
+    const left = h.until - this.clock();
     if (left > 0) {
+      h.strikes++;
       throw new RoamError(
         'RATE_LIMITED',
         'most of your last batch was refused: wait for its Retry-After before sending another',
         { retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) },
       );
     }
-    this.holdUntil.delete(client.id);
   }
 
   /** Takes `size` bytes for the client, or throws RATE_LIMITED (taking nothing). */
@@ -84,18 +89,27 @@ export class BatchGuard {
     this.bytes.set(client.id, now + size);
   }
 
-  /** Gives the bytes back; `refusedWhole`: the client is held off for `txBatchHoldOffMs`. */
-  leave(client: { id: string }, size: number, refusedWhole: boolean): void {
+  /**
+   * Gives the bytes back. `refusedMostly`: the client is held off for `txBatchHoldOffMs` times 2^strikes
+   * (at most 32 times); a batch that was not refused mostly clears its strikes.
+   */
+  leave(client: { id: string }, size: number, refusedMostly: boolean): void {
     const n = (this.bytes.get(client.id) ?? size) - size;
     if (n <= 0) this.bytes.delete(client.id);
     else this.bytes.set(client.id, n);
-    if (refusedWhole && this.limits.txBatchHoldOffMs > 0) {
-      this.holdUntil.delete(client.id);
-      this.holdUntil.set(client.id, this.clock() + this.limits.txBatchHoldOffMs);
-      if (this.holdUntil.size > this.limits.trackedClients) {
-        const oldest = this.holdUntil.keys().next();
-        if (!oldest.done) this.holdUntil.delete(oldest.value);
-      }
+    const base = this.limits.txBatchHoldOffMs;
+    if (!refusedMostly || base === 0) {
+      this.holds.delete(client.id);
+      return;
+    }
+    const h = this.holds.get(client.id) ?? { until: 0, strikes: 0 };
+    this.holds.delete(client.id);
+    h.until = this.clock() + base * 2 ** Math.min(5, h.strikes);
+    h.strikes++;
+    this.holds.set(client.id, h);
+    if (this.holds.size > this.limits.trackedClients) {
+      const oldest = this.holds.keys().next();
+      if (!oldest.done) this.holds.delete(oldest.value);
     }
   }
 
