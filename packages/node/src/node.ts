@@ -89,7 +89,7 @@ export interface NodeConfig {
    * 150): validators spend about as long again, so this bounds the time to finality under load.
    */
   maxProposalMs?: number;
-  /** Most transactions of one account in a block this node proposes (default 64, see `DEFAULT_ACCOUNT_TXS_PER_BLOCK`). */
+  /** Most transactions of one account in a block this node proposes (default 256, see `DEFAULT_ACCOUNT_TXS_PER_BLOCK`). */
   maxAccountTxsPerBlock?: number;
   /** Called with each committed block once durable (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
@@ -116,7 +116,7 @@ const DEFAULT_PROPOSAL_MS = 150;
  * theirs); its backlog waits in the mempool, bounded by the per-account caps. A proposer's policy,
  * not a consensus rule: blocks of other proposers are not checked against it.
  */
-export const DEFAULT_ACCOUNT_TXS_PER_BLOCK = 64;
+export const DEFAULT_ACCOUNT_TXS_PER_BLOCK = 256;
 const MAX_REJECTED = 50_000;
 
 export class Node implements NodeApi, ConsensusHost {

@@ -17,7 +17,7 @@ import { signTransfer, useNodeKit } from './support/kit.js';
 
 const kit = useNodeKit();
 
-async function setup(admission: Partial<AdmissionLimits>) {
+async function setup(admission: Partial<AdmissionLimits>, maxAccountTxsPerBlock?: number) {
   const { genesis, keys } = buildGenesis({
     accounts: [
       { name: 'node-1', roles: ['node_owner'] },
@@ -35,6 +35,7 @@ async function setup(admission: Partial<AdmissionLimits>) {
       producer: { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey },
       blockIntervalMs: 3_600_000,
       admission,
+      ...(maxAccountTxsPerBlock !== undefined ? { maxAccountTxsPerBlock } : {}),
     }),
   );
   const key = (n: string) => keys.get(n)!.signing.secretKey;
@@ -96,7 +97,7 @@ describe('one account flooding', () => {
   });
 
   it('a block takes at most maxAccountTxsPerBlock of one account: blocks stay short for the others', async () => {
-    const { node, transfers } = await setup({});
+    const { node, transfers } = await setup({}, 64);
     const flood = await node.submitBatch(transfers('flooder', 150));
     expect(flood.every((r) => r.ok)).toBe(true);
     const other = await node.submit(transfers('alice', 1)[0]!);
