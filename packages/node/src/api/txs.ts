@@ -10,7 +10,7 @@
  * Per client (its API key's name, else its IP): at most `txBatchBytesInFlight` bytes of batches in
  * admission at once; after a batch of which more than half was refused for an account's bounds
  * (ACCOUNT_BUSY, MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's batches within
- * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429, `Connection: close`) before their body is read,
+ * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429) before their body is read (it is skipped),
  * and the hold-off doubles for each further such batch or each batch sent while held off, up to 32
  * times, until a batch is not refused mostly (see api/limits.ts).
  * Both are bounded by `trackedClients`.
@@ -165,15 +165,7 @@ export async function registerTxBatchRoute(
       '/v1/txs',
       {
         // A held-off client is answered before its body is read (after the rate limits' hook).
-        // It is also asked to reconnect: its body is not read further on this connection.
-        onRequest: async (req, reply) => {
-          try {
-            guard.check(clientOf(req));
-          } catch (e) {
-            reply.header('connection', 'close');
-            throw e;
-          }
-        },
+        onRequest: async (req) => guard.check(clientOf(req)),
         schema: {
           summary: 'Submit many signed transactions (binary batch)',
           description:
