@@ -6,7 +6,8 @@
  * next turn of the event loop (so a burst goes as one request, a paced trickle as small ones), at
  * most `maxBatch` transactions per request. `Flooder` is one account sending pre-signed
  * transactions at full speed on its own connections: `workers` batch requests always outstanding;
- * what the node refuses for lack of room (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT) is sent again.
+ * what the node refuses for lack of room or its bounds (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT, ACCOUNT_BUSY,
+ * RATE_LIMITED) is sent again, Retry-After ignored.
  */
 import { encodeTxBatch } from '@roamchain/protocol';
 
@@ -88,6 +89,9 @@ export interface FloodStats {
   requests: number;
 }
 
+/** Refusals that say "later": the flooder sends those transactions again. */
+const REFUSED_FOR_NOW = new Set(['MEMPOOL_FULL', 'MEMPOOL_ACCOUNT_LIMIT', 'ACCOUNT_BUSY', 'RATE_LIMITED']);
+
 export class Flooder {
   private next = 0;
   private readonly retry: Uint8Array[] = [];
@@ -131,7 +135,7 @@ export class Flooder {
       let admitted = 0;
       answers.forEach((a, i) => {
         if (a.ok) admitted++;
-        else if (a.code === 'MEMPOOL_FULL' || a.code === 'MEMPOOL_ACCOUNT_LIMIT') {
+        else if (REFUSED_FOR_NOW.has(a.code)) {
           this.stats.refusedForRoom++;
           this.retry.push(batch[i]!);
         } else this.stats.rejected[a.code] = (this.stats.rejected[a.code] ?? 0) + 1;

@@ -3,7 +3,8 @@
  * devnet node):
  *   node --import tsx packages/node/bench/loadgen.ts --url http://127.0.0.1:8080[,URL2,…] [--seconds 30]
  *     [--rate N] [--inflight 128] [--subscribers 840] [--group 400] [--depth 2] [--node-pid PID[,PID2,…]]
- *     [--presign-rate 3000] [--wait-sample 50] [--flood [--flood-txs 50000] [--flood-workers 4]]
+ *     [--presign-rate 3000] [--wait-sample 50] [--flood [--flood-txs 50000] [--flood-workers 4]
+ *     [--flood-from 127.0.0.2]]
  *
  * Several APIs (`--url` a comma-separated list, e.g. every validator of a network): the load is spread
  * over them the way operators would submit to their own nodes. Each transaction goes to one node: a
@@ -37,8 +38,10 @@
  * --flood: the window is two phases of --seconds each, the mix paced to --rate (default 300 tx/s)
  * throughout: first unloaded, then with one more account (created and funded in the setup) flooding
  * the first node at full speed: --flood-workers batch requests of 256 pre-signed transfers always
- * outstanding on connections of its own, refused ones (MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT) sent
- * again. The result's `flood` part compares the others' submit-to-inclusion latency of the two phases.
+ * outstanding on connections of its own, refused ones (MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT /
+ * ACCOUNT_BUSY / RATE_LIMITED) sent again at once (Retry-After ignored). Against a loopback URL the
+ * flooder connects from --flood-from (default 127.0.0.2): another client than the others, as an
+ * attacker would be (the node's per-client bounds tell them apart). The result's `flood` part compares the others' submit-to-inclusion latency of the two phases.
  *
  * Output: progress lines, then one line `RESULT_JSON {…}` (read by run.ts).
  */
@@ -77,6 +80,7 @@ const { values: args } = parseArgs({
     flood: { type: 'boolean', default: false },
     'flood-txs': { type: 'string', default: '50000' },
     'flood-workers': { type: 'string', default: '4' },
+    'flood-from': { type: 'string', default: '127.0.0.2' },
   },
 });
 if (!args.url) throw new Error('--url is required');
@@ -151,7 +155,12 @@ function request(
 
 const OCTETS = 'application/octet-stream';
 const batcher = new BatchSender((node, body) => request('POST', '/v1/txs', body, agent, node, OCTETS), N);
-const floodAgent = new http.Agent({ keepAlive: true, maxSockets: FLOOD_WORKERS });
+const loopback = /^(127\.|localhost$)/.test(URLS[0]!.hostname);
+const floodAgent = new http.Agent({
+  keepAlive: true,
+  maxSockets: FLOOD_WORKERS,
+  ...(loopback && args['flood-from'] ? { localAddress: args['flood-from'] } : {}),
+});
 
 async function getJson<T>(path: string, node = 0): Promise<T> {
   const r = await request('GET', path, undefined, waitAgent, node);

@@ -2,20 +2,20 @@
  * Admission: how a transaction gets into the mempool, for this node's clients and for peers alike.
  * Nothing is executed: bytes → size → decode → stateless validate, chain, expiry, TaPoS, replay,
  * signers known, fee payers can pay (`Application.checkTx`, against the head) → signatures verified
- * in the worker pool, in packed batches shared by every concurrent submission → remembered as
+ * in the worker pool, in packed batches shared by every concurrent submission and served to accounts
+ * in turn (one account's thousands of signatures do not hold back another's) → remembered as
  * verified (the block that includes the transaction does not verify it again) → mempool.
  * Transactions nobody signs (evidence) are executed on a throw-away overlay instead: executing is
- * what stops a flood of them.
+ * what stops a flood of them. Transactions of this node's clients are also held to per-account
+ * bounds (admission-limits.ts: in flight, rate), checked before anything of theirs is queued.
  */
 import { availableParallelism } from 'node:os';
 import type { Application, SignatureCheck } from '@roamchain/chain';
 import { decodeTx, RoamError, type TxEnvelope } from '@roamchain/protocol';
+import type { AccountGovernor } from './admission-limits.js';
 import type { CachingVerifier } from './crypto/verifier.js';
 import { VerifierPool } from './crypto/verifier.js';
 import type { Mempool } from './mempool.js';
-
-/** Most signatures sent to the pool in one go; more wait for the next flush. */
-const MAX_FLUSH = 4096;
 
 let shared: VerifierPool | null = null;
 /** One worker pool per process (a test may run many nodes in one process). */
@@ -24,50 +24,149 @@ export function sharedVerifierPool(): VerifierPool {
   return shared;
 }
 
+/** The part of `VerifierPool` the batch verifier uses (tests substitute a gated one). */
+export interface BatchPool {
+  readonly size: number;
+  verifyBatch(items: readonly SignatureCheck[]): Promise<boolean[]>;
+}
+
+export interface BatchVerifierOptions {
+  /** Signatures per message to the pool (default 128 per worker). */
+  flushItems?: number;
+  /** Messages to the pool not answered yet (default 2): what waits beyond is still reordered fairly. */
+  maxFlushesInFlight?: number;
+  /** Signatures taken from one account per turn of the round-robin (default 32). */
+  quantum?: number;
+}
+
+interface Job {
+  readonly items: SignatureCheck[];
+  readonly ok: boolean[];
+  /** Next item to send, and items answered. */
+  sent: number;
+  done: number;
+  failed: boolean;
+  resolve: (ok: boolean[]) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
- * Collects the signature checks of concurrent submissions and sends them to the pool together (one
- * packed message per worker per flush instead of one per transaction).
+ * Sends the signature checks of concurrent submissions to the pool in packed batches, FAIRLY: each
+ * account (the mempool's) has a queue, and a batch takes up to `quantum` signatures from each
+ * account in turn. At most `maxFlushesInFlight` batches are at the pool at once, so what waits is
+ * still in the queues: one account's thousands of signatures do not delay another account's one
+ * by more than the batches already at the pool.
  */
 export class BatchVerifier {
-  private queue: {
-    items: SignatureCheck[];
-    resolve: (ok: boolean[]) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
+  /** Account -> its jobs in arrival order; the map's order is the round-robin's. */
+  private readonly lanes = new Map<string, Job[]>();
   private queued = 0;
+  private inFlight = 0;
   private scheduled = false;
-  constructor(private readonly pool: VerifierPool) {}
+  private readonly flushItems: number;
+  private readonly maxFlushes: number;
+  private readonly quantum: number;
+  /** Batches sent to the pool (tests and metrics). */
+  flushes = 0;
 
-  verify(items: SignatureCheck[]): Promise<boolean[]> {
+  constructor(
+    private readonly pool: BatchPool,
+    opts: BatchVerifierOptions = {},
+  ) {
+    this.flushItems = Math.max(1, opts.flushItems ?? 128 * pool.size);
+    this.maxFlushes = Math.max(1, opts.maxFlushesInFlight ?? 2);
+    this.quantum = Math.max(1, opts.quantum ?? 32);
+  }
+
+  /** Signatures waiting for their turn (not yet sent to the pool). */
+  get waiting(): number {
+    return this.queued;
+  }
+
+  verify(items: SignatureCheck[], account = ''): Promise<boolean[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
+      const job: Job = {
+        items,
+        ok: new Array(items.length),
+        sent: 0,
+        done: 0,
+        failed: false,
+        resolve,
+        reject,
+      };
+      const lane = this.lanes.get(account);
+      if (lane) lane.push(job);
+      else this.lanes.set(account, [job]);
       this.queued += items.length;
-      if (this.queued >= MAX_FLUSH) this.flush();
+      // Collect what arrives in this turn of the event loop, unless there is a full batch already.
+      if (this.queued >= this.flushItems) this.pump();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const jobs = this.queue;
-    if (jobs.length === 0) return;
-    this.queue = [];
-    this.queued = 0;
-    const all = jobs.flatMap((j) => j.items);
+  private pump(): void {
+    while (this.inFlight < this.maxFlushes && this.queued > 0) this.flush(this.take());
+  }
+
+  /** Up to `flushItems` signatures, `quantum` per account in turn. */
+  private take(): { job: Job; from: number; n: number }[] {
+    const parts: { job: Job; from: number; n: number }[] = [];
+    let room = this.flushItems;
+    while (room > 0 && this.lanes.size > 0) {
+      for (const [account, lane] of this.lanes) {
+        if (room === 0) break;
+        let quota = Math.min(this.quantum, room);
+        while (quota > 0 && lane.length > 0) {
+          const job = lane[0]!;
+          const n = Math.min(quota, job.items.length - job.sent);
+          parts.push({ job, from: job.sent, n });
+          job.sent += n;
+          quota -= n;
+          room -= n;
+          this.queued -= n;
+          if (job.sent === job.items.length) lane.shift();
+        }
+        // Served: to the back of the round (or out, when it has nothing left).
+        this.lanes.delete(account);
+        if (lane.length > 0) this.lanes.set(account, lane);
+      }
+    }
+    return parts;
+  }
+
+  private flush(parts: { job: Job; from: number; n: number }[]): void {
+    const all: SignatureCheck[] = [];
+    for (const p of parts) for (let i = 0; i < p.n; i++) all.push(p.job.items[p.from + i]!);
+    this.inFlight++;
+    this.flushes++;
+    const settle = () => {
+      this.inFlight--;
+      if (this.queued > 0) this.pump();
+    };
     this.pool.verifyBatch(all).then(
       (ok) => {
         let at = 0;
-        for (const j of jobs) {
-          j.resolve(ok.slice(at, at + j.items.length));
-          at += j.items.length;
+        for (const p of parts) {
+          for (let i = 0; i < p.n; i++) p.job.ok[p.from + i] = ok[at + i] === true;
+          at += p.n;
+          p.job.done += p.n;
+          if (p.job.done === p.job.items.length && !p.job.failed) p.job.resolve(p.job.ok);
         }
+        settle();
       },
       (e) => {
-        for (const j of jobs) j.reject(e);
+        for (const p of parts) {
+          if (!p.job.failed) p.job.reject(e);
+          p.job.failed = true;
+        }
+        settle();
       },
     );
   }
@@ -78,7 +177,8 @@ export interface AdmissionHost {
   readonly mempool: Mempool;
   readonly cache: CachingVerifier;
   readonly batch: BatchVerifier;
-  /** Whether the transaction is already in a block (durable or being written). */
+  /** Per-account bounds (in flight, rate); absent: none (e.g. transactions relayed by peers). */
+  readonly governor?: AccountGovernor | undefined;
   /** Included in a block already (`refBlockNum`: the transaction's TaPoS reference, see `TxIndex`). */
   isIncluded(idHex: string, refBlockNum?: number): boolean;
 }
@@ -91,13 +191,18 @@ const asRoam = (e: unknown): RoamError =>
 
 /**
  * Check many transactions; the ones that pass are added to the mempool. One result per input, in
- * order. Deterministic failures (codec, signature) are `RoamError`s with those codes.
+ * order. Deterministic failures (codec, signature) are `RoamError`s with those codes. With a
+ * governor, an account over its bounds is refused (ACCOUNT_BUSY) right after the cheap checks and
+ * before anything of it is executed or queued for verification.
  */
 export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint): Promise<Admitted[]> {
   const out: Admitted[] = new Array(list.length);
-  const checks: SignatureCheck[] = [];
-  const owner: number[] = [];
+  /** Signature checks by account, with the input index of each. */
+  const byAccount = new Map<string, { checks: SignatureCheck[]; owner: number[] }>();
+  /** Transactions holding a governor slot: released once verified. */
+  const held: { i: number; account: string }[] = [];
   const seen = new Set<string>();
+  const gov = host.governor;
   const maxTx = host.app.params.maxTxBytes;
   for (let i = 0; i < list.length; i++) {
     const bytes = list[i]!;
@@ -111,9 +216,23 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
       const account = host.mempool.checkRoom(env);
       if (env.tx.signatures.length === 0) host.app.dryRun(env, now);
       else {
-        for (const c of host.app.checkTx(env, now)) {
-          checks.push(c);
-          owner.push(i);
+        gov?.acquire(account);
+        let checks: SignatureCheck[];
+        try {
+          checks = host.app.checkTx(env, now);
+        } catch (e) {
+          gov?.release(account);
+          throw e;
+        }
+        if (gov) held.push({ i, account });
+        let lane = byAccount.get(account);
+        if (!lane) {
+          lane = { checks: [], owner: [] };
+          byAccount.set(account, lane);
+        }
+        for (const c of checks) {
+          lane.checks.push(c);
+          lane.owner.push(i);
         }
       }
       seen.add(env.idHex);
@@ -122,16 +241,29 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
       out[i] = asRoam(e);
     }
   }
-  if (checks.length > 0) {
-    const ok = await host.batch.verify(checks);
-    for (let j = 0; j < checks.length; j++) {
-      const i = owner[j]!;
-      if (!ok[j] && !(out[i] instanceof RoamError))
-        out[i] = new RoamError('SIG_INVALID', 'a signature does not verify');
+  try {
+    // One job per account: the verifier serves accounts in turn, whoever else is waiting.
+    const lanes = [...byAccount.entries()];
+    const answers = await Promise.all(lanes.map(([account, l]) => host.batch.verify(l.checks, account)));
+    for (let a = 0; a < lanes.length; a++) {
+      const { checks, owner } = lanes[a]![1];
+      const ok = answers[a]!;
+      for (let j = 0; j < checks.length; j++) {
+        const i = owner[j]!;
+        if (!ok[j] && !(out[i] instanceof RoamError))
+          out[i] = new RoamError('SIG_INVALID', 'a signature does not verify');
+      }
+      for (let j = 0; j < checks.length; j++) {
+        const c = checks[j]!;
+        if (!(out[owner[j]!] instanceof RoamError)) host.cache.remember(c.publicKey, c.message, c.signature);
+      }
     }
-    for (let j = 0; j < checks.length; j++) {
-      const c = checks[j]!;
-      if (!(out[owner[j]!] instanceof RoamError)) host.cache.remember(c.publicKey, c.message, c.signature);
+  } finally {
+    // A transaction whose signatures do not verify gives its token back: forged transactions in an
+    // account's name do not spend that account's rate.
+    for (const h of held) {
+      const r = out[h.i];
+      gov!.release(h.account, r instanceof RoamError && r.code === 'SIG_INVALID');
     }
   }
   // The mempool may have changed while the signatures were checked.

@@ -242,9 +242,11 @@ export class Mempool {
    * Round-robin across accounts; within a round, accounts in order of their oldest pending
    * transaction. Lazy: costs O(log A) per transaction taken, nothing for the rest. The caller may
    * remove transactions while iterating (each is yielded at most once); transactions added meanwhile
-   * may or may not be seen.
+   * may or may not be seen. `maxPerAccount` ends the walk after that many rounds: no account gives
+   * more than that many transactions (a block's share of one account, see `NodeConfig`).
    */
-  *fairOrder(): Generator<TxEnvelope> {
+  *fairOrder(maxPerAccount = Number.POSITIVE_INFINITY): Generator<TxEnvelope> {
+    if (!(maxPerAccount >= 1)) return;
     // Round 0: each account's oldest transaction, accounts in order.
     let cursors: Entry[] = [];
     const seen = new Set<Queue>();
@@ -264,7 +266,7 @@ export class Mempool {
     }
     seen.clear();
     // Round r: the successor of what each account gave in round r - 1, same account order.
-    while (cursors.length > 0) {
+    for (let r = 1; r < maxPerAccount && cursors.length > 0; r++) {
       const round = cursors;
       cursors = [];
       for (const prev of round) {

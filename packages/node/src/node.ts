@@ -35,6 +35,7 @@ import {
 } from '@roamchain/protocol';
 import { genesisState, LedgerState, readGovMeta, requireKnownProtocol, type TxIndex } from '@roamchain/state';
 import { type Admitted, admit, BatchVerifier, sharedVerifierPool } from './admission.js';
+import { AccountGovernor, type AdmissionLimits, admissionLimitsFromEnv } from './admission-limits.js';
 import {
   ConsensusDriver,
   type ConsensusHost,
@@ -77,6 +78,8 @@ export interface NodeConfig {
   /** Verifies signatures in blocks and votes (default libsodium); admission's checks are cached in front of it. */
   verifier?: SignatureVerifier;
   mempool?: Partial<MempoolLimits>;
+  /** Per-account bounds on the admission of this node's clients' transactions (admission-limits.ts). */
+  admission?: Partial<AdmissionLimits>;
   /** Most transactions this node puts in a block it proposes (default: the chain's `maxBlockTxs`). */
   maxProposalTxs?: number;
   /** Most bytes of transactions in a block this node proposes (default and at most 4 MiB: a consensus limit). */
@@ -86,6 +89,8 @@ export interface NodeConfig {
    * 150): validators spend about as long again, so this bounds the time to finality under load.
    */
   maxProposalMs?: number;
+  /** Most transactions of one account in a block this node proposes (default 256, see `DEFAULT_ACCOUNT_TXS_PER_BLOCK`). */
+  maxAccountTxsPerBlock?: number;
   /** Called with each committed block once durable (metrics). */
   onCommitted?: (b: AppliedBlock, applySeconds: number) => void;
   /**
@@ -105,6 +110,13 @@ export interface NodeConfig {
 }
 
 const DEFAULT_PROPOSAL_MS = 150;
+/**
+ * Most transactions of one account in a block this node proposes: an account flooding the node does
+ * not make every block long (the others' transactions wait for the block before theirs, then for
+ * theirs); its backlog waits in the mempool, bounded by the per-account caps. A proposer's policy,
+ * not a consensus rule: blocks of other proposers are not checked against it.
+ */
+export const DEFAULT_ACCOUNT_TXS_PER_BLOCK = 256;
 const MAX_REJECTED = 50_000;
 
 export class Node implements NodeApi, ConsensusHost {
@@ -112,6 +124,8 @@ export class Node implements NodeApi, ConsensusHost {
   readonly chainId: Uint8Array;
   readonly app: Application;
   readonly mempool: Mempool;
+  /** Per-account bounds of admission (local submissions). */
+  readonly governor: AccountGovernor;
   /** Verifications done (admission, earlier blocks): a block does not verify them again. */
   readonly cache: CachingVerifier;
   readonly batch: BatchVerifier;
@@ -161,6 +175,7 @@ export class Node implements NodeApi, ConsensusHost {
     this.durable = { height: Number(state.meta.height), id: bytesToHex(head.id), time: Number(head.time) };
     this.cache = new CachingVerifier(config.verifier ?? sodiumVerifier());
     this.batch = new BatchVerifier(sharedVerifierPool());
+    this.governor = new AccountGovernor({ ...admissionLimitsFromEnv(), ...config.admission });
     this.reader = new ChainReader(this.store);
     this.blockIntervalMs = config.blockIntervalMs ?? config.genesis.params.blockIntervalMs;
     this.mempool = new Mempool({ maxTotal: 200_000, maxPerAccount: 20_000, ...config.mempool });
@@ -331,6 +346,7 @@ export class Node implements NodeApi, ConsensusHost {
         mempool: this.mempool,
         cache: this.cache,
         batch: this.batch,
+        governor: origin === 'local' ? this.governor : undefined,
         isIncluded: (id, ref) => this.isIncluded(id, ref),
       },
       list,
@@ -518,7 +534,7 @@ export class Node implements NodeApi, ConsensusHost {
     const p = this.app.params;
     const until = performance.now() + (this.config.maxProposalMs ?? DEFAULT_PROPOSAL_MS);
     return this.app.prepareProposal(
-      this.mempool.fairOrder(),
+      this.mempool.fairOrder(this.config.maxAccountTxsPerBlock ?? DEFAULT_ACCOUNT_TXS_PER_BLOCK),
       {
         maxTxs: Math.min(p.maxBlockTxs, this.config.maxProposalTxs ?? p.maxBlockTxs),
         maxBytes: this.config.maxProposalBytes ?? MAX_BLOCK_TX_BYTES,

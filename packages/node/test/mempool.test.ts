@@ -78,6 +78,18 @@ describe('Mempool', () => {
     expect(m.accounts).toBe(0);
   });
 
+  it('fairOrder(n) gives at most n transactions of each account, in round-robin order', () => {
+    const m = new Mempool({ maxTotal: 100, maxPerAccount: 100 });
+    const envs = [tx('a'), tx('a'), tx('a'), tx('b'), tx('a'), tx('c'), tx('b'), tx('b')];
+    fill(m, envs);
+    const e = (i: number) => envs[i]!;
+    // a: 0 1 2 4, b: 3 6 7, c: 5
+    expect(ids(m.fairOrder(2))).toEqual(ids([e(0), e(3), e(5), e(1), e(6)]));
+    expect(ids(m.fairOrder(1))).toEqual(ids([e(0), e(3), e(5)]));
+    expect(ids(m.fairOrder(0))).toEqual([]);
+    expect(ids(m.fairOrder())).toHaveLength(8);
+  });
+
   it('caps by count, bytes, per-account count and per-account bytes with typed errors', () => {
     const m = new Mempool({ maxTotal: 3, maxPerAccount: 2, maxBytes: 1000, maxPerAccountBytes: 500 });
     fill(m, [tx('a'), tx('a')]);

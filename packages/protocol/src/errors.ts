@@ -154,6 +154,10 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: [415, 'The request body has a content type this route does not accept'],
   MEMPOOL_FULL: [503, 'Mempool is full'],
   MEMPOOL_ACCOUNT_LIMIT: [429, 'Too many pending transactions for this account'],
+  ACCOUNT_BUSY: [
+    429,
+    'This account has too many transactions in admission or exceeds its rate: retry after the time in Retry-After',
+  ],
   WAIT_TIMEOUT: [504, 'Transaction not included within the wait time'],
   RATE_LIMITED: [429, 'Too many requests from this client: retry after the time in Retry-After'],
   API_KEY_INVALID: [401, 'Unknown API key'],

@@ -365,7 +365,8 @@ export class RoamClient {
    * batches of at most TX_BATCH_MAX_TXS transactions and TX_BATCH_MAX_BYTES bytes, sent one after
    * the other. Resolves to one result per transaction, in order: `{ ok: true, txId }` (admitted,
    * pending) or `{ ok: false, code, message }` with the node's code. A batch the node refused whole
-   * for a full mempool (MEMPOOL_FULL, 503) gives a MEMPOOL_FULL result for each of its transactions
+   * for a full mempool (MEMPOOL_FULL, 503) or as too many from this client (RATE_LIMITED, 429: e.g.
+   * held off after a batch refused mostly ACCOUNT_BUSY) gives that code for each of its transactions
    * (with `retryAfterMs`), so the caller resubmits exactly those; any other failed request throws
    * (RoamApiError, RoamNetworkError).
    */
@@ -399,11 +400,11 @@ export class RoamClient {
         binary: encodeTxBatch(batch, Math.max(...batch.map((t) => t.length))),
       });
     } catch (e) {
-      if (!(e instanceof RoamApiError && e.code === 'MEMPOOL_FULL')) throw e;
+      if (!(e instanceof RoamApiError && (e.code === 'MEMPOOL_FULL' || e.code === 'RATE_LIMITED'))) throw e;
       return batch.map(() => ({
         ok: false as const,
-        code: 'MEMPOOL_FULL' as const,
-        serverCode: 'MEMPOOL_FULL',
+        code: e.code,
+        serverCode: e.code,
         message: e.message,
         ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
       }));

@@ -12,7 +12,7 @@ export class RoamApiError extends RoamError {
   readonly serverCode: string;
   readonly method: string;
   readonly url: string;
-  /** From the answer's `Retry-After` header (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT): when to try again, ms. */
+  /** From the answer's `Retry-After` header (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT, ACCOUNT_BUSY, RATE_LIMITED): when to try again, ms. */
   retryAfterMs: number | undefined;
 
   constructor(args: {

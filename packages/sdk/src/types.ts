@@ -88,7 +88,7 @@ export type BatchTxResult =
       code: ErrorCode;
       serverCode: string;
       message: string;
-      /** For MEMPOOL_FULL of a whole batch: when to resubmit, ms (the answer's Retry-After). */
+      /** For MEMPOOL_FULL / RATE_LIMITED of a whole batch: when to resubmit, ms (the answer's Retry-After). */
       retryAfterMs?: number;
     };
 

@@ -1,7 +1,7 @@
 /**
  * `client.submitTxs`: the binary batch route against a real node (results in order, typed codes,
  * admitted transactions get included), and against a fake fetch: splitting by count and by bytes,
- * a 503 MEMPOOL_FULL batch turned into per-transaction results with Retry-After.
+ * a 503 MEMPOOL_FULL or 429 RATE_LIMITED batch turned into per-transaction results with Retry-After.
  */
 import {
   bytesToHex,
@@ -130,6 +130,26 @@ describe('client.submitTxs against a fake node', () => {
       message: 'full',
       retryAfterMs: 2000,
     });
+    // A client held off (429 RATE_LIMITED, e.g. after a batch refused mostly ACCOUNT_BUSY): the same.
+    const held = new RoamClient({
+      url: 'http://127.0.0.1:1',
+      fetch: fakeFetch(
+        () =>
+          new Response(JSON.stringify({ code: 'RATE_LIMITED', message: 'held off', details: {} }), {
+            status: 429,
+            headers: { 'content-type': 'application/json', 'retry-after': '1' },
+          }),
+      ).f,
+    });
+    expect(await held.submitTxs([new Uint8Array([1]), new Uint8Array([2])])).toEqual(
+      [1, 2].map(() => ({
+        ok: false,
+        code: 'RATE_LIMITED',
+        serverCode: 'RATE_LIMITED',
+        message: 'held off',
+        retryAfterMs: 1000,
+      })),
+    );
     // Unknown codes stay visible; a wrong number of results is an error.
     const odd = new RoamClient({
       url: 'http://127.0.0.1:1',

@@ -54,6 +54,17 @@ export interface ApiLimits {
   trackedClients: number;
   /** Largest request body, bytes. */
   bodyLimit: number;
+  /** Bytes of POST /v1/txs batches one client may have in admission at once (keyed: times keyedFactor). */
+  txBatchBytesInFlight: number;
+  /**
+   * After a batch of which more than half was refused for an account's bounds (ACCOUNT_BUSY,
+   * MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's next batches within this many
+   * ms are refused whole (RATE_LIMITED) without being decoded: a client that ignores Retry-After
+   * does not make the node decode its refused transactions again and again. Each further such batch,
+   * and each batch sent while held off, doubles the next hold-off (up to 32 times) until a batch is
+   * not refused mostly (0: off).
+   */
+  txBatchHoldOffMs: number;
   /** The request's headers must have arrived within this time. */
   headersTimeoutMs: number;
   /** The whole request (headers and body) must have arrived within this time. */
@@ -88,6 +99,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   apiKeys: [],
   trackedClients: 10_000,
   bodyLimit: 1024 * 1024,
+  txBatchBytesInFlight: 8 * 1024 * 1024,
+  txBatchHoldOffMs: 1000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
@@ -148,6 +161,8 @@ export function resolveLimits(input: LimitsInput = {}): ApiLimits {
     apiKeys,
     trackedClients: Math.max(1, num('trackedClients')),
     bodyLimit: Math.max(1, num('bodyLimit')),
+    txBatchBytesInFlight: Math.max(1, num('txBatchBytesInFlight')),
+    txBatchHoldOffMs: num('txBatchHoldOffMs'),
     headersTimeoutMs: Math.max(1, num('headersTimeoutMs')),
     requestTimeoutMs: Math.max(1, num('requestTimeoutMs')),
     idleTimeoutMs: num('idleTimeoutMs'),

@@ -240,8 +240,12 @@ export async function buildApp(
 
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorAnswer(err);
-    // A full mempool: come back later (503 MEMPOOL_FULL, 429 MEMPOOL_ACCOUNT_LIMIT).
-    if (RETRY_LATER_CODES.has(String(body.code)))
+    // Come back later: a full mempool (503 MEMPOOL_FULL, 429 MEMPOOL_ACCOUNT_LIMIT), an account over
+    // its bounds (429 ACCOUNT_BUSY), a client held off (429 RATE_LIMITED): the error says when.
+    const retry = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retry === 'number' && Number.isSafeInteger(retry) && retry > 0)
+      void reply.header('retry-after', String(retry));
+    else if (RETRY_LATER_CODES.has(String(body.code)))
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     if (status >= 500 && body.code !== 'MEMPOOL_FULL')
       req.log.error({ err, requestId: req.id }, 'request failed');
@@ -299,7 +303,7 @@ export async function buildApp(
   }
 
   // The routes, one plugin per resource (routes/*.ts), in the order of the OpenAPI document's paths.
-  const deps: RouteDeps = { node, metrics, agents: opts.agents, lists: opts.listIndexer };
+  const deps: RouteDeps = { node, metrics, agents: opts.agents, lists: opts.listIndexer, limits };
   for (const routes of ROUTES) await app.register(routes, deps);
 
   registerWs(app, node, hub, {

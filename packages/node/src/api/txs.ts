@@ -6,6 +6,14 @@
  * nothing (400/413 with its CODEC_* code). When the mempool refused every transaction for lack of
  * room the answer is MEMPOOL_FULL (HTTP 503); when it refused some, the answer is 200 with their
  * MEMPOOL_FULL results. Both carry `Retry-After`.
+ *
+ * Per client (its API key's name, else its IP): at most `txBatchBytesInFlight` bytes of batches in
+ * admission at once; after a batch of which more than half was refused for an account's bounds
+ * (ACCOUNT_BUSY, MEMPOOL_ACCOUNT_LIMIT: a client flooding one account), the client's batches within
+ * `txBatchHoldOffMs` are refused (RATE_LIMITED, 429) before their body is read (it is skipped),
+ * and the hold-off doubles for each further such batch or each batch sent while held off, up to 32
+ * times, until a batch is not refused mostly (see api/limits.ts).
+ * Both are bounded by `trackedClients`.
  */
 import {
   type ChainParams,
@@ -16,14 +24,102 @@ import {
   TX_BATCH_MAX_TXS,
 } from '@roamchain/protocol';
 import { K } from '@roamchain/state';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { NodeApi } from '../interfaces.js';
 import { MEMPOOL_RETRY_AFTER_S } from '../mempool.js';
+import { type ApiLimits, DEFAULT_LIMITS } from './limits.js';
 import * as S from './schemas.js';
 
 /** Codes whose answers say when to come back (`Retry-After`, seconds). */
-export const RETRY_LATER_CODES: ReadonlySet<string> = new Set(['MEMPOOL_FULL', 'MEMPOOL_ACCOUNT_LIMIT']);
+export const RETRY_LATER_CODES: ReadonlySet<string> = new Set([
+  'MEMPOOL_FULL',
+  'MEMPOOL_ACCOUNT_LIMIT',
+  'ACCOUNT_BUSY',
+]);
 export const RETRY_AFTER_SECONDS = MEMPOOL_RETRY_AFTER_S;
+/** A batch refused mostly for these (one account's bounds, not the node's room) holds its client off. */
+const HOLD_OFF_CODES: ReadonlySet<string> = new Set(['MEMPOOL_ACCOUNT_LIMIT', 'ACCOUNT_BUSY']);
+
+/** The batch route's per-client bounds: bytes in admission, and the hold-off after a refused batch. */
+export class BatchGuard {
+  private readonly bytes = new Map<string, number>();
+  /** Clients held off: until when, and their strikes (batches refused mostly, hold-offs ignored). */
+  private readonly holds = new Map<string, { until: number; strikes: number }>();
+
+  constructor(
+    private readonly limits: Pick<
+      ApiLimits,
+      'txBatchBytesInFlight' | 'txBatchHoldOffMs' | 'keyedFactor' | 'trackedClients'
+    >,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /**
+   * Throws RATE_LIMITED while the client is held off (checked before its body is read). Coming back
+   * before the time is a strike: each strike doubles the next hold-off (at most 32 times).
+   */
+  check(client: { id: string }): void {
+    const h = this.holds.get(client.id);
+    if (h === undefined) return;
+    const left = h.until - this.clock();
+    if (left > 0) {
+      h.strikes++;
+      throw new RoamError(
+        'RATE_LIMITED',
+        'most of your last batch was refused: wait for its Retry-After before sending another',
+        { retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) },
+      );
+    }
+  }
+
+  /** Takes `size` bytes for the client, or throws RATE_LIMITED (taking nothing). */
+  enter(client: { id: string; keyed: boolean }, size: number): void {
+    this.check(client);
+    const l = this.limits;
+    const max = client.keyed ? l.txBatchBytesInFlight * l.keyedFactor : l.txBatchBytesInFlight;
+    const now = this.bytes.get(client.id) ?? 0;
+    // One batch alone always passes (the body limit bounds it): the bound is on concurrent ones.
+    if (now > 0 && now + size > max) {
+      throw new RoamError('RATE_LIMITED', `${now} bytes of your batches are in admission (at most ${max})`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    if (now === 0 && this.bytes.size >= l.trackedClients)
+      throw new RoamError('RATE_LIMITED', 'too many clients are sending batches', { retryAfterSeconds: 1 });
+    this.bytes.set(client.id, now + size);
+  }
+
+  /**
+   * Gives the bytes back. `refusedMostly`: the client is held off for `txBatchHoldOffMs` times 2^strikes
+   * (at most 32 times); a batch that was not refused mostly clears its strikes.
+   */
+  leave(client: { id: string }, size: number, refusedMostly: boolean): void {
+    const n = (this.bytes.get(client.id) ?? size) - size;
+    if (n <= 0) this.bytes.delete(client.id);
+    else this.bytes.set(client.id, n);
+    const base = this.limits.txBatchHoldOffMs;
+    if (!refusedMostly || base === 0) {
+      this.holds.delete(client.id);
+      return;
+    }
+    const h = this.holds.get(client.id) ?? { until: 0, strikes: 0 };
+    this.holds.delete(client.id);
+    h.until = this.clock() + base * 2 ** Math.min(5, h.strikes);
+    h.strikes++;
+    this.holds.set(client.id, h);
+    if (this.holds.size > this.limits.trackedClients) {
+      const oldest = this.holds.keys().next();
+      if (!oldest.done) this.holds.delete(oldest.value);
+    }
+  }
+
+  /** Clients with batches in admission. */
+  get busyClients(): number {
+    return this.bytes.size;
+  }
+}
+
+const clientOf = (req: FastifyRequest) => req.client ?? { id: `ip:${req.ip}`, keyed: false };
 
 const RESULT = {
   type: 'object',
@@ -52,7 +148,12 @@ export const TXS_REQUEST_BODY = {
   },
 } as const;
 
-export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi): Promise<void> {
+export async function registerTxBatchRoute(
+  app: FastifyInstance,
+  node: NodeApi,
+  limits: ApiLimits = DEFAULT_LIMITS,
+): Promise<void> {
+  const guard = new BatchGuard(limits);
   // In its own scope, so that only this route accepts octet-stream bodies.
   await app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -63,6 +164,8 @@ export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi):
     scope.post(
       '/v1/txs',
       {
+        // A held-off client is answered before its body is read (after the rate limits' hook).
+        onRequest: async (req) => guard.check(clientOf(req)),
         schema: {
           summary: 'Submit many signed transactions (binary batch)',
           description:
@@ -84,6 +187,7 @@ export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi):
               'CODEC_TOO_LARGE',
               'UNSUPPORTED_MEDIA_TYPE',
               'MEMPOOL_FULL',
+              'RATE_LIMITED',
             ]),
             ...S.ERRORS_RESPONSES,
           },
@@ -94,11 +198,20 @@ export async function registerTxBatchRoute(app: FastifyInstance, node: NodeApi):
         if (!(body instanceof Uint8Array)) {
           throw new RoamError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${TX_BATCH_CONTENT_TYPE}`);
         }
-        // A plain view, so each decoded transaction is a copy (not a view keeping the body alive).
-        const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-        const maxTxBytes = node.state.get<ChainParams>(K.params)?.maxTxBytes;
-        const txs = decodeTxBatch(bytes, maxTxBytes);
-        const results = await node.submitBatch(txs);
+        const client = clientOf(req);
+        guard.enter(client, body.byteLength);
+        let results: Awaited<ReturnType<NodeApi['submitBatch']>> = [];
+        try {
+          // A plain view, so each decoded transaction is a copy (not a view keeping the body alive).
+          const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+          const maxTxBytes = node.state.get<ChainParams>(K.params)?.maxTxBytes;
+          const txs = decodeTxBatch(bytes, maxTxBytes);
+          results = await node.submitBatch(txs);
+        } finally {
+          const held = results.filter((r) => !r.ok && HOLD_OFF_CODES.has(r.code)).length;
+          // Most of the batch refused for one account's bounds: the client sends faster than allowed.
+          guard.leave(client, body.byteLength, results.length > 0 && held * 2 > results.length);
+        }
         const full = results.filter((r) => !r.ok && RETRY_LATER_CODES.has(r.code)).length;
         if (full > 0) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         if (results.length > 0 && results.every((r) => !r.ok && r.code === 'MEMPOOL_FULL')) {

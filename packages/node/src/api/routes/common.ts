@@ -5,6 +5,7 @@
 import { type ErrorCode, RoamError } from '@roamchain/protocol';
 import type { ListIndexReader } from '../../indexer/messages.js';
 import type { NodeApi } from '../../interfaces.js';
+import type { ApiLimits } from '../limits.js';
 import type { Metrics } from '../metrics.js';
 import * as S from '../schemas.js';
 
@@ -12,6 +13,8 @@ import * as S from '../schemas.js';
 export interface RouteDeps {
   node: NodeApi;
   metrics: Metrics;
+  /** The API's limits (the batch route's per-client bounds); absent: the defaults. */
+  limits?: ApiLimits | undefined;
   /** Operator agents to advertise at GET /v1/agents (operator name -> agent base URL). */
   agents?: (() => Record<string, string>) | undefined;
   /** The list index (the index worker's), if this node keeps one. */

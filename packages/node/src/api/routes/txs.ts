@@ -28,6 +28,7 @@ const TX_ADMISSION_CODES: readonly ErrorCode[] = [
   'CODEC_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'MEMPOOL_ACCOUNT_LIMIT',
+  'ACCOUNT_BUSY',
   'MEMPOOL_FULL',
   'WAIT_TIMEOUT',
 ];
@@ -102,7 +103,7 @@ export async function txRoutes(app: FastifyInstance, opts: RouteDeps): Promise<v
     },
   );
 
-  await registerTxBatchRoute(app, node);
+  await registerTxBatchRoute(app, node, opts.limits);
 
   app.get(
     '/v1/tx/:id',
