@@ -132,24 +132,38 @@ function request(
 ): Promise<{ status: number; text: string }> {
   const base = URLS[node]!;
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        agent: ag,
-        headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+    let retried = false;
+    const send = (): void => {
+      const req = http.request(
+        {
+          host: base.hostname,
+          port: base.port,
+          method,
+          path,
+          agent: ag,
+          headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed while idle (its keep-alive timeout) fails the next
+        // request with ECONNRESET before the server read anything: sent again once on a new socket
+        // (Node's documented pattern, `request.reusedSocket`), not counted as a refusal.
+        if (!retried && req.reusedSocket && e.code === 'ECONNRESET') {
+          retried = true;
+          send();
+        } else reject(e);
+      });
+      req.end(body);
+    };
+    send();
   });
 }
 
