@@ -100,6 +100,8 @@ export class ConsensusDriver {
   private waitingSince = 0;
   /** Block bodies of the current and the next height, verified before they are kept (by id hex). */
   private readonly bodies = new BodyStore();
+  /** Signed consensus messages waiting for their sign state to be durable (`sendConsensus`). */
+  private outbox: Uint8Array[] = [];
   /** Proposals held until their block body arrives; block ids the core waits for. */
   private readonly held = new HeldProposals();
   /** Checks consensus messages before they reach the core or are relayed. */
@@ -453,7 +455,7 @@ export class ConsensusDriver {
         return ok;
       },
       broadcast: (msg: ConsensusMessage): void => {
-        if (!this.paused) this.net?.publish(TOPIC.consensus, encodeMessage(msg));
+        if (!this.paused) this.sendConsensus(encodeMessage(msg));
       },
       scheduleTimeout: (
         kind: 'propose' | 'prevote' | 'precommit',
@@ -491,7 +493,7 @@ export class ConsensusDriver {
         const idHex = bytesToHex(value);
         // Tell the others at once: a node that missed some precommits decides on this commit
         // instead of waiting for them (or for a timeout).
-        this.net?.publish(TOPIC.consensus, encodeMessage({ kind: 'commit', commit }));
+        this.sendConsensus(encodeMessage({ kind: 'commit', commit }));
         failpoint('decided');
         // The decision is durable before the storage batch: a crash in between commits it at start
         // (`recover`) instead of re-running the height, whose body the others may have dropped.
@@ -526,8 +528,10 @@ export class ConsensusDriver {
       persist: (s: SignState): void => {
         failpoint('wal-synced');
         // The sign state is a WAL record: one fdatasync covers it and every body appended since the
-        // last signature (see wal.ts). Throws once the WAL is closed: nothing is signed then.
-        this.wal.signState(s.height, encodeSignState(s));
+        // last signature (see wal.ts). It runs off the main thread; the signature leaves the process
+        // only once it is durable (`sendConsensus`). Throws once the WAL is closed: nothing is
+        // signed then.
+        this.wal.signStateDeferred(s.height, encodeSignState(s));
         this.signState = s;
         failpoint(
           s.step === 'propose'
@@ -546,6 +550,36 @@ export class ConsensusDriver {
   // ------------------------------------------------------------------ evidence
 
   /** Evidence the core saw goes into the chain as an `evidence` transaction (self-authenticating). */
+  /**
+   * Publishes a consensus message that may carry this node's signature: at once when every sign
+   * state is durable, else once it is (the WAL's background fdatasync, wal.ts `signStateDeferred`),
+   * in the order the messages were sent. A failed sync drops them: nothing is signed afterwards.
+   */
+  private sendConsensus(bytes: Uint8Array): void {
+    if (!this.wal.pending && this.outbox.length === 0) {
+      this.net?.publish(TOPIC.consensus, bytes);
+      return;
+    }
+    // Bounded: a round signs a handful of messages; far more means the disk stopped answering.
+    if (this.outbox.length >= 1024) this.outbox.shift();
+    this.outbox.push(bytes);
+    if (this.outbox.length > 1) return; // a flush is already waiting
+    const flush = (): void => {
+      if (this.wal.pending) {
+        this.wal.whenDurable().then(flush, (e: unknown) => {
+          this.outbox = [];
+          this.o.log('error', 'consensus WAL sync failed: signed messages dropped', { err: String(e) });
+        });
+        return;
+      }
+      const out = this.outbox;
+      this.outbox = [];
+      if (this.stopped) return;
+      for (const m of out) this.net?.publish(TOPIC.consensus, m);
+    };
+    flush();
+  }
+
   private submitEvidence(ev: Evidence): void {
     this.node.submitEvidence(ev).then(
       () =>
@@ -567,7 +601,12 @@ export class ConsensusDriver {
       encode(statusCodec, { height: this.node.head.height, id: this.node.head.id }),
     );
     net.handle(PROTO.blocks, async (req) => serveBlocks(this.node, req));
-    net.handle(PROTO.round, async (req) => serveRound(this.node, this.core, this.bodies, req));
+    net.handle(PROTO.round, async (req) => {
+      // The round state holds this node's own votes: served only once their sign state is durable
+      // (checked again after each wait, since the node may have signed again meanwhile).
+      while (this.wal.pending) await this.wal.whenDurable();
+      return serveRound(this.node, this.core, this.bodies, req);
+    });
   }
 
   private onTx(bytes: Uint8Array, origin: 'local' | 'peer'): void {

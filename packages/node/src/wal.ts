@@ -47,6 +47,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
@@ -94,6 +95,15 @@ export class Wal {
   private carry = new Map<bigint, Uint8Array[]>();
   /** The last sign state record (rewritten first by a rotation). */
   private lastSign: Uint8Array | null = null;
+  /** Sign records appended so far, and how many of them are known durable (see `signStateDeferred`). */
+  private appended = 0;
+  private durable = 0;
+  /** The fdatasync running in libuv's thread pool, if any (one at a time). */
+  private syncing = false;
+  /** Waiters for durability, in the order they asked (each for the records appended before it). */
+  private waiters: { upTo: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** A failed background fdatasync: nothing may be signed on this log any more. */
+  private failed: unknown = null;
 
   private constructor(
     private readonly dir: string,
@@ -174,7 +184,8 @@ export class Wal {
    * if it is missing, and a rotation when the file has grown past the bound.
    */
   beginHeight(_height: bigint): void {
-    if (this.size > this.maxBytes) this.rotate();
+    // Not while a background fdatasync runs on the live file's descriptor: the next height rotates.
+    if (this.size > this.maxBytes && !this.syncing) this.rotate();
   }
 
   /**
@@ -209,18 +220,80 @@ export class Wal {
    * for it and the bodies before it). Throws once the log is closed: nothing may be signed then.
    */
   signState(height: bigint, state: Uint8Array): void {
-    if (this.closed) throw new RoamError('INTERNAL', 'the consensus WAL is closed');
-    this.lastSign = this.append(KIND.sign, height, state);
+    this.appendSign(height, state);
     this.sync();
+  }
+
+  private appendSign(height: bigint, state: Uint8Array): void {
+    if (this.closed) throw new RoamError('INTERNAL', 'the consensus WAL is closed');
+    if (this.failed)
+      throw new RoamError('INTERNAL', `the consensus WAL cannot be synced: ${String(this.failed)}`);
+    this.lastSign = this.append(KIND.sign, height, state);
+  }
+
+  /**
+   * Appends the sign state of a signature and starts making it durable in the background (an
+   * fdatasync in libuv's thread pool, not on the main thread). The signature must not leave the
+   * process before `whenDurable()` resolves: the driver holds its outgoing consensus messages (and
+   * what it serves to catching-up peers) until then (`ConsensusDriver.sendConsensus`). A process
+   * that dies before keeps nothing of that signature outside itself, so its older sign state on
+   * disk still protects it. Throws once the log is closed or a background fdatasync failed.
+   */
+  signStateDeferred(height: bigint, state: Uint8Array): void {
+    this.appendSign(height, state);
+    this.kickSync();
+  }
+
+  /** Some appended record is not known durable yet (a signature depending on it must wait). */
+  get pending(): boolean {
+    return this.durable < this.appended;
+  }
+
+  /** Resolves once every record appended before this call is durable (rejects if the sync fails). */
+  whenDurable(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (!this.pending) return Promise.resolve();
+    const upTo = this.appended;
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ upTo, resolve, reject });
+      this.kickSync();
+    });
+  }
+
+  private kickSync(): void {
+    if (this.syncing || this.closed || !this.pending) return;
+    this.syncing = true;
+    const upTo = this.appended;
+    fdatasync(this.fd, (err) => {
+      this.syncing = false;
+      if (err && !this.closed) {
+        this.failed = err;
+        const ws = this.waiters;
+        this.waiters = [];
+        for (const w of ws) w.reject(err);
+        return;
+      }
+      this.markDurable(upTo);
+      this.kickSync();
+    });
+  }
+
+  private markDurable(upTo: number): void {
+    if (upTo > this.durable) this.durable = upTo;
+    if (this.durable >= this.appended) this.dirty = false;
+    while (this.waiters.length > 0 && this.waiters[0]!.upTo <= this.durable) this.waiters.shift()!.resolve();
   }
 
   /** Makes everything appended so far durable (one fdatasync; none if nothing is new). */
   sync(): void {
     // Closed (the driver stopped): no signature may rely on a log that is no longer written.
     if (this.closed) throw new RoamError('INTERNAL', 'the consensus WAL is closed');
+    if (this.failed)
+      throw new RoamError('INTERNAL', `the consensus WAL cannot be synced: ${String(this.failed)}`);
     if (!this.dirty) return;
     fdatasyncSync(this.fd);
     this.dirty = false;
+    this.markDurable(this.appended);
   }
 
   close(): void {
@@ -247,6 +320,8 @@ export class Wal {
     hv.setUint32(4, crc32(payload));
     rec.set(payload, HEADER);
     this.writeAll(rec);
+    // Only sign records are counted: a signature's fdatasync covers the bodies appended before it.
+    if (kind === KIND.sign) this.appended++;
     if (kind !== KIND.end && kind !== KIND.sign && height > this.lastEnd) this.carryRecord(height, rec);
     return rec;
   }

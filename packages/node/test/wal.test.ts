@@ -115,6 +115,36 @@ describe('consensus WAL', () => {
     expect(readFileSync(join(dir, 'wal.bin.1')).length).toBeGreaterThan(1000);
   });
 
+  it('a deferred sign state is pending until its background fdatasync: waiters resolve in order; the next signature is pending again', async () => {
+    const dir = tmp();
+    const { wal } = Wal.open(dir);
+    expect(wal.pending).toBe(false);
+    wal.body(5n, 'aa', body(5));
+    expect(wal.pending).toBe(false); // a body alone waits for no one: the next signature covers it
+    wal.signStateDeferred(5n, new Uint8Array([1]));
+    expect(wal.pending).toBe(true);
+    const order: number[] = [];
+    const a = wal.whenDurable().then(() => order.push(1));
+    wal.signStateDeferred(5n, new Uint8Array([2]));
+    const b = wal.whenDurable().then(() => order.push(2));
+    await Promise.all([a, b]);
+    expect(order).toEqual([1, 2]);
+    expect(wal.pending).toBe(false);
+    // Both records are in the file, in order, the last sign state last.
+    const signs = parseWal(new Uint8Array(readFileSync(join(dir, 'wal.bin'))), 'x').records.filter(
+      (r) => r.kind === 'sign',
+    );
+    expect(signs.map((r) => (r.kind === 'sign' ? r.state[0] : -1))).toEqual([1, 2]);
+    // A synchronous sync settles pending waiters too; a closed log refuses to sign.
+    wal.signStateDeferred(6n, new Uint8Array([3]));
+    const c = wal.whenDurable();
+    wal.sync();
+    expect(wal.pending).toBe(false);
+    await c;
+    wal.close();
+    expect(() => wal.signStateDeferred(7n, new Uint8Array([4]))).toThrow(RoamError);
+  });
+
   it('cuts a torn last record (every cut point) and keeps the records before it', () => {
     const dir = tmp();
     writeSample(dir);
