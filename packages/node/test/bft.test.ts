@@ -42,6 +42,8 @@ interface Member {
   p2p: P2P;
 }
 const members: Member[] = [];
+/** Consensus messages published, and those published while a sign state was not yet durable. */
+const consensusSent = { n: 0, early: 0 };
 
 async function startMember(
   name: string,
@@ -58,6 +60,17 @@ async function startMember(
     blockIntervalMs: 200,
   });
   const p2p = await createP2P({ nodeSecretKey: secretKey, bootstrap, chainId: node.chainId });
+  // Every consensus message leaves only once this node's sign state is durable: the WAL's
+  // background fdatasync has covered every signature it appended (wal.ts signStateDeferred).
+  const publish = p2p.publish.bind(p2p);
+  p2p.publish = ((topic: string, data: Uint8Array) => {
+    const wal = (node as unknown as { driver: { wal: { pending: boolean } } | null }).driver?.wal;
+    if (topic.includes('consensus') && wal) {
+      consensusSent.n++;
+      if (wal.pending) consensusSent.early++;
+    }
+    return publish(topic, data);
+  }) as typeof p2p.publish;
   node.start(p2p);
   return { name, dir, node, p2p };
 }
@@ -127,6 +140,8 @@ describe('BFT consensus over libp2p', () => {
     expect(verifyCommit(c, last.validatorSet(BigInt(h - 1)), last.signatureVerifier, last.chainId).ok).toBe(
       true,
     );
+    expect(consensusSent.n).toBeGreaterThan(0);
+    expect(consensusSent.early).toBe(0);
     const st = last.status();
     expect(st.consensus?.validators).toBe(4);
     expect(st.consensus?.validator).toBe(true);
