@@ -4,7 +4,7 @@
  */
 import { blockId, bytesToHex, decodeBlock, envelope, RoamError } from '@roamchain/protocol';
 import type { AppliedBlock, ContractTxRef, FeedEvent, TxStatus } from './interfaces.js';
-import { dec, decodeReceipts, SK } from './storage.js';
+import { dec, decodeReceipts, SK, storedBlock } from './storage.js';
 import type { KvStore } from './store/index.js';
 
 export class ChainReader {
@@ -36,16 +36,7 @@ export class ChainReader {
     if (!Number.isSafeInteger(height) || height < 1) return undefined;
     const raw = this.store.get(SK.block(height));
     if (!raw) return undefined;
-    const block = decodeBlock(raw);
-    const r = decodeReceipts(this.store.get(SK.receipts(height))!);
-    return {
-      block,
-      id: bytesToHex(blockId(block.header)),
-      height,
-      envelopes: block.txs.map((tx) => envelope(tx)),
-      receipts: r.receipts,
-      endEvents: r.endEvents as AppliedBlock['endEvents'],
-    };
+    return storedBlock(height, raw, this.store.get(SK.receipts(height))!);
   }
 
   blockById(idHex: string): AppliedBlock | undefined {

@@ -4,7 +4,16 @@
  * the contract/party indexes and the head.
  */
 import { deserialize, serialize } from 'node:v8';
-import { bytesToHex, contractIdOf, encodeBlock, jsonSafe, utf8 } from '@roamchain/protocol';
+import {
+  blockId,
+  bytesToHex,
+  contractIdOf,
+  decodeBlock,
+  encodeBlock,
+  envelope,
+  jsonSafe,
+  utf8,
+} from '@roamchain/protocol';
 import type { StateChange, TxReceipt } from '@roamchain/state';
 import type { AppliedBlock, ContractTxRef } from './interfaces.js';
 import { type KvBatchOp, u64Key } from './store/index.js';
@@ -60,6 +69,20 @@ export function decodeReceipts(b: Uint8Array): StoredReceipts {
     endEvents: Record<string, unknown>[];
   }>(b);
   return { receipts: j.receipts.map((x) => ({ ...x, fee: BigInt(x.fee) })), endEvents: j.endEvents };
+}
+
+/** The block stored at `height`, rebuilt from its stored bytes (block and receipts). */
+export function storedBlock(height: number, blockBytes: Uint8Array, receiptsBytes: Uint8Array): AppliedBlock {
+  const block = decodeBlock(blockBytes);
+  const r = decodeReceipts(receiptsBytes);
+  return {
+    block,
+    id: bytesToHex(blockId(block.header)),
+    height,
+    envelopes: block.txs.map((tx) => envelope(tx)),
+    receipts: r.receipts,
+    endEvents: r.endEvents as AppliedBlock['endEvents'],
+  };
 }
 
 export interface HeadRecord {

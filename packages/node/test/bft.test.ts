@@ -63,7 +63,7 @@ async function startMember(
   // Every consensus message leaves only once this node's sign state is durable: the WAL's
   // background fdatasync has covered every signature it appended (wal.ts signStateDeferred).
   const publish = p2p.publish.bind(p2p);
-  p2p.publish = ((topic: string, data: Uint8Array) => {
+  p2p.publish = ((topic: Parameters<typeof publish>[0], data: Uint8Array) => {
     const wal = (node as unknown as { driver: { wal: { pending: boolean } } | null }).driver?.wal;
     if (topic.includes('consensus') && wal) {
       consensusSent.n++;

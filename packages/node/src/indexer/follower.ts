@@ -42,6 +42,45 @@ export interface FollowerOptions {
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 
+/**
+ * Waits on an index's progress, shared by the indexer (here) and its view on the main thread
+ * (views.ts): `progressed` resolves at the next `wake` (or after a timeout), `reach` loops on it.
+ */
+export class ProgressWaits {
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly height: () => number,
+    private readonly closed: () => boolean,
+  ) {}
+
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  progressed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  async reach(height: number, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.height() < height && !this.closed()) {
+      const left = until - Date.now();
+      if (left <= 0) return false;
+      await this.progressed(left);
+    }
+    return this.height() >= height;
+  }
+}
+
 /** Follows durable blocks into a store; `Q` is what the queue keeps of a block until indexed. */
 export abstract class BlockFollower<Q> {
   private indexed: number;
@@ -51,7 +90,10 @@ export abstract class BlockFollower<Q> {
   private closed = false;
   private retryMs = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new ProgressWaits(
+    () => this.indexed,
+    () => this.closed,
+  );
   private readonly unsubscribe: (() => void) | undefined;
   private readonly markerKey: string;
   private readonly maxQueued: number;
@@ -119,26 +161,12 @@ export abstract class BlockFollower<Q> {
 
   /** Resolves at the indexer's next progress (or close, or after `timeoutMs`). */
   progressed(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.waits.progressed(timeoutMs);
   }
 
   /** Resolves true once indexed up to `height`, false after `timeoutMs` (or on close). */
-  async reach(height: number, timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.indexed < height && !this.closed) {
-      const left = until - Date.now();
-      if (left <= 0) return false;
-      await this.progressed(left);
-    }
-    return this.indexed >= height;
+  reach(height: number, timeoutMs: number): Promise<boolean> {
+    return this.waits.reach(height, timeoutMs);
   }
 
   /** Stops following; resolves once a write in progress is done (close it before the store). */
@@ -147,7 +175,7 @@ export abstract class BlockFollower<Q> {
     this.unsubscribe?.();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.queue.clear();
-    for (const w of [...this.waiters]) w();
+    this.waits.wake();
     await this.running;
   }
 
@@ -201,7 +229,7 @@ export abstract class BlockFollower<Q> {
       this.retryMs = 0;
       for (let x = this.indexed + 1; x <= h; x++) this.queue.delete(x);
       this.indexed = h;
-      for (const w of [...this.waiters]) w();
+      this.waits.wake();
       this.opts.onProgress?.();
     }
   }

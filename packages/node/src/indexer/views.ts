@@ -5,6 +5,7 @@
  */
 import { NAME_RE, RoamError } from '@roamchain/protocol';
 import type { IndexedEvent, IndexFilter } from './feed.js';
+import { ProgressWaits } from './follower.js';
 import type { ContractRow, FeeRow, Pos, TxRow } from './lists.js';
 import type { FeedIndexReader, FeedPage, IndexProgress, IndexQuery, ListIndexReader } from './messages.js';
 
@@ -37,7 +38,10 @@ export class IndexView {
   height = 0;
   knownHeight = 0;
   failures = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly waits = new ProgressWaits(
+    () => this.height,
+    () => this.owner.closed,
+  );
 
   constructor(protected readonly owner: IndexOwner) {}
 
@@ -51,29 +55,15 @@ export class IndexView {
   }
 
   wake(): void {
-    for (const w of [...this.waiters]) w();
+    this.waits.wake();
   }
 
   progressed(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, timeoutMs);
-      this.waiters.add(done);
-    });
+    return this.waits.progressed(timeoutMs);
   }
 
-  async reach(height: number, timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.height < height && !this.owner.closed) {
-      const left = until - Date.now();
-      if (left <= 0) return false;
-      await this.progressed(left);
-    }
-    return this.height >= height;
+  reach(height: number, timeoutMs: number): Promise<boolean> {
+    return this.waits.reach(height, timeoutMs);
   }
 }
 

@@ -9,9 +9,8 @@
  * use `import.meta`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { blockId, bytesToHex, decodeBlock, envelope } from '@roamchain/protocol';
 import type { AppliedBlock } from '../interfaces.js';
-import { decodeReceipts } from '../storage.js';
+import { storedBlock as appliedOf } from '../storage.js';
 import { openStore } from '../store/index.js';
 import { FeedIndexer } from './feed.js';
 import type { BlockFollower, IndexSource } from './follower.js';
@@ -22,20 +21,6 @@ if (!parentPort) throw new Error('the index worker must run in a worker thread')
 const port = parentPort;
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
-
-/** The block the node stored at `height`, rebuilt from its bytes. */
-function appliedOf(height: number, blockBytes: Uint8Array, receiptsBytes: Uint8Array): AppliedBlock {
-  const block = decodeBlock(blockBytes);
-  const r = decodeReceipts(receiptsBytes);
-  return {
-    block,
-    id: bytesToHex(blockId(block.header)),
-    height,
-    envelopes: block.txs.map((tx) => envelope(tx)),
-    receipts: r.receipts,
-    endEvents: r.endEvents as AppliedBlock['endEvents'],
-  };
-}
 
 let tip = init.height;
 const listeners = new Set<(b: AppliedBlock) => void>();
