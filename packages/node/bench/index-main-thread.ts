@@ -6,69 +6,26 @@
  *   after:  what it does now (indexer/client.ts: copy the stored bytes, post them to the worker);
  * and how long the worker takes to have indexed them all.
  *
- *   node --import tsx packages/node/bench/index-main-thread.ts [BLOCKS=5] [PER=1000]
+ *   node --conditions=@roamchain/source --import tsx packages/node/bench/index-main-thread.ts [BLOCKS=5] [PER=1000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { buildGenesis } from '@roamchain/state';
-import { Node } from '../src/index.js';
 import { IndexWorker } from '../src/indexer/client.js';
 import { contractOf, feedOfBlock, partiesOf, prepareFeed } from '../src/indexer/events.js';
 import { opsOfBlock } from '../src/indexer/lists.js';
 import type { AppliedBlock } from '../src/interfaces.js';
 import { type KvBatchOp, LevelStore, u64Key } from '../src/store/index.js';
+import { benchNode } from './fill.js';
 
 const BLOCKS = Number(process.argv[2] ?? 5);
 const PER = Number(process.argv[3] ?? 1000);
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
 const dir = mkdtempSync(join(tmpdir(), 'rc-ixmain-bench-'));
-const g = buildGenesis({
-  accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...NAMES.map((name) => ({ name }))],
-  umt: Object.fromEntries(NAMES.map((n) => [n, 1_000_000n * UNIT])),
-  validators: ['node-1'],
-  params: { maxBlockTxs: 10_000 },
-});
-const node = await Node.open({
-  dataDir: dir,
-  genesis: g.genesis,
-  producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
-  blockIntervalMs: 3_600_000,
-  maxProposalMs: 60_000,
-});
+const { node, fill } = await benchNode(dir, { maxProposalMs: 60_000 });
 const applied: AppliedBlock[] = [];
 node.onBlock((b) => applied.push(b));
-let amount = 1n;
-for (let b = 0; b < BLOCKS; b++) {
-  const st = node.status();
-  for (let i = 0; i < PER; i++) {
-    const from = NAMES[i % NAMES.length]!;
-    const to = NAMES[(i + 1 + b) % NAMES.length]!;
-    const tx = signTx(
-      {
-        chainId: node.chainId,
-        refBlockNum: st.height,
-        refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-        expiration: BigInt(Date.now() + 600_000),
-        ops: [
-          {
-            type: 'transfer',
-            from,
-            to: to === from ? 'node-1' : to,
-            token: 'UMT',
-            amount: amount++,
-            memo: new Uint8Array(),
-          },
-        ],
-      },
-      { [from]: g.keys.get(from)!.signing.secretKey },
-    );
-    await node.submit(encodeTx(tx));
-  }
-  await node.produceBlock();
-}
+await fill(BLOCKS, PER);
 const txs = applied.reduce((n, b) => n + b.envelopes.length, 0);
 
 // Before: the indexers in the main thread (the same key layout as feed.ts and lists.ts).

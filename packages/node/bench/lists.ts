@@ -4,64 +4,22 @@
  * pages at the head and deep in the past, timed over HTTP (median of 20 reads each). A page reads
  * its rows from the list index, so its time does not grow with the chain.
  *
- *   node --import tsx packages/node/bench/lists.ts [BLOCKS=60] [PER=100]
+ *   node --conditions=@roamchain/source --import tsx packages/node/bench/lists.ts [BLOCKS=60] [PER=100]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
-import { buildGenesis } from '@roamchain/state';
 import { createApi } from '../src/api/server.js';
-import { Node } from '../src/index.js';
+import { benchNode } from './fill.js';
 
 const BLOCKS = Number(process.argv[2] ?? 60);
 const PER = Number(process.argv[3] ?? 100);
-const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
 const dir = mkdtempSync(join(tmpdir(), 'rc-lists-bench-'));
-const g = buildGenesis({
-  accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...NAMES.map((name) => ({ name }))],
-  umt: Object.fromEntries(NAMES.map((n) => [n, 1_000_000n * UNIT])),
-  validators: ['node-1'],
-  params: { maxBlockTxs: 10_000 },
-});
-const node = await Node.open({
-  dataDir: dir,
-  genesis: g.genesis,
-  producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
-  blockIntervalMs: 3_600_000,
-});
+const { node, fill } = await benchNode(dir);
 const api = await createApi(node, { port: 0 });
-let amount = 1n;
 const t0 = performance.now();
-for (let b = 0; b < BLOCKS; b++) {
-  const st = node.status();
-  for (let i = 0; i < PER; i++) {
-    const from = NAMES[i % NAMES.length]!;
-    const to = NAMES[(i + 1 + b) % NAMES.length]!;
-    const tx = signTx(
-      {
-        chainId: node.chainId,
-        refBlockNum: st.height,
-        refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
-        expiration: BigInt(Date.now() + 600_000),
-        ops: [
-          {
-            type: 'transfer',
-            from,
-            to: to === from ? 'node-1' : to,
-            token: 'UMT',
-            amount: amount++,
-            memo: new Uint8Array(),
-          },
-        ],
-      },
-      { [from]: g.keys.get(from)!.signing.secretKey },
-    );
-    await node.submit(encodeTx(tx));
-  }
-  await node.produceBlock();
-}
+await fill(BLOCKS, PER);
 const built = ((performance.now() - t0) / 1000).toFixed(1);
 
 async function median(path: string): Promise<string> {

@@ -1,0 +1,60 @@
+/**
+ * The benches' chain filler (lists.ts, index-main-thread.ts): a one-producer node on its own
+ * genesis with five funded accounts, and `fill` produces BLOCKS blocks of PER signed UMT transfers
+ * between them.
+ */
+import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
+import { buildGenesis } from '@roamchain/state';
+import { Node, type NodeConfig } from '../src/index.js';
+
+export const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin'];
+
+/** A node in `dir` producing only on demand (`produceBlock`), its genesis keys. */
+export async function benchNode(dir: string, extra: Partial<NodeConfig> = {}) {
+  const g = buildGenesis({
+    accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...NAMES.map((name) => ({ name }))],
+    umt: Object.fromEntries(NAMES.map((n) => [n, 1_000_000n * UNIT])),
+    validators: ['node-1'],
+    params: { maxBlockTxs: 10_000 },
+  });
+  const node = await Node.open({
+    dataDir: dir,
+    genesis: g.genesis,
+    producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
+    blockIntervalMs: 3_600_000,
+    ...extra,
+  });
+  let amount = 1n;
+  /** `blocks` blocks of `per` transfers each. */
+  const fill = async (blocks: number, per: number): Promise<void> => {
+    for (let b = 0; b < blocks; b++) {
+      const st = node.status();
+      for (let i = 0; i < per; i++) {
+        const from = NAMES[i % NAMES.length]!;
+        const to = NAMES[(i + 1 + b) % NAMES.length]!;
+        const tx = signTx(
+          {
+            chainId: node.chainId,
+            refBlockNum: st.height,
+            refBlockPrefix: refPrefixOf(hexToBytes(st.headId)),
+            expiration: BigInt(Date.now() + 600_000),
+            ops: [
+              {
+                type: 'transfer',
+                from,
+                to: to === from ? 'node-1' : to,
+                token: 'UMT',
+                amount: amount++,
+                memo: new Uint8Array(),
+              },
+            ],
+          },
+          { [from]: g.keys.get(from)!.signing.secretKey },
+        );
+        await node.submit(encodeTx(tx));
+      }
+      await node.produceBlock();
+    }
+  };
+  return { node, fill };
+}
