@@ -18,25 +18,13 @@ import {
   signWith,
 } from '@roamchain/sdk';
 import { demoKeys, type Wallet } from './keys.js';
-import { apiPaths, client } from './lib.js';
+import { agentPolicy, apiPaths, client, listedAgentUrls } from './lib.js';
 
 const FEE_DEPOSIT_UMT = 1_000_000n;
 
-interface AgentsJson {
-  [operator: string]: string;
-}
-
 /** The countersign endpoint of an operator's agent, as listed by the node (GET /v1/agents). */
 export async function agentUrlOf(operator: string): Promise<string | undefined> {
-  const paths = await apiPaths();
-  if (!paths.has('/v1/agents')) return undefined;
-  try {
-    const j = await client.get<AgentsJson | { agents?: AgentsJson }>('/v1/agents');
-    const map = ((j as { agents?: AgentsJson }).agents ?? j) as AgentsJson;
-    return typeof map[operator] === 'string' ? map[operator] : undefined;
-  } catch {
-    return undefined;
-  }
+  return (await listedAgentUrls())?.[operator];
 }
 
 /**
@@ -46,16 +34,8 @@ export async function agentUrlOf(operator: string): Promise<string | undefined> 
  */
 export async function issuerFeeBpsOf(operator: string): Promise<number | undefined> {
   const agent = await agentUrlOf(operator);
-  if (!agent) return undefined;
-  try {
-    const res = await fetch(`${agent.replace(/\/+$/, '')}/v1/policy`);
-    if (!res.ok) return undefined;
-    const j = (await res.json()) as { feeBps?: unknown } | null;
-    const bps = j?.feeBps;
-    return typeof bps === 'number' && Number.isInteger(bps) && bps >= 0 && bps <= 10_000 ? bps : undefined;
-  } catch {
-    return undefined;
-  }
+  const bps = agent ? (await agentPolicy(agent))?.feeBps : undefined;
+  return typeof bps === 'number' && Number.isInteger(bps) && bps >= 0 && bps <= 10_000 ? bps : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { Offers } from './console-offers.js';
 import { ContractsTable, serviceWords } from './explorer.js';
 import { DEMO_OPERATORS, demoKeys, importKeys, type Keys } from './keys.js';
 import { openKeystoreFile } from './keystore-file.js';
-import { amt, apiPaths, client, download, sdr, time, toUnits, useAsync, useEventFeed } from './lib.js';
+import { amt, client, download, listedAgentUrls, sdr, time, toUnits, useAsync, useEventFeed } from './lib.js';
 import { ErrorBox, Feedback, Id, KV, Panel, RatingStars, useAct } from './ui.js';
 
 function Contracts({ k, items, reload }: { k: Keys; items: ContractJson[]; reload: () => void }) {
@@ -201,16 +201,13 @@ function Statement({ k, n }: { k: Keys; n: number }) {
 
 /** The operator's agent as the node lists it, and whether it answers its health check. */
 async function agentHealth(operator: string): Promise<string> {
-  const paths = await apiPaths();
-  if (!paths.has('/v1/agents')) return 'this node lists no agents';
-  const agents = await client
-    .get<Record<string, unknown>>('/v1/agents')
-    .catch(() => ({}) as Record<string, unknown>);
+  const agents = await listedAgentUrls();
+  if (!agents) return 'this node lists no agents';
   const url = agents[operator];
   if (typeof url !== 'string')
     return 'no agent listed by this node: nobody countersigns or provisions for you';
   try {
-    const r = await fetch(`${url.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(3000) });
+    const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) });
     const j = (await r.json()) as { ok?: boolean; cursor?: string | null };
     return r.ok && j.ok
       ? `running at ${url} (feed at ${j.cursor ?? '–'})`

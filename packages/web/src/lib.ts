@@ -258,6 +258,37 @@ export function apiPaths(): Promise<Set<string>> {
   return pathsPromise;
 }
 
+/**
+ * The operators' agents as this node lists them (GET /v1/agents, either shape it answers): only
+ * http(s) URLs, at most 50; undefined when the node has no such route. Hostile until checked.
+ */
+export async function listedAgentUrls(): Promise<Record<string, string> | undefined> {
+  const paths = await apiPaths();
+  if (!paths.has('/v1/agents')) return undefined;
+  try {
+    const j = await client.get<Record<string, unknown>>('/v1/agents');
+    const map = (typeof j.agents === 'object' && j.agents !== null ? j.agents : j) as Record<string, unknown>;
+    const out: Record<string, string> = {};
+    for (const [op, url] of Object.entries(map).slice(0, 50))
+      if (typeof url === 'string' && /^https?:\/\//.test(url)) out[op] = url.replace(/\/+$/, '');
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** An agent's public policy (GET <agent>/v1/policy, 5 s at most); undefined when it does not answer. */
+export async function agentPolicy(url: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await fetch(`${url}/v1/policy`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) return undefined;
+    const j = (await res.json()) as unknown;
+    return typeof j === 'object' && j !== null ? (j as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Download `text` as a file. */
 export function download(name: string, text: string, type = 'text/csv'): void {
   const url = URL.createObjectURL(new Blob([text], { type }));

@@ -8,7 +8,7 @@ import type { AccountJson, Preference, RankedOfferJson } from '@roamchain/sdk';
 import { useEffect, useRef, useState } from 'react';
 import { agentUrlOf, buy, issuerFeeBpsOf } from './buy.js';
 import type { Wallet } from './keys.js';
-import { apiPaths, client, isNotFound, sdr, useAsync, volume } from './lib.js';
+import { apiPaths, client, isNotFound, listedAgentUrls, sdr, useAsync, volume } from './lib.js';
 import {
   CURRENCIES,
   type Currency,
@@ -40,15 +40,8 @@ async function sdrPrices(): Promise<SdrPrices> {
 
 /** Operators with an agent listed by this node (undefined: the node lists none at all). */
 async function listedAgents(): Promise<Set<string> | undefined> {
-  const paths = await apiPaths();
-  if (!paths.has('/v1/agents')) return undefined;
-  try {
-    const j = await client.get<Record<string, unknown>>('/v1/agents');
-    const names = Object.keys(j).filter((k) => typeof j[k] === 'string');
-    return names.length ? new Set(names) : undefined;
-  } catch {
-    return undefined;
-  }
+  const names = Object.keys((await listedAgentUrls()) ?? {});
+  return names.length ? new Set(names) : undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 } from '@roamchain/sdk';
 import { type FormEvent, useState } from 'react';
 import { randomEid, type Wallet } from './keys.js';
-import { apiPaths, client, useAsync } from './lib.js';
+import { agentPolicy, client, listedAgentUrls, useAsync } from './lib.js';
 import { ErrorBox } from './ui.js';
 
 export interface SignupOperator {
@@ -34,34 +34,23 @@ const LABELS: Record<string, string> = {
 
 /** Operators whose agents (as listed by this node) offer sign-up. */
 export async function signupOperators(): Promise<SignupOperator[]> {
-  const paths = await apiPaths();
-  if (!paths.has('/v1/agents')) return [];
-  const j = await client.get<Record<string, unknown>>('/v1/agents');
-  const map = (typeof j.agents === 'object' && j.agents !== null ? j.agents : j) as Record<string, unknown>;
-  const entries = Object.entries(map)
-    .filter((e): e is [string, string] => typeof e[1] === 'string' && /^https?:\/\//.test(e[1]))
-    .slice(0, 50);
+  const entries = Object.entries((await listedAgentUrls()) ?? {});
   const out = await Promise.all(
     entries.map(async ([operator, url]) => {
-      try {
-        const res = await fetch(`${url.replace(/\/+$/, '')}/v1/policy`, {
-          signal: AbortSignal.timeout(5000),
-        });
-        const p = (await res.json()) as { signup?: { enabled?: boolean; kyc?: string; claims?: unknown } };
-        const s = p.signup;
-        if (!res.ok || !s?.enabled) return undefined;
-        const claims = Array.isArray(s.claims)
-          ? s.claims.filter((c): c is string => typeof c === 'string' && /^[a-z_]{1,32}$/.test(c)).slice(0, 8)
-          : [];
-        return {
-          operator,
-          url,
-          kyc: s.kyc === 'simulated' ? 'simulated' : 'external',
-          claims,
-        } as SignupOperator;
-      } catch {
-        return undefined;
-      }
+      const p = (await agentPolicy(url)) as
+        | { signup?: { enabled?: boolean; kyc?: string; claims?: unknown } }
+        | undefined;
+      const s = p?.signup;
+      if (!s?.enabled) return undefined;
+      const claims = Array.isArray(s.claims)
+        ? s.claims.filter((c): c is string => typeof c === 'string' && /^[a-z_]{1,32}$/.test(c)).slice(0, 8)
+        : [];
+      return {
+        operator,
+        url,
+        kyc: s.kyc === 'simulated' ? 'simulated' : 'external',
+        claims,
+      } as SignupOperator;
     }),
   );
   return out
