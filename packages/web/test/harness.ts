@@ -110,8 +110,19 @@ export async function startHarness(): Promise<Harness> {
   if (!existsSync(join(webDir, 'dist/index.html'))) throw new Error('packages/web/dist was not built');
   mkdirSync(results, { recursive: true });
   mkdirSync(docsShots, { recursive: true });
-  const dataDir = mkdtempSync(join(tmpdir(), 'roamchain-web-'));
-  const d = await startDevnet(dataDir, await freePort());
+  let dataDir = mkdtempSync(join(tmpdir(), 'roamchain-web-'));
+  // The devnet's agents listen on the API port + 10…: another suite's ephemeral port can take one
+  // of them between our check and their listen. Such a clash is retried on new ports (at most 3).
+  let d: { proc: ChildProcess; url: string } | undefined;
+  for (let attempt = 1; !d; attempt++) {
+    try {
+      d = await startDevnet(dataDir, await freePort());
+    } catch (e) {
+      if (attempt >= 3 || !String(e).includes('EADDRINUSE')) throw e;
+      rmSync(dataDir, { recursive: true, force: true });
+      dataDir = mkdtempSync(join(tmpdir(), 'roamchain-web-'));
+    }
+  }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
