@@ -57,8 +57,34 @@ export class Writer {
     this.buf.set(b, this.length);
     this.length += b.length;
   }
+  /**
+   * A string as u16 length + UTF-8, written in place (no intermediate array): ASCII by a loop (the
+   * state's names, keys and hex strings; TextEncoder's call costs more than the copy at these
+   * lengths), anything else by `encodeInto`. Returns the byte length; the caller checks its bound.
+   */
+  utf8(s: string): number {
+    const at = this.length;
+    const n = s.length;
+    this.ensure(2 + 3 * n);
+    const buf = this.buf;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + 2 + i] = c;
+    }
+    let len = i;
+    if (i < n) len = i + utf8Encoder.encodeInto(s.slice(i), buf.subarray(at + 2 + i)).written;
+    if (len > 0xffff) throw badValue('', 'string longer than 65535 bytes');
+    this.view.setUint16(at, len);
+    this.length = at + 2 + len;
+    return len;
+  }
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
+  }
+  get capacity(): number {
+    return this.buf.length;
   }
 }
 
@@ -207,10 +233,11 @@ export function str(max: number, pattern?: RegExp): Codec<string> {
     enc(w, v) {
       if (!v.isWellFormed()) throw badValue('', 'string is not well-formed UTF-16');
       check(v, '');
-      const b = utf8Encoder.encode(v);
-      if (b.length > max) throw badValue('', `string longer than ${max} bytes`);
-      w.u16(b.length);
-      w.raw(b);
+      const at = w.length;
+      if (w.utf8(v) > max) {
+        w.length = at;
+        throw badValue('', `string longer than ${max} bytes`);
+      }
     },
     dec(r) {
       const n = r.u16();
@@ -404,10 +431,22 @@ export function struct<F extends Fields>(fields: F): Codec<StructValue<F>> & { f
   };
 }
 
+/**
+ * Writers reused by `encode` (a stack, so an encoder that encodes something else inside gets its own):
+ * a fresh 256-byte buffer and its DataView per encoded value were a measurable share of the node's
+ * garbage. The result is always a copy (`finish`), never a view of a pooled buffer.
+ */
+const writers: Writer[] = [];
+const POOLED_MAX_BYTES = 1 << 20;
 export function encode<T>(c: Codec<T>, v: T, sizeHint = 256): Uint8Array {
-  const w = new Writer(sizeHint);
-  c.enc(w, v);
-  return w.finish();
+  const w = writers.pop() ?? new Writer(Math.max(sizeHint, 1024));
+  w.length = 0;
+  try {
+    c.enc(w, v);
+    return w.finish();
+  } finally {
+    if (w.capacity <= POOLED_MAX_BYTES && writers.length < 8) writers.push(w);
+  }
 }
 
 export function decode<T>(c: Codec<T>, b: Uint8Array): T {

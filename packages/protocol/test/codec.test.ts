@@ -19,6 +19,7 @@ import {
   bool,
   bytes,
   bytes32,
+  type Codec,
   decode,
   encode,
   enumOf,
@@ -959,5 +960,52 @@ describe('formatAmount / parseAmount', () => {
       }),
       { seed: SEED, numRuns: 500 },
     );
+  });
+});
+
+describe('string encoding in place (Writer.utf8) and pooled writers', () => {
+  it('encodes every string exactly as TextEncoder does (property)', () => {
+    const s = str(200);
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (v) => {
+        const u = new TextEncoder().encode(v);
+        fc.pre(u.length <= 200);
+        const expected = concatBytes(new Uint8Array([u.length >> 8, u.length & 0xff]), u);
+        expect(encode(s, v)).toEqual(expected);
+        expect(decode(s, encode(s, v))).toBe(v);
+      }),
+    );
+  });
+
+  it('ASCII then multi-byte, and the byte bound counted in UTF-8 bytes, not characters', () => {
+    expect(encode(str(16), 'ab€')).toEqual(new Uint8Array([0, 5, 0x61, 0x62, 0xe2, 0x82, 0xac]));
+    expect(codeOf(() => encode(str(4), 'ab€'))).toBe('CODEC_BAD_VALUE');
+    expect(codeOf(() => encode(str(4), 'abcde'))).toBe('CODEC_BAD_VALUE');
+    expect(encode(str(4), 'abcd')).toEqual(new Uint8Array([0, 4, 97, 98, 99, 100]));
+  });
+
+  it('a refused string leaves nothing behind: the next encoding is clean', () => {
+    const pair = struct({ a: str(8), b: str(2) });
+    expect(codeOf(() => encode(pair, { a: 'xyz', b: 'too long' }))).toBe('CODEC_BAD_VALUE');
+    expect(encode(pair, { a: 'xyz', b: 'ok' })).toEqual(
+      new Uint8Array([0, 3, 120, 121, 122, 0, 2, 111, 107]),
+    );
+  });
+
+  it('an encoder that encodes inside another encoding gets its own writer', () => {
+    const inner = str(64);
+    const outer: Codec<string> = {
+      kind: 'str',
+      enc(w, v) {
+        const nested = encode(inner, `${v}!`);
+        w.u8(nested.length);
+        w.raw(nested);
+        w.utf8(v);
+      },
+      dec: () => '',
+      toJSON: (v) => v,
+      fromJSON: (j) => String(j),
+    };
+    expect(encode(outer, 'hi')).toEqual(new Uint8Array([5, 0, 3, 104, 105, 33, 0, 2, 104, 105]));
   });
 });

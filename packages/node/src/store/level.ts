@@ -13,6 +13,22 @@ interface RawBatch {
 }
 
 /**
+ * LevelDB's memtable (and its log) size. LevelDB's default, 4 MiB, filled in about a second at the
+ * bench's ~1.5 KB stored per transaction: every second an L0 table, and a background compaction
+ * thread rewriting it through the levels (snappy, crc, table building) used ~34 % of a core, about
+ * 100 µs per transaction — a fifth of the node's CPU. A larger memtable flushes less often and
+ * drops the versions a key had within it (an account's balance, a contract's state rewritten at
+ * each step): see the closing note of issue 10 for the measured effect. The cost is memory (two
+ * memtables at most: the active one and the one being flushed) and a longer log to replay at start.
+ */
+export const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+
+export interface LevelStoreOptions {
+  /** Memtable size in bytes (default `WRITE_BUFFER_BYTES`). */
+  writeBufferSize?: number;
+}
+
+/**
  * KvStore over classic-level (LevelDB): utf8 string keys (LevelDB's default bytewise comparator), values as
  * Uint8Array views. Batches are written with `sync: true`, i.e. the write-ahead log is fsynced before the
  * promise resolves; a LevelDB write batch is a single log record, hence atomic across crashes.
@@ -20,8 +36,12 @@ interface RawBatch {
 export class LevelStore implements KvStore {
   private constructor(private readonly db: ClassicLevel<string, Uint8Array>) {}
 
-  static async open(path: string): Promise<LevelStore> {
-    const db = new ClassicLevel<string, Uint8Array>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
+  static async open(path: string, opts: LevelStoreOptions = {}): Promise<LevelStore> {
+    const db = new ClassicLevel<string, Uint8Array>(path, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+      writeBufferSize: opts.writeBufferSize ?? WRITE_BUFFER_BYTES,
+    });
     await db.open();
     return new LevelStore(db);
   }
