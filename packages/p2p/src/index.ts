@@ -8,7 +8,6 @@ export {
   createP2P,
   DEFAULT_GOSSIP,
   type GossipHandler,
-  type GossipMeta,
   type GossipTuning,
   type LogFn,
   type LogLevel,
