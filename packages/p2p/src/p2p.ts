@@ -124,8 +124,13 @@ export function chainPrefix(chainId: Uint8Array): string {
   if (chainId.length < 4) throw new TypeError('chainId must be at least 4 bytes');
   return Buffer.from(chainId.subarray(0, 4)).toString('hex');
 }
+/**
+ * Version 2: messages without a publisher signature (version 1 had StrictSign). A node of the other
+ * version is on other topics — it neither receives these messages nor penalises their senders for
+ * the missing (or unexpected) signature.
+ */
 export function topicName(chainId: Uint8Array, topic: Topic): string {
-  return `/roamchain/${chainPrefix(chainId)}/${topic}/1`;
+  return `/roamchain/${chainPrefix(chainId)}/${topic}/2`;
 }
 export function protocolName(chainId: Uint8Array, name: string): string {
   if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name)) throw new TypeError(`bad protocol name '${name}'`);

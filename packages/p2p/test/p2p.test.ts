@@ -87,7 +87,7 @@ describe('pure parts', () => {
   });
 
   it('names carry the chain prefix', () => {
-    expect(topicName(chainId, 'consensus')).toBe('/roamchain/abababab/consensus/1');
+    expect(topicName(chainId, 'consensus')).toBe('/roamchain/abababab/consensus/2');
   });
 });
 
