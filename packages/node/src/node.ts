@@ -32,6 +32,7 @@ import {
   signTx,
   type TxEnvelope,
   useSha256,
+  useSign,
 } from '@roamchain/protocol';
 import { genesisState, LedgerState, readGovMeta, requireKnownProtocol, type TxIndex } from '@roamchain/state';
 import { type Admitted, admit, BatchVerifier, sharedVerifierPool } from './admission.js';
@@ -42,7 +43,7 @@ import {
   type ConsensusNetwork,
   type ConsensusOptions,
 } from './consensus.js';
-import { sodiumSha256 } from './crypto/sodium.js';
+import { sodiumSha256, sodiumSha256Into, sodiumSignWithSeed } from './crypto/sodium.js';
 import { CachingVerifier, sodiumVerifier } from './crypto/verifier.js';
 import { failpoint } from './failpoint.js';
 import type {
@@ -249,7 +250,8 @@ export class Node implements NodeApi, ConsensusHost {
 
   /** Open (or create) the node's data directory and load its state. */
   static async open(config: NodeConfig): Promise<Node> {
-    useSha256(sodiumSha256);
+    useSha256(sodiumSha256, sodiumSha256Into);
+    useSign(sodiumSignWithSeed);
     const store = await openStore(config.store ?? 'level', config.dataDir);
     try {
       const g = genesisState(config.genesis);

@@ -7,13 +7,37 @@ let sha256Impl = (data: Uint8Array): Uint8Array => nobleSha256(data);
 /** SHA-256 (pure JS by default; a node plugs in libsodium with `useSha256`, same results). */
 export const sha256 = (data: Uint8Array): Uint8Array => sha256Impl(data);
 
-/** Replace the SHA-256 implementation (must compute standard SHA-256: checked here on a vector). */
-export function useSha256(fn: (data: Uint8Array) => Uint8Array): void {
+let sha256IntoImpl: ((data: Uint8Array, out: Uint8Array) => void) | null = null;
+
+/**
+ * SHA-256 of `data` written into `out` (32 bytes), without allocating the result: the state trie
+ * hashes tens of nodes per transaction, and a fresh 32-byte array per hash was 5 % of everything a
+ * node allocates under load.
+ */
+export function sha256Into(data: Uint8Array, out: Uint8Array): void {
+  if (sha256IntoImpl) sha256IntoImpl(data, out);
+  else out.set(sha256Impl(data));
+}
+
+/**
+ * Replace the SHA-256 implementation (must compute standard SHA-256: checked here on a vector);
+ * `into`, if given, is the same function writing into a 32-byte array (checked the same way).
+ */
+export function useSha256(
+  fn: (data: Uint8Array) => Uint8Array,
+  into?: (data: Uint8Array, out: Uint8Array) => void,
+): void {
   const probe = new Uint8Array([0x61, 0x62, 0x63]);
   const want = nobleSha256(probe);
   const got = fn(probe);
   if (got.length !== 32 || got.some((b, i) => b !== want[i])) throw new Error('useSha256: not SHA-256');
+  if (into) {
+    const out = new Uint8Array(32);
+    into(probe, out);
+    if (out.some((b, i) => b !== want[i])) throw new Error('useSha256: `into` is not SHA-256');
+  }
   sha256Impl = fn;
+  sha256IntoImpl = into ?? null;
   sha256Native = true;
 }
 
@@ -40,8 +64,25 @@ export function generateEncryptionKey(seed?: Uint8Array): KeyPair {
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
 }
 
+let signImpl = (secretKey: Uint8Array, message: Uint8Array): Uint8Array => ed25519.sign(message, secretKey);
+
+/** Ed25519 signature with a 32-byte seed (pure JS by default; a node plugs in libsodium with `useSign`). */
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return ed25519.sign(message, secretKey);
+  return signImpl(secretKey, message);
+}
+
+/**
+ * Replace the Ed25519 signer (the proposer signs every block; the pure-JS signer recomputes the
+ * public key at each call, over a millisecond). Ed25519 signatures are deterministic, so the
+ * replacement must give byte-for-byte the pure-JS signature: checked here on a probe.
+ */
+export function useSign(fn: (secretKey: Uint8Array, message: Uint8Array) => Uint8Array): void {
+  const seed = new Uint8Array(32).fill(7);
+  const msg = new Uint8Array([1, 2, 3]);
+  const want = ed25519.sign(msg, seed);
+  const got = fn(seed, msg);
+  if (got.length !== 64 || got.some((b, i) => b !== want[i])) throw new Error('useSign: not Ed25519');
+  signImpl = fn;
 }
 
 /** Pure-JS verification (browser, tests). Nodes inject a faster verifier (see SignatureVerifier). */

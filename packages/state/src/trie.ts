@@ -21,7 +21,7 @@
  * internal nodes per key, the cached hashes and growth slack.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { sha256 as protocolSha256, sha256IsReplaced } from '@roamchain/protocol';
+import { sha256Into as protocolSha256Into, sha256IsReplaced } from '@roamchain/protocol';
 
 const HASH_BYTES = 32;
 const LEAF_BYTES = 2 * HASH_BYTES; // key || valueHash
@@ -45,13 +45,19 @@ const DIGEST = new Uint8Array(HASH_BYTES);
 function sha256Into(msg: Uint8Array, out: Uint8Array, outOff: number): void {
   // A node plugs libsodium into @roamchain/protocol (`useSha256`): ~3x faster than this path there.
   if (sha256IsReplaced()) {
-    out.set(protocolSha256(msg), outOff);
+    protocolSha256Into(msg, DIGEST);
+    out.set(DIGEST, outOff);
     return;
   }
   PRISTINE._cloneInto(WORK);
   WORK.update(msg);
   WORK.digestInto(DIGEST);
   out.set(DIGEST, outOff);
+}
+
+/** Copy `n` bytes by a loop: a `subarray` view per copy was garbage on the hottest path of a block. */
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
 }
 
 /** Root of the empty trie (32 zero bytes). Do not mutate. */
@@ -275,7 +281,7 @@ export class StateTrie {
     if ((meta & KIND_MASK) === LEAF) {
       const off = nodes[base]! * LEAF_BYTES;
       scratch[0] = 0x00;
-      scratch.set(this.#leafData.subarray(off, off + LEAF_BYTES), 1);
+      copy(this.#leafData, off, scratch, 1, LEAF_BYTES);
     } else {
       const l = nodes[base]!;
       const r = nodes[base + 1]!;
@@ -284,9 +290,9 @@ export class StateTrie {
       const hashes = this.#hashes;
       scratch[0] = 0x01;
       if (l === NONE) scratch.fill(0, 1, 1 + HASH_BYTES);
-      else scratch.set(hashes.subarray(l * HASH_BYTES, (l + 1) * HASH_BYTES), 1);
+      else copy(hashes, l * HASH_BYTES, scratch, 1, HASH_BYTES);
       if (r === NONE) scratch.fill(0, 1 + HASH_BYTES);
-      else scratch.set(hashes.subarray(r * HASH_BYTES, (r + 1) * HASH_BYTES), 1 + HASH_BYTES);
+      else copy(hashes, r * HASH_BYTES, scratch, 1 + HASH_BYTES, HASH_BYTES);
     }
     sha256Into(scratch, this.#hashes, n * HASH_BYTES);
     this.#hashCount++;

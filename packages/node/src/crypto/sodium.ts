@@ -48,3 +48,31 @@ export function sodiumSha256(data: Uint8Array): Uint8Array {
   sodium.crypto_hash_sha256(out, data);
   return out;
 }
+
+/** libsodium SHA-256 into a 32-byte array (no allocation). */
+export function sodiumSha256Into(data: Uint8Array, out: Uint8Array): void {
+  sodium.crypto_hash_sha256(out, data);
+}
+
+/** The last seed's libsodium key pair: a node signs with one key (its producer key) again and again. */
+let lastSeed: Uint8Array | null = null;
+let lastSecret: Uint8Array | null = null;
+
+/**
+ * Ed25519 signature with a 32-byte seed, as `@roamchain/protocol`'s `sign` (the same deterministic
+ * signature): the key pair is derived once per seed, not at every call.
+ */
+export function sodiumSignWithSeed(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  if (lastSeed === null || lastSecret === null || !equalSeed(lastSeed, seed)) {
+    lastSecret = sodiumKeyPair(seed).secretKey;
+    lastSeed = seed.slice();
+  }
+  return sodiumSign(lastSecret, message);
+}
+
+function equalSeed(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
