@@ -8,10 +8,13 @@
  * - Bounded: `push` resolves only when at most `maxPending` batches wait, so the next height waits
  *   for the disk (backpressure) instead of memory growing without bound.
  * - Reads see what is not yet written: this class is a `KvStore` whose `get` and `range` look at an
- *   overlay of the pending writes first (a B+ tree; an entry is dropped when its batch lands, unless a
+ *   overlay of the pending writes first (a Map; an entry is dropped when its batch lands, unless a
  *   later pending batch wrote the key again). A `range` copies the overlay entries in its bounds and
  *   opens the store's iterator in the same tick: it reads one consistent point in time (a backup
- *   snapshot holds whole blocks only).
+ *   snapshot holds whole blocks only). The overlay is not kept sorted: every block puts thousands
+ *   of keys in it and takes them out again, and a B+ tree's ordered inserts and deletes cost ~2 % of
+ *   the main thread under load; a `range` (a reader, rarely while batches are pending) filters the
+ *   at most `maxPending` batches' keys by its bounds and sorts the few it keeps.
  * - Failure is final: the first storage error stops the queue; every later `push` and the pending
  *   ones reject with it and `onFatal` is called once (memory is ahead of disk: the node must stop and
  *   restart from disk and its consensus WAL).
@@ -19,7 +22,6 @@
  * `batch` (the feed indexer's own writes, restores) goes straight to the store: those keys are never
  * in a block's batch.
  */
-import btree from 'sorted-btree';
 import { failpointDelayMs } from './failpoint.js';
 import {
   type KvBatchOp,
@@ -28,10 +30,6 @@ import {
   type KvStore,
   resolveBounds,
 } from './store/index.js';
-
-// sorted-btree is CommonJS with an ES-style default export (see mempool.ts).
-type BTreeClass = typeof btree.default;
-const BTree: BTreeClass = (btree as { default?: BTreeClass }).default ?? (btree as unknown as BTreeClass);
 
 /** Default most batches queued and not yet durable before the next height waits. */
 export const MAX_PENDING_BATCHES = 4;
@@ -47,7 +45,7 @@ interface Pending {
 type Entry = { v: Uint8Array | undefined; h: number };
 
 export class WriteQueue implements KvStore {
-  private readonly overlay = new BTree<string, Entry>();
+  private readonly overlay = new Map<string, Entry>();
   private pending: Pending[] = [];
   private writing = false;
   private failed: unknown = null;
@@ -181,13 +179,10 @@ export class WriteQueue implements KvStore {
     const { gte, lt } = resolveBounds(prefix, opts);
     if (lt !== undefined && lt <= gte) return;
     // The overlay's entries in range, taken in the same tick as the store's iterator opens.
-    let extra: [string, Entry][] = [];
-    if (this.overlay.size > 0) {
-      const hi = lt ?? this.overlay.maxKey();
-      if (hi !== undefined && hi >= gte) extra = this.overlay.getRange(gte, hi, lt === undefined); // a copy
-    }
+    const extra: [string, Entry][] = [];
+    for (const kv of this.overlay) if (kv[0] >= gte && (lt === undefined || kv[0] < lt)) extra.push(kv);
     const reverse = opts?.reverse === true;
-    if (reverse) extra.reverse();
+    extra.sort(reverse ? (a, b) => (a[0] > b[0] ? -1 : 1) : (a, b) => (a[0] < b[0] ? -1 : 1));
     const { limit, ...rest } = opts ?? {};
     const inner = this.base.range(prefix, rest)[Symbol.asyncIterator]();
     let pendingNext = inner.next(); // opens the store's iterator now
