@@ -36,38 +36,56 @@ export async function startDevnetAgents(o: DevnetAgentsOptions): Promise<DevnetA
   const agents: Agent[] = [];
   try {
     for (const [i, op] of o.operators.entries()) {
-      const cfg = parseConfig({
-        operator: op.name,
-        api: o.api,
-        stateDir: join(o.dataDir, op.name),
-        usageDir: join(o.dataDir, op.name, 'usage'),
-        host,
-        port: o.basePort === 0 ? 0 : o.basePort + i,
-        policy: {
-          maxDepositPerSubscriber: '100',
-          allowedCountries: [],
-          feeBps: op.feeBps ?? 100,
-          maxOpenPerSubscriber: 5,
-        },
-        billing: { stepBytes: 1_000_000_000 },
-        smdpUrl: smdp.url,
-        // The devnet is a simulation, said explicitly: demo subscribers disclose no EID, so a
-        // synthetic one is used; the SM-DP+ is the simulated one of @roamchain/smdp.
-        simulation: true,
-        // The web wallet (another origin) calls the public countersign route from the browser.
-        corsOrigins: ['*'],
-        // Demo subscribers may buy without disclosing an identity; a mismatching one is still refunded.
-        requireIdentity: false,
-        // Travellers sign up from the web wallet; the KYC is simulated and every answer says so.
-        signup: { enabled: true, kyc: 'simulated', perAddressPerHour: 120 },
+      const wanted = o.basePort === 0 ? 0 : o.basePort + i;
+      const start = async (port: number): Promise<Agent> => {
+        const a = new Agent(configOf(op, port), op.keys, o.log ? { log: o.log } : {});
+        try {
+          return await a.start();
+        } catch (e) {
+          await a.stop().catch(() => {});
+          throw e;
+        }
+      };
+      // A port taken by another program (another suite's ephemeral port, a second devnet): a free
+      // one instead, as the SM-DP+ does — the banner and GET /v1/agents show which.
+      const agent = await start(wanted).catch((e: unknown) => {
+        if (wanted === 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        o.log?.('agent port taken; using a free port', { operator: op.name, port: wanted });
+        return start(0);
       });
-      const a = new Agent(cfg, op.keys, o.log ? { log: o.log } : {});
-      agents.push(await a.start());
+      agents.push(agent);
     }
   } catch (e) {
     await Promise.all(agents.map((a) => a.stop()));
     await smdp.close();
     throw e;
+  }
+  function configOf(op: DevnetAgentsOptions['operators'][number], port: number) {
+    return parseConfig({
+      operator: op.name,
+      api: o.api,
+      stateDir: join(o.dataDir, op.name),
+      usageDir: join(o.dataDir, op.name, 'usage'),
+      host,
+      port,
+      policy: {
+        maxDepositPerSubscriber: '100',
+        allowedCountries: [],
+        feeBps: op.feeBps ?? 100,
+        maxOpenPerSubscriber: 5,
+      },
+      billing: { stepBytes: 1_000_000_000 },
+      smdpUrl: smdp.url,
+      // The devnet is a simulation, said explicitly: demo subscribers disclose no EID, so a
+      // synthetic one is used; the SM-DP+ is the simulated one of @roamchain/smdp.
+      simulation: true,
+      // The web wallet (another origin) calls the public countersign route from the browser.
+      corsOrigins: ['*'],
+      // Demo subscribers may buy without disclosing an identity; a mismatching one is still refunded.
+      requireIdentity: false,
+      // Travellers sign up from the web wallet; the KYC is simulated and every answer says so.
+      signup: { enabled: true, kyc: 'simulated', perAddressPerHour: 120 },
+    });
   }
   const sim = startUsageSimulator(agents, { intervalMs: o.usageIntervalMs ?? 2000 });
   return {

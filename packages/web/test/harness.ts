@@ -111,8 +111,9 @@ export async function startHarness(): Promise<Harness> {
   mkdirSync(results, { recursive: true });
   mkdirSync(docsShots, { recursive: true });
   let dataDir = mkdtempSync(join(tmpdir(), 'roamchain-web-'));
-  // The devnet's agents listen on the API port + 10…: another suite's ephemeral port can take one
-  // of them between our check and their listen. Such a clash is retried on new ports (at most 3).
+  // The free port found here can be taken by another suite's ephemeral port before the devnet's API
+  // listens on it (its agents and SM-DP+ move to free ports by themselves). Such a clash is retried
+  // on a new port (at most 3).
   let d: { proc: ChildProcess; url: string } | undefined;
   for (let attempt = 1; !d; attempt++) {
     try {
