@@ -39,6 +39,16 @@ export function txId(tx: UnsignedTx): Uint8Array {
 
 /** Sorted, unique accounts that must sign. Signatures appear in this order. */
 export function requiredSigners(ops: readonly Operation[]): string[] {
+  // One operation with one or two signers (nearly every transaction): no Set, no sort call. It runs
+  // several times per transaction (admission, the block's checks, execution).
+  if (ops.length === 1) {
+    const one = opSigners(ops[0]!);
+    if (one.length < 2) return one.slice();
+    if (one.length === 2) {
+      const [a, b] = one as [string, string];
+      return a === b ? [a] : a < b ? [a, b] : [b, a];
+    }
+  }
   const s = new Set<string>();
   for (const op of ops) for (const n of opSigners(op)) s.add(n);
   return [...s].sort();

@@ -877,6 +877,12 @@ describe('signers and signing', () => {
     expect(requiredSigners(ops)).toEqual(['amy', 'bea', 'mid', 'zed']);
     expect(requiredSigners([ro('op-home', 'op-home', 'sub-carol')])).toEqual(['op-home']);
     expect(requiredSigners([ro('op-home', 'sub-carol', 'sub-carol')])).toEqual(['op-home', 'sub-carol']);
+    // One operation (the fast path): one signer, two in reverse order, the same one twice.
+    expect(requiredSigners([transferOp({ from: 'zed', to: 'amy' })])).toEqual(['zed']);
+    expect(requiredSigners([ro('zz-home', 'aa-sub', 'aa-sub')])).toEqual(['aa-sub', 'zz-home']);
+    const a = requiredSigners([transferOp({ from: 'zed', to: 'amy' })]);
+    a.push('mutated');
+    expect(requiredSigners([transferOp({ from: 'zed', to: 'amy' })])).toEqual(['zed']);
   });
 
   it('assembleTx: two parties sign the id separately; signatures land in required-signer order', () => {

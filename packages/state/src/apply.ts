@@ -226,7 +226,7 @@ export class BlockBuilder {
       fee += ctx.fees - feesBefore;
     }
     // Transactions a Mini Node owner signs count for its importance (mini-importance.ts).
-    for (const signer of new Set(requiredSigners(tx.ops))) noteMiniActivity(ctx, signer, 0n, 1);
+    for (const signer of requiredSigners(tx.ops)) noteMiniActivity(ctx, signer, 0n, 1); // distinct
     o.mergeInto(this.block);
     this.seen.add(env.idHex);
     this.fees += ctx.fees;
