@@ -4,7 +4,7 @@
  */
 import { blockId, bytesToHex, decodeBlock, envelope, RoamError } from '@roamchain/protocol';
 import type { AppliedBlock, ContractTxRef, FeedEvent, TxStatus } from './interfaces.js';
-import { dec, decodeReceipts, SK, storedBlock } from './storage.js';
+import { dec, decodeContractTxRef, decodeReceipts, SK, storedBlock } from './storage.js';
 import type { KvStore } from './store/index.js';
 
 export class ChainReader {
@@ -46,7 +46,7 @@ export class ChainReader {
 
   async contractTxs(cid: string): Promise<ContractTxRef[]> {
     const out: ContractTxRef[] = [];
-    for await (const [, v] of this.store.range(`ix/c/${cid}/`)) out.push(dec<ContractTxRef>(v));
+    for await (const [k, v] of this.store.range(`ix/c/${cid}/`)) out.push(decodeContractTxRef(k, v));
     return out;
   }
 

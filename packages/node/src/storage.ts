@@ -11,6 +11,7 @@ import {
   decodeBlock,
   encodeBlock,
   envelope,
+  hexToBytes,
   jsonSafe,
   utf8,
 } from '@roamchain/protocol';
@@ -20,6 +21,41 @@ import { type KvBatchOp, u64Key } from './store/index.js';
 
 export const enc = (v: unknown) => utf8(JSON.stringify(jsonSafe(v)));
 export const dec = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
+
+/**
+ * A contract's transaction reference (`SK.contractTx`), stored compact: format byte 0x01, then the
+ * transaction id (32 bytes; none for the expiry entry), then the operation's type (UTF-8). The
+ * height, index and operation index are in the key. It was JSON with the id in hex (~130 bytes
+ * beside a ~110-byte key, JSON-encoded on the block path); old data directories hold JSON (first
+ * byte `{`), still read.
+ */
+const REF_V1 = 0x01;
+export function encodeContractTxRef(ref: ContractTxRef): Uint8Array {
+  const type = utf8(ref.type);
+  const id = ref.txId === '' ? null : hexToBytes(ref.txId);
+  const out = new Uint8Array(2 + (id ? 32 : 0) + type.length);
+  out[0] = REF_V1;
+  out[1] = id ? 1 : 0;
+  if (id) out.set(id, 2);
+  out.set(type, id ? 34 : 2);
+  return out;
+}
+
+/** The reference stored under `key` (an `SK.contractTx` key). */
+export function decodeContractTxRef(key: string, v: Uint8Array): ContractTxRef {
+  if (v[0] !== REF_V1) return dec<ContractTxRef>(v);
+  const parts = key.split('/');
+  const height = Number.parseInt(parts[3] ?? '', 16);
+  const opIndex = Number(parts[5]);
+  const hasId = v[1] === 1;
+  return {
+    txId: hasId ? bytesToHex(v.subarray(2, 34)) : '',
+    height,
+    index: hasId ? Number(parts[4]) : -1,
+    opIndex,
+    type: new TextDecoder().decode(v.subarray(hasId ? 34 : 2)),
+  };
+}
 
 /** Storage layout (see ARCHITECTURE.md). */
 export const SK = {
@@ -166,7 +202,11 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
       }
       if (cid) {
         const ref: ContractTxRef = { txId: env.idHex, height: a.height, index: idx, opIndex, type: op.type };
-        ops.push({ type: 'put', key: SK.contractTx(cid, a.height, idx, opIndex), value: enc(ref) });
+        ops.push({
+          type: 'put',
+          key: SK.contractTx(cid, a.height, idx, opIndex),
+          value: encodeContractTxRef(ref),
+        });
       }
     });
   });
@@ -174,7 +214,11 @@ function indexOps(a: AppliedBlock): KvBatchOp[] {
     if (e.type === 'contract_settled') {
       const cid = String(e.contract);
       const ref: ContractTxRef = { txId: '', height: a.height, index: -1, opIndex: 0, type: 'expiry' };
-      ops.push({ type: 'put', key: SK.contractTx(cid, a.height, 999_999, 0), value: enc(ref) });
+      ops.push({
+        type: 'put',
+        key: SK.contractTx(cid, a.height, 999_999, 0),
+        value: encodeContractTxRef(ref),
+      });
     }
   }
   return ops;
