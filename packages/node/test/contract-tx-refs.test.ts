@@ -11,7 +11,13 @@ const cid = 'ab'.repeat(32);
 
 describe('contract transaction references', () => {
   it('round-trip through key and value; the value holds no JSON and no hex', () => {
-    const ref: ContractTxRef = { txId: '0f'.repeat(32), height: 123_456, index: 77, opIndex: 2, type: 'charge' };
+    const ref: ContractTxRef = {
+      txId: '0f'.repeat(32),
+      height: 123_456,
+      index: 77,
+      opIndex: 2,
+      type: 'charge',
+    };
     const key = SK.contractTx(cid, ref.height, ref.index, ref.opIndex);
     const v = encodeContractTxRef(ref);
     expect(v.length).toBe(2 + 32 + 'charge'.length);
