@@ -21,10 +21,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeTxBatch, encodeTxBatch, TX_BATCH_CONTENT_TYPE, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
-import { createApi } from '../src/api/server.js';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
-import { Node } from '../src/index.js';
 import { Signer } from './mix.js';
+
+// ADMIT_BENCH_SRC: another copy of the node's sources to measure (e.g. main's, for before/after in
+// the same minute: `git archive main packages/node/src | tar -x -C /tmp/base`, then
+// ADMIT_BENCH_SRC=/tmp/base/packages/node/src — run from inside the worktree so that it resolves
+// the workspace's packages). Default: this package's.
+const SRC = process.env.ADMIT_BENCH_SRC ?? '../src';
+const { createApi } = (await import(`${SRC}/api/server.js`)) as typeof import('../src/api/server.js');
+const { Node } = (await import(`${SRC}/index.js`)) as typeof import('../src/index.js');
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const DIRECT = process.argv.includes('--direct');
@@ -134,14 +140,26 @@ try {
   // Round 0 warms up (JIT, workers started); not counted.
   for (let r = 0; r <= ROUNDS; r++) {
     const prof = PROF && r === ROUNDS ? new Session() : undefined;
-    if (prof) {
+    if (prof && process.env.ADMIT_BENCH_HEAP) {
+      prof.connect();
+      await prof.post('HeapProfiler.enable');
+      await prof.post('HeapProfiler.startSampling', {
+        samplingInterval: 256,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    } else if (prof) {
       prof.connect();
       await prof.post('Profiler.enable');
       await prof.post('Profiler.setSamplingInterval', { interval: 100 });
       await prof.post('Profiler.start');
     }
     const { cpu, elu } = await timed(rounds[r]!);
-    if (prof) {
+    if (prof && process.env.ADMIT_BENCH_HEAP) {
+      const { profile } = await prof.post('HeapProfiler.stopSampling');
+      writeFileSync(PROF!, JSON.stringify(profile));
+      prof.disconnect();
+    } else if (prof) {
       const { profile } = await prof.post('Profiler.stop');
       writeFileSync(PROF!, JSON.stringify(profile));
       prof.disconnect();
@@ -168,7 +186,7 @@ const m = median(perTx);
 console.log(
   `admission (${DIRECT ? 'direct: decodeTxBatch + submitBatch + JSON' : 'POST /v1/txs via inject'}), ` +
     `${BATCHES}×${PER} txs per round from ${ACCOUNTS} accounts, ${CONCURRENCY} batches outstanding: ` +
-    `median ${m.toFixed(1)} µs/tx main-thread CPU (rounds ${perTx.map((x) => x.toFixed(1)).join(' ')}), ` +
+    `median ${m.toFixed(1)} µs/tx main-thread CPU, min ${Math.min(...perTx).toFixed(1)} (rounds ${perTx.map((x) => x.toFixed(1)).join(' ')}), ` +
     `event loop active ${median(eluTx).toFixed(1)} µs/tx`,
 );
 console.log(
