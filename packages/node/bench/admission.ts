@@ -6,35 +6,36 @@
  * Per round: the main thread's CPU time (Linux: /proc/thread-self/schedstat, nanoseconds of this
  * thread on a CPU; everything it does, posting to the verifier workers included, their verifying
  * not) divided by the transactions admitted; also its event loop's active time (ELU), which
- * counts time the thread was runnable but preempted by others on a busy machine. Every transaction must be admitted, else the bench fails.
- * The mempool is emptied between rounds (a block is produced, not timed). Median of the rounds.
- * `--prof=FILE`: a V8 CPU profile of the last round only (summarise it with profile-top.ts).
+ * counts time the thread was runnable but preempted by others on a busy machine. Every transaction
+ * must be admitted, else the bench fails. The mempool is emptied between rounds (blocks are
+ * produced, not timed). Median of the rounds after a warm-up round.
+ *
+ * `--compare=DIR`: before/after in one process — a second node built from the node sources in DIR
+ * (e.g. main's: `git archive main packages/node/src | tar -x -C packages/node/.base`, then
+ * `--compare=packages/node/.base/packages/node/src`; inside the worktree, so that it resolves the
+ * workspace's packages) gets the same rounds, the two alternating (ABBA), so that a loaded machine
+ * weighs on both alike; prints both medians and the median of the per-round ratios.
+ * `--prof=FILE`: a V8 CPU profile of the last round only (summarise it with profile-top.ts);
+ * with ADMIT_BENCH_HEAP=1 a sampling heap profile (allocations, collected ones included) instead.
  * `--direct`: the same through `decodeTxBatch` + `node.submitBatch` + `JSON.stringify` (no Fastify).
  *
- *   node --conditions=@roamchain/source --import tsx packages/node/bench/admission.ts \
- *     [ROUNDS=7] [BATCHES=20] [PER=230] [ACCOUNTS=2000] [CONCURRENCY=4] [--direct]
+ *   node --expose-gc --conditions=@roamchain/source --import tsx packages/node/bench/admission.ts \
+ *     [ROUNDS=7] [BATCHES=20] [PER=230] [ACCOUNTS=2000] [CONCURRENCY=4] [--direct] [--compare=DIR]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decodeTxBatch, encodeTxBatch, TX_BATCH_CONTENT_TYPE, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
 import { Signer } from './mix.js';
 
-// ADMIT_BENCH_SRC: another copy of the node's sources to measure (e.g. main's, for before/after in
-// the same minute: `git archive main packages/node/src | tar -x -C /tmp/base`, then
-// ADMIT_BENCH_SRC=/tmp/base/packages/node/src — run from inside the worktree so that it resolves
-// the workspace's packages). Default: this package's.
-const SRC = process.env.ADMIT_BENCH_SRC ?? '../src';
-const { createApi } = (await import(`${SRC}/api/server.js`)) as typeof import('../src/api/server.js');
-const { Node } = (await import(`${SRC}/index.js`)) as typeof import('../src/index.js');
-
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const DIRECT = process.argv.includes('--direct');
 const PROF = process.argv.find((a) => a.startsWith('--prof='))?.slice('--prof='.length);
+const COMPARE = process.argv.find((a) => a.startsWith('--compare='))?.slice('--compare='.length);
 const ROUNDS = Number(args[0] ?? 7);
 const BATCHES = Number(args[1] ?? 20);
 const PER = Number(args[2] ?? 230);
@@ -48,15 +49,55 @@ const g = buildGenesis({
   validators: ['node-1'],
   params: { maxBlockTxs: 100_000 },
 });
-const dir = mkdtempSync(join(tmpdir(), 'rc-admit-bench-'));
-const node = await Node.open({
-  dataDir: join(dir, 'node'),
-  genesis: g.genesis,
-  producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
-  blockIntervalMs: 3_600_000,
-  maxProposalMs: 120_000,
-});
-const api = await createApi(node, { port: 0, indexer: false, listIndexer: false });
+type Answer = { ok: boolean; code?: string };
+interface Subject {
+  label: string;
+  node: import('../src/node.js').Node;
+  close(): Promise<void>;
+  post(body: Buffer): Promise<Answer[]>;
+}
+
+/** A node and its API built from the node sources at `src` (a path relative to this file, or absolute). */
+async function subject(label: string, src: string): Promise<Subject> {
+  const { createApi } = (await import(`${src}/api/server.js`)) as typeof import('../src/api/server.js');
+  const { Node } = (await import(`${src}/index.js`)) as typeof import('../src/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rc-admit-bench-'));
+  const node = await Node.open({
+    dataDir: join(dir, 'node'),
+    genesis: g.genesis,
+    producer: { account: 'node-1', secretKey: g.keys.get('node-1')!.signing.secretKey },
+    blockIntervalMs: 3_600_000,
+    maxProposalMs: 120_000,
+  });
+  const api = await createApi(node, { port: 0, indexer: false, listIndexer: false });
+  return {
+    label,
+    node,
+    async close() {
+      await api.close();
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async post(body) {
+      if (DIRECT) {
+        const results = await node.submitBatch(decodeTxBatch(new Uint8Array(body)));
+        return (JSON.parse(JSON.stringify({ results })) as { results: Answer[] }).results;
+      }
+      const r = await api.app.inject({
+        method: 'POST',
+        url: '/v1/txs',
+        headers: { 'content-type': TX_BATCH_CONTENT_TYPE },
+        payload: body,
+      });
+      if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${r.body.slice(0, 200)}`);
+      return (r.json() as { results: Answer[] }).results;
+    },
+  };
+}
+
+const subjects: Subject[] = [await subject('this', '../src')];
+if (COMPARE) subjects.unshift(await subject('compared', resolve(COMPARE)));
+const node = subjects[0]!.node;
 
 const secrets = new Map(names.map((n) => [n, sodiumKeyPair(g.keys.get(n)!.signing.secretKey).secretKey]));
 const signer = new Signer(node.chainId, secrets, BigInt(Date.now()) + 30n * 60_000n);
@@ -79,22 +120,6 @@ function round(): Buffer[] {
   return bodies;
 }
 
-type Answer = { ok: boolean; code?: string };
-async function post(body: Buffer): Promise<Answer[]> {
-  if (DIRECT) {
-    const results = await node.submitBatch(decodeTxBatch(new Uint8Array(body)));
-    return (JSON.parse(JSON.stringify({ results })) as { results: Answer[] }).results;
-  }
-  const r = await api.app.inject({
-    method: 'POST',
-    url: '/v1/txs',
-    headers: { 'content-type': TX_BATCH_CONTENT_TYPE },
-    payload: body,
-  });
-  if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${r.body.slice(0, 200)}`);
-  return (r.json() as { results: Answer[] }).results;
-}
-
 /** Nanoseconds this thread has been on a CPU (Linux), else NaN. */
 function threadCpuNs(): number {
   try {
@@ -105,13 +130,13 @@ function threadCpuNs(): number {
 }
 
 /** Main-thread CPU and event-loop-active µs per transaction of one round. */
-async function timed(bodies: Buffer[]): Promise<{ cpu: number; elu: number }> {
+async function timed(who: Subject, bodies: Buffer[]): Promise<{ cpu: number; elu: number }> {
   let next = 0;
   let admitted = 0;
   const refused = new Map<string, number>();
   const lane = async () => {
     while (next < bodies.length) {
-      for (const a of await post(bodies[next++]!)) {
+      for (const a of await who.post(bodies[next++]!)) {
         if (a.ok) admitted++;
         else refused.set(a.code ?? '?', (refused.get(a.code ?? '?') ?? 0) + 1);
       }
@@ -131,65 +156,89 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const perTx: number[] = [];
-const eluTx: number[] = [];
+const perTx = subjects.map((): number[] => []);
+const eluTx = subjects.map((): number[] => []);
 // Everything signed up front (its garbage collected before the first round).
 const rounds = Array.from({ length: ROUNDS + 1 }, round);
 (globalThis as { gc?: () => void }).gc?.();
+
+async function profiled<T>(on: boolean, f: () => Promise<T>): Promise<T> {
+  if (!on) return f();
+  const heap = process.env.ADMIT_BENCH_HEAP === '1';
+  const session = new Session();
+  session.connect();
+  if (heap) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } else {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+  try {
+    return await f();
+  } finally {
+    const { profile } = heap
+      ? await session.post('HeapProfiler.stopSampling')
+      : await session.post('Profiler.stop');
+    writeFileSync(PROF!, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 try {
   // Round 0 warms up (JIT, workers started); not counted.
   for (let r = 0; r <= ROUNDS; r++) {
-    const prof = PROF && r === ROUNDS ? new Session() : undefined;
-    if (prof && process.env.ADMIT_BENCH_HEAP) {
-      prof.connect();
-      await prof.post('HeapProfiler.enable');
-      await prof.post('HeapProfiler.startSampling', {
-        samplingInterval: 256,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-    } else if (prof) {
-      prof.connect();
-      await prof.post('Profiler.enable');
-      await prof.post('Profiler.setSamplingInterval', { interval: 100 });
-      await prof.post('Profiler.start');
-    }
-    const { cpu, elu } = await timed(rounds[r]!);
-    if (prof && process.env.ADMIT_BENCH_HEAP) {
-      const { profile } = await prof.post('HeapProfiler.stopSampling');
-      writeFileSync(PROF!, JSON.stringify(profile));
-      prof.disconnect();
-    } else if (prof) {
-      const { profile } = await prof.post('Profiler.stop');
-      writeFileSync(PROF!, JSON.stringify(profile));
-      prof.disconnect();
+    // ABBA: each subject goes first in every other round.
+    const order = r % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const who of order) {
+      const k = subjects.indexOf(who);
+      const { cpu, elu } = await profiled(!!PROF && r === ROUNDS && who === subjects.at(-1), () =>
+        timed(who, rounds[r]!),
+      );
+      if (r > 0) perTx[k]!.push(Number.isNaN(cpu) ? elu : cpu);
+      if (r > 0) eluTx[k]!.push(elu);
+      console.log(
+        `round ${r}${r === 0 ? ' (warm-up)' : ''} ${who.label}: ${cpu.toFixed(1)} µs/tx main-thread CPU, ${elu.toFixed(1)} µs/tx event loop active`,
+      );
+      // Blocks are bounded by bytes and cost: as many as it takes.
+      for (let b = 0; who.node.mempoolSize > 0; b++) {
+        if (b === 20) throw new Error(`mempool not emptied: ${who.node.mempoolSize}`);
+        await who.node.produceBlock();
+      }
+      (globalThis as { gc?: () => void }).gc?.();
     }
     rounds[r] = [];
-    if (r > 0) perTx.push(Number.isNaN(cpu) ? elu : cpu);
-    if (r > 0) eluTx.push(elu);
-    console.log(
-      `round ${r}${r === 0 ? ' (warm-up)' : ''}: ${cpu.toFixed(1)} µs/tx main-thread CPU, ${elu.toFixed(1)} µs/tx event loop active`,
-    );
-    // Blocks are bounded by bytes and cost: as many as it takes.
-    for (let b = 0; node.mempoolSize > 0; b++) {
-      if (b === 20) throw new Error(`mempool not emptied: ${node.mempoolSize}`);
-      await node.produceBlock();
-    }
-    (globalThis as { gc?: () => void }).gc?.();
   }
 } finally {
-  await api.close();
-  await node.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const who of subjects) await who.close();
 }
-const m = median(perTx);
-console.log(
+const what =
   `admission (${DIRECT ? 'direct: decodeTxBatch + submitBatch + JSON' : 'POST /v1/txs via inject'}), ` +
-    `${BATCHES}×${PER} txs per round from ${ACCOUNTS} accounts, ${CONCURRENCY} batches outstanding: ` +
-    `median ${m.toFixed(1)} µs/tx main-thread CPU, min ${Math.min(...perTx).toFixed(1)} (rounds ${perTx.map((x) => x.toFixed(1)).join(' ')}), ` +
-    `event loop active ${median(eluTx).toFixed(1)} µs/tx`,
-);
+  `${BATCHES}×${PER} txs per round from ${ACCOUNTS} accounts, ${CONCURRENCY} batches outstanding`;
+console.log(what);
+subjects.forEach((who, k) => {
+  const xs = perTx[k]!;
+  console.log(
+    `  ${who.label}: median ${median(xs).toFixed(1)} µs/tx main-thread CPU, min ${Math.min(...xs).toFixed(1)} ` +
+      `(rounds ${xs.map((x) => x.toFixed(1)).join(' ')}), event loop active ${median(eluTx[k]!).toFixed(1)} µs/tx`,
+  );
+});
+const m = median(perTx.at(-1)!);
+let extra = '';
+if (COMPARE) {
+  const ratios = perTx[1]!.map((x, i) => x / perTx[0]![i]!);
+  const before = median(perTx[0]!);
+  extra = ` before_us_per_tx=${before.toFixed(1)} ratio=${median(ratios).toFixed(3)}`;
+  console.log(
+    `  this / compared, median of the per-round ratios: ${median(ratios).toFixed(3)} (${ratios.map((x) => x.toFixed(2)).join(' ')})`,
+  );
+}
 console.log(
-  `RESULT admission_main_us_per_tx=${m.toFixed(1)} mode=${DIRECT ? 'direct' : 'route'} rounds=${ROUNDS} txs_per_round=${BATCHES * PER}`,
+  `RESULT admission_main_us_per_tx=${m.toFixed(1)} mode=${DIRECT ? 'direct' : 'route'} rounds=${ROUNDS} txs_per_round=${BATCHES * PER}${extra}`,
 );
 process.exit(0);

@@ -37,7 +37,7 @@ import { sha256, sign, verify } from '../src/crypto.js';
 import { RoamError } from '../src/errors.js';
 import { genesisCodec } from '../src/genesis.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../src/hex.js';
-import { NAME_RE, name, type Operation, operation, TOKENS } from '../src/ops.js';
+import { NAME_RE, name, type Operation, operation, opSigners, TOKENS } from '../src/ops.js';
 import { formatAmount, parseAmount } from '../src/params.js';
 import { assembleTx, signTx, unsigned } from '../src/sign.js';
 import {
@@ -876,6 +876,15 @@ describe('signers and signing', () => {
     expect(requiredSigners(ops)).toEqual(['amy', 'bea', 'mid', 'zed']);
     expect(requiredSigners([ro('op-home', 'op-home', 'sub-carol')])).toEqual(['op-home']);
     expect(requiredSigners([ro('op-home', 'sub-carol', 'sub-carol')])).toEqual(['op-home', 'sub-carol']);
+    // One operation (the fast path) answers as the general one: sorted by code unit, unique.
+    const names = ['amy', 'Amy', 'zed', 'é', 'e', 'amy-2'];
+    for (const a of names) {
+      expect(requiredSigners([transferOp({ from: a, to: 'x' })])).toEqual([a]);
+      for (const b of names) {
+        const op = ro(a, b, b);
+        expect(requiredSigners([op])).toEqual([...new Set(opSigners(op))].sort());
+      }
+    }
   });
 
   it('assembleTx: two parties sign the id separately; signatures land in required-signer order', () => {
