@@ -19,8 +19,8 @@
  * with ADMIT_BENCH_HEAP=1 a sampling heap profile (allocations, collected ones included) instead.
  * `--direct`: the same through `decodeTxBatch` + `node.submitBatch` + `JSON.stringify` (no Fastify).
  *
- *   node --expose-gc --conditions=@roamchain/source --import tsx packages/node/bench/admission.ts \
- *     [ROUNDS=7] [BATCHES=20] [PER=230] [ACCOUNTS=2000] [CONCURRENCY=4] [--direct] [--compare=DIR]
+ *   npm run bench:admission -- [ROUNDS=7] [BATCHES=20] [PER=230] [ACCOUNTS=2000] [CONCURRENCY=4] [--direct] [--compare=DIR]
+ *   (= node --expose-gc --conditions=@roamchain/source --import tsx packages/node/bench/admission.ts …)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';

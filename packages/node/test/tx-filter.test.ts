@@ -51,6 +51,8 @@ describe('TxFilter', () => {
       if (f.provesAbsent(hex, 20, b)) absent++;
     }
     for (const b of held) expect(f.provesAbsent(bytesToHex(b), 20, b)).toBe(false);
+    // Hex digits are read as parseInt read them: case-insensitively.
+    for (const b of held.slice(0, 20)) expect(f.mayHave(bytesToHex(b).toUpperCase())).toBe(true);
     expect(absent).toBeGreaterThan(0);
     expect(absent).toBeLessThan(fresh.length);
   });
