@@ -39,15 +39,30 @@ export interface BatchVerifierOptions {
   quantum?: number;
 }
 
-interface Job {
-  readonly items: SignatureCheck[];
-  readonly ok: boolean[];
-  /** Next item to send, and items answered. */
-  sent: number;
-  done: number;
+/** One caller's checks (an admission batch): one answer for all of them, one Promise. */
+interface Group {
+  readonly items: readonly SignatureCheck[];
+  /** 1 = verified, per item. */
+  readonly ok: Uint8Array;
+  /** Items not answered yet. */
+  left: number;
   failed: boolean;
-  resolve: (ok: boolean[]) => void;
+  resolve: (ok: Uint8Array) => void;
   reject: (e: unknown) => void;
+}
+
+/** One account's part of a group: indices into the group's items, in order; `sent` of them sent. */
+interface Job {
+  readonly group: Group;
+  readonly idx: number[];
+  sent: number;
+}
+
+/** A run of one job's items in a batch to the pool. */
+interface Part {
+  job: Job;
+  from: number;
+  n: number;
 }
 
 /**
@@ -83,21 +98,51 @@ export class BatchVerifier {
     return this.queued;
   }
 
-  verify(items: SignatureCheck[], account = ''): Promise<boolean[]> {
-    if (items.length === 0) return Promise.resolve([]);
+  /** Checks of one account: one boolean per item. */
+  async verify(items: SignatureCheck[], account = ''): Promise<boolean[]> {
+    const ok = await this.verifyAll(
+      items,
+      items.map(() => account),
+    );
+    return Array.from(ok, (b) => b === 1);
+  }
+
+  /**
+   * Checks of many accounts (`accounts[i]`: whose item i is), queued per account as `verify` does,
+   * answered together: one byte per item (1 = verified). One Promise and one job per account for a
+   * whole admission batch instead of a Promise, a job and a result array per account and a
+   * `Promise.all`: 0.45 → 0.2 µs of CPU per check (230 checks of 230 accounts, an instant pool).
+   */
+  verifyAll(items: readonly SignatureCheck[], accounts: readonly string[]): Promise<Uint8Array> {
+    if (items.length === 0) return Promise.resolve(new Uint8Array(0));
     return new Promise((resolve, reject) => {
-      const job: Job = {
+      const group: Group = {
         items,
-        ok: new Array(items.length),
-        sent: 0,
-        done: 0,
+        ok: new Uint8Array(items.length),
+        left: items.length,
         failed: false,
         resolve,
         reject,
       };
-      const lane = this.lanes.get(account);
-      if (lane) lane.push(job);
-      else this.lanes.set(account, [job]);
+      // Consecutive items of one account (the usual case) share a job without a lookup.
+      const mine = new Map<string, Job>();
+      let last = '';
+      let job: Job | undefined;
+      for (let i = 0; i < items.length; i++) {
+        const account = accounts[i] ?? '';
+        if (job === undefined || account !== last) {
+          job = mine.get(account);
+          if (job === undefined) {
+            job = { group, idx: [], sent: 0 };
+            mine.set(account, job);
+            const lane = this.lanes.get(account);
+            if (lane) lane.push(job);
+            else this.lanes.set(account, [job]);
+          }
+          last = account;
+        }
+        job.idx.push(i);
+      }
       this.queued += items.length;
       // Collect what arrives in this turn of the event loop, unless there is a full batch already.
       if (this.queued >= this.flushItems) this.pump();
@@ -116,8 +161,8 @@ export class BatchVerifier {
   }
 
   /** Up to `flushItems` signatures, `quantum` per account in turn. */
-  private take(): { job: Job; from: number; n: number }[] {
-    const parts: { job: Job; from: number; n: number }[] = [];
+  private take(): Part[] {
+    const parts: Part[] = [];
     let room = this.flushItems;
     while (room > 0 && this.lanes.size > 0) {
       for (const [account, lane] of this.lanes) {
@@ -125,13 +170,13 @@ export class BatchVerifier {
         let quota = Math.min(this.quantum, room);
         while (quota > 0 && lane.length > 0) {
           const job = lane[0]!;
-          const n = Math.min(quota, job.items.length - job.sent);
+          const n = Math.min(quota, job.idx.length - job.sent);
           parts.push({ job, from: job.sent, n });
           job.sent += n;
           quota -= n;
           room -= n;
           this.queued -= n;
-          if (job.sent === job.items.length) lane.shift();
+          if (job.sent === job.idx.length) lane.shift();
         }
         // Served: to the back of the round (or out, when it has nothing left).
         this.lanes.delete(account);
@@ -141,9 +186,13 @@ export class BatchVerifier {
     return parts;
   }
 
-  private flush(parts: { job: Job; from: number; n: number }[]): void {
+  private flush(parts: Part[]): void {
     const all: SignatureCheck[] = [];
-    for (const p of parts) for (let i = 0; i < p.n; i++) all.push(p.job.items[p.from + i]!);
+    for (const p of parts) {
+      const { items } = p.job.group;
+      const idx = p.job.idx;
+      for (let i = 0; i < p.n; i++) all.push(items[idx[p.from + i]!]!);
+    }
     this.inFlight++;
     this.flushes++;
     const settle = () => {
@@ -154,17 +203,20 @@ export class BatchVerifier {
       (ok) => {
         let at = 0;
         for (const p of parts) {
-          for (let i = 0; i < p.n; i++) p.job.ok[p.from + i] = ok[at + i] === true;
+          const g = p.job.group;
+          const idx = p.job.idx;
+          for (let i = 0; i < p.n; i++) g.ok[idx[p.from + i]!] = ok[at + i] === true ? 1 : 0;
           at += p.n;
-          p.job.done += p.n;
-          if (p.job.done === p.job.items.length && !p.job.failed) p.job.resolve(p.job.ok);
+          g.left -= p.n;
+          if (g.left === 0 && !g.failed) g.resolve(g.ok);
         }
         settle();
       },
       (e) => {
         for (const p of parts) {
-          if (!p.job.failed) p.job.reject(e);
-          p.job.failed = true;
+          const g = p.job.group;
+          if (!g.failed) g.reject(e);
+          g.failed = true;
         }
         settle();
       },
@@ -179,8 +231,11 @@ export interface AdmissionHost {
   readonly batch: BatchVerifier;
   /** Per-account bounds (in flight, rate); absent: none (e.g. transactions relayed by peers). */
   readonly governor?: AccountGovernor | undefined;
-  /** Included in a block already (`refBlockNum`: the transaction's TaPoS reference, see `TxIndex`). */
-  isIncluded(idHex: string, refBlockNum?: number): boolean;
+  /**
+   * Included in a block already (`refBlockNum`: the transaction's TaPoS reference, see `TxIndex`;
+   * `id`: the id's bytes, when at hand, spare the filter reading the hex).
+   */
+  isIncluded(idHex: string, refBlockNum?: number, id?: Uint8Array): boolean;
 }
 
 /** One admitted transaction (with its mempool account), or why not. */
@@ -197,10 +252,14 @@ const asRoam = (e: unknown): RoamError =>
  */
 export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint): Promise<Admitted[]> {
   const out: Admitted[] = new Array(list.length);
-  /** Signature checks by account, with the input index of each. */
-  const byAccount = new Map<string, { checks: SignatureCheck[]; owner: number[] }>();
-  /** Transactions holding a governor slot: released once verified. */
-  const held: { i: number; account: string }[] = [];
+  // The signature checks of the whole batch in one flat list, with the input index and account of
+  // each: one verifier call (one Promise) per batch, not one per account.
+  const checks: SignatureCheck[] = [];
+  const owner: number[] = [];
+  const accountOf: string[] = [];
+  /** Transactions holding a governor slot (input index, account): released once verified. */
+  const held: number[] = [];
+  const heldAccount: string[] = [];
   const seen = new Set<string>();
   const gov = host.governor;
   const maxTx = host.app.params.maxTxBytes;
@@ -209,7 +268,7 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
     try {
       if (bytes.length > maxTx) throw new RoamError('TX_TOO_LARGE', `${bytes.length} bytes > ${maxTx}`);
       const env = decodeTx(bytes);
-      if (host.isIncluded(env.idHex, env.tx.refBlockNum))
+      if (host.isIncluded(env.idHex, env.tx.refBlockNum, env.id))
         throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} already included`);
       if (host.mempool.has(env.idHex) || seen.has(env.idHex))
         throw new RoamError('TX_DUPLICATE', `transaction ${env.idHex} is pending`);
@@ -217,22 +276,21 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
       if (env.tx.signatures.length === 0) host.app.dryRun(env, now);
       else {
         gov?.acquire(account);
-        let checks: SignatureCheck[];
+        let mine: SignatureCheck[];
         try {
-          checks = host.app.checkTx(env, now);
+          mine = host.app.checkTx(env, now);
         } catch (e) {
           gov?.release(account);
           throw e;
         }
-        if (gov) held.push({ i, account });
-        let lane = byAccount.get(account);
-        if (!lane) {
-          lane = { checks: [], owner: [] };
-          byAccount.set(account, lane);
+        if (gov) {
+          held.push(i);
+          heldAccount.push(account);
         }
-        for (const c of checks) {
-          lane.checks.push(c);
-          lane.owner.push(i);
+        for (const c of mine) {
+          checks.push(c);
+          owner.push(i);
+          accountOf.push(account);
         }
       }
       seen.add(env.idHex);
@@ -242,28 +300,23 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
     }
   }
   try {
-    // One job per account: the verifier serves accounts in turn, whoever else is waiting.
-    const lanes = [...byAccount.entries()];
-    const answers = await Promise.all(lanes.map(([account, l]) => host.batch.verify(l.checks, account)));
-    for (let a = 0; a < lanes.length; a++) {
-      const { checks, owner } = lanes[a]![1];
-      const ok = answers[a]!;
-      for (let j = 0; j < checks.length; j++) {
-        const i = owner[j]!;
-        if (!ok[j] && !(out[i] instanceof RoamError))
-          out[i] = new RoamError('SIG_INVALID', 'a signature does not verify');
-      }
-      for (let j = 0; j < checks.length; j++) {
-        const c = checks[j]!;
-        if (!(out[owner[j]!] instanceof RoamError)) host.cache.remember(c.publicKey, c.message, c.signature);
-      }
+    // The verifier serves accounts in turn, whoever else is waiting.
+    const ok = await host.batch.verifyAll(checks, accountOf);
+    for (let j = 0; j < checks.length; j++) {
+      const i = owner[j]!;
+      if (ok[j] !== 1 && !(out[i] instanceof RoamError))
+        out[i] = new RoamError('SIG_INVALID', 'a signature does not verify');
+    }
+    for (let j = 0; j < checks.length; j++) {
+      const c = checks[j]!;
+      if (!(out[owner[j]!] instanceof RoamError)) host.cache.remember(c.publicKey, c.message, c.signature);
     }
   } finally {
     // A transaction whose signatures do not verify gives its token back: forged transactions in an
     // account's name do not spend that account's rate.
-    for (const h of held) {
-      const r = out[h.i];
-      gov!.release(h.account, r instanceof RoamError && r.code === 'SIG_INVALID');
+    for (let h = 0; h < held.length; h++) {
+      const r = out[held[h]!];
+      gov!.release(heldAccount[h]!, r instanceof RoamError && r.code === 'SIG_INVALID');
     }
   }
   // The mempool may have changed while the signatures were checked.
@@ -271,9 +324,9 @@ export async function admit(host: AdmissionHost, list: Uint8Array[], now: bigint
     const r = out[i]!;
     if (r instanceof RoamError) continue;
     try {
-      if (host.isIncluded(r.env.idHex, r.env.tx.refBlockNum) || host.mempool.has(r.env.idHex))
+      if (host.isIncluded(r.env.idHex, r.env.tx.refBlockNum, r.env.id) || host.mempool.has(r.env.idHex))
         throw new RoamError('TX_DUPLICATE', `transaction ${r.env.idHex} is pending`);
-      host.mempool.checkRoom(r.env);
+      // `add` checks the room again (the caps, with `checkRoom`'s errors): no `checkRoom` first.
       host.mempool.add(r.env, r.account);
     } catch (e) {
       out[i] = asRoam(e);

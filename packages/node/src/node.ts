@@ -330,8 +330,8 @@ export class Node implements NodeApi, ConsensusHost {
    * transaction without a read (tx-filter.ts: its TaPoS reference proves where it could be); else
    * the store's index, read through the write queue (pending batches included).
    */
-  private isIncluded(idHex: string, refBlockNum?: number): boolean {
-    if (refBlockNum !== undefined && this.filter.provesAbsent(idHex, refBlockNum)) return false;
+  private isIncluded(idHex: string, refBlockNum?: number, id?: Uint8Array): boolean {
+    if (refBlockNum !== undefined && this.filter.provesAbsent(idHex, refBlockNum, id)) return false;
     return this.store.get(SK.tx(idHex)) !== undefined;
   }
 
@@ -349,7 +349,7 @@ export class Node implements NodeApi, ConsensusHost {
         cache: this.cache,
         batch: this.batch,
         governor: origin === 'local' ? this.governor : undefined,
-        isIncluded: (id, ref) => this.isIncluded(id, ref),
+        isIncluded: (idHex, ref, id) => this.isIncluded(idHex, ref, id),
       },
       list,
       BigInt(Date.now()),

@@ -1,4 +1,10 @@
-import type { RoamError, SignedTx, TxEnvelope } from '@roamchain/protocol';
+import {
+  type Operation,
+  type RoamError,
+  requiredSigners,
+  type SignedTx,
+  type TxEnvelope,
+} from '@roamchain/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Mempool } from '../src/mempool.js';
@@ -33,6 +39,22 @@ function fill(m: Mempool, envs: TxEnvelope[]) {
 }
 
 describe('Mempool', () => {
+  it("an account is its first operation's first signer in sorted order (as requiredSigners sorts)", () => {
+    const withOps = (ops: unknown[]) => ({ ...tx('x'), tx: { ops, signatures: [] } as unknown as SignedTx });
+    const req = (issuer: string, payer: string) => ({ type: 'request_open', issuer, payer });
+    for (const [issuer, payer] of [
+      ['bob', 'alice'],
+      ['alice', 'bob'],
+      ['Zed', 'alice'],
+      ['é', 'z'],
+      ['same', 'same'],
+    ] as const) {
+      const want = requiredSigners([req(issuer, payer) as Operation])[0];
+      expect(Mempool.accountOf(withOps([req(issuer, payer), req('a', 'a')]))).toBe(want);
+    }
+    expect(Mempool.accountOf(withOps([]))).toBe('');
+  });
+
   it('orders round-robin across accounts, accounts by their oldest transaction, FIFO inside one', () => {
     const m = new Mempool({ maxTotal: 100, maxPerAccount: 100 });
     const a1 = tx('alice');

@@ -34,6 +34,29 @@ describe('TxFilter', () => {
     expect(f.provesAbsent(ids[0]!, 20)).toBe(false);
   });
 
+  it('answers the same from the id bytes as from its hex (the admission path passes both)', () => {
+    const f = new TxFilter(10, 1 << 12, 10_000);
+    const held = Array.from({ length: 300 }, () => randomBytes(32));
+    f.addBlock(
+      10,
+      held.map((b) => bytesToHex(b)),
+    );
+    // A small filter, so that both answers occur among the fresh ids.
+    const fresh = Array.from({ length: 3000 }, () => randomBytes(32));
+    let absent = 0;
+    for (const b of [...held, ...fresh]) {
+      const hex = bytesToHex(b);
+      expect(f.provesAbsent(hex, 20, b)).toBe(f.provesAbsent(hex, 20));
+      expect(f.provesAbsent(hex, 5, b)).toBe(false);
+      if (f.provesAbsent(hex, 20, b)) absent++;
+    }
+    for (const b of held) expect(f.provesAbsent(bytesToHex(b), 20, b)).toBe(false);
+    // Hex digits are read as parseInt read them: case-insensitively.
+    for (const b of held.slice(0, 20)) expect(f.mayHave(bytesToHex(b).toUpperCase())).toBe(true);
+    expect(absent).toBeGreaterThan(0);
+    expect(absent).toBeLessThan(fresh.length);
+  });
+
   it('stays bounded: two generations; the covered height moves up when the oldest is dropped', () => {
     const f = new TxFilter(1, 1 << 12, 100);
     const first = Array.from({ length: 100 }, id);

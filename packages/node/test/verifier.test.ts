@@ -150,6 +150,18 @@ describe('packed batches', () => {
     const variable = packItems(mixed);
     expect(variable.layout).toBe('variable');
     expect([...verifyPacked(new Uint8Array(variable.buf), 6, 'variable')]).toEqual([1, 0, 1, 1, 1, 1]);
+    // A range packs as the slice would (the pool packs its chunks in place).
+    for (const [from, to] of [
+      [0, 6],
+      [2, 5],
+      [5, 6],
+      [3, 3],
+    ] as const) {
+      const part = packItems(mixed, from, to);
+      const want = packItems(mixed.slice(from, to));
+      expect(part.layout).toBe(want.layout);
+      expect(new Uint8Array(part.buf)).toEqual(new Uint8Array(want.buf));
+    }
   });
 });
 

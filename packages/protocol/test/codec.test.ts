@@ -38,7 +38,7 @@ import { sha256, sign, verify } from '../src/crypto.js';
 import { RoamError } from '../src/errors.js';
 import { genesisCodec } from '../src/genesis.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../src/hex.js';
-import { NAME_RE, name, type Operation, operation, TOKENS } from '../src/ops.js';
+import { NAME_RE, name, type Operation, operation, opSigners, TOKENS } from '../src/ops.js';
 import { formatAmount, parseAmount } from '../src/params.js';
 import { assembleTx, signTx, unsigned } from '../src/sign.js';
 import {
@@ -880,9 +880,18 @@ describe('signers and signing', () => {
     // One operation (the fast path): one signer, two in reverse order, the same one twice.
     expect(requiredSigners([transferOp({ from: 'zed', to: 'amy' })])).toEqual(['zed']);
     expect(requiredSigners([ro('zz-home', 'aa-sub', 'aa-sub')])).toEqual(['aa-sub', 'zz-home']);
-    const a = requiredSigners([transferOp({ from: 'zed', to: 'amy' })]);
-    a.push('mutated');
+    const first = requiredSigners([transferOp({ from: 'zed', to: 'amy' })]);
+    first.push('mutated');
     expect(requiredSigners([transferOp({ from: 'zed', to: 'amy' })])).toEqual(['zed']);
+    // One operation (the fast path) answers as the general one: sorted by code unit, unique.
+    const names = ['amy', 'Amy', 'zed', 'é', 'e', 'amy-2'];
+    for (const a of names) {
+      expect(requiredSigners([transferOp({ from: a, to: 'x' })])).toEqual([a]);
+      for (const b of names) {
+        const op = ro(a, b, b);
+        expect(requiredSigners([op])).toEqual([...new Set(opSigners(op))].sort());
+      }
+    }
   });
 
   it('assembleTx: two parties sign the id separately; signatures land in required-signer order', () => {

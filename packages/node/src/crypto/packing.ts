@@ -31,19 +31,26 @@ export interface VerifyRequest {
 /** Reply from a worker: one byte per item (1 = valid), transferred back. */
 export type VerifyReply = { id: number; ok: Uint8Array } | { id: number; error: string };
 
-/** Packs items (keys and signatures must already have the right lengths) into one buffer. */
-export function packItems(items: readonly SignedItem[]): { buf: ArrayBuffer; layout: PackLayout } {
+/**
+ * Packs items `from` ≤ i < `to` (keys and signatures must already have the right lengths) into one
+ * buffer.
+ */
+export function packItems(
+  items: readonly SignedItem[],
+  from = 0,
+  to = items.length,
+): { buf: ArrayBuffer; layout: PackLayout } {
   let fixed = true;
   let size = 0;
-  for (const it of items) {
+  for (let i = from; i < to; i++) {
+    const it = items[i]!;
     if (it.message.length !== FIXED_MESSAGE_BYTES) fixed = false;
     size += 4 + PK + SIG + it.message.length;
   }
   if (fixed) {
-    const out = new Uint8Array(items.length * FIXED_STRIDE);
-    for (let i = 0; i < items.length; i++) {
+    const out = new Uint8Array((to - from) * FIXED_STRIDE);
+    for (let i = from, o = 0; i < to; i++, o += FIXED_STRIDE) {
       const it = items[i]!;
-      const o = i * FIXED_STRIDE;
       out.set(it.publicKey, o);
       out.set(it.message, o + PK);
       out.set(it.signature, o + PK + FIXED_MESSAGE_BYTES);
@@ -53,7 +60,8 @@ export function packItems(items: readonly SignedItem[]): { buf: ArrayBuffer; lay
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let o = 0;
-  for (const it of items) {
+  for (let i = from; i < to; i++) {
+    const it = items[i]!;
     view.setUint32(o, it.message.length);
     out.set(it.publicKey, o + 4);
     out.set(it.signature, o + 4 + PK);
