@@ -2,7 +2,7 @@
  * What the index worker (src/indexer/worker.ts) costs per committed transaction: its CPU and the
  * bytes it writes to the index store. A node with BLOCKS blocks of PER transfers (fill.ts), then
  * RUNS times, each into a fresh index store, the worker's exact per-block work on this thread:
- * decode the block's stored bytes (`storedBlock`, as worker.ts does), the feed index's and the list
+ * decode the block's stored bytes (`indexBlockOf`, as worker.ts does), the feed index's and the list
  * index's `prepare` + `opsOf` and their batches' synchronous part (two batches, marker included, as
  * the follower writes them). Prints the median over the runs of the time per transaction, the
  * key + value bytes of the batches per transaction, and the store's size on disk after closing
@@ -13,10 +13,11 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { indexBlockOf } from '../src/indexer/decode.js';
+import type { IndexBlock } from '../src/indexer/events.js';
 import { FeedIndexer } from '../src/indexer/feed.js';
 import type { IndexSource } from '../src/indexer/follower.js';
 import { ListIndexer } from '../src/indexer/lists.js';
-import type { AppliedBlock } from '../src/interfaces.js';
 import { SK, storedBlock } from '../src/storage.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
 import { benchNode } from './fill.js';
@@ -45,7 +46,7 @@ for (const r of raw) {
 
 /** An indexer's per-block steps (protected in the classes; the follower calls them). */
 interface Steps {
-  prepare(b: AppliedBlock): unknown;
+  prepare(b: IndexBlock): unknown;
   opsOf(height: number, q: unknown, ops: KvBatchOp[]): void;
 }
 const source: IndexSource = {
@@ -76,7 +77,7 @@ async function run(i: number): Promise<Run> {
   let keys = 0;
   for (const r of raw) {
     const t = performance.now();
-    const b = storedBlock(r.height, r.block, r.receipts);
+    const b = indexBlockOf(r.height, r.block, r.receipts);
     const written: Promise<void>[] = [];
     for (const [ix, prefix] of [
       [feed, 'xf/'],

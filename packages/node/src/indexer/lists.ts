@@ -4,11 +4,16 @@
  * any of these lists reads exactly its rows (newest first) and never scans blocks or the state.
  *
  *   xl/t/<height u64 hex>/<index u32 hex>             -> transaction row (UTF-8 JSON, TxRow)
- *   xl/a/<account>/<height u64 hex>/<index u32 hex>   -> the same row: a transaction the account signed
- *                                                        or that named it in one of its events
+ *   xl/a/<account>/<height u64 hex>/<index u32 hex>   -> empty: the row xl/t/<height>/<index> is a
+ *                                                        transaction the account signed or that named
+ *                                                        it in one of its events
  *   xl/c/<height u64 hex>/<event u32 hex>             -> contract row (ContractRow): a contract_opened event
  *   xl/f/<height u64 hex>                             -> the block's fees_paid event (JSON)
  *   xl/m                                              -> indexed up to height (JSON number)
+ *
+ * A row is written once whatever the number of its accounts (an earlier layout copied it under each
+ * account; the index worker's store carries a format version, format.ts, and an older store is
+ * rebuilt from the blocks); an account's page walks its pointers and reads each row.
  *
  * Like the feed index (feed.ts) it runs in the index worker (worker.ts, its own store `<dataDir>/index`)
  * and follows applied, durable blocks only with the shared run loop
@@ -18,9 +23,8 @@
  */
 import { requiredSigners } from '@roamchain/protocol';
 import { type JsonObject, toJson } from '../api/json.js';
-import type { AppliedBlock } from '../interfaces.js';
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
-import { partiesOf } from './events.js';
+import { type IndexBlock, partiesOf } from './events.js';
 import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
 
 export interface TxRow {
@@ -64,11 +68,12 @@ export type ListIndexerOptions = FollowerOptions;
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 const dec = <T>(v: Uint8Array) => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 const hex8 = (i: number) => i.toString(16).padStart(8, '0');
+const EMPTY = new Uint8Array(0);
 const posKey = (p: Pos) => `${u64Key('', p.height)}/${hex8(p.index)}`;
 const CONTRACT_RE = /^[0-9a-f]{64}$/;
 
 /** The list index (key prefix `xl/` by default); the run loop is the shared `BlockFollower`. */
-export class ListIndexer extends BlockFollower<AppliedBlock> {
+export class ListIndexer extends BlockFollower<IndexBlock> {
   constructor(node: IndexSource, store: KvStore, opts: ListIndexerOptions = {}) {
     super(node, store, 'list index', 'xl/', opts);
   }
@@ -79,8 +84,20 @@ export class ListIndexer extends BlockFollower<AppliedBlock> {
   }
 
   /** An account's transactions, newest first, strictly before `before`. */
-  accountTransactions(account: string, limit: number, before?: Pos): Promise<TxRow[]> {
-    return this.page<TxRow>(`${this.prefix}a/${account}/`, limit, before);
+  async accountTransactions(account: string, limit: number, before?: Pos): Promise<TxRow[]> {
+    const base = `${this.prefix}a/${account}/`;
+    const out: TxRow[] = [];
+    for await (const [k] of this.store.range(base, {
+      reverse: true,
+      limit,
+      ...(before ? { lt: base + posKey(before) } : {}),
+    })) {
+      const row = this.store.get(`${this.prefix}t/${k.slice(base.length)}`);
+      // Written in the pointer's batch: absent only if the store lost part of a batch.
+      if (row === undefined) throw new Error(`list index: row ${k} has a pointer but no row`);
+      out.push(dec<TxRow>(row));
+    }
+    return out;
   }
 
   /** Contracts in the order they were opened, newest first, strictly before `before`. */
@@ -120,17 +137,17 @@ export class ListIndexer extends BlockFollower<AppliedBlock> {
     return out;
   }
 
-  protected prepare(b: AppliedBlock): AppliedBlock {
+  protected prepare(b: IndexBlock): IndexBlock {
     return b;
   }
 
-  protected opsOf(_height: number, b: AppliedBlock, ops: KvBatchOp[]): void {
+  protected opsOf(_height: number, b: IndexBlock, ops: KvBatchOp[]): void {
     opsOfBlock(this.prefix, b, ops);
   }
 }
 
 /** The index entries of one block. */
-export function opsOfBlock(prefix: string, b: AppliedBlock, ops: KvBatchOp[]): void {
+export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): void {
   const hk = u64Key('', b.height);
   const time = b.block.header.time.toString();
   let ev = 0;
@@ -151,13 +168,10 @@ export function opsOfBlock(prefix: string, b: AppliedBlock, ops: KvBatchOp[]): v
     ops.push({ type: 'put', key: `${prefix}t/${tail}`, value });
     const accounts = new Set(signers);
     for (const e of receipt?.events ?? []) {
-      const json = toJson(e) as JsonObject;
-      for (const p of partiesOf(json)) accounts.add(p);
-      if (
-        json.type === 'contract_opened' &&
-        typeof json.contract === 'string' &&
-        CONTRACT_RE.test(json.contract)
-      ) {
+      // Party fields are names (strings) before and after `toJson`: only a contract row needs it.
+      for (const p of partiesOf(e)) accounts.add(p);
+      const json = e.type === 'contract_opened' ? (toJson(e) as JsonObject) : undefined;
+      if (json && typeof json.contract === 'string' && CONTRACT_RE.test(json.contract)) {
         const c: ContractRow = {
           contract: json.contract,
           height: b.height,
@@ -172,11 +186,11 @@ export function opsOfBlock(prefix: string, b: AppliedBlock, ops: KvBatchOp[]): v
       }
       ev++;
     }
-    for (const a of accounts) ops.push({ type: 'put', key: `${prefix}a/${a}/${tail}`, value });
+    for (const a of accounts) ops.push({ type: 'put', key: `${prefix}a/${a}/${tail}`, value: EMPTY });
   });
   for (const e of b.endEvents) {
-    const json = toJson(e) as JsonObject;
-    if (json.type === 'fees_paid') {
+    if (e.type === 'fees_paid') {
+      const json = toJson(e) as JsonObject;
       const row: FeeRow = { height: b.height, time, event: json };
       ops.push({ type: 'put', key: u64Key(`${prefix}f/`, b.height), value: enc(row) });
     }
