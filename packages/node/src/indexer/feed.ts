@@ -4,13 +4,16 @@
  * it returns and nothing else.
  *
  *   xf/e/<height u64 hex>/<index u32 hex>             -> the event's wire message (UTF-8 JSON)
- *   xf/a/<account>/<height u64 hex>/<index u32 hex>   -> empty (the event is xf/e/<height>/<index>)
- *   xf/c/<contract>/<height u64 hex>/<index u32 hex>  -> empty (the same)
+ *   xf/a/<account>/<height u64 hex>                   -> the indexes of the block's events that name
+ *                                                        the account (u32 big-endian each, ascending)
+ *   xf/c/<contract>/<height u64 hex>                  -> the same for the events of a contract
  *   xf/m                                              -> indexed up to height (JSON number)
  *
- * An event's bytes are written once whatever the number of parties (an earlier layout copied them
- * under each pointer; the index worker's store carries a format version, format.ts, and an older
- * store is rebuilt from the blocks). A read walks the pointers of its filter and reads each event.
+ * An event's bytes are written once whatever the number of its parties, and an account or contract
+ * costs one pointer key per block it appears in (pointers.ts), not one per event: an earlier
+ * layout copied the bytes under `xf/a/<account>/<height>/<index>` for each party; the index worker's
+ * store carries a format version (format.ts) and an older store is rebuilt from the blocks. A read
+ * walks the pointer keys of its filter and reads each event.
  *
  * It follows applied, durable blocks (never a candidate) and writes in its own batches, in the index
  * worker's own store (worker.ts; `<dataDir>/index`), with the run loop it shares with the list index (follower.ts:
@@ -27,6 +30,7 @@ import {
   prepareFeed,
 } from './events.js';
 import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
+import { BlockPointers, positionsOf } from './pointers.js';
 
 export type FeedIndexerOptions = FollowerOptions;
 export type { IndexSource };
@@ -44,14 +48,6 @@ export interface IndexFilter {
 }
 
 const hex8 = (i: number) => i.toString(16).padStart(8, '0');
-const EMPTY = new Uint8Array(0);
-const MAX_INDEX = 0xffff_ffff;
-
-/** The first index key (below a filter's prefix) of an event after `cursor` ("height:index"). */
-function keyAfter(cursor: string): string {
-  const [h = 0, i = 0] = cursor.split(':').map(Number);
-  return i + 1 > MAX_INDEX ? u64Key('', h + 1) : `${u64Key('', h)}/${hex8(i + 1)}`;
-}
 
 /** The feed index (key prefix `xf/` by default); the run loop is the shared `BlockFollower`. */
 export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
@@ -77,29 +73,47 @@ export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
           ? `${this.prefix}a/${filter.account}/`
           : undefined;
     if (base === undefined) throw new Error('FeedIndexer.read needs an account or a contract');
+    // Both filters: the contract's events that the account's pointers list as well (`eventInvolves`).
+    const also =
+      filter.contract !== undefined && filter.account !== undefined
+        ? `${this.prefix}a/${filter.account}/`
+        : undefined;
+    const [ch = 0, ci = 0] = cursor.split(':').map(Number);
+    const lt = base + u64Key('', through + 1);
     const events: IndexedEvent[] = [];
-    const both = filter.contract !== undefined && filter.account !== undefined;
-    let last: string | undefined;
-    for (;;) {
-      const gte = base + keyAfter(last ?? cursor);
-      const lt = base + u64Key('', through + 1);
-      let n = 0;
-      for await (const [k] of this.store.range(base, { gte, lt, limit })) {
-        n++;
-        const rest = k.slice(base.length);
-        const h = Number.parseInt(rest.slice(0, 16), 16);
-        const i = Number.parseInt(rest.slice(17), 16);
-        last = `${h}:${i}`;
-        // The account's pointer to the same event: it names the account (`eventInvolves`).
-        if (both && this.store.get(`${this.prefix}a/${filter.account as string}/${rest}`) === undefined)
-          continue;
-        const wire = this.store.get(`${this.prefix}e/${rest}`);
-        // Written in the pointer's batch: absent only if the store lost part of a batch.
-        if (wire === undefined) throw new Error(`feed index: event ${last} has a pointer but no bytes`);
-        events.push({ cursor: last, height: h, wire });
+    let from = ch;
+    // Every block key lists at least one event, and only the cursor's block may list none after it:
+    // limit + 1 keys fill a page (with both filters, keep reading until it is full).
+    while (events.length < limit && from <= through) {
+      let keys = 0;
+      let h = from;
+      for await (const [k, v] of this.store.range(base, {
+        gte: base + u64Key('', from),
+        lt,
+        limit: limit + 1,
+      })) {
+        keys++;
+        const hk = k.slice(base.length);
+        h = Number.parseInt(hk, 16);
+        let positions = positionsOf(v);
+        if (also !== undefined) {
+          const mine = this.store.get(also + hk);
+          if (mine === undefined) continue;
+          const set = new Set(positionsOf(mine));
+          positions = positions.filter((i) => set.has(i));
+        }
+        for (const i of positions) {
+          if (h === ch && i <= ci) continue;
+          const wire = this.store.get(`${this.prefix}e/${hk}/${hex8(i)}`);
+          // Written in the pointer's batch: absent only if the store lost part of a batch.
+          if (wire === undefined) throw new Error(`feed index: event ${h}:${i} has a pointer but no bytes`);
+          events.push({ cursor: `${h}:${i}`, height: h, wire });
+          if (events.length >= limit) break;
+        }
+        if (events.length >= limit) break;
       }
-      // One contract's events naming another account are few: keep reading until a page is full.
-      if (!both || n < limit || events.length >= limit) break;
+      if (keys < limit + 1) break;
+      from = h + 1;
     }
     return { events, through };
   }
@@ -110,13 +124,15 @@ export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
 
   protected opsOf(height: number, events: PreparedEvent[], ops: KvBatchOp[]): void {
     const hk = u64Key('', height);
+    const accounts = new BlockPointers();
+    const contracts = new BlockPointers();
     for (const e of events) {
-      const tail = `${hk}/${hex8(e.index)}`;
-      ops.push({ type: 'put', key: `${this.prefix}e/${tail}`, value: e.wire });
-      for (const p of partiesOf(e.json))
-        ops.push({ type: 'put', key: `${this.prefix}a/${p}/${tail}`, value: EMPTY });
+      ops.push({ type: 'put', key: `${this.prefix}e/${hk}/${hex8(e.index)}`, value: e.wire });
+      for (const p of partiesOf(e.json)) accounts.add(p, e.index);
       const c = contractOf(e.json);
-      if (c) ops.push({ type: 'put', key: `${this.prefix}c/${c}/${tail}`, value: EMPTY });
+      if (c) contracts.add(c, e.index);
     }
+    accounts.flush(ops, `${this.prefix}a/`, hk);
+    contracts.flush(ops, `${this.prefix}c/`, hk);
   }
 }

@@ -4,16 +4,19 @@
  * any of these lists reads exactly its rows (newest first) and never scans blocks or the state.
  *
  *   xl/t/<height u64 hex>/<index u32 hex>             -> transaction row (UTF-8 JSON, TxRow)
- *   xl/a/<account>/<height u64 hex>/<index u32 hex>   -> empty: the row xl/t/<height>/<index> is a
- *                                                        transaction the account signed or that named
- *                                                        it in one of its events
+ *   xl/a/<account>/<height u64 hex>                   -> the indexes of the block's transactions the
+ *                                                        account signed or that named it in one of their
+ *                                                        events (u32 big-endian each, ascending; the
+ *                                                        rows are xl/t/<height>/<index>)
  *   xl/c/<height u64 hex>/<event u32 hex>             -> contract row (ContractRow): a contract_opened event
  *   xl/f/<height u64 hex>                             -> the block's fees_paid event (JSON)
  *   xl/m                                              -> indexed up to height (JSON number)
  *
- * A row is written once whatever the number of its accounts (an earlier layout copied it under each
- * account; the index worker's store carries a format version, format.ts, and an older store is
- * rebuilt from the blocks); an account's page walks its pointers and reads each row.
+ * A row is written once whatever the number of its accounts, and an account costs one pointer key
+ * per block it appears in (pointers.ts), not one per transaction: an earlier layout copied the row
+ * under `xl/a/<account>/<height>/<index>` for each account; the index worker's store carries a format
+ * version (format.ts) and an older store is rebuilt from the blocks. An account's page walks its
+ * pointer keys, newest first, and reads each row.
  *
  * Like the feed index (feed.ts) it runs in the index worker (worker.ts, its own store `<dataDir>/index`)
  * and follows applied, durable blocks only with the shared run loop
@@ -26,6 +29,7 @@ import { type JsonObject, toJson } from '../api/json.js';
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
 import { type IndexBlock, partiesOf } from './events.js';
 import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
+import { BlockPointers, positionsOf } from './pointers.js';
 
 export interface TxRow {
   txId: string;
@@ -68,7 +72,6 @@ export type ListIndexerOptions = FollowerOptions;
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 const dec = <T>(v: Uint8Array) => JSON.parse(Buffer.from(v).toString('utf8')) as T;
 const hex8 = (i: number) => i.toString(16).padStart(8, '0');
-const EMPTY = new Uint8Array(0);
 const posKey = (p: Pos) => `${u64Key('', p.height)}/${hex8(p.index)}`;
 const CONTRACT_RE = /^[0-9a-f]{64}$/;
 
@@ -87,15 +90,34 @@ export class ListIndexer extends BlockFollower<IndexBlock> {
   async accountTransactions(account: string, limit: number, before?: Pos): Promise<TxRow[]> {
     const base = `${this.prefix}a/${account}/`;
     const out: TxRow[] = [];
-    for await (const [k] of this.store.range(base, {
-      reverse: true,
-      limit,
-      ...(before ? { lt: base + posKey(before) } : {}),
-    })) {
-      const row = this.store.get(`${this.prefix}t/${k.slice(base.length)}`);
-      // Written in the pointer's batch: absent only if the store lost part of a batch.
-      if (row === undefined) throw new Error(`list index: row ${k} has a pointer but no row`);
-      out.push(dec<TxRow>(row));
+    // Every block key lists at least one transaction, and only `before`'s block may list none
+    // before it: limit + 1 keys fill a page.
+    let lt = before ? base + u64Key('', before.height + 1) : undefined;
+    while (out.length < limit) {
+      let keys = 0;
+      let h = 0;
+      for await (const [k, v] of this.store.range(base, {
+        reverse: true,
+        limit: limit + 1,
+        ...(lt ? { lt } : {}),
+      })) {
+        keys++;
+        const hk = k.slice(base.length);
+        h = Number.parseInt(hk, 16);
+        const positions = positionsOf(v);
+        for (let j = positions.length - 1; j >= 0 && out.length < limit; j--) {
+          const i = positions[j] as number;
+          if (before && h === before.height && i >= before.index) continue;
+          const row = this.store.get(`${this.prefix}t/${hk}/${hex8(i)}`);
+          // Written in the pointer's batch: absent only if the store lost part of a batch.
+          if (row === undefined)
+            throw new Error(`list index: transaction ${h}:${i} has a pointer but no row`);
+          out.push(dec<TxRow>(row));
+        }
+        if (out.length >= limit) break;
+      }
+      if (keys < limit + 1) break;
+      lt = base + u64Key('', h);
     }
     return out;
   }
@@ -151,6 +173,7 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
   const hk = u64Key('', b.height);
   const time = b.block.header.time.toString();
   let ev = 0;
+  const accounts = new BlockPointers();
   b.envelopes.forEach((env, i) => {
     const receipt = b.receipts[i];
     const signers = requiredSigners(env.tx.ops);
@@ -166,10 +189,10 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
     const value = enc(row);
     const tail = `${hk}/${hex8(i)}`;
     ops.push({ type: 'put', key: `${prefix}t/${tail}`, value });
-    const accounts = new Set(signers);
+    for (const a of signers) accounts.add(a, i);
     for (const e of receipt?.events ?? []) {
       // Party fields are names (strings) before and after `toJson`: only a contract row needs it.
-      for (const p of partiesOf(e)) accounts.add(p);
+      for (const p of partiesOf(e)) accounts.add(p, i);
       const json = e.type === 'contract_opened' ? (toJson(e) as JsonObject) : undefined;
       if (json && typeof json.contract === 'string' && CONTRACT_RE.test(json.contract)) {
         const c: ContractRow = {
@@ -186,8 +209,8 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
       }
       ev++;
     }
-    for (const a of accounts) ops.push({ type: 'put', key: `${prefix}a/${a}/${tail}`, value: EMPTY });
   });
+  accounts.flush(ops, `${prefix}a/`, hk);
   for (const e of b.endEvents) {
     if (e.type === 'fees_paid') {
       const json = toJson(e) as JsonObject;
