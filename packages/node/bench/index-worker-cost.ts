@@ -1,14 +1,15 @@
 /**
  * What the index worker (src/indexer/worker.ts) costs per committed transaction: its CPU and the
- * bytes it writes to the index store. A node with BLOCKS blocks of PER transfers (fill.ts), then
- * RUNS times, each into a fresh index store, the worker's exact per-block work on this thread:
+ * bytes it writes to the index store. A node with BLOCKS blocks of PER transfers (fill.ts) among
+ * ACCOUNTS accounts (default 5: each in many transactions of a block; as many as PER: about two
+ * transactions each, the worst case for the per-block pointer keys), then RUNS times, each into a fresh index store, the worker's exact per-block work on this thread:
  * decode the block's stored bytes (`indexBlockOf`, as worker.ts does), the feed index's and the list
  * index's `prepare` + `opsOf` and their batches' synchronous part (two batches, marker included, as
  * the follower writes them). Prints the median over the runs of the time per transaction, the
  * key + value bytes of the batches per transaction, and the store's size on disk after closing
  * (LevelDB, snappy), per transaction.
  *
- *   node --conditions=@roamchain/source --import tsx packages/node/bench/index-worker-cost.ts [BLOCKS=10] [PER=1000] [RUNS=5]
+ *   node --conditions=@roamchain/source --import tsx packages/node/bench/index-worker-cost.ts [BLOCKS=10] [PER=1000] [RUNS=5] [ACCOUNTS=5]
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,10 @@ import { benchNode } from './fill.js';
 const BLOCKS = Number(process.argv[2] ?? 10);
 const PER = Number(process.argv[3] ?? 1000);
 const RUNS = Number(process.argv[4] ?? 5);
+const ACCOUNTS = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 
 const dir = mkdtempSync(join(tmpdir(), 'rc-ixcost-bench-'));
-const { node, fill } = await benchNode(dir, { maxProposalMs: 60_000 });
+const { node, fill } = await benchNode(dir, { maxProposalMs: 60_000 }, ACCOUNTS);
 await fill(BLOCKS, PER);
 const raw: { height: number; block: Uint8Array; receipts: Uint8Array }[] = [];
 for (let h = 1; h <= node.status().height; h++) {
@@ -114,7 +116,7 @@ const bytes = med(runs.map((r) => r.bytes));
 const keys = med(runs.map((r) => r.keys));
 const disk = med(runs.map((r) => r.disk));
 process.stdout.write(
-  `${raw.length} blocks, ${txs} transactions (${PER} transfers per block), ${events} events; ${RUNS} runs\n` +
+  `${raw.length} blocks, ${txs} transactions (${PER} transfers per block among ${ACCOUNTS ?? 5} accounts), ${events} events; ${RUNS} runs\n` +
     'run  worker µs/tx  keys/tx  written B/tx  on disk B/tx\n' +
     runs
       .map(
