@@ -17,7 +17,8 @@ export async function benchNode(dir: string, extra: Partial<NodeConfig> = {}, ac
       : Array.from({ length: accounts }, (_, i) => `acct-${String(i).padStart(5, '0')}`);
   const g = buildGenesis({
     accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...names.map((name) => ({ name }))],
-    umt: Object.fromEntries(names.map((n) => [n, 1_000_000n * UNIT])),
+    // The five accounts of the default hold 1,000,000 UMT each; more share the same total.
+    umt: Object.fromEntries(names.map((n) => [n, (5_000_000n * UNIT) / BigInt(names.length)])),
     validators: ['node-1'],
     params: { maxBlockTxs: 10_000 },
   });
