@@ -3,17 +3,18 @@
  * and under its contract, so that a filtered replay ("alice's events after cursor 0:0") reads what
  * it returns and nothing else.
  *
- *   xf/e/<height u64 hex>/<index u32 hex>             -> the event's wire message (UTF-8 JSON)
+ *   xf/e/<height u64 hex>/<chunk u32 hex>             -> the wire messages (UTF-8 JSON) of the block's
+ *                                                        events CHUNK·chunk .. CHUNK·chunk+15 (chunks.ts)
  *   xf/a/<account>/<height u64 hex>                   -> the indexes of the block's events that name
  *                                                        the account (u32 big-endian each, ascending)
  *   xf/c/<contract>/<height u64 hex>                  -> the same for the events of a contract
  *   xf/m                                              -> indexed up to height (JSON number)
  *
- * An event's bytes are written once whatever the number of its parties, and an account or contract
- * costs one pointer key per block it appears in (pointers.ts), not one per event: an earlier
- * layout copied the bytes under `xf/a/<account>/<height>/<index>` for each party; the index worker's
- * store carries a format version (format.ts) and an older store is rebuilt from the blocks. A read
- * walks the pointer keys of its filter and reads each event.
+ * An event's bytes are written once whatever the number of its parties, 16 events share a key,
+ * and an account or contract costs one pointer key per block it appears in (pointers.ts), not one
+ * per event: an earlier layout copied the bytes under `xf/a/<account>/<height>/<index>` for each
+ * party; the index worker's store carries a format version (format.ts) and an older store is
+ * rebuilt from the blocks. A read walks the pointer keys of its filter and reads each event.
  *
  * It follows applied, durable blocks (never a candidate) and writes in its own batches, in the index
  * worker's own store (worker.ts; `<dataDir>/index`), with the run loop it shares with the list index (follower.ts:
@@ -21,6 +22,7 @@
  * up to `height` is complete (a block's keys and the marker are written in one atomic batch).
  */
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
+import { CHUNK, ChunkReader, packChunk } from './chunks.js';
 import {
   contractOf,
   feedOfBlock,
@@ -81,6 +83,7 @@ export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
     const [ch = 0, ci = 0] = cursor.split(':').map(Number);
     const lt = base + u64Key('', through + 1);
     const events: IndexedEvent[] = [];
+    const chunks = new ChunkReader((k) => this.store.get(k));
     let from = ch;
     // Every block key lists at least one event, and only the cursor's block may list none after it:
     // limit + 1 keys fill a page (with both filters, keep reading until it is full).
@@ -104,7 +107,7 @@ export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
         }
         for (const i of positions) {
           if (h === ch && i <= ci) continue;
-          const wire = this.store.get(`${this.prefix}e/${hk}/${hex8(i)}`);
+          const wire = chunks.entry(`${this.prefix}e/${hk}/`, i);
           // Written in the pointer's batch: absent only if the store lost part of a batch.
           if (wire === undefined) throw new Error(`feed index: event ${h}:${i} has a pointer but no bytes`);
           events.push({ cursor: `${h}:${i}`, height: h, wire });
@@ -126,8 +129,11 @@ export class FeedIndexer extends BlockFollower<PreparedEvent[]> {
     const hk = u64Key('', height);
     const accounts = new BlockPointers();
     const contracts = new BlockPointers();
+    for (let c = 0; c * CHUNK < events.length; c++) {
+      const wires = events.slice(c * CHUNK, (c + 1) * CHUNK).map((e) => e.wire);
+      ops.push({ type: 'put', key: `${this.prefix}e/${hk}/${hex8(c)}`, value: packChunk(wires) });
+    }
     for (const e of events) {
-      ops.push({ type: 'put', key: `${this.prefix}e/${hk}/${hex8(e.index)}`, value: e.wire });
       for (const p of partiesOf(e.json)) accounts.add(p, e.index);
       const c = contractOf(e.json);
       if (c) contracts.add(c, e.index);
