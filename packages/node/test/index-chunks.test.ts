@@ -1,12 +1,14 @@
 /**
- * The index layout's packed values (src/indexer/chunks.ts, pointers.ts) and the feed index over
- * blocks of many events: events stored 16 to a key, one pointer key per account and block, and
- * pages that start and end anywhere in a block or a chunk answer as a scan of the blocks does.
+ * The index layout's packed values (src/indexer/chunks.ts, pointers.ts) and the feed and list
+ * indexes over blocks of many events and transactions: entries stored 16 to a key, one pointer key
+ * per account and block, and pages that start and end anywhere in a block or a chunk answer as a
+ * scan of the blocks does.
  */
 import { describe, expect, it } from 'vitest';
 import { CHUNK, ChunkReader, chunkEntry, packChunk } from '../src/indexer/chunks.js';
 import { eventWire, feedOfBlock, type IndexBlock } from '../src/indexer/events.js';
 import { FeedIndexer } from '../src/indexer/feed.js';
+import { ListIndexer, type Pos } from '../src/indexer/lists.js';
 import { BlockPointers, positionsOf } from '../src/indexer/pointers.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
 import { useNodeKit } from './support/kit.js';
@@ -129,6 +131,88 @@ describe('FeedIndexer over blocks of many events', () => {
       let eventKeys = 0;
       for await (const _ of store.range('xf/e/')) eventKeys++;
       expect(eventKeys).toBe(9);
+    } finally {
+      await ix.close();
+      await store.close();
+    }
+  });
+});
+
+describe('ListIndexer over blocks of many transactions', () => {
+  it('pages of any size equal a scan of the blocks, for everyone and for each account', async () => {
+    const store = await LevelStore.open(kit.dir('xl-chunks'));
+    const names = ['alice', 'bob', 'carol'];
+    const sizes = [40, 16, 0, 3];
+    // Transaction i of block h: signed by names[i % 2], naming carol in its event from i = 20 on.
+    const block = (height: number): IndexBlock => {
+      const n = sizes[height - 1]!;
+      return {
+        height,
+        block: { header: { time: BigInt(height * 1000) } },
+        envelopes: Array.from({ length: n }, (_, i) => ({
+          idHex: `${height}-${i}`,
+          tx: { ops: [{ type: 'transfer', from: names[i % 2], to: 'node-1', token: 'UMT', amount: 1n }] },
+        })),
+        receipts: Array.from({ length: n }, (_, i) => ({
+          txId: `${height}-${i}`,
+          index: i,
+          fee: BigInt(i),
+          events: i >= 20 ? [{ type: 'note', payer: 'carol' }] : [],
+        })),
+        endEvents: [],
+      } as unknown as IndexBlock;
+    };
+    const scan = (who?: string) =>
+      [4, 3, 2, 1].flatMap((h) =>
+        Array.from({ length: sizes[h - 1]! }, (_, i) => i)
+          .reverse()
+          .filter((i) => who === undefined || names[i % 2] === who || (who === 'carol' && i >= 20))
+          .map((i) => `${h}-${i}`),
+      );
+    const source = {
+      onBlock: () => () => {},
+      blockByHeight: async () => undefined,
+      status: () => ({ height: 0 }),
+    };
+    const ix = new ListIndexer(source as never, store, { follow: false });
+    const pages = async (
+      read: (limit: number, before?: Pos) => Promise<{ txId: string; height: number; index: number }[]>,
+      limit: number,
+    ) => {
+      const out: string[] = [];
+      let before: Pos | undefined;
+      for (let n = 0; n < 1000; n++) {
+        const rows = await read(limit, before);
+        out.push(...rows.map((r) => r.txId));
+        if (rows.length < limit) return out;
+        before = { height: rows.at(-1)!.height, index: rows.at(-1)!.index };
+      }
+      throw new Error('too many pages');
+    };
+    try {
+      for (let h = 1; h <= 4; h++) ix.noteBlock(block(h));
+      expect(await ix.reach(4, 30_000)).toBe(true);
+      for (const limit of [1, 7, 16, 17, 1000]) {
+        expect(await pages((l, b) => ix.transactions(l, b), limit), `all ${limit}`).toEqual(scan());
+        for (const who of names)
+          expect(await pages((l, b) => ix.accountTransactions(who, l, b), limit), `${who} ${limit}`).toEqual(
+            scan(who),
+          );
+      }
+      // Before a position inside a chunk: the rows before it in that chunk, then older ones.
+      expect((await ix.transactions(3, { height: 1, index: 18 })).map((r) => r.txId)).toEqual([
+        '1-17',
+        '1-16',
+        '1-15',
+      ]);
+      expect((await ix.accountTransactions('alice', 2, { height: 1, index: 3 })).map((r) => r.txId)).toEqual([
+        '1-2',
+        '1-0',
+      ]);
+      // 40 + 16 + 3 rows: 3 + 1 + 1 keys.
+      let rowKeys = 0;
+      for await (const _ of store.range('xl/t/')) rowKeys++;
+      expect(rowKeys).toBe(5);
     } finally {
       await ix.close();
       await store.close();

@@ -3,20 +3,21 @@
  * the contracts in the order they were opened and each block's fee distribution, so that a page of
  * any of these lists reads exactly its rows (newest first) and never scans blocks or the state.
  *
- *   xl/t/<height u64 hex>/<index u32 hex>             -> transaction row (UTF-8 JSON, TxRow)
+ *   xl/t/<height u64 hex>/<chunk u32 hex>             -> the rows (UTF-8 JSON, TxRow) of the block's
+ *                                                        transactions 16·chunk .. 16·chunk+15 (chunks.ts)
  *   xl/a/<account>/<height u64 hex>                   -> the indexes of the block's transactions the
  *                                                        account signed or that named it in one of their
- *                                                        events (u32 big-endian each, ascending; the
- *                                                        rows are xl/t/<height>/<index>)
+ *                                                        events (u32 big-endian each, ascending)
  *   xl/c/<height u64 hex>/<event u32 hex>             -> contract row (ContractRow): a contract_opened event
  *   xl/f/<height u64 hex>                             -> the block's fees_paid event (JSON)
  *   xl/m                                              -> indexed up to height (JSON number)
  *
- * A row is written once whatever the number of its accounts, and an account costs one pointer key
- * per block it appears in (pointers.ts), not one per transaction: an earlier layout copied the row
- * under `xl/a/<account>/<height>/<index>` for each account; the index worker's store carries a format
- * version (format.ts) and an older store is rebuilt from the blocks. An account's page walks its
- * pointer keys, newest first, and reads each row.
+ * A row is written once whatever the number of its accounts, 16 rows share a key, and an account
+ * costs one pointer key per block it appears in (pointers.ts), not one per transaction: an earlier
+ * layout wrote `xl/t/<height>/<index>` per row and copied it under `xl/a/<account>/<height>/<index>`
+ * for each account; the index worker's store carries a format version (format.ts) and an older
+ * store is rebuilt from the blocks. An account's page walks its pointer keys, newest first, and
+ * reads each row.
  *
  * Like the feed index (feed.ts) it runs in the index worker (worker.ts, its own store `<dataDir>/index`)
  * and follows applied, durable blocks only with the shared run loop
@@ -27,6 +28,7 @@
 import { requiredSigners } from '@roamchain/protocol';
 import { type JsonObject, toJson } from '../api/json.js';
 import { type KvBatchOp, type KvStore, u64Key } from '../store/index.js';
+import { CHUNK, ChunkReader, chunkEntry, packChunk } from './chunks.js';
 import { type IndexBlock, partiesOf } from './events.js';
 import { BlockFollower, type FollowerOptions, type IndexSource } from './follower.js';
 import { BlockPointers, positionsOf } from './pointers.js';
@@ -82,8 +84,37 @@ export class ListIndexer extends BlockFollower<IndexBlock> {
   }
 
   /** Transactions, newest first, strictly before `before`. */
-  transactions(limit: number, before?: Pos): Promise<TxRow[]> {
-    return this.page<TxRow>(`${this.prefix}t/`, limit, before);
+  async transactions(limit: number, before?: Pos): Promise<TxRow[]> {
+    const base = `${this.prefix}t/`;
+    const out: TxRow[] = [];
+    // Every chunk key holds at least one row, and only `before`'s chunk may hold none before it:
+    // limit + 1 keys fill a page.
+    let lt = before
+      ? `${base}${u64Key('', before.height)}/${hex8(Math.floor(before.index / CHUNK) + 1)}`
+      : undefined;
+    while (out.length < limit) {
+      let keys = 0;
+      let last = '';
+      for await (const [k, v] of this.store.range(base, {
+        reverse: true,
+        limit: limit + 1,
+        ...(lt ? { lt } : {}),
+      })) {
+        keys++;
+        last = k;
+        const h = Number.parseInt(k.slice(base.length, base.length + 16), 16);
+        const first = Number.parseInt(k.slice(base.length + 17), 16) * CHUNK;
+        for (let slot = CHUNK - 1; slot >= 0 && out.length < limit; slot--) {
+          if (before && h === before.height && first + slot >= before.index) continue;
+          const row = chunkEntry(v, slot);
+          if (row !== undefined) out.push(dec<TxRow>(row));
+        }
+        if (out.length >= limit) break;
+      }
+      if (keys < limit + 1) break;
+      lt = last;
+    }
+    return out;
   }
 
   /** An account's transactions, newest first, strictly before `before`. */
@@ -93,6 +124,7 @@ export class ListIndexer extends BlockFollower<IndexBlock> {
     // Every block key lists at least one transaction, and only `before`'s block may list none
     // before it: limit + 1 keys fill a page.
     let lt = before ? base + u64Key('', before.height + 1) : undefined;
+    const rows = new ChunkReader((k) => this.store.get(k));
     while (out.length < limit) {
       let keys = 0;
       let h = 0;
@@ -108,7 +140,7 @@ export class ListIndexer extends BlockFollower<IndexBlock> {
         for (let j = positions.length - 1; j >= 0 && out.length < limit; j--) {
           const i = positions[j] as number;
           if (before && h === before.height && i >= before.index) continue;
-          const row = this.store.get(`${this.prefix}t/${hk}/${hex8(i)}`);
+          const row = rows.entry(`${this.prefix}t/${hk}/`, i);
           // Written in the pointer's batch: absent only if the store lost part of a batch.
           if (row === undefined)
             throw new Error(`list index: transaction ${h}:${i} has a pointer but no row`);
@@ -148,17 +180,6 @@ export class ListIndexer extends BlockFollower<IndexBlock> {
     return out;
   }
 
-  private async page<T>(base: string, limit: number, before?: Pos): Promise<T[]> {
-    const out: T[] = [];
-    for await (const [, v] of this.store.range(base, {
-      reverse: true,
-      limit,
-      ...(before ? { lt: base + posKey(before) } : {}),
-    }))
-      out.push(dec<T>(v));
-    return out;
-  }
-
   protected prepare(b: IndexBlock): IndexBlock {
     return b;
   }
@@ -174,6 +195,7 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
   const time = b.block.header.time.toString();
   let ev = 0;
   const accounts = new BlockPointers();
+  const rows: Uint8Array[] = [];
   b.envelopes.forEach((env, i) => {
     const receipt = b.receipts[i];
     const signers = requiredSigners(env.tx.ops);
@@ -186,9 +208,15 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
       signers,
       fee: (receipt?.fee ?? 0n).toString(),
     };
-    const value = enc(row);
-    const tail = `${hk}/${hex8(i)}`;
-    ops.push({ type: 'put', key: `${prefix}t/${tail}`, value });
+    rows.push(enc(row));
+    if (rows.length === CHUNK) {
+      ops.push({
+        type: 'put',
+        key: `${prefix}t/${hk}/${hex8(Math.floor(i / CHUNK))}`,
+        value: packChunk(rows),
+      });
+      rows.length = 0;
+    }
     for (const a of signers) accounts.add(a, i);
     for (const e of receipt?.events ?? []) {
       // Party fields are names (strings) before and after `toJson`: only a contract row needs it.
@@ -210,6 +238,12 @@ export function opsOfBlock(prefix: string, b: IndexBlock, ops: KvBatchOp[]): voi
       ev++;
     }
   });
+  if (rows.length > 0)
+    ops.push({
+      type: 'put',
+      key: `${prefix}t/${hk}/${hex8(Math.floor(b.envelopes.length / CHUNK))}`,
+      value: packChunk(rows),
+    });
   accounts.flush(ops, `${prefix}a/`, hk);
   for (const e of b.endEvents) {
     if (e.type === 'fees_paid') {
