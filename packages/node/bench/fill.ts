@@ -1,7 +1,7 @@
 /**
- * The benches' chain filler (lists.ts, index-main-thread.ts): a one-producer node on its own
- * genesis with five funded accounts, and `fill` produces BLOCKS blocks of PER signed UMT transfers
- * between them.
+ * The benches' chain filler (lists.ts, index-main-thread.ts, index-worker-cost.ts): a one-producer
+ * node on its own genesis with five funded accounts (or `accounts` of them), and `fill` produces
+ * BLOCKS blocks of PER signed UMT transfers between them.
  */
 import { encodeTx, hexToBytes, refPrefixOf, signTx, UNIT } from '@roamchain/protocol';
 import { buildGenesis } from '@roamchain/state';
@@ -10,10 +10,15 @@ import { Node, type NodeConfig } from '../src/index.js';
 export const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin'];
 
 /** A node in `dir` producing only on demand (`produceBlock`), its genesis keys. */
-export async function benchNode(dir: string, extra: Partial<NodeConfig> = {}) {
+export async function benchNode(dir: string, extra: Partial<NodeConfig> = {}, accounts?: number) {
+  const names =
+    accounts === undefined
+      ? NAMES
+      : Array.from({ length: accounts }, (_, i) => `acct-${String(i).padStart(5, '0')}`);
   const g = buildGenesis({
-    accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...NAMES.map((name) => ({ name }))],
-    umt: Object.fromEntries(NAMES.map((n) => [n, 1_000_000n * UNIT])),
+    accounts: [{ name: 'node-1', roles: ['node_owner'] }, ...names.map((name) => ({ name }))],
+    // The five accounts of the default hold 1,000,000 UMT each; more share the same total.
+    umt: Object.fromEntries(names.map((n) => [n, (5_000_000n * UNIT) / BigInt(names.length)])),
     validators: ['node-1'],
     params: { maxBlockTxs: 10_000 },
   });
@@ -30,8 +35,8 @@ export async function benchNode(dir: string, extra: Partial<NodeConfig> = {}) {
     for (let b = 0; b < blocks; b++) {
       const st = node.status();
       for (let i = 0; i < per; i++) {
-        const from = NAMES[i % NAMES.length]!;
-        const to = NAMES[(i + 1 + b) % NAMES.length]!;
+        const from = names[i % names.length]!;
+        const to = names[(i + 1 + b) % names.length]!;
         const tx = signTx(
           {
             chainId: node.chainId,

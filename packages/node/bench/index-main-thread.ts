@@ -28,7 +28,7 @@ node.onBlock((b) => applied.push(b));
 await fill(BLOCKS, PER);
 const txs = applied.reduce((n, b) => n + b.envelopes.length, 0);
 
-// Before: the indexers in the main thread (the same key layout as feed.ts and lists.ts).
+// Before: the indexers in the main thread (the feed key layout of that time, a copy per party).
 const old = await LevelStore.open(join(dir, 'old-index'));
 const hex8 = (i: number) => i.toString(16).padStart(8, '0');
 const before: number[] = [];

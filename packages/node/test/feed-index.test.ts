@@ -68,6 +68,9 @@ describe('FeedIndexer', () => {
       expect(want.length).toBeGreaterThanOrEqual(4);
       expect(await readAll(ix, { account: 'alice' }, 3)).toEqual(want);
       expect(await readAll(ix, { account: 'bob' }, 1000)).toEqual(await expected(node, 'bob'));
+      // bob is in two events of some blocks: pages that end inside a block.
+      for (const page of [1, 2])
+        expect(await readAll(ix, { account: 'bob' }, page)).toEqual(await expected(node, 'bob'));
       // After a cursor: only later events; the page bound holds.
       const all = await ix.read({ account: 'alice' }, '0:0', 1000);
       const mid = all.events[2]!.cursor;

@@ -66,6 +66,11 @@ describe('ListIndexer', () => {
         expect(await pages((l, b) => ix.accountTransactions(who, l, b), 2), who).toEqual(
           await scan(node, who),
         );
+      // op-de is in both transactions of some blocks: pages that end inside a block.
+      for (const limit of [1, 3, 1000])
+        expect(await pages((l, b) => ix.accountTransactions('op-de', l, b), limit)).toEqual(
+          await scan(node, 'op-de'),
+        );
       expect(await ix.accountTransactions('node-1', 10)).toEqual([]);
       // One fees_paid row per block with transactions, newest first.
       const fees = await ix.fees(100);

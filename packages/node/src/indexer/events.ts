@@ -2,12 +2,27 @@
  * Feed events of applied blocks and their wire form. An event is converted to JSON and serialised
  * once (`prepareFeed`); the same bytes go to every WebSocket subscriber and into the feed index.
  */
-import { EVENT_PARTY_FIELDS, NAME_RE } from '@roamchain/protocol';
+import { EVENT_PARTY_FIELDS, NAME_RE, type Operation } from '@roamchain/protocol';
 import { type JsonObject, toJson } from '../api/json.js';
 import type { AppliedBlock, FeedEvent } from '../interfaces.js';
 
+/**
+ * What the indexers read of a block: an `AppliedBlock` is one; the index worker builds a lighter one
+ * from the stored bytes (worker.ts: the transaction ids from the receipts, no re-encoding and
+ * hashing of every transaction).
+ */
+export interface IndexBlock extends Pick<AppliedBlock, 'height' | 'receipts' | 'endEvents'> {
+  block: { header: { time: bigint } };
+  envelopes: readonly { tx: { ops: readonly Operation[] }; idHex: string }[];
+  /**
+   * The events are JSON already (decoded from the store: bigints and bytes as strings, plain
+   * objects), so `toJson` would only copy them.
+   */
+  jsonEvents?: true;
+}
+
 /** The feed events of an applied block: every receipt's events in transaction order, then block-end events. */
-export function feedOfBlock(b: AppliedBlock): FeedEvent[] {
+export function feedOfBlock(b: IndexBlock): FeedEvent[] {
   const out: FeedEvent[] = [];
   let i = 0;
   for (const r of b.receipts) {
@@ -41,10 +56,11 @@ export function eventWire(e: FeedEvent, json: JsonObject = toJson(e.event) as Js
   );
 }
 
-export function prepareFeed(events: FeedEvent[]): PreparedEvent[] {
+/** `json`: the events are JSON already (`IndexBlock.jsonEvents`). */
+export function prepareFeed(events: FeedEvent[], json = false): PreparedEvent[] {
   return events.map((e, index) => {
-    const json = toJson(e.event) as JsonObject;
-    return { cursor: e.cursor, height: e.height, index, json, wire: eventWire(e, json) };
+    const j = json ? (e.event as unknown as JsonObject) : (toJson(e.event) as JsonObject);
+    return { cursor: e.cursor, height: e.height, index, json: j, wire: eventWire(e, j) };
   });
 }
 
@@ -54,7 +70,7 @@ const CONTRACT_SAFE = /^[0-9a-f]{64}$/;
  * The accounts an event names in its party fields (the ones `eventInvolves` matches), deduplicated.
  * Only valid account names (no '/', nothing below U+0020) ever become index keys.
  */
-export function partiesOf(json: JsonObject): string[] {
+export function partiesOf(json: Readonly<Record<string, unknown>>): string[] {
   const out: string[] = [];
   for (const f of EVENT_PARTY_FIELDS) {
     const v = json[f];

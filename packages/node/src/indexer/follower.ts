@@ -11,16 +11,16 @@
  * - a failed write is retried with a backoff (100 ms doubling to 10 s) without touching the node;
  * - after a restart it catches up from the stored blocks from its marker on.
  */
-import type { AppliedBlock, NodeApi } from '../interfaces.js';
 import type { KvBatchOp, KvStore } from '../store/index.js';
+import type { IndexBlock } from './events.js';
 
 /**
  * What an indexer reads of the node: committed blocks, their notifications and the durable height
  * (the node itself, or in the index worker a source fed by messages: worker.ts).
  */
 export interface IndexSource {
-  onBlock: NodeApi['onBlock'];
-  blockByHeight: NodeApi['blockByHeight'];
+  onBlock(listener: (b: IndexBlock) => void): () => void;
+  blockByHeight(height: number): Promise<IndexBlock | undefined>;
   status(): { height: number };
 }
 
@@ -128,7 +128,7 @@ export abstract class BlockFollower<Q> {
   }
 
   /** What the queue keeps of a block (computed only when the queue takes it, or read back). */
-  protected abstract prepare(b: AppliedBlock): Q;
+  protected abstract prepare(b: IndexBlock): Q;
 
   /** The index entries of the block at `height`. */
   protected abstract opsOf(height: number, q: Q, ops: KvBatchOp[]): void;
@@ -144,7 +144,7 @@ export abstract class BlockFollower<Q> {
   }
 
   /** A block was applied and is durable. O(1): the writing happens later. */
-  noteBlock(b: AppliedBlock, prepared?: Q): void {
+  noteBlock(b: IndexBlock, prepared?: Q): void {
     if (this.closed) return;
     if (b.height > this.target) this.target = b.height;
     if (b.height > this.indexed && this.queue.size < this.maxQueued)

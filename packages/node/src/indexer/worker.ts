@@ -9,11 +9,11 @@
  * use `import.meta`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppliedBlock } from '../interfaces.js';
-import { storedBlock as appliedOf } from '../storage.js';
-import { openStore } from '../store/index.js';
+import { indexBlockOf as appliedOf } from './decode.js';
+import type { IndexBlock } from './events.js';
 import { FeedIndexer } from './feed.js';
 import type { BlockFollower, IndexSource } from './follower.js';
+import { openIndexStore } from './format.js';
 import { ListIndexer } from './lists.js';
 import type { FeedPage, FromWorker, IndexProgress, IndexQuery, ToWorker, WorkerInit } from './messages.js';
 
@@ -23,9 +23,9 @@ const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
 
 let tip = init.height;
-const listeners = new Set<(b: AppliedBlock) => void>();
+const listeners = new Set<(b: IndexBlock) => void>();
 /** Reads of stored blocks asked of the main thread (one per indexer at a time: their run loops). */
-const reads = new Map<number, { height: number; done: (b: AppliedBlock | undefined) => void }>();
+const reads = new Map<number, { height: number; done: (b: IndexBlock | undefined) => void }>();
 let nextRead = 1;
 
 const source: IndexSource = {
@@ -34,7 +34,7 @@ const source: IndexSource = {
     return () => listeners.delete(l);
   },
   blockByHeight(height) {
-    return new Promise<AppliedBlock | undefined>((resolve) => {
+    return new Promise<IndexBlock | undefined>((resolve) => {
       const id = nextRead++;
       reads.set(id, { height, done: resolve });
       post({ t: 'read', id, height });
@@ -100,7 +100,7 @@ async function answer(q: IndexQuery): Promise<{ ok: unknown; transfer?: ArrayBuf
 }
 
 async function main(): Promise<void> {
-  const store = await openStore(init.kind, init.dir);
+  const store = await openIndexStore(init.kind, init.dir, log);
   const opts = {
     log,
     onProgress,
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     switch (m.t) {
       case 'block': {
         if (m.height > tip) tip = m.height;
-        let b: AppliedBlock;
+        let b: IndexBlock;
         try {
           b = appliedOf(m.height, m.block, m.receipts);
         } catch (e) {
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         if (!r) return;
         reads.delete(m.id);
         // A height the node does not have (yet): the follower stops and retries at the next block.
-        let b: AppliedBlock | undefined;
+        let b: IndexBlock | undefined;
         try {
           b = m.block && m.receipts ? appliedOf(r.height, m.block, m.receipts) : undefined;
         } catch (e) {
