@@ -41,20 +41,26 @@
  * outstanding on connections of its own, refused ones (MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT /
  * ACCOUNT_BUSY / RATE_LIMITED) sent again at once (Retry-After ignored). Against a loopback URL the
  * flooder connects from --flood-from (default 127.0.0.2): another client than the others, as an
- * attacker would be (the node's per-client bounds tell them apart). The result's `flood` part compares the others' submit-to-inclusion latency of the two phases.
+ * attacker would be (the node's per-client bounds tell them apart). It runs in a process of its own
+ * (flood-proc.ts) at the lowest CPU priority, standing in for an attacker on another machine, so
+ * that neither its CPU nor its event loop is counted in the others' latency. The result's `flood` part compares the others' submit-to-inclusion latency of the two phases.
  *
  * Output: progress lines, then one line `RESULT_JSON {…}` (read by run.ts).
  */
 
+import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import { setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_OPERATORS, DEVNET_GATEWAY, DEVNET_SEED, EXTRA_OPERATORS } from '@roamchain/devnet';
 import { decodeTx, hexToBytes, type Operation, type OpName, opHash, UNIT } from '@roamchain/protocol';
 import { derivedKeys } from '@roamchain/state';
 import WebSocket from 'ws';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
-import { BatchSender, Flooder, type TxAnswer } from './batch.js';
+import { BatchSender, type FloodStats, type TxAnswer } from './batch.js';
+import type { FloodJob } from './flood-proc.js';
 import {
   ContractMix,
   loadKeys,
@@ -170,11 +176,6 @@ function request(
 const OCTETS = 'application/octet-stream';
 const batcher = new BatchSender((node, body) => request('POST', '/v1/txs', body, agent, node, OCTETS), N);
 const loopback = /^(127\.|localhost$)/.test(URLS[0]!.hostname);
-const floodAgent = new http.Agent({
-  keepAlive: true,
-  maxSockets: FLOOD_WORKERS,
-  ...(loopback && args['flood-from'] ? { localAddress: args['flood-from'] } : {}),
-});
 
 async function getJson<T>(path: string, node = 0): Promise<T> {
   const r = await request('GET', path, undefined, waitAgent, node);
@@ -675,12 +676,49 @@ for (let i = 0; FLOOD && i < FLOOD_TXS; i++) {
 }
 if (FLOOD)
   log(`pre-signed ${floodTxs.length} flood transfers in ${((now() - tFloodSign) / 1000).toFixed(1)} s`);
-const flood = new Flooder(
-  (node, body) => request('POST', '/v1/txs', body, floodAgent, node, OCTETS),
-  0,
-  floodTxs,
-  { workers: FLOOD_WORKERS, batch: 256 },
-);
+/**
+ * The flooder runs in its own process (flood-proc.ts), at the lowest CPU priority: in this process
+ * it delayed the loop that timestamps the others' inclusions, and an attacker's CPU is not the
+ * node's. Started at the flooded phase, stopped at the window's end; its counts come back then.
+ */
+const flood = {
+  proc: undefined as ChildProcess | undefined,
+  stats: { sent: 0, admitted: 0, refusedForRoom: 0, rejected: {}, requests: 0 } as FloodStats,
+  start(): void {
+    const p = fork(fileURLToPath(new URL('./flood-proc.ts', import.meta.url)), [], {
+      serialization: 'advanced',
+      execArgv: process.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.proc = p;
+    try {
+      if (p.pid !== undefined) setPriority(p.pid, 19);
+    } catch {
+      log('flood: could not lower the flooder process priority');
+    }
+    const job: FloodJob = {
+      url: URLS[0]!.href,
+      ...(loopback && args['flood-from'] ? { localAddress: args['flood-from'] } : {}),
+      workers: FLOOD_WORKERS,
+      batch: 256,
+      txs: floodTxs,
+    };
+    p.send({ start: job });
+  },
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    const got = new Promise<void>((resolve) => {
+      p.on('message', (m: { stats?: FloodStats }) => {
+        if (m.stats) this.stats = m.stats;
+        resolve();
+      });
+      p.once('exit', () => resolve());
+    });
+    p.send('stop');
+    await got;
+  },
+};
 let floodStartedAt = 0;
 log(
   `pre-signed ${presigned} txs (${presignedSigs} signatures) in ${signSeconds.toFixed(1)} s: ` +
@@ -1045,5 +1083,4 @@ closingFeed = true;
 for (const f of feeds) f.close();
 agent.destroy();
 waitAgent.destroy();
-floodAgent.destroy();
 log(`RESULT_JSON ${JSON.stringify(result)}`);
