@@ -37,7 +37,8 @@ function documented(): Map<string, Row> {
     if (!name) continue;
     const cell = cells[4] ?? '';
     const testDeps = new Set<string>();
-    for (const m of cell.matchAll(/\((?:tests|bench):([^)]*)\)/g)) for (const w of words(m[1]!)) testDeps.add(w);
+    for (const m of cell.matchAll(/\((?:tests|bench):([^)]*)\)/g))
+      for (const w of words(m[1]!)) testDeps.add(w);
     const outside = cell.replace(/\([^)]*\)/g, ' ');
     rows.set(name, { deps: new Set(words(outside)), testDeps });
   }
