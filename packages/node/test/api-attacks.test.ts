@@ -113,6 +113,10 @@ beforeAll(async () => {
     genesis: g.genesis,
     producer: { account: 'node-1', secretKey: keys.get('node-1')!.signing.secretKey },
     blockIntervalMs: 3_600_000,
+    // The setup fills the chain from one account as fast as admission goes (over 1,000 tx/s on a
+    // quiet machine): the per-account rate (admission-limits.ts, tested in flood.test.ts) is not
+    // what this suite is about.
+    admission: { accountRate: 1_000_000, accountBurst: 1_000_000 },
   });
   // A chain of BLOCKS blocks of op-de -> bob transfers; alice takes part in one of every 10.
   for (let b = 0; b < BLOCKS; b++) {
