@@ -13,15 +13,16 @@ interface RawBatch {
 }
 
 /**
- * LevelDB's memtable (and its log) size. LevelDB's default, 4 MiB, filled in about a second at the
- * bench's ~1.5 KB stored per transaction: every second an L0 table, and a background compaction
- * thread rewriting it through the levels (snappy, crc, table building) used ~34 % of a core, about
- * 100 µs per transaction — a fifth of the node's CPU. A larger memtable flushes less often and
- * drops the versions a key had within it (an account's balance, a contract's state rewritten at
- * each step): see the closing note of issue 10 for the measured effect. The cost is memory (two
- * memtables at most: the active one and the one being flushed) and a longer log to replay at start.
+ * LevelDB's memtable (and its log) size: LevelDB's default, 4 MiB. At the bench's ~1.4 KB stored
+ * per transaction it becomes an L0 table about every second, and LevelDB's background compaction
+ * thread is a sizeable part of the node's CPU. A 32 MiB memtable (fewer flushes, a key's versions
+ * dropped within it) looked ~10 % cheaper in one A/B on a loaded machine, but on a quiet one it
+ * was not (4 MiB: 4,358 tx/s and 342 µs of node CPU per transaction; 32 MiB: 3,957–4,268 tx/s and
+ * 342–361 µs), and the flood bench's unloaded phase had p99 stalls of 94–182 ms with it against
+ * 60 ms without — larger flushes in one burst behind the WAL's synchronous fsync, presumably. So
+ * the default stays; `LevelStoreOptions.writeBufferSize` sets another.
  */
-export const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+export const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface LevelStoreOptions {
   /** Memtable size in bytes (default `WRITE_BUFFER_BYTES`). */
