@@ -9,11 +9,59 @@
  * what the node refuses for lack of room or its bounds (MEMPOOL_FULL, MEMPOOL_ACCOUNT_LIMIT, ACCOUNT_BUSY,
  * RATE_LIMITED) is sent again, Retry-After ignored.
  */
+import http from 'node:http';
 import { encodeTxBatch } from '@roamchain/protocol';
 
 export type TxAnswer = { ok: true; txId: string } | { ok: false; code: string; message: string };
 
 /** POSTs a body to a node's path; resolves with the HTTP status and the text of the answer. */
+/**
+ * One HTTP request, its answer as text. A kept-alive socket the server closed while idle (its
+ * keep-alive timeout) fails the next request with ECONNRESET before the server read anything: it is
+ * sent again once on a new socket (Node's documented pattern, `request.reusedSocket`), not counted
+ * as a refusal.
+ */
+export function httpRequest(
+  base: URL,
+  agent: http.Agent,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: Buffer,
+  contentType = 'application/json',
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let retried = false;
+    const send = (): void => {
+      const req = http.request(
+        {
+          host: base.hostname,
+          port: base.port,
+          method,
+          path,
+          agent,
+          headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (!retried && req.reusedSocket && e.code === 'ECONNRESET') {
+          retried = true;
+          send();
+        } else reject(e);
+      });
+      req.end(body);
+    };
+    send();
+  });
+}
+
 export type Post = (node: number, body: Buffer) => Promise<{ status: number; text: string }>;
 
 /** One batch request: one answer per transaction (a failed request gives its code to each). */

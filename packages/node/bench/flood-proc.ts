@@ -13,7 +13,7 @@
  * this process answers `{ stats: FloodStats }` once stopped, and exits.
  */
 import http from 'node:http';
-import { Flooder, type FloodStats } from './batch.js';
+import { Flooder, type FloodStats, httpRequest } from './batch.js';
 
 export interface FloodJob {
   url: string;
@@ -45,28 +45,7 @@ process.on('message', (m: { start?: FloodJob } | 'stop') => {
     ...(job.localAddress ? { localAddress: job.localAddress } : {}),
   });
   const post = (_node: number, body: Buffer) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request(
-        {
-          host: base.hostname,
-          port: base.port,
-          method: 'POST',
-          path: '/v1/txs',
-          agent,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    httpRequest(base, agent, 'POST', '/v1/txs', body, 'application/octet-stream');
   flood = new Flooder(post, 0, job.txs, { workers: job.workers, batch: job.batch });
   flood.start();
 });

@@ -12,13 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { indexBlockOf } from '../src/indexer/decode.js';
-import type { IndexBlock } from '../src/indexer/events.js';
-import { FeedIndexer } from '../src/indexer/feed.js';
-import type { IndexSource } from '../src/indexer/follower.js';
-import { ListIndexer } from '../src/indexer/lists.js';
 import { SK } from '../src/storage.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
 import { benchNode } from './fill.js';
+import { indexSteps } from './index-steps.js';
 
 const BLOCKS = Number(process.argv[2] ?? 20);
 const ACCOUNTS = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
@@ -33,19 +30,9 @@ for (let h = 1; h <= node.status().height; h++) {
 }
 await node.close();
 const txs = BLOCKS * 1000;
-interface Steps {
-  prepare(b: IndexBlock): unknown;
-  opsOf(h: number, q: unknown, ops: KvBatchOp[]): void;
-}
-const source: IndexSource = {
-  onBlock: () => () => {},
-  blockByHeight: async () => undefined,
-  status: () => ({ height: 0 }),
-};
 // The indexers only lend their `prepare` and `opsOf` here; their own store stays empty.
 const dummy = await LevelStore.open(join(dir, 'dummy'));
-const feed = new FeedIndexer(source, dummy, { follow: false }) as unknown as Steps;
-const list = new ListIndexer(source, dummy, { follow: false }) as unknown as Steps;
+const { feed, list } = indexSteps(dummy);
 const all: KvBatchOp[][] = [];
 for (const r of raw) {
   const b = indexBlockOf(r.height, r.block, r.receipts);

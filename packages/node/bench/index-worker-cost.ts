@@ -15,13 +15,10 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { indexBlockOf } from '../src/indexer/decode.js';
-import type { IndexBlock } from '../src/indexer/events.js';
-import { FeedIndexer } from '../src/indexer/feed.js';
-import type { IndexSource } from '../src/indexer/follower.js';
-import { ListIndexer } from '../src/indexer/lists.js';
 import { SK, storedBlock } from '../src/storage.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
 import { benchNode } from './fill.js';
+import { indexSteps } from './index-steps.js';
 
 const BLOCKS = Number(process.argv[2] ?? 10);
 const PER = Number(process.argv[3] ?? 1000);
@@ -46,16 +43,6 @@ for (const r of raw) {
   events += b.endEvents.length + b.receipts.reduce((n, x) => n + x.events.length, 0);
 }
 
-/** An indexer's per-block steps (protected in the classes; the follower calls them). */
-interface Steps {
-  prepare(b: IndexBlock): unknown;
-  opsOf(height: number, q: unknown, ops: KvBatchOp[]): void;
-}
-const source: IndexSource = {
-  onBlock: () => () => {},
-  blockByHeight: async () => undefined,
-  status: () => ({ height: 0 }),
-};
 const marker = (prefix: string, h: number): KvBatchOp => ({
   type: 'put',
   key: `${prefix}m`,
@@ -72,8 +59,7 @@ interface Run {
 async function run(i: number): Promise<Run> {
   const d = join(dir, `index-${i}`);
   const store = await LevelStore.open(d);
-  const feed = new FeedIndexer(source, store, { follow: false }) as unknown as Steps;
-  const list = new ListIndexer(source, store, { follow: false }) as unknown as Steps;
+  const { feed, list } = indexSteps(store);
   let ms = 0;
   let bytes = 0;
   let keys = 0;
@@ -100,8 +86,8 @@ async function run(i: number): Promise<Run> {
       }
     await Promise.all(written);
   }
-  await (feed as unknown as FeedIndexer).close();
-  await (list as unknown as ListIndexer).close();
+  await feed.close();
+  await list.close();
   await store.close();
   // Opened once more: LevelDB turns its log into a table, so the size is that of the tables (snappy).
   await (await LevelStore.open(d)).close();

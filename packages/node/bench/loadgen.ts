@@ -59,7 +59,7 @@ import { decodeTx, hexToBytes, type Operation, type OpName, opHash, UNIT } from 
 import { derivedKeys } from '@roamchain/state';
 import WebSocket from 'ws';
 import { sodiumKeyPair } from '../src/crypto/verifier.js';
-import { BatchSender, type FloodStats, type TxAnswer } from './batch.js';
+import { BatchSender, type FloodStats, httpRequest, type TxAnswer } from './batch.js';
 import type { FloodJob } from './flood-proc.js';
 import {
   ContractMix,
@@ -136,41 +136,7 @@ function request(
   node = 0,
   contentType = 'application/json',
 ): Promise<{ status: number; text: string }> {
-  const base = URLS[node]!;
-  return new Promise((resolve, reject) => {
-    let retried = false;
-    const send = (): void => {
-      const req = http.request(
-        {
-          host: base.hostname,
-          port: base.port,
-          method,
-          path,
-          agent: ag,
-          headers: body ? { 'content-type': contentType, 'content-length': body.length } : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive socket the server closed while idle (its keep-alive timeout) fails the next
-        // request with ECONNRESET before the server read anything: sent again once on a new socket
-        // (Node's documented pattern, `request.reusedSocket`), not counted as a refusal.
-        if (!retried && req.reusedSocket && e.code === 'ECONNRESET') {
-          retried = true;
-          send();
-        } else reject(e);
-      });
-      req.end(body);
-    };
-    send();
-  });
+  return httpRequest(URLS[node]!, ag, method, path, body, contentType);
 }
 
 const OCTETS = 'application/octet-stream';

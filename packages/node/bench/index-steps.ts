@@ -1,0 +1,31 @@
+/**
+ * The indexers' per-block steps outside their run loop, for the index benches
+ * (index-worker-cost.ts, index-store-cost.ts): `prepare` (decode what the index needs) and
+ * `opsOf` (the batch's operations), protected in the classes because the follower calls them.
+ */
+import type { IndexBlock } from '../src/indexer/events.js';
+import { FeedIndexer } from '../src/indexer/feed.js';
+import type { IndexSource } from '../src/indexer/follower.js';
+import { ListIndexer } from '../src/indexer/lists.js';
+import type { KvBatchOp, KvStore } from '../src/store/index.js';
+
+export interface Steps {
+  prepare(b: IndexBlock): unknown;
+  opsOf(height: number, q: unknown, ops: KvBatchOp[]): void;
+  close(): Promise<void>;
+}
+
+/** A source that never delivers: the indexers are driven by hand. */
+const idle: IndexSource = {
+  onBlock: () => () => {},
+  blockByHeight: async () => undefined,
+  status: () => ({ height: 0 }),
+};
+
+/** The feed and list indexers over `store`, not following anything. */
+export function indexSteps(store: KvStore): { feed: Steps; list: Steps } {
+  return {
+    feed: new FeedIndexer(idle, store, { follow: false }) as unknown as Steps,
+    list: new ListIndexer(idle, store, { follow: false }) as unknown as Steps,
+  };
+}
