@@ -12,23 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { indexBlockOf } from '../src/indexer/decode.js';
-import { SK } from '../src/storage.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
-import { benchNode } from './fill.js';
-import { indexSteps } from './index-steps.js';
+import { indexSteps, storedBlocks } from './index-steps.js';
 
 const BLOCKS = Number(process.argv[2] ?? 20);
 const ACCOUNTS = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const dir = mkdtempSync(join(tmpdir(), 'rc-ixcomp-'));
-const { node, fill } = await benchNode(dir, { maxProposalMs: 60_000 }, ACCOUNTS);
-await fill(BLOCKS, 1000);
-const raw: { height: number; block: Uint8Array; receipts: Uint8Array }[] = [];
-for (let h = 1; h <= node.status().height; h++) {
-  const block = node.store.get(SK.block(h));
-  const receipts = node.store.get(SK.receipts(h));
-  if (block && receipts) raw.push({ height: h, block: block.slice(), receipts: receipts.slice() });
-}
-await node.close();
+const raw = await storedBlocks(dir, BLOCKS, 1000, ACCOUNTS);
 const txs = BLOCKS * 1000;
 // The indexers only lend their `prepare` and `opsOf` here; their own store stays empty.
 const dummy = await LevelStore.open(join(dir, 'dummy'));

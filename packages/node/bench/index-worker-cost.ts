@@ -15,10 +15,9 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { indexBlockOf } from '../src/indexer/decode.js';
-import { SK, storedBlock } from '../src/storage.js';
+import { storedBlock } from '../src/storage.js';
 import { type KvBatchOp, LevelStore } from '../src/store/index.js';
-import { benchNode } from './fill.js';
-import { indexSteps } from './index-steps.js';
+import { indexSteps, storedBlocks } from './index-steps.js';
 
 const BLOCKS = Number(process.argv[2] ?? 10);
 const PER = Number(process.argv[3] ?? 1000);
@@ -26,15 +25,7 @@ const RUNS = Number(process.argv[4] ?? 5);
 const ACCOUNTS = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 
 const dir = mkdtempSync(join(tmpdir(), 'rc-ixcost-bench-'));
-const { node, fill } = await benchNode(dir, { maxProposalMs: 60_000 }, ACCOUNTS);
-await fill(BLOCKS, PER);
-const raw: { height: number; block: Uint8Array; receipts: Uint8Array }[] = [];
-for (let h = 1; h <= node.status().height; h++) {
-  const block = node.store.get(SK.block(h));
-  const receipts = node.store.get(SK.receipts(h));
-  if (block && receipts) raw.push({ height: h, block: block.slice(), receipts: receipts.slice() });
-}
-await node.close();
+const raw = await storedBlocks(dir, BLOCKS, PER, ACCOUNTS);
 let txs = 0;
 let events = 0;
 for (const r of raw) {

@@ -15,7 +15,7 @@
  *   expiration), so `evictExpired` costs O(k log n) for k expired transactions;
  * - caps by count and by bytes, in total and per account (MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT).
  */
-import { opSigners, RoamError, type TxEnvelope } from '@roamchain/protocol';
+import { RoamError, requiredSigners, type TxEnvelope } from '@roamchain/protocol';
 import btree from 'sorted-btree';
 
 // sorted-btree is CommonJS with an ES-style default export (`exports.default`); loaders differ in
@@ -127,12 +127,8 @@ export class Mempool {
 
   static accountOf(env: TxEnvelope): string {
     const first = env.tx.ops[0];
-    if (!first) return '';
-    // The first operation's first signer in sorted order (`requiredSigners([first])[0]`, without its
-    // Set, array and sort per admission) is who the transaction "belongs" to for fairness.
-    let min: string | undefined;
-    for (const n of opSigners(first)) if (min === undefined || n < min) min = n;
-    return min ?? '';
+    // The first operation's first signer is who the transaction "belongs" to for fairness.
+    return first ? (requiredSigners([first])[0] ?? '') : '';
   }
 
   /** Throws TX_DUPLICATE / MEMPOOL_FULL / MEMPOOL_ACCOUNT_LIMIT; otherwise returns the account it would queue under. */

@@ -20,7 +20,8 @@ import type { AppliedBlock, ContractTxRef } from './interfaces.js';
 import { type KvBatchOp, u64Key } from './store/index.js';
 
 export const enc = (v: unknown) => utf8(JSON.stringify(jsonSafe(v)));
-export const dec = <T>(b: Uint8Array): T => JSON.parse(new TextDecoder().decode(b)) as T;
+const utf8Decoder = new TextDecoder();
+export const dec = <T>(b: Uint8Array): T => JSON.parse(utf8Decoder.decode(b)) as T;
 
 /**
  * A contract's transaction reference (`SK.contractTx`), stored compact: format byte 0x01, then the
@@ -53,7 +54,7 @@ export function decodeContractTxRef(key: string, v: Uint8Array): ContractTxRef {
     height,
     index: hasId ? Number(parts[4]) : -1,
     opIndex,
-    type: new TextDecoder().decode(v.subarray(hasId ? 34 : 2)),
+    type: utf8Decoder.decode(v.subarray(hasId ? 34 : 2)),
   };
 }
 

@@ -167,37 +167,24 @@ export class VerifierPool {
   async verifyBatch(items: readonly SignedItem[]): Promise<boolean[]> {
     if (this.closed) throw new Error('VerifierPool is closed');
     const out = new Array<boolean>(items.length).fill(false);
-    let bad = 0;
-    for (let i = 0; i < items.length; i++) if (!lengthsOk(items[i]!)) bad++;
-    if (bad === 0) {
-      // Every length right (admission's checks always are): chunks are ranges of `items`, packed
-      // in place, without index lists and copies of the items per chunk.
-      const chunks = Math.min(this.size, Math.ceil(items.length / this.minChunk));
-      const per = Math.ceil(items.length / chunks);
-      const jobs: Promise<void>[] = [];
-      for (let from = 0; from < items.length; from += per) {
-        const to = Math.min(items.length, from + per);
-        jobs.push(
-          this.send(items, from, to).then((ok) => {
-            for (let j = 0; j < to - from; j++) out[from + j] = ok[j] === 1;
-          }),
-        );
-      }
-      await Promise.all(jobs);
-      return out;
+    // Items of the right lengths, and where each is in `items` (identity when all are right, as
+    // admission's always are: then nothing is copied). Chunks are ranges of them, packed in place.
+    let good: readonly SignedItem[] = items;
+    let at: number[] | null = null;
+    if (!items.every(lengthsOk)) {
+      at = [];
+      for (let i = 0; i < items.length; i++) if (lengthsOk(items[i]!)) at.push(i);
+      good = at.map((i) => items[i]!);
     }
-    const idx: number[] = [];
-    for (let i = 0; i < items.length; i++) if (lengthsOk(items[i]!)) idx.push(i);
-    if (idx.length === 0) return out;
-    const chunks = Math.min(this.size, Math.ceil(idx.length / this.minChunk));
-    const per = Math.ceil(idx.length / chunks);
+    if (good.length === 0) return out;
+    const chunks = Math.min(this.size, Math.ceil(good.length / this.minChunk));
+    const per = Math.ceil(good.length / chunks);
     const jobs: Promise<void>[] = [];
-    for (let c = 0; c < chunks; c++) {
-      const part = idx.slice(c * per, (c + 1) * per);
-      if (part.length === 0) break;
+    for (let from = 0; from < good.length; from += per) {
+      const to = Math.min(good.length, from + per);
       jobs.push(
-        this.send(part.map((i) => items[i]!)).then((ok) => {
-          for (let j = 0; j < part.length; j++) out[part[j]!] = ok[j] === 1;
+        this.send(good, from, to).then((ok) => {
+          for (let j = 0; j < to - from; j++) out[at ? at[from + j]! : from + j] = ok[j] === 1;
         }),
       );
     }
